@@ -1,0 +1,54 @@
+# bnlab: two commands do all the set-up on a fresh Debian machine.
+#   make experiments   run every spec in Experiments/ and write Results/
+#   make test          build and run the tests
+# Both install OpenBLAS and pkg-config with apt-get when they are missing and
+# this runs as root; otherwise they print the command to run.
+
+SWIFT      ?= swift
+JOBS       ?=
+QUICK      ?=
+SPECS      ?= $(sort $(wildcard Experiments/*.spec))
+BNLAB      := .build/release/bnlab
+APT_PKGS   := libopenblas-dev pkg-config
+
+.PHONY: all deps build test experiments bench bench-torch crosscheck render clean
+
+all: build
+
+# deps: make sure `pkg-config openblas` resolves (libopenblas-dev + pkg-config).
+deps:
+	@if pkg-config --exists openblas 2>/dev/null; then :; \
+	elif [ "$$(id -u)" = "0" ]; then \
+	  echo "bnlab: installing $(APT_PKGS) with apt-get"; \
+	  (apt-get install -y $(APT_PKGS) || (apt-get update && apt-get install -y $(APT_PKGS))) >/dev/null \
+	    || { echo "bnlab: apt-get install -y $(APT_PKGS) failed" >&2; exit 1; }; \
+	else \
+	  echo "bnlab: OpenBLAS is missing. Run:  sudo apt-get install -y $(APT_PKGS)" >&2; exit 1; \
+	fi
+
+build: deps
+	$(SWIFT) build -c release --product bnlab
+
+test: deps
+	$(SWIFT) build -c release --product bnlab
+	BNLAB_BINARY=$(CURDIR)/$(BNLAB) $(SWIFT) test --parallel
+
+experiments: build
+	$(BNLAB) run $(SPECS) --out Results $(if $(QUICK),--quick) $(if $(JOBS),--jobs $(JOBS))
+
+bench: build
+	$(BNLAB) bench
+
+bench-torch: build
+	python3 Benchmarks/pytorch_reference.py bench --bnlab $(BNLAB)
+
+crosscheck: build
+	python3 Benchmarks/pytorch_reference.py crosscheck --bnlab $(BNLAB) Experiments/small-batch-collapse.spec
+
+# render: every SVG chart in Results/ to PNG beside it (needs rsvg-convert: apt-get install librsvg2-bin)
+render:
+	@command -v rsvg-convert >/dev/null || { echo "bnlab: apt-get install -y librsvg2-bin" >&2; exit 1; }
+	@for f in Results/*.svg; do rsvg-convert -o "$${f%.svg}.png" "$$f" && echo "$${f%.svg}.png"; done
+
+clean:
+	rm -rf .build

@@ -1,0 +1,76 @@
+import TensorCore
+
+/// A trainable tensor and the gradient that `backward` accumulates into it.
+///
+/// Gradients accumulate with `+=` (llm.c's convention); call
+/// ``Layer/zeroGradients()`` (or the optimizer's `zeroGradients`) before each step.
+public final class Parameter {
+    public let name: String
+    public let value: Tensor
+    public let gradient: Tensor
+
+    public init(name: String, value: Tensor) {
+        self.name = name
+        self.value = value
+        self.gradient = Tensor(value.shape)
+    }
+
+    /// A real copy (value and gradient).
+    public func copy() -> Parameter {
+        let p = Parameter(name: name, value: value.copy())
+        p.gradient.assign(gradient)
+        return p
+    }
+}
+
+/// A layer: a forward and a hand-written backward, side by side.
+///
+/// Ownership (see ``Tensor``): the tensor returned by `forward` or `backward`
+/// belongs to the layer and is overwritten by its next call. A layer may keep
+/// a reference to its input for `backward`; callers must not change the
+/// input between `forward` and `backward`.
+public protocol Layer: AnyObject {
+    /// A short description for logs and errors, e.g. `Conv2d(1->16, k3, s1, p1)`.
+    var name: String { get }
+
+    /// Computes the output for `input` in `mode`. Throws for inputs PyTorch
+    /// refuses (BatchNorm training with one value per channel, bad shapes).
+    func forward(_ input: Tensor, mode: Mode) throws -> Tensor
+
+    /// Given dLoss/dOutput for the last `forward`, accumulates dLoss/dParameter
+    /// into each parameter's gradient (`+=`) and returns dLoss/dInput.
+    func backward(_ outputGradient: Tensor) -> Tensor
+
+    /// The trainable parameters, in a fixed order.
+    var parameters: [Parameter] { get }
+
+    /// A deep copy: parameters, running statistics and random state are
+    /// copied; workspaces are not. Changing the copy never changes `self`.
+    func clone() -> Layer
+
+    /// The layers inside this one (for containers), in order; empty for a leaf.
+    var children: [Layer] { get }
+}
+
+public extension Layer {
+    var parameters: [Parameter] { [] }
+    var children: [Layer] { [] }
+
+    /// This layer and every layer inside it, depth first.
+    var allLayers: [Layer] { [self] + children.flatMap { $0.allLayers } }
+
+    func zeroGradients() {
+        for p in parameters { p.gradient.fill(0) }
+    }
+}
+
+/// A shape or configuration error that PyTorch would raise as well.
+public struct LayerError: Error, CustomStringConvertible, Equatable {
+    public let layer: String
+    public let message: String
+    public init(layer: String, _ message: String) {
+        self.layer = layer
+        self.message = message
+    }
+    public var description: String { "\(layer): \(message)" }
+}

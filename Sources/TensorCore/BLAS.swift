@@ -1,0 +1,57 @@
+import COpenBLAS
+
+/// The one door to C: every call into OpenBLAS goes through this file, and
+/// every GEMM checks its shapes against the buffers it is given.
+///
+/// All matrices are row-major and contiguous (leading dimension = columns).
+public enum BLAS {
+    /// `C = alpha * op(A) * op(B) + beta * C`, with `op(A)` of shape `(m, k)`,
+    /// `op(B)` of shape `(k, n)` and `C` of shape `(m, n)`.
+    ///
+    /// `A` is stored `(m, k)`, or `(k, m)` when `transposeA`; `B` is stored
+    /// `(k, n)`, or `(n, k)` when `transposeB`. The `*Count` arguments are the
+    /// number of values available at each pointer; they are checked.
+    @inline(__always)
+    public static func gemm(
+        transposeA: Bool = false, transposeB: Bool = false,
+        m: Int, n: Int, k: Int,
+        alpha: Float = 1,
+        a: UnsafePointer<Float>, aCount: Int,
+        b: UnsafePointer<Float>, bCount: Int,
+        beta: Float = 0,
+        c: UnsafeMutablePointer<Float>, cCount: Int
+    ) {
+        precondition(m >= 0 && n >= 0 && k >= 0, "gemm: negative size m=\(m) n=\(n) k=\(k)")
+        precondition(aCount >= m * k, "gemm: A holds \(aCount) values, needs \(m)x\(k)")
+        precondition(bCount >= k * n, "gemm: B holds \(bCount) values, needs \(k)x\(n)")
+        precondition(cCount >= m * n, "gemm: C holds \(cCount) values, needs \(m)x\(n)")
+        if m == 0 || n == 0 { return }
+        if k == 0 {  // BLAS leaves C untouched for k = 0 only when beta = 1
+            for i in 0..<(m * n) { c[i] = beta == 0 ? 0 : beta * c[i] }
+            return
+        }
+        let lda = transposeA ? m : k
+        let ldb = transposeB ? k : n
+        cblas_sgemm(CblasRowMajor,
+                    transposeA ? CblasTrans : CblasNoTrans,
+                    transposeB ? CblasTrans : CblasNoTrans,
+                    Int32(m), Int32(n), Int32(k),
+                    alpha, a, Int32(lda), b, Int32(ldb),
+                    beta, c, Int32(n))
+    }
+
+    /// Sets the number of threads OpenBLAS uses in this process (>= 1).
+    public static func setThreads(_ count: Int) {
+        precondition(count >= 1, "BLAS threads must be >= 1, got \(count)")
+        openblas_set_num_threads(Int32(count))
+    }
+
+    /// The number of threads OpenBLAS will use.
+    public static var threads: Int { Int(openblas_get_num_threads()) }
+
+    /// OpenBLAS's build description (core type, threading), for benchmark reports.
+    public static var configuration: String {
+        guard let s = openblas_get_config() else { return "unknown" }
+        return String(cString: s)
+    }
+}

@@ -1,0 +1,4 @@
+import BNLabCLI
+import Foundation
+
+exit(BNLab.main(Array(CommandLine.arguments.dropFirst())))

@@ -1,0 +1,5 @@
+import XCTest
+
+final class BNLabCLITestsPlaceholder: XCTestCase {
+    func testPlaceholderBuilds() { XCTAssertEqual(1 + 1, 2) }
+}
