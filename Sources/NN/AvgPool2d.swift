@@ -1,0 +1,71 @@
+import TensorCore
+
+/// Average pooling, as `torch.nn.AvgPool2d(kernel, stride)` (padding 0, floor mode):
+/// `y = (1 / K^2) * sum of the K x K window`.
+/// Shapes: `x (N, C, H, W) -> y (N, C, OH, OW)`, `OH = (H - K) / S + 1`.
+public final class AvgPool2d: Layer {
+    public let kernelSize: Int
+    public let stride: Int
+
+    private var inputShape = Shape(0)
+    private let output = Tensor()
+    private let inputGradient = Tensor()
+
+    public init(kernelSize: Int, stride: Int? = nil) {
+        precondition(kernelSize > 0 && (stride ?? 1) > 0, "AvgPool2d: kernel and stride must be positive")
+        self.kernelSize = kernelSize
+        self.stride = stride ?? kernelSize
+    }
+
+    public var name: String { "AvgPool2d(k\(kernelSize), s\(stride))" }
+    public func clone() -> Layer { AvgPool2d(kernelSize: kernelSize, stride: stride) }
+
+    public func forward(_ x: Tensor, mode: Mode) throws -> Tensor {
+        guard x.shape.rank == 4, x.shape[2] >= kernelSize, x.shape[3] >= kernelSize else {
+            throw LayerError(layer: name, "expected input (N, C, H, W) with H, W >= \(kernelSize), got \(x.shape)")
+        }
+        inputShape = x.shape
+        let h = x.shape[2], w = x.shape[3]
+        let oh = (h - kernelSize) / stride + 1, ow = (w - kernelSize) / stride + 1
+        output.resize(to: Shape(x.shape.batch, x.shape.channels, oh, ow))
+        let scale = 1 / Float(kernelSize * kernelSize)
+        for plane in 0..<(x.shape.batch * x.shape.channels) {
+            let src = x.data + plane * h * w
+            let dst = output.data + plane * oh * ow
+            for i in 0..<oh {
+                for j in 0..<ow {
+                    var s: Float = 0
+                    for ki in 0..<kernelSize {
+                        let row = src + (i * stride + ki) * w + j * stride
+                        for kj in 0..<kernelSize { s += row[kj] }
+                    }
+                    dst[i * ow + j] = s * scale
+                }
+            }
+        }
+        return output
+    }
+
+    /// Each input in a window receives `dy / K^2` (summed over overlapping windows).
+    public func backward(_ dy: Tensor) -> Tensor {
+        precondition(dy.shape == output.shape, "\(name): gradient \(dy.shape) does not match output \(output.shape)")
+        inputGradient.resize(to: inputShape)
+        inputGradient.fill(0)
+        let h = inputShape[2], w = inputShape[3], oh = output.shape[2], ow = output.shape[3]
+        let scale = 1 / Float(kernelSize * kernelSize)
+        for plane in 0..<(inputShape.batch * inputShape.channels) {
+            let dx = inputGradient.data + plane * h * w
+            let g = dy.data + plane * oh * ow
+            for i in 0..<oh {
+                for j in 0..<ow {
+                    let v = g[i * ow + j] * scale
+                    for ki in 0..<kernelSize {
+                        let row = dx + (i * stride + ki) * w + j * stride
+                        for kj in 0..<kernelSize { row[kj] += v }
+                    }
+                }
+            }
+        }
+        return inputGradient
+    }
+}

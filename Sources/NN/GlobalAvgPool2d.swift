@@ -1,0 +1,38 @@
+import TensorCore
+
+/// Global average pooling, as `nn.AdaptiveAvgPool2d(1)` followed by `flatten(1)`:
+/// `(N, C, H, W) -> (N, C)`, `y[n, c] = mean over H*W of x[n, c]`.
+public final class GlobalAvgPool2d: Layer {
+    private var inputShape = Shape(0)
+    private let output = Tensor()
+    private let inputGradient = Tensor()
+
+    public init() {}
+    public var name: String { "GlobalAvgPool2d" }
+    public func clone() -> Layer { GlobalAvgPool2d() }
+
+    public func forward(_ x: Tensor, mode: Mode) throws -> Tensor {
+        guard x.shape.rank == 4 else { throw LayerError(layer: name, "expected input (N, C, H, W), got \(x.shape)") }
+        inputShape = x.shape
+        let hw = x.shape.spatial
+        output.resize(to: Shape(x.shape.batch, x.shape.channels))
+        for plane in 0..<output.count {
+            let src = x.data + plane * hw
+            var s: Float = 0
+            for i in 0..<hw { s += src[i] }
+            output.data[plane] = s / Float(hw)
+        }
+        return output
+    }
+
+    /// `dx[n, c, :, :] = dy[n, c] / (H*W)`.
+    public func backward(_ dy: Tensor) -> Tensor {
+        precondition(dy.shape == output.shape, "\(name): gradient \(dy.shape) does not match output \(output.shape)")
+        inputGradient.resize(to: inputShape)
+        let hw = inputShape.spatial
+        for plane in 0..<dy.count {
+            (inputGradient.data + plane * hw).update(repeating: dy.data[plane] / Float(hw), count: hw)
+        }
+        return inputGradient
+    }
+}

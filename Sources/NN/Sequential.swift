@@ -1,0 +1,33 @@
+import TensorCore
+
+/// Layers applied in order, as `torch.nn.Sequential`; backward runs them in reverse.
+public final class Sequential: Layer {
+    public let layers: [Layer]
+
+    public init(_ layers: [Layer]) { self.layers = layers }
+
+    public var name: String { "Sequential(" + layers.map(\.name).joined(separator: ", ") + ")" }
+    public var parameters: [Parameter] { layers.flatMap(\.parameters) }
+    public var children: [Layer] { layers }
+    public func clone() -> Layer { Sequential(layers.map { $0.clone() }) }
+
+    public func forward(_ x: Tensor, mode: Mode) throws -> Tensor {
+        var h = x
+        for layer in layers { h = try layer.forward(h, mode: mode) }
+        return h
+    }
+
+    public func backward(_ dy: Tensor) -> Tensor {
+        var g = dy
+        for layer in layers.reversed() { g = layer.backward(g) }
+        return g
+    }
+
+    /// Every layer with running statistics, in order (BatchNorm, Batch Renormalization).
+    public var runningStatisticsLayers: [RunningStatisticsLayer] {
+        allLayers.compactMap { $0 as? RunningStatisticsLayer }
+    }
+
+    /// Every Dropout layer, in order.
+    public var dropoutLayers: [Dropout] { allLayers.compactMap { $0 as? Dropout } }
+}
