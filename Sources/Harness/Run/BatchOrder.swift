@@ -1,0 +1,69 @@
+import TensorCore
+
+/// How training samples are grouped into batches each epoch.
+public enum BatchOrder: String, CaseIterable, Hashable, Sendable {
+    /// A new random permutation every epoch (the i.i.d. assumption BatchNorm relies on).
+    case shuffled
+    /// Sorted by label and never shuffled, as a label-sorted file read in order.
+    case sorted
+    /// Every batch holds one class (classes shuffled within, batch order shuffled per epoch).
+    case classBlocked = "class-blocked"
+
+    /// The batches of one epoch, as lists of sample indices. With `dropLast`,
+    /// batches smaller than `batchSize` are dropped (for `classBlocked`, the
+    /// remainder of each class).
+    public func batches(labels: [Int32], batchSize: Int, dropLast: Bool, rng: inout RandomGenerator) -> [[Int]] {
+        precondition(batchSize >= 1, "batch size must be >= 1")
+        func chunk(_ order: [Int]) -> [[Int]] {
+            var result: [[Int]] = []
+            var start = 0
+            while start < order.count {
+                let end = min(start + batchSize, order.count)
+                if end - start == batchSize || !dropLast { result.append(Array(order[start..<end])) }
+                start = end
+            }
+            return result
+        }
+        switch self {
+        case .shuffled:
+            return chunk(rng.permutation(labels.count))
+        case .sorted:
+            return chunk(Array(0..<labels.count).sorted { (labels[$0], $0) < (labels[$1], $1) })
+        case .classBlocked:
+            let classes = Set(labels).sorted()
+            var all: [[Int]] = []
+            for c in classes {
+                var members = labels.indices.filter { labels[$0] == c }
+                rng.shuffle(&members)
+                all += chunk(members)
+            }
+            rng.shuffle(&all)
+            return all
+        }
+    }
+}
+
+/// Copies chosen samples of a dataset into a reusable batch tensor `(B, C, H, W)`
+/// and label buffer (no allocation once the largest batch has been seen).
+public final class BatchAssembler {
+    public let input = Tensor()
+    public private(set) var labels: [Int32] = []
+
+    public init() {}
+
+    public func assemble(_ data: ImageDataset, indices: ArraySlice<Int>) {
+        let size = data.sampleSize
+        input.resize(to: Shape(indices.count, data.channels, data.height, data.width))
+        labels.removeAll(keepingCapacity: true)
+        data.images.withUnsafeBufferPointer { images in
+            var dst = input.data
+            for i in indices {
+                dst.update(from: images.baseAddress! + i * size, count: size)
+                dst += size
+                labels.append(data.labels[i])
+            }
+        }
+    }
+
+    public func assemble(_ data: ImageDataset, indices: [Int]) { assemble(data, indices: indices[...]) }
+}
