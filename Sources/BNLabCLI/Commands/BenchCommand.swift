@@ -1,0 +1,51 @@
+/// `bnlab bench [--quick] [--threads LIST] [--batch-sizes LIST] [--models WHICH] [--repetitions N]`.
+public struct BenchCommand: ParsableCommand {
+    /// Which models `bnlab bench` measures.
+    public enum Models: String, CaseIterable, Equatable, Sendable {
+        /// Every model below.
+        case all
+        /// The model of the main experiment.
+        case flagship
+        /// The small convolutional network on 28x28 images.
+        case cnn28
+        /// The multilayer perceptron.
+        case mlp
+    }
+
+    /// The declaration of `bnlab bench`.
+    public static let declaration = CommandDeclaration(
+        name: "bench",
+        abstract: "Measure training and inference speed across batch sizes and thread counts.",
+        discussion: "Each measurement is repeated and the median is reported.",
+        options: [
+            .flag("quick", help: "Shorter measurements: a smoke test of the benchmark."),
+            .value("threads", .integerList(minimum: 1), default: .value("1,2"),
+                   help: "Comma-separated thread counts to measure."),
+            .value("batch-sizes", .integerList(minimum: 1), default: .value("1,2,8,32,128,512"),
+                   help: "Comma-separated batch sizes to measure."),
+            .value("models", .choice(Models.allCases.map(\.rawValue)), default: .value("all"),
+                   help: "Which models to measure."),
+            .value("repetitions", .integer(minimum: 1), default: .value("5"),
+                   help: "Timed repetitions of each measurement."),
+        ])
+
+    /// Whether to use the quick settings.
+    public var quick: Bool
+    /// Thread counts to measure, in command-line order.
+    public var threads: [Int]
+    /// Batch sizes to measure, in command-line order.
+    public var batchSizes: [Int]
+    /// Which models to measure.
+    public var models: Models
+    /// Timed repetitions of each measurement.
+    public var repetitions: Int
+
+    /// Reads `bnlab bench`'s values.
+    public init(_ parsed: ParsedArguments) {
+        quick = parsed.flag("quick")
+        threads = parsed.integers("threads")!  // defaulted by the declaration
+        batchSizes = parsed.integers("batch-sizes")!  // defaulted by the declaration
+        models = Models(rawValue: parsed.text("models")!)!  // a declared choice
+        repetitions = parsed.integer("repetitions")!  // defaulted by the declaration
+    }
+}

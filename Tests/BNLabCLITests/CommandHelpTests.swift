@@ -1,0 +1,94 @@
+@testable import BNLabCLI
+import XCTest
+
+final class CommandHelpTests: XCTestCase {
+    /// The whole `bnlab run --help` text: usage wrapped under itself, the description paragraph,
+    /// ARGUMENTS and OPTIONS with one aligned description column and every default.
+    func testRunHelpText() {
+        let expected = """
+            USAGE: bnlab run SPEC... [--jobs N] [--shard K/N] [--quick] [--out DIR]
+                             [--quiet] [--fresh]
+
+            Train every cell of the specs' grids and write the result tables. Each cell is
+            trained, then evaluated in both train and eval mode. Finished cells are appended
+            to a journal in the output directory, so a run that stops resumes where it left
+            off; --fresh starts over. Progress goes to standard error.
+
+            ARGUMENTS:
+              SPEC...      Experiment spec files (Experiments/*.spec).
+
+            OPTIONS:
+              --jobs N     Number of cells trained at the same time. (default: all cores)
+              --shard K/N  Train only share K of N disjoint shares of the cells; combine the
+                           shares' journals with 'bnlab merge'. (default: none, every cell)
+              --quick      Use the spec's quick settings (fewer samples and epochs): a smoke
+                           test.
+              --out DIR    Directory holding the journals and result tables.
+                           (default: Results)
+              --quiet      Print no progress.
+              --fresh      Ignore journaled cells and train every cell again.
+              -h, --help   Show help for this command.
+
+            """
+        XCTAssertEqual(helpText(["run", "--help"]), expected)
+    }
+
+    /// A label longer than `maximumLabelWidth` gets its own line; the others keep a narrow column.
+    func testBenchLongLabelStandsAlone() {
+        let options = helpText(["bench", "-h"]).map { $0.components(separatedBy: "OPTIONS:\n")[1] }
+        XCTAssertEqual(options, """
+              --quick             Shorter measurements: a smoke test of the benchmark.
+              --threads LIST      Comma-separated thread counts to measure. (default: 1,2)
+              --batch-sizes LIST  Comma-separated batch sizes to measure.
+                                  (default: 1,2,8,32,128,512)
+              --models all|flagship|cnn28|mlp
+                                  Which models to measure. (default: all)
+              --repetitions N     Timed repetitions of each measurement. (default: 5)
+              -h, --help          Show help for this command.
+
+            """)
+    }
+
+    func testRequiredOptionIsNotBracketed() {
+        XCTAssertEqual(CommandHelp.usage(MergeCommand.declaration), "bnlab merge SPEC JOURNAL... --out DIR")
+        XCTAssertEqual(CommandHelp.usage(ExportDataCommand.declaration), "bnlab export-data SPEC --out DIR")
+        XCTAssertEqual(CommandHelp.usage(ListCommand.declaration), "bnlab list [--dir DIR]")
+    }
+
+    /// For every command: lines fit 80 columns, the usage names the command, every argument and option
+    /// appears with its default, and a command without arguments has no ARGUMENTS section.
+    func testEveryCommandsHelpShape() {
+        for declaration in Command.declarations {
+            let text = CommandHelp.text(declaration)
+            let lines = text.components(separatedBy: "\n")
+            XCTAssertTrue(lines[0].hasPrefix("USAGE: bnlab \(declaration.name) "), lines[0])
+            for line in lines {
+                XCTAssertLessThanOrEqual(line.count, CommandHelp.width, line)
+                XCTAssertFalse(line.hasSuffix(" "), "trailing space: '\(line)'")
+            }
+            XCTAssertEqual(text.contains("\nARGUMENTS:\n"), !declaration.arguments.isEmpty, declaration.name)
+            XCTAssertTrue(text.contains("\nOPTIONS:\n"))
+            for argument in declaration.arguments {
+                XCTAssertTrue(text.contains("\n  \(argument.label) "), argument.label)
+            }
+            for option in declaration.options {
+                XCTAssertTrue(text.contains("\n  \(option.label)"), option.label)
+                if let note = option.defaultNote {
+                    XCTAssertTrue(text.contains(note), "\(declaration.name): \(note)")
+                }
+            }
+        }
+    }
+
+    func testTopLevelListsEveryCommand() {
+        let text = topLevelHelp()
+        XCTAssertTrue(text.hasPrefix("USAGE: bnlab COMMAND [ARGUMENTS] [OPTIONS]\n"))
+        for declaration in Command.declarations {
+            let row = "\n  " + declaration.name + String(repeating: " ", count: 14 - declaration.name.count)
+            XCTAssertTrue(text.contains(row + declaration.abstract.prefix(30)), declaration.name)
+        }
+        XCTAssertTrue(text.contains("\n  --version     Show the version.\n"))
+        XCTAssertTrue(text.allSatisfy { $0 != "\t" })
+        XCTAssertTrue(text.components(separatedBy: "\n").allSatisfy { $0.count <= CommandHelp.width })
+    }
+}
