@@ -21,7 +21,7 @@ public struct TrainingOutcome: Sendable {
 }
 
 /// Settings of the training loop.
-public struct TrainingPlan: Sendable {
+public struct TrainingPlan: Hashable, Sendable {
     public var epochs: Int
     public var batchSize: Int
     public var order: BatchOrder

@@ -1,0 +1,194 @@
+import Foundation
+import NN
+import TensorCore
+
+/// The train and test splits of one cell, ready to use (normalized, jittered).
+public struct PreparedData: Sendable {
+    public var train: ImageDataset
+    public var test: ImageDataset
+    /// Fraction of the test split that also appears in the training split.
+    public var testOverlap: Double
+    public init(train: ImageDataset, test: ImageDataset, testOverlap: Double = 0) {
+        self.train = train; self.test = test; self.testOverlap = testOverlap
+    }
+}
+
+/// What to measure after training.
+public struct EvaluationPlan: Hashable, Sendable {
+    /// Batch size of the batch-statistics evaluation (`track_running_stats=False`).
+    public var evalBatchSize: Int
+    /// Samples used to recalibrate (nil = the whole split) and their batch size.
+    public var recalibrateSamples: Int?
+    public var recalibrateBatchSize: Int
+    public var estimator: RecalibrationEstimator
+    /// Recalibrate on the test inputs (AdaBN, labels unused) instead of the training split.
+    public var recalibrateOnTest: Bool
+    /// Monte-Carlo dropout passes (0 = not measured).
+    public var mcSamples: Int
+    /// Also measure what a forgotten `model.eval()` does.
+    public var forgotEval: Bool
+    /// Also report the accuracy an assigning (`n_correct = ...`) evaluation loop prints.
+    public var metricBug: Bool
+
+    public init(evalBatchSize: Int = 128, recalibrateSamples: Int? = nil, recalibrateBatchSize: Int = 32,
+                estimator: RecalibrationEstimator = .population, recalibrateOnTest: Bool = false,
+                mcSamples: Int = 0, forgotEval: Bool = false, metricBug: Bool = false) {
+        self.evalBatchSize = evalBatchSize; self.recalibrateSamples = recalibrateSamples
+        self.recalibrateBatchSize = recalibrateBatchSize; self.estimator = estimator
+        self.recalibrateOnTest = recalibrateOnTest; self.mcSamples = mcSamples
+        self.forgotEval = forgotEval; self.metricBug = metricBug
+    }
+}
+
+/// Everything that defines one training run (a grid cell and a seed).
+public struct CellPlan: Hashable, Sendable {
+    public var model: ModelRecipe
+    public var optimizer: OptimizerRecipe
+    public var lrScaling: LRScaling
+    public var baseBatchSize: Int
+    public var training: TrainingPlan
+    public var evaluation: EvaluationPlan
+    public var seed: UInt64
+
+    public init(model: ModelRecipe, optimizer: OptimizerRecipe, lrScaling: LRScaling = .none, baseBatchSize: Int = 1,
+                training: TrainingPlan, evaluation: EvaluationPlan, seed: UInt64) {
+        self.model = model; self.optimizer = optimizer; self.lrScaling = lrScaling; self.baseBatchSize = baseBatchSize
+        self.training = training; self.evaluation = evaluation; self.seed = seed
+    }
+
+    /// The learning rate after `lr_scaling`.
+    public var learningRate: Double {
+        lrScaling.scaledLearningRate(optimizer.learningRate, batchSize: training.batchSize, baseBatchSize: baseBatchSize)
+    }
+}
+
+/// The outcome of a cell: `ok`, `diverged` (non-finite loss) or `invalid` (a
+/// configuration the layers refuse, e.g. BatchNorm training on one value per channel).
+public enum CellStatus: Hashable, Sendable {
+    case ok
+    case diverged(Divergence)
+    case invalid(String)
+
+    public var name: String {
+        switch self { case .ok: return "ok"; case .diverged: return "diverged"; case .invalid: return "invalid" }
+    }
+    public var detail: String {
+        switch self {
+        case .ok: return ""
+        case .diverged(let d): return "non-finite loss at \(d)"
+        case .invalid(let reason): return reason
+        }
+    }
+}
+
+/// The numbers measured for one cell. Accuracies are percentages; nil = not measured.
+public struct CellMeasurements: Sendable {
+    public var status: CellStatus = .ok
+    public var learningRate: Double = .nan
+    public var trainAccRunning: Double?
+    public var trainAccEvalMode: Double?
+    public var testAccTrainMode: Double?
+    public var testAccEvalMode: Double?
+    public var testAccRecalibrated: Double?
+    public var testAccBatchStats: Double?
+    public var testAccMCDropout: Double?
+    public var testAccForgotEval: Double?
+    public var testAccEvalAfterForgotEval: Double?
+    public var trainModeDisagreement: Double?
+    public var evalModeDisagreement: Double?
+    public var testAccAssigningBug: Double?
+    public var finalTrainLoss: Double?
+    public var testOverlap: Double = 0
+    public var recalibrationSamples: Int = 0
+    public var statisticsErrors: [StatisticsError] = []
+    public var recalibratedStatisticsErrors: [StatisticsError] = []
+    public var wallSeconds: Double = 0
+    public init() {}
+}
+
+/// Trains one cell and measures it. Every random draw derives from `plan.seed`.
+public enum CellRunner {
+    public static func run(plan: CellPlan, data: PreparedData, onEpoch: ((Int) -> Void)? = nil) -> CellMeasurements {
+        let start = Date()
+        var result = CellMeasurements()
+        result.testOverlap = data.testOverlap
+        result.learningRate = plan.learningRate
+        do {
+            try measure(plan: plan, data: data, into: &result, onEpoch: onEpoch)
+        } catch let error as LayerError {
+            result.status = .invalid(error.description)
+        } catch {
+            result.status = .invalid("\(error)")
+        }
+        result.wallSeconds = Date().timeIntervalSince(start)
+        return result
+    }
+
+    private static func measure(plan: CellPlan, data: PreparedData, into r: inout CellMeasurements,
+                                onEpoch: ((Int) -> Void)?) throws {
+        let root = RandomGenerator(seed: plan.seed)
+        let train = data.train, test = data.test
+        let model = try plan.model.build(channels: train.channels, height: train.height, width: train.width,
+                                         classes: max(train.classCount, test.classCount), rng: root.derived("model"))
+        let optimizer = try plan.optimizer.make(parameters: model.parameters, learningRate: plan.learningRate)
+        var shuffleRNG = root.derived("batches")
+        let outcome = try Trainer.train(model: model, optimizer: optimizer, data: train, plan: plan.training,
+                                        rng: &shuffleRNG, onEpoch: onEpoch)
+        r.trainAccRunning = outcome.runningAccuracy
+        r.finalTrainLoss = outcome.finalLoss
+        if let d = outcome.divergence { r.status = .diverged(d) }
+
+        let e = plan.evaluation
+        let batchStatsMode = Mode(normalization: .train, dropout: .eval)
+        // Train mode on a copy: batch statistics over batches of the TRAINING batch size.
+        r.testAccTrainMode = try Evaluation.accuracy(model: model.clone(), data: test, batchSize: plan.training.batchSize,
+                                                     mode: batchStatsMode).correct.percent
+        let evalPass = try Evaluation.accuracy(model: model, data: test, batchSize: e.evalBatchSize, mode: .eval)
+        r.testAccEvalMode = evalPass.correct.percent
+        if e.metricBug { r.testAccAssigningBug = evalPass.assigning.percent }
+        r.trainAccEvalMode = try Evaluation.accuracy(model: model, data: train, batchSize: e.evalBatchSize,
+                                                     mode: .eval).correct.percent
+        r.testAccBatchStats = try Evaluation.accuracy(model: model.clone(), data: test, batchSize: e.evalBatchSize,
+                                                      mode: batchStatsMode).correct.percent
+
+        let calibrationData = e.recalibrateOnTest ? test : train
+        let samples = min(e.recalibrateSamples ?? calibrationData.count, calibrationData.count)
+        r.recalibrationSamples = samples
+        let recalibrated = model.clone() as! Sequential
+        var recalibrationRNG = root.derived("recalibrate")
+        try Recalibration.recalibrate(model: recalibrated, data: calibrationData, samples: samples,
+                                      batchSize: e.recalibrateBatchSize, estimator: e.estimator, rng: &recalibrationRNG)
+        r.testAccRecalibrated = try Evaluation.accuracy(model: recalibrated, data: test, batchSize: e.evalBatchSize,
+                                                        mode: .eval).correct.percent
+        r.statisticsErrors = try RunningStatisticsProbe.measure(model: model, data: train, batchSize: e.evalBatchSize)
+        r.recalibratedStatisticsErrors = try RunningStatisticsProbe.measure(model: recalibrated, data: train,
+                                                                            batchSize: e.evalBatchSize)
+        if e.mcSamples > 0 {
+            r.testAccMCDropout = try Evaluation.monteCarloDropoutAccuracy(
+                model: model.clone() as! Sequential, data: test, batchSize: e.evalBatchSize, passes: e.mcSamples,
+                rng: root.derived("mc-dropout"))
+        }
+        if e.forgotEval {
+            // model.eval() forgotten: the whole model in train mode over the test set, which
+            // updates the running statistics; then the (mutated) model evaluated properly.
+            let forgot = model.clone()
+            r.testAccForgotEval = try Evaluation.accuracy(model: forgot, data: test, batchSize: e.evalBatchSize,
+                                                          mode: .train).correct.percent
+            r.testAccEvalAfterForgotEval = try Evaluation.accuracy(model: forgot, data: test, batchSize: e.evalBatchSize,
+                                                                   mode: .eval).correct.percent
+            let probe = model.clone()
+            let first = try Evaluation.predictions(model: probe, data: test, batchSize: e.evalBatchSize, mode: .train)
+            let second = try Evaluation.predictions(model: probe, data: test, batchSize: e.evalBatchSize, mode: .train)
+            r.trainModeDisagreement = disagreement(first, second)
+            let evalFirst = try Evaluation.predictions(model: model, data: test, batchSize: e.evalBatchSize, mode: .eval)
+            let evalSecond = try Evaluation.predictions(model: model, data: test, batchSize: e.evalBatchSize, mode: .eval)
+            r.evalModeDisagreement = disagreement(evalFirst, evalSecond)
+        }
+    }
+
+    /// Percentage of positions where two prediction lists differ.
+    static func disagreement(_ a: [Int32], _ b: [Int32]) -> Double {
+        guard !a.isEmpty else { return .nan }
+        return 100 * Double(zip(a, b).filter { $0 != $1 }.count) / Double(a.count)
+    }
+}
