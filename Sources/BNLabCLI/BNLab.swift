@@ -1,12 +1,49 @@
+import Foundation
 import Harness
 
 /// The `bnlab` command line (kept as a library so tests can drive it).
+///
+/// Exit status: 0 success; 1 a run that did not complete (interrupted, or a merge
+/// with missing cells); 2 bad usage or bad input (spec, dataset, journal).
 public enum BNLab {
     public static let version = "0.1.0"
 
     /// Runs the command line with `arguments` (without the program name); returns the exit status.
     public static func main(_ arguments: [String]) -> Int32 {
-        print("bnlab \(version)")
-        return 0
+        switch parseCommandLine(arguments) {
+        case .help(let text):
+            Console.out(text)
+            return 0
+        case .version:
+            Console.out("bnlab \(version)")
+            return 0
+        case .error(let error):
+            Console.err(error.description)
+            return UsageError.exitStatus
+        case .command(let command):
+            do {
+                return try execute(command)
+            } catch let failure as CommandFailure {
+                Console.err(failure.message)
+                return failure.status
+            } catch {
+                Console.err("bnlab: error: \(error)")
+                return 2
+            }
+        }
+    }
+
+    static func execute(_ command: Command) throws -> Int32 {
+        switch command {
+        case .run(let c): return try RunExecution.execute(c)
+        case .check(let c): return try CheckExecution.execute(c)
+        case .list(let c): return try ListExecution.execute(c)
+        case .report(let c): return try ReportExecution.execute(c)
+        case .merge(let c): return try MergeExecution.execute(c)
+        case .status(let c): return try StatusExecution.execute(c)
+        case .new(let c): return try NewExecution.execute(c)
+        case .bench: throw CommandFailure.run("bnlab: bench: not implemented yet")
+        case .exportData(let c): return try ExportDataExecution.execute(c)
+        }
     }
 }

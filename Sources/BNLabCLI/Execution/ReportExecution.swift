@@ -1,0 +1,21 @@
+import Foundation
+import Harness
+
+/// `bnlab report`: rebuilds charts and `<spec>.md` from the tables already in the output directory.
+enum ReportExecution {
+    static func execute(_ command: ReportCommand) throws -> Int32 {
+        let specs = try SpecFiles.load(command.specs, printWarnings: false)
+        for spec in specs {
+            let summaryPath = "\(command.outputDirectory)/\(spec.name)-summary.csv"
+            let statisticsPath = "\(command.outputDirectory)/\(spec.name)-bnstats.csv"
+            guard let summary = try? String(contentsOfFile: summaryPath, encoding: .utf8),
+                  let statistics = try? String(contentsOfFile: statisticsPath, encoding: .utf8) else {
+                throw CommandFailure.input("\(summaryPath): error: no tables for \(spec.name); run 'bnlab run \(spec.path)' first")
+            }
+            try SpecOutputs.writeReport(spec: spec, directory: command.outputDirectory, summary: Table(csv: summary),
+                                        statistics: Table(csv: statistics))
+            Console.out("\(command.outputDirectory)/\(spec.name).md")
+        }
+        return 0
+    }
+}

@@ -1,0 +1,45 @@
+import Foundation
+import Harness
+
+/// Loading specs for the commands: every spec is parsed before any work starts,
+/// so one bad spec among several writes nothing.
+enum SpecFiles {
+    /// Parses every path; a spec error becomes `FILE:LINE:COLUMN: error: ...` with status 2.
+    /// Warnings go to stderr as `FILE:LINE:COLUMN: warning: ...`.
+    static func load(_ paths: [String], printWarnings: Bool = true) throws -> [Spec] {
+        var specs: [Spec] = []
+        for path in paths {
+            do {
+                let spec = try Spec.load(path: path)
+                if printWarnings { for w in spec.warnings { Console.err(w.description) } }
+                specs.append(spec)
+            } catch let error as SpecError {
+                throw CommandFailure.input(error.description)
+            } catch {
+                throw CommandFailure.input("\(path): error: \(error)")
+            }
+        }
+        let names = specs.map(\.name)
+        if let duplicate = names.first(where: { n in names.filter { $0 == n }.count > 1 }) {
+            throw CommandFailure.input("two specs are named '\(duplicate)'; their tables would overwrite each other")
+        }
+        return specs
+    }
+
+    /// The journal of a spec's run in `directory`.
+    static func journalPath(directory: String, spec: String, quick: Bool, shard: Shard?) -> String {
+        var name = spec
+        if quick { name += "-quick" }
+        if let shard { name += "-shard-\(shard.index)-of-\(shard.count)" }
+        return "\(directory)/.journal/\(name).journal"
+    }
+
+    /// The tasks of a spec (all of them, or one shard's: cells whose index % N == K - 1).
+    static func tasks(_ spec: Spec, quick: Bool, shard: Shard? = nil) -> [SweepTask] {
+        spec.cells(quick: quick).enumerated().compactMap { index, cell in
+            if let shard, index % shard.count != shard.index - 1 { return nil }
+            return SweepTask(index: index, key: cell.cellKey(), settings: cell.settingColumns, seed: Int(cell.seed),
+                             plan: cell.cellPlan, data: { try DataPreparation.prepare(cell) })
+        }
+    }
+}

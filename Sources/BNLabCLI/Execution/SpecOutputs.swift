@@ -1,0 +1,36 @@
+import Foundation
+import Harness
+
+/// Writes everything a spec's records produce: the three CSV tables, the charts and
+/// the report, each atomically.
+enum SpecOutputs {
+    static func write(spec: Spec, records: [CellRecord], directory: String, quick: Bool) throws {
+        let tables = ResultTables(spec: spec.name, records: records)
+        try tables.write(spec: spec.name, to: directory)
+        try writeReport(spec: spec, directory: directory, summary: Table(csv: tables.summary),
+                        statistics: Table(csv: tables.statistics))
+    }
+
+    /// Charts and `<spec>.md` from the summary and statistics tables.
+    static func writeReport(spec: Spec, directory: String, summary: Table, statistics: Table) throws {
+        let charts = ResultCharts(sweptSettings: spec.sweptKeys, summary: summary)
+        var files: [String] = []
+        let classes = spec.cells().first.flatMap { cell -> Int? in
+            if case .shapes = cell.dataset { return 3 }
+            return nil
+        }
+        if let chart = charts.accuracyChart(spec: spec.name, summary: summary, classes: classes) {
+            try AtomicFile.write(chart.svg(), to: "\(directory)/\(spec.name)-accuracy.svg")
+            files.append("\(spec.name)-accuracy.svg")
+        }
+        if let chart = charts.statisticsChart(spec: spec.name, statistics: statistics) {
+            try AtomicFile.write(chart.svg(), to: "\(directory)/\(spec.name)-bnstats.svg")
+            files.append("\(spec.name)-bnstats.svg")
+        }
+        let text = (try? String(contentsOfFile: spec.path, encoding: .utf8)) ?? ""
+        let report = Report.markdown(spec: spec.name, specText: text, sweptSettings: spec.sweptKeys, summary: summary,
+                                     statistics: statistics, charts: files,
+                                     warnings: spec.warnings.map(\.description))
+        try AtomicFile.write(report, to: "\(directory)/\(spec.name).md")
+    }
+}
