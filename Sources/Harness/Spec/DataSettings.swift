@@ -1,0 +1,111 @@
+// The typed values of the data settings of a spec (`dataset` ... `drop_last`).
+
+/// Where the images come from (`dataset`).
+public enum DatasetSource: Hashable, Sendable {
+    /// The embedded synthetic 3-class images, `size` x `size` pixels, with
+    /// Gaussian pixel noise of standard deviation `noise`.
+    case shapes(size: Int, noise: Float)
+    /// A CSV file of one image per row.
+    case csv(CSVSource)
+    /// An IDX image file and an IDX label file (the MNIST format).
+    case idx(images: String, labels: String)
+    /// CIFAR-10 binary batch files (`data_batch_1.bin` ...).
+    case cifar10(batches: [String])
+}
+
+/// A CSV dataset: one image per row, one column the label.
+public struct CSVSource: Hashable, Sendable {
+    /// The file, resolved against the spec file's directory.
+    public var path: String
+    /// Which column holds the label.
+    public var labelColumn: CSVLabelColumn
+    /// How to arrange the remaining columns; nil: a flat vector (1 x 1 x columns).
+    public var shape: ImageShape?
+    /// Every pixel is multiplied by this on loading: x' = scale * x.
+    public var scale: Float
+    /// Whether the first row is a header.
+    public var header: CSVHeader
+
+    /// A CSV source; the defaults are those of the spec.
+    public init(path: String, labelColumn: CSVLabelColumn = .first, shape: ImageShape? = nil,
+                scale: Float = 1, header: CSVHeader = .auto) {
+        self.path = path
+        self.labelColumn = labelColumn
+        self.shape = shape
+        self.scale = scale
+        self.header = header
+    }
+}
+
+/// The label column of a CSV file.
+public enum CSVLabelColumn: Hashable, Sendable {
+    case first
+    case last
+    /// A 0-based column index.
+    case index(Int)
+}
+
+/// Whether a CSV file starts with a header row.
+public enum CSVHeader: String, CaseIterable, Hashable, Sendable {
+    /// A header when the first row does not parse as numbers.
+    case auto
+    case yes
+    case no
+}
+
+/// Channels x height x width of one image.
+public struct ImageShape: Hashable, Sendable {
+    public var channels: Int
+    public var height: Int
+    public var width: Int
+
+    /// A shape of `channels` x `height` x `width`.
+    public init(channels: Int, height: Int, width: Int) {
+        self.channels = channels
+        self.height = height
+        self.width = width
+    }
+}
+
+/// Per-image intensity jitter (`jitter`): x' = gain * x + offset.
+public enum Jitter: Hashable, Sendable {
+    case none
+    /// `gain` drawn log-uniformly from its range (0 < lower <= upper),
+    /// `offset` uniformly from its range, once per image.
+    case gainOffset(gain: ClosedRange<Float>, offset: ClosedRange<Float>)
+}
+
+/// Which splits the jitter applies to (`jitter_apply`).
+public enum JitterApply: String, CaseIterable, Hashable, Sendable {
+    case both, train, test
+}
+
+/// How inputs are standardized (`normalize`).
+public enum InputNormalization: String, CaseIterable, Hashable, Sendable {
+    /// x' = (x - mean_c) / std_c with the training split's per-channel statistics.
+    case train
+    /// Raw inputs.
+    case none
+}
+
+/// How the test split is standardized (`test_normalize`).
+public enum TestNormalization: Hashable, Sendable {
+    /// With the training split's statistics, like the training inputs.
+    case same
+    /// Left raw.
+    case none
+    /// With the test split's own per-channel statistics.
+    case own
+    /// With the given statistics, in the units of the data after `scale`.
+    case fixed(mean: Float, std: Float)
+}
+
+/// How training batches are composed (`order`).
+public enum BatchOrder: String, CaseIterable, Hashable, Sendable {
+    /// Reshuffled every epoch.
+    case shuffled
+    /// The training split sorted by label, never shuffled.
+    case sorted
+    /// Every batch drawn from a single class; the order of classes shuffled per epoch.
+    case classBlocked = "class-blocked"
+}

@@ -1,0 +1,100 @@
+/// One cell of an experiment grid, fully resolved: every setting of the spec
+/// with its type, plus the seed. `init()` gives every key's default (the
+/// table in Experiments/README.md); ``Spec/cells(quick:)`` builds the cells of a spec.
+public struct ExperimentConfig: Hashable, Sendable {
+    // MARK: Data
+
+    /// `dataset`: where the images come from.
+    public var dataset: DatasetSource = .shapes(size: 16, noise: 0.25)
+    /// `jitter`: per-image x' = gain * x + offset.
+    public var jitter: Jitter = .none
+    /// `jitter_apply`: which splits get the jitter.
+    public var jitterApply: JitterApply = .both
+    /// `train_split`: training samples.
+    public var trainSplit: Int = 3000
+    /// `test_split`: test samples.
+    public var testSplit: Int = 1000
+    /// `split_overlap`: fraction in [0, 1] of the test split drawn from the training split.
+    public var splitOverlap: Float = 0
+    /// `normalize`: per-channel standardization of the inputs.
+    public var normalize: InputNormalization = .train
+    /// `test_normalize`: how the test split is standardized.
+    public var testNormalize: TestNormalization = .same
+    /// `order`: batch composition during training.
+    public var order: BatchOrder = .shuffled
+    /// `drop_last`: whether the last, smaller training batch of an epoch is dropped.
+    public var dropLast: Bool = true
+
+    // MARK: Model
+
+    /// `model`: the network.
+    public var model: ModelArchitecture = .cnn(channels: [16, 32], kernel: 3)
+    /// `norm`: the normalization layer of every block.
+    public var norm: NormKind = .batch
+    /// `groups`: GroupNorm groups; divides every channel count when `norm` is group.
+    public var groups: Int = 8
+    /// `momentum`: BatchNorm running-statistics momentum, PyTorch convention.
+    public var momentum: BNMomentum = .exponential(0.1)
+    /// `track_running_stats`: off = BatchNorm uses batch statistics in eval mode too.
+    public var trackRunningStats: Bool = true
+    /// `ghost_batch_size`: Ghost BatchNorm's virtual batch size (>= 2), nil = off.
+    public var ghostBatchSize: Int? = nil
+    /// `frozen_bn_epochs`: the last K epochs train with BatchNorm in eval mode.
+    public var frozenBNEpochs: Int = 0
+    /// `renorm`: Batch Renormalization's clipping schedule.
+    public var renorm: RenormSchedule = RenormSchedule()
+    /// `dropout`: probability of dropping a unit; kept units are scaled by 1/(1-p).
+    public var dropProbability: Float = 0
+    /// `eps`: normalization epsilon, x_hat = (x - mean) / sqrt(var + eps).
+    public var eps: Float = 1e-5
+
+    // MARK: Training
+
+    /// `epochs`: passes over the training split.
+    public var epochs: Int = 3
+    /// `batch_size`: training batch size.
+    public var batchSize: Int = 32
+    /// `optimizer` (and `lr`): the optimizer; its learning rate is before `lr_scaling`.
+    public var optimizer: OptimizerSettings = .sgd(SGDSettings(learningRate: 0.01, momentum: 0.9))
+    /// `lr_scaling`: lr_used = lr * f(batch_size / base_batch_size).
+    public var lrScaling: LRScaling = .none
+    /// `base_batch_size`: the batch size at which lr_used = lr.
+    public var baseBatchSize: Int = 1
+    /// `threads`: BLAS threads of this cell.
+    public var threads: Int = 1
+    /// One entry of `seeds`: the seed of every random draw of this cell.
+    public var seed: UInt64 = 0
+
+    // MARK: Evaluation
+
+    /// `eval_batch_size`: batch size of the batch-statistics evaluation.
+    public var evalBatchSize: Int = 128
+    /// `recalibrate_samples`: samples used to re-estimate BatchNorm statistics.
+    public var recalibrateSamples: RecalibrationSamples = .all
+    /// `recalibrate_batch_size`: batch size of the recalibration passes.
+    public var recalibrateBatchSize: Int = 32
+    /// `recalibrate_estimator`: how batch statistics become running ones.
+    public var recalibrateEstimator: VarianceEstimator = .population
+    /// `recalibrate_data`: which inputs recalibrate (test = AdaBN).
+    public var recalibrateData: RecalibrationData = .train
+    /// `mc_samples`: Monte-Carlo dropout passes at evaluation, 0 = off.
+    public var mcSamples: Int = 0
+    /// `forgot_eval`: also evaluate as if model.eval() had been forgotten.
+    public var forgotEval: Bool = false
+
+    // MARK: Identity
+
+    /// The keys the spec sweeps, in file order: with ``seed``, the identity of
+    /// this cell in its grid (``cellKey()``).
+    public var sweptKeys: [String] = []
+
+    /// Every key at its default; seed 0; nothing swept.
+    public init() {}
+
+    /// The learning rate actually used:
+    /// lr_used = lr * f(batch_size / base_batch_size), f from ``lrScaling``.
+    public var effectiveLearningRate: Float {
+        Float(Double(optimizer.learningRate)
+              * lrScaling.factor(batchSize: batchSize, baseBatchSize: baseBatchSize))
+    }
+}

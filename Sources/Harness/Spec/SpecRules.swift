@@ -1,0 +1,100 @@
+/// The rules between settings, checked on every cell of a grid; each error
+/// points at the setting that breaks the rule (or, when that setting is at
+/// its default, at the one that made the default wrong).
+enum SpecRules {
+    // MARK: Per cell
+
+    /// Refuses a cell whose settings contradict each other.
+    static func checkCell(_ cell: ResolvedCell) throws {
+        let c = cell.config
+        if c.norm == .group {
+            let counts = c.model.featureCounts
+            if let bad = counts.first(where: { $0 % c.groups != 0 }) {
+                let what = { if case .cnn = c.model { return "channel count" } else { return "width" } }()
+                let given = cell.locations["groups"] == nil ? " (the default)" : ""
+                throw SpecProblem(cell.location("groups", "norm", "model"),
+                                  "groups \(c.groups)\(given) does not divide \(what) \(bad) of the model;"
+                                  + " GroupNorm needs groups to divide every \(what)")
+            }
+        }
+        if c.frozenBNEpochs > c.epochs {
+            throw SpecProblem(cell.location("frozen_bn_epochs", "epochs"),
+                              "frozen_bn_epochs \(c.frozenBNEpochs) exceeds epochs \(c.epochs)")
+        }
+        if case let .cnn(channels, _) = c.model {
+            try checkImageSize(cell, blocks: channels.count)
+        }
+    }
+
+    /// A cnn halves the image in every block (maxpool 2, rounding down): the
+    /// input must survive all of them, and must be an image at all.
+    private static func checkImageSize(_ cell: ResolvedCell, blocks: Int) throws {
+        let side: Int
+        switch cell.config.dataset {
+        case let .shapes(size, _): side = size
+        case .cifar10: side = 32
+        case .idx: return  // the size is in the file
+        case let .csv(csv):
+            guard let shape = csv.shape else {
+                throw SpecProblem(cell.location("dataset", "model"), "model cnn needs images: give dataset csv"
+                                  + " a shape=CxHxW")
+            }
+            side = min(shape.height, shape.width)
+        }
+        var remaining = side, allowed = 0
+        while remaining >= 2 { remaining /= 2; allowed += 1 }
+        if blocks > allowed {
+            throw SpecProblem(cell.location("model", "dataset"), "model cnn has \(blocks) blocks, each halving"
+                              + " the image (maxpool 2), but inputs \(side) pixels wide allow at most \(allowed)")
+        }
+    }
+
+    // MARK: Over a grid
+
+    /// A key that does nothing unless `applies` holds for the cell.
+    private struct Relevance {
+        let key: String
+        let applies: (ExperimentConfig) -> Bool
+        let otherwise: String
+    }
+
+    private static let relevance: [Relevance] = {
+        let batchNorm = "no cell uses a BatchNorm (norm batch or batchrenorm)"
+        let usesBatchNorm: (ExperimentConfig) -> Bool = { $0.norm.usesBatchStatistics }
+        return [
+            Relevance(key: "jitter_apply", applies: { $0.jitter != .none }, otherwise: "jitter is none"),
+            Relevance(key: "groups", applies: { $0.norm == .group }, otherwise: "no cell uses norm group"),
+            Relevance(key: "renorm", applies: { $0.norm == .batchrenorm }, otherwise: "no cell uses norm batchrenorm"),
+            Relevance(key: "momentum", applies: usesBatchNorm, otherwise: batchNorm),
+            Relevance(key: "track_running_stats", applies: usesBatchNorm, otherwise: batchNorm),
+            Relevance(key: "ghost_batch_size", applies: usesBatchNorm, otherwise: batchNorm),
+            Relevance(key: "frozen_bn_epochs", applies: usesBatchNorm, otherwise: batchNorm),
+            Relevance(key: "base_batch_size", applies: { $0.lrScaling != .none }, otherwise: "lr_scaling is none"),
+        ]
+    }()
+
+    /// Refuses a key that is set but acts in no cell ("no stored-but-ignored settings").
+    static func checkRelevance(_ cells: [ResolvedCell]) throws {
+        for rule in relevance {
+            guard let location = cells.lazy.compactMap({ $0.locations[rule.key] }).first else { continue }
+            if !cells.contains(where: { rule.applies($0.config) }) {
+                throw SpecProblem(location, "\(quoted(rule.key)) is set but has no effect: \(rule.otherwise)")
+            }
+        }
+    }
+
+    /// Settings that are allowed but probably a mistake (the warnings about a
+    /// single value, like `momentum 0.9`, come from the value's parser).
+    static func warnings(_ cells: [ResolvedCell]) -> [SpecProblem] {
+        var warnings: [SpecProblem] = []
+        for cell in cells where !cell.config.dropLast && cell.config.norm.usesBatchStatistics {
+            if let location = cell.locations["drop_last"],
+               !warnings.contains(where: { $0.location == location }) {
+                warnings.append(SpecProblem(location, "drop_last off keeps each epoch's last, smaller batch;"
+                                            + " BatchNorm then normalizes with the statistics of a few samples"
+                                            + " (PyTorch refuses a batch with one value per channel)"))
+            }
+        }
+        return warnings
+    }
+}

@@ -1,0 +1,98 @@
+// The typed values of the training settings of a spec (`optimizer`, `lr_scaling`).
+
+/// The optimizer and its hyper-parameters (`optimizer`, `lr`), in PyTorch's conventions.
+public enum OptimizerSettings: Hashable, Sendable {
+    case sgd(SGDSettings)
+    /// Adam; weight decay is L2 added to the gradient (PyTorch's `Adam`).
+    case adam(AdamSettings)
+    /// AdamW; weight decay is decoupled: p = p - lr * weightDecay * p (PyTorch's `AdamW`).
+    case adamw(AdamSettings)
+
+    /// The spec name: `sgd`, `adam` or `adamw`.
+    public var name: String {
+        switch self {
+        case .sgd: return "sgd"
+        case .adam: return "adam"
+        case .adamw: return "adamw"
+        }
+    }
+
+    /// The base learning rate, before `lr_scaling`.
+    public var learningRate: Float {
+        get {
+            switch self {
+            case let .sgd(s): return s.learningRate
+            case let .adam(a), let .adamw(a): return a.learningRate
+            }
+        }
+        set {
+            switch self {
+            case var .sgd(s): s.learningRate = newValue; self = .sgd(s)
+            case var .adam(a): a.learningRate = newValue; self = .adam(a)
+            case var .adamw(a): a.learningRate = newValue; self = .adamw(a)
+            }
+        }
+    }
+}
+
+/// SGD with momentum, PyTorch's formulation:
+/// g = grad + weightDecay * p; buf = momentum * buf + (1 - dampening) * g
+/// (buf = g at the first step); step = nesterov ? g + momentum * buf : buf; p = p - lr * step.
+public struct SGDSettings: Hashable, Sendable {
+    public var learningRate: Float
+    public var momentum: Float
+    public var dampening: Float
+    public var weightDecay: Float
+    public var nesterov: Bool
+
+    /// SGD settings; the defaults are those of `optimizer sgd`.
+    public init(learningRate: Float = 0.01, momentum: Float = 0.9, dampening: Float = 0,
+                weightDecay: Float = 0, nesterov: Bool = false) {
+        self.learningRate = learningRate
+        self.momentum = momentum
+        self.dampening = dampening
+        self.weightDecay = weightDecay
+        self.nesterov = nesterov
+    }
+}
+
+/// Adam / AdamW (Kingma & Ba 2015; Loshchilov & Hutter 2019), PyTorch's defaults.
+public struct AdamSettings: Hashable, Sendable {
+    public var learningRate: Float
+    public var beta1: Float
+    public var beta2: Float
+    /// Added to sqrt(v_hat) in the denominator.
+    public var eps: Float
+    public var weightDecay: Float
+
+    /// Adam settings; the defaults are those of `optimizer adam` (`adamw`: weightDecay 0.01).
+    public init(learningRate: Float = 0.001, beta1: Float = 0.9, beta2: Float = 0.999,
+                eps: Float = 1e-8, weightDecay: Float = 0) {
+        self.learningRate = learningRate
+        self.beta1 = beta1
+        self.beta2 = beta2
+        self.eps = eps
+        self.weightDecay = weightDecay
+    }
+}
+
+/// How the learning rate follows the batch size (`lr_scaling`):
+/// lr_used = lr * f(batch_size / base_batch_size).
+public enum LRScaling: String, CaseIterable, Hashable, Sendable {
+    /// f(k) = 1
+    case none
+    /// f(k) = k (Goyal et al. 2017)
+    case linear
+    /// f(k) = sqrt(k) (Krizhevsky 2014)
+    case sqrt
+
+    /// f(batchSize / baseBatchSize).
+    public func factor(batchSize: Int, baseBatchSize: Int) -> Double {
+        let k = Double(batchSize) / Double(baseBatchSize)
+        switch self {
+        case .none: return 1
+        case .linear: return k
+        case .sqrt: return k.squareRoot()
+        }
+    }
+}
