@@ -18,7 +18,7 @@ public enum DataPreparation {
     nonisolated(unsafe) private static var prepared: [String: PreparedData] = [:]
 
     /// The settings that determine a cell's data (part of the cache key).
-    static func dataKey(_ c: ExperimentConfig) -> String {
+    public static func dataKey(_ c: ExperimentConfig) -> String {
         ["dataset", "jitter", "jitter_apply", "train_split", "test_split", "split_overlap", "normalize", "test_normalize"]
             .map { "\($0)=\(c.canonicalValue(of: $0) ?? "")" }.joined(separator: " ") + " seed=\(c.seed)"
     }
@@ -88,8 +88,8 @@ public enum DataPreparation {
         }
         if case .gainOffset(let gain, let offset) = c.jitter {
             let jitter = Jitter(gain: gain, offset: offset)
-            if c.jitterApply != .test { var r = root.derived("jitter-train"); jitter.apply(to: &train, rng: &r) }
-            if c.jitterApply != .train { var r = root.derived("jitter-test"); jitter.apply(to: &test, rng: &r) }
+            if c.jitterApply == .both || c.jitterApply == .train { var r = root.derived("jitter-train"); jitter.apply(to: &train, rng: &r) }
+            if c.jitterApply == .both || c.jitterApply == .test { var r = root.derived("jitter-test"); jitter.apply(to: &test, rng: &r) }
         }
         let trainStatistics = ChannelStatistics(of: train)
         if c.normalize == .train { normalize(&train, with: trainStatistics) }

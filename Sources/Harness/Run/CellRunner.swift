@@ -20,7 +20,7 @@ public struct EvaluationPlan: Hashable, Sendable {
     /// Samples used to recalibrate (nil = the whole split) and their batch size.
     public var recalibrateSamples: Int?
     public var recalibrateBatchSize: Int
-    public var estimator: RecalibrationEstimator
+    public var estimator: VarianceEstimator
     /// Recalibrate on the test inputs (AdaBN, labels unused) instead of the training split.
     public var recalibrateOnTest: Bool
     /// Monte-Carlo dropout passes (0 = not measured).
@@ -31,7 +31,7 @@ public struct EvaluationPlan: Hashable, Sendable {
     public var metricBug: Bool
 
     public init(evalBatchSize: Int = 128, recalibrateSamples: Int? = nil, recalibrateBatchSize: Int = 32,
-                estimator: RecalibrationEstimator = .population, recalibrateOnTest: Bool = false,
+                estimator: VarianceEstimator = .population, recalibrateOnTest: Bool = false,
                 mcSamples: Int = 0, forgotEval: Bool = false, metricBug: Bool = false) {
         self.evalBatchSize = evalBatchSize; self.recalibrateSamples = recalibrateSamples
         self.recalibrateBatchSize = recalibrateBatchSize; self.estimator = estimator
@@ -43,14 +43,14 @@ public struct EvaluationPlan: Hashable, Sendable {
 /// Everything that defines one training run (a grid cell and a seed).
 public struct CellPlan: Hashable, Sendable {
     public var model: ModelRecipe
-    public var optimizer: OptimizerRecipe
+    public var optimizer: OptimizerSettings
     public var lrScaling: LRScaling
     public var baseBatchSize: Int
     public var training: TrainingPlan
     public var evaluation: EvaluationPlan
     public var seed: UInt64
 
-    public init(model: ModelRecipe, optimizer: OptimizerRecipe, lrScaling: LRScaling = .none, baseBatchSize: Int = 1,
+    public init(model: ModelRecipe, optimizer: OptimizerSettings, lrScaling: LRScaling = .none, baseBatchSize: Int = 1,
                 training: TrainingPlan, evaluation: EvaluationPlan, seed: UInt64) {
         self.model = model; self.optimizer = optimizer; self.lrScaling = lrScaling; self.baseBatchSize = baseBatchSize
         self.training = training; self.evaluation = evaluation; self.seed = seed
@@ -58,7 +58,7 @@ public struct CellPlan: Hashable, Sendable {
 
     /// The learning rate after `lr_scaling`.
     public var learningRate: Double {
-        lrScaling.scaledLearningRate(optimizer.learningRate, batchSize: training.batchSize, baseBatchSize: baseBatchSize)
+        Double(optimizer.learningRate) * lrScaling.factor(batchSize: training.batchSize, baseBatchSize: baseBatchSize)
     }
 }
 

@@ -5,7 +5,7 @@ extension ExperimentConfig {
     /// The model, training, optimizer and evaluation plan of this cell.
     public var cellPlan: CellPlan {
         let recipe = ModelRecipe(
-            architecture: model.architecture, norm: norm, groups: groups, momentum: momentum,
+            architecture: model, norm: norm, groups: groups, momentum: momentum,
             trackRunningStats: trackRunningStats, ghostBatchSize: ghostBatchSize, eps: eps,
             dropout: dropProbability,
             renormLimits: BatchRenorm.Limits(rMax: renorm.rMax, dMax: renorm.dMax,
@@ -21,7 +21,7 @@ extension ExperimentConfig {
                                         recalibrateBatchSize: recalibrateBatchSize, estimator: recalibrateEstimator,
                                         recalibrateOnTest: recalibrateData == .test, mcSamples: mcSamples,
                                         forgotEval: forgotEval, metricBug: metricBug)
-        return CellPlan(model: recipe, optimizer: optimizer.recipe, lrScaling: lrScaling, baseBatchSize: baseBatchSize,
+        return CellPlan(model: recipe, optimizer: optimizer, lrScaling: lrScaling, baseBatchSize: baseBatchSize,
                         training: training, evaluation: evaluation, seed: seed)
     }
 

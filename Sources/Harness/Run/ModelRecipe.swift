@@ -1,29 +1,9 @@
 import NN
 import TensorCore
 
-/// Which normalization a model uses after each convolution / hidden linear layer.
-public enum NormKind: String, CaseIterable, Hashable, Sendable {
-    case batch, group, layer, batchrenorm, none
-}
-
-/// The network shapes bnlab builds.
-public enum Architecture: Hashable, Sendable, CustomStringConvertible {
-    /// Per entry: conv KxK (padding K/2) -> norm -> ReLU -> maxpool 2; then flatten -> dropout -> linear.
-    case cnn(channels: [Int], kernel: Int)
-    /// Flatten, then per entry: linear -> norm -> ReLU -> dropout; then linear.
-    case mlp(widths: [Int])
-
-    public var description: String {
-        switch self {
-        case .cnn(let c, let k): return "cnn channels=\(c.map(String.init).joined(separator: ",")) kernel=\(k)"
-        case .mlp(let w): return "mlp widths=\(w.map(String.init).joined(separator: ","))"
-        }
-    }
-}
-
 /// Everything needed to build a model, resolved from a spec cell.
 public struct ModelRecipe: Hashable, Sendable {
-    public var architecture: Architecture
+    public var architecture: ModelArchitecture
     public var norm: NormKind
     public var groups: Int
     public var momentum: BNMomentum
@@ -33,7 +13,7 @@ public struct ModelRecipe: Hashable, Sendable {
     public var dropout: Float
     public var renormLimits: BatchRenorm.Limits
 
-    public init(architecture: Architecture, norm: NormKind = .batch, groups: Int = 8,
+    public init(architecture: ModelArchitecture, norm: NormKind = .batch, groups: Int = 8,
                 momentum: BNMomentum = .exponential(0.1), trackRunningStats: Bool = true,
                 ghostBatchSize: Int? = nil, eps: Float = 1e-5, dropout: Float = 0,
                 renormLimits: BatchRenorm.Limits = BatchRenorm.Limits()) {

@@ -1,19 +1,6 @@
 import NN
 import TensorCore
 
-/// How recalibration estimates the population statistics of each BatchNorm input.
-public enum RecalibrationEstimator: String, CaseIterable, Hashable, Sendable {
-    /// fvcore's PreciseBN (`_PopulationVarianceEstimator`): the mean and variance of ALL
-    /// values seen, `pop_mean = weighted mean of batch means`,
-    /// `pop_var = E[x^2] - pop_mean^2` with `E[x^2] = weighted mean of (mean_B^2 + var_B * (m-1)/m)`,
-    /// i.e. the average biased batch variance plus the variance of the batch means.
-    case population
-    /// `torch.optim.swa_utils.update_bn`: reset, `momentum=None`, forward passes in train
-    /// mode, so `running_var` = the average of the unbiased batch variances. It misses the
-    /// variance between batch means, badly so at batch sizes 1-4.
-    case meanOfBatchVariances = "mean-of-batch-variances"
-}
-
 /// Re-estimates the running statistics of every BatchNorm / BatchRenorm layer of `model`
 /// with its weights frozen (PreciseBN, Wu & Johnson 2021; `update_bn`).
 ///
@@ -24,7 +11,7 @@ public enum RecalibrationEstimator: String, CaseIterable, Hashable, Sendable {
 /// Call it on a copy (`clone()`) to keep the original.
 public enum Recalibration {
     public static func recalibrate(model: Sequential, data: ImageDataset, samples: Int, batchSize: Int,
-                                   estimator: RecalibrationEstimator, rng: inout RandomGenerator) throws {
+                                   estimator: VarianceEstimator, rng: inout RandomGenerator) throws {
         let layers = model.runningStatisticsLayers
         guard !layers.isEmpty else { return }
         let count = min(samples, data.count)

@@ -24,11 +24,11 @@ public struct CSVSource: Hashable, Sendable {
     /// Every pixel is multiplied by this on loading: x' = scale * x.
     public var scale: Float
     /// Whether the first row is a header.
-    public var header: CSVHeader
+    public var header: CSVHeaderChoice
 
     /// A CSV source; the defaults are those of the spec.
     public init(path: String, labelColumn: CSVLabelColumn = .first, shape: ImageShape? = nil,
-                scale: Float = 1, header: CSVHeader = .auto) {
+                scale: Float = 1, header: CSVHeaderChoice = .auto) {
         self.path = path
         self.labelColumn = labelColumn
         self.shape = shape
@@ -46,7 +46,7 @@ public enum CSVLabelColumn: Hashable, Sendable {
 }
 
 /// Whether a CSV file starts with a header row.
-public enum CSVHeader: String, CaseIterable, Hashable, Sendable {
+public enum CSVHeaderChoice: String, CaseIterable, Hashable, Sendable {
     /// A header when the first row does not parse as numbers.
     case auto
     case yes
@@ -68,7 +68,7 @@ public struct ImageShape: Hashable, Sendable {
 }
 
 /// Per-image intensity jitter (`jitter`): x' = gain * x + offset.
-public enum Jitter: Hashable, Sendable {
+public enum JitterSetting: Hashable, Sendable {
     case none
     /// `gain` drawn log-uniformly from its range (0 < lower <= upper),
     /// `offset` uniformly from its range, once per image.
@@ -78,6 +78,8 @@ public enum Jitter: Hashable, Sendable {
 /// Which splits the jitter applies to (`jitter_apply`).
 public enum JitterApply: String, CaseIterable, Hashable, Sendable {
     case both, train, test
+    /// Neither split: the same spec sweeps with and without jitter.
+    case none
 }
 
 /// How inputs are standardized (`normalize`).
@@ -98,14 +100,4 @@ public enum TestNormalization: Hashable, Sendable {
     case own
     /// With the given statistics, in the units of the data after `scale`.
     case fixed(mean: Float, std: Float)
-}
-
-/// How training batches are composed (`order`).
-public enum BatchOrder: String, CaseIterable, Hashable, Sendable {
-    /// Reshuffled every epoch.
-    case shuffled
-    /// The training split sorted by label, never shuffled.
-    case sorted
-    /// Every batch drawn from a single class; the order of classes shuffled per epoch.
-    case classBlocked = "class-blocked"
 }

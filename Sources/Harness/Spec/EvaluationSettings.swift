@@ -10,10 +10,14 @@ public enum RecalibrationSamples: Hashable, Sendable {
 
 /// How recalibration turns batch statistics into running ones (`recalibrate_estimator`).
 public enum VarianceEstimator: String, CaseIterable, Hashable, Sendable {
-    /// The mean and the unbiased variance of all recalibration samples taken together.
+    /// fvcore's PreciseBN (`_PopulationVarianceEstimator`): the mean and variance of ALL
+    /// values seen, `pop_mean = weighted mean of batch means`,
+    /// `pop_var = E[x^2] - pop_mean^2` with `E[x^2] = weighted mean of (mean_B^2 + var_B * (m-1)/m)`,
+    /// i.e. the average biased batch variance plus the variance of the batch means.
     case population
-    /// The mean of the batch means and the mean of the batch variances (each
-    /// unbiased, n/(n-1)): what a cumulative running average of BatchNorm stores.
+    /// `torch.optim.swa_utils.update_bn`: reset, `momentum=None`, forward passes in train
+    /// mode, so `running_var` = the average of the unbiased batch variances. It misses the
+    /// variance between batch means, badly so at batch sizes 1-4.
     case meanOfBatchVariances = "mean-of-batch-variances"
 }
 

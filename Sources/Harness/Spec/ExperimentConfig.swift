@@ -1,3 +1,5 @@
+import NN
+
 /// One cell of an experiment grid, fully resolved: every setting of the spec
 /// with its type, plus the seed. `init()` gives every key's default (the
 /// table in Experiments/README.md); ``Spec/cells(quick:)`` builds the cells of a spec.
@@ -7,7 +9,7 @@ public struct ExperimentConfig: Hashable, Sendable {
     /// `dataset`: where the images come from.
     public var dataset: DatasetSource = .shapes(size: 16, noise: 0.25)
     /// `jitter`: per-image x' = gain * x + offset.
-    public var jitter: Jitter = .none
+    public var jitter: JitterSetting = .none
     /// `jitter_apply`: which splits get the jitter.
     public var jitterApply: JitterApply = .both
     /// `train_split`: training samples.
@@ -81,6 +83,8 @@ public struct ExperimentConfig: Hashable, Sendable {
     public var mcSamples: Int = 0
     /// `forgot_eval`: also evaluate as if model.eval() had been forgotten.
     public var forgotEval: Bool = false
+    /// `metric_bug`: also report what an assigning (`n_correct = ...`) evaluation loop prints.
+    public var metricBug: Bool = false
 
     // MARK: Identity
 

@@ -1,3 +1,5 @@
+import NN
+
 // The typed values of the model settings of a spec (`model` ... `eps`).
 
 /// The network (`model`). Each entry of `channels` / `widths` is one block.
@@ -24,17 +26,6 @@ public enum NormKind: String, CaseIterable, Hashable, Sendable {
     /// Whether the layer keeps running statistics from batches (BatchNorm and
     /// Batch Renormalization): the layers whose train and eval modes differ.
     public var usesBatchStatistics: Bool { self == .batch || self == .batchrenorm }
-}
-
-/// How BatchNorm's running statistics follow the batch statistics (`momentum`),
-/// in PyTorch's convention.
-public enum BNMomentum: Hashable, Sendable {
-    /// running = (1 - momentum) * running + momentum * batch, momentum in (0, 1].
-    /// Keras/TensorFlow's momentum m is PyTorch's 1 - m.
-    case exponential(Float)
-    /// The cumulative average of all batches seen (PyTorch's momentum=None):
-    /// running = running + (batch - running) / k after the k-th batch.
-    case cumulative
 }
 
 /// Batch Renormalization's clipping limits over training (`renorm`);

@@ -17,7 +17,7 @@ extension SettingParsers {
         switch try kind.oneOf("dataset", ["shapes", "csv", "idx", "cifar10"]) {
         case "shapes":
             let k = try input.keywords("dataset shapes", allowed: ["size", "noise"])
-            let size = try k.optional("size")?.integer("shapes size", atLeast: 8) ?? 16
+            let size = try k.optional("size")?.integer("shapes size", atLeast: 12) ?? 16
             let noise = try k.optional("noise")?.float("shapes noise", in: .atLeast(0)) ?? 0.25
             source = .shapes(size: size, noise: noise)
         case "csv":
@@ -41,7 +41,7 @@ extension SettingParsers {
                 csv.shape = ImageShape(channels: sides[0], height: sides[1], width: sides[2])
             }
             csv.scale = try k.optional("scale")?.float("csv scale", in: .above(0)) ?? 1
-            csv.header = try k.optional("header")?.choice("csv header", CSVHeader.self) ?? .auto
+            csv.header = try k.optional("header")?.choice("csv header", CSVHeaderChoice.self) ?? .auto
             source = .csv(csv)
         case "idx":
             let k = try input.keywords("dataset idx", allowed: ["images", "labels"])

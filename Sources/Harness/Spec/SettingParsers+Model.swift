@@ -1,3 +1,5 @@
+import NN
+
 import Foundation
 
 // MARK: - Model

@@ -1,3 +1,5 @@
+import NN
+
 /// Every key of the spec format, in canonical order: the one table that the
 /// parser, the "did you mean" suggestions, the canonical cell strings and the
 /// documentation (Experiments/README.md) all read.
@@ -11,7 +13,7 @@ enum SpecKeyTable {
         .custom("dataset", .data, oneWord: false,
                 values: "`shapes [size=16] [noise=0.25]` | `csv path=P [label_column=first|last|N] [shape=CxHxW] "
                     + "[scale=X] [header=auto|yes|no]` | `idx images=P labels=P` | `cifar10 path=P[,P...]`",
-                meaning: "shapes: the embedded synthetic 3-class images, size in pixels >= 8, noise = std of "
+                meaning: "shapes: the embedded synthetic 3-class images, size in pixels >= 12, noise = std of "
                     + "Gaussian pixel noise >= 0. csv: one image per row; label_column is 0-based; without shape "
                     + "a row is a flat vector; x' = scale * x (scale > 0); header auto = a first row that is not "
                     + "numbers. idx: MNIST-format files. cifar10: binary batch files. Paths are relative to the "
@@ -22,7 +24,7 @@ enum SpecKeyTable {
                     + "default 1:1), offset uniform in [LO, HI] (default 0:0)",
                 parse: SettingParsers.jitter, render: SettingParsers.renderJitter),
         .choice("jitter_apply", .data, sweepable: true,
-                meaning: "the splits the jitter applies to; an error when jitter is none", \.jitterApply),
+                meaning: "the splits the jitter applies to (none: neither, for a with/without sweep); an error when jitter is none", \.jitterApply),
         .integer("train_split", .data, atLeast: 1, meaning: "training samples", \.trainSplit),
         .integer("test_split", .data, atLeast: 1, meaning: "test samples", \.testSplit),
         .custom("split_overlap", .data, sweepable: true, values: "number in [0, 1]",
@@ -120,6 +122,9 @@ enum SpecKeyTable {
                  meaning: "Monte-Carlo dropout passes at evaluation; 0 = off", \.mcSamples),
         .onOff("forgot_eval", .evaluation, meaning: "also evaluate as if model.eval() had been forgotten",
                \.forgotEval),
+        .onOff("metric_bug", .evaluation,
+               meaning: "also report the accuracy of an evaluation loop that writes n_correct = batch_correct instead of +=",
+               \.metricBug),
 
         // MARK: Grid and quick runs
         SpecKey("sweep", .grid, values: "`KEY V1 V2 ...`",
