@@ -9,6 +9,8 @@ final class SpecErrorTests: XCTestCase {
         assertSpecError("swep lr 0.1 0.2", "t.spec:1:1: error: unknown key 'swep'; did you mean 'sweep'?")
         assertSpecError("sweep batchsize 1 2", "t.spec:1:7: error: unknown key 'batchsize'; did you mean 'batch_size'?")
         assertSpecError("zzzzzz 1", "t.spec:1:1: error: unknown key 'zzzzzz'")
+        assertSpecError("epochs=3", "t.spec:1:1: error: unknown key 'epochs=3'; write 'epochs 3' (a key and its value"
+                        + " are separated by a space)")
     }
 
     func testDuplicateKeysCiteTheFirstLine() {
@@ -43,7 +45,7 @@ final class SpecErrorTests: XCTestCase {
         assertSpecError("batch_size 0", "t.spec:1:12: error: batch_size must be >= 1, got '0'")
         assertSpecError("momentum 0", "t.spec:1:10: error: momentum must be in (0, 1], got '0'")
         assertSpecError("split_overlap 1.5", "t.spec:1:15: error: split_overlap must be in [0, 1], got '1.5'")
-        assertSpecError("dataset shapes size=4", "t.spec:1:21: error: shapes size must be >= 8, got '4'")
+        assertSpecError("dataset shapes size=4", "t.spec:1:21: error: shapes size must be >= 12, got '4'")
         assertSpecError("ghost_batch_size 1", "t.spec:1:18: error: ghost_batch_size must be >= 2, got '1'")
         assertSpecError("ghost_batch_size on",
                         "t.spec:1:18: error: ghost_batch_size must be 'off' or an integer >= 2, got 'on'")
@@ -73,6 +75,7 @@ final class SpecErrorTests: XCTestCase {
         assertSpecError("epochs", "t.spec:1:1: error: 'epochs' needs a value")
         assertSpecError("epochs 3 4", "t.spec:1:10: error: epochs takes one value; unexpected '4'"
                         + " (to try several, write 'sweep epochs 3 4')")
+        assertSpecError("train_split 3 4", "t.spec:1:15: error: train_split takes one value; unexpected '4'")
         assertSpecError("renorm", "t.spec:1:1: error: 'renorm' needs a value: rmax=... dmax=... warmup_steps=... ramp_steps=...")
         assertSpecError("seeds", "t.spec:1:1: error: 'seeds' needs at least one value")
     }
@@ -165,6 +168,8 @@ final class SpecErrorTests: XCTestCase {
         // Relevant in one cell is enough.
         XCTAssertNoThrow(try parseSpec("sweep norm layer batch\nmomentum 0.2"))
         XCTAssertNoThrow(try parseSpec("jitter gain=0.5:2\njitter_apply train"))
+        // A quick grid may leave out the cells where a fixed key acts.
+        XCTAssertNoThrow(try parseSpec("sweep norm batch group\ngroups 4\nquick_sweep norm batch"))
     }
 
     func testQuickIsValidatedLikeSettings() {

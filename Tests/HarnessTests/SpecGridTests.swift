@@ -150,6 +150,7 @@ final class SpecGridTests: XCTestCase {
             recalibrate_data train
             mc_samples 0
             forgot_eval off
+            metric_bug off
             seed 0
 
             """)

@@ -39,7 +39,9 @@ public struct CSVSource: Hashable, Sendable {
 
 /// The label column of a CSV file.
 public enum CSVLabelColumn: Hashable, Sendable {
+    /// The first column.
     case first
+    /// The last column.
     case last
     /// A 0-based column index.
     case index(Int)
@@ -49,14 +51,19 @@ public enum CSVLabelColumn: Hashable, Sendable {
 public enum CSVHeaderChoice: String, CaseIterable, Hashable, Sendable {
     /// A header when the first row does not parse as numbers.
     case auto
+    /// The first row is a header.
     case yes
+    /// Every row is data.
     case no
 }
 
 /// Channels x height x width of one image.
 public struct ImageShape: Hashable, Sendable {
+    /// C: channels (1 for grey, 3 for RGB).
     public var channels: Int
+    /// H: rows of pixels.
     public var height: Int
+    /// W: columns of pixels.
     public var width: Int
 
     /// A shape of `channels` x `height` x `width`.
@@ -69,6 +76,7 @@ public struct ImageShape: Hashable, Sendable {
 
 /// Per-image intensity jitter (`jitter`): x' = gain * x + offset.
 public enum JitterSetting: Hashable, Sendable {
+    /// Images unchanged.
     case none
     /// `gain` drawn log-uniformly from its range (0 < lower <= upper),
     /// `offset` uniformly from its range, once per image.
@@ -77,6 +85,7 @@ public enum JitterSetting: Hashable, Sendable {
 
 /// Which splits the jitter applies to (`jitter_apply`).
 public enum JitterApply: String, CaseIterable, Hashable, Sendable {
+    /// Both splits; the training split only; the test split only (a distribution shift).
     case both, train, test
     /// Neither split: the same spec sweeps with and without jitter.
     case none

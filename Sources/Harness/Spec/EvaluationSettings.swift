@@ -23,6 +23,7 @@ public enum VarianceEstimator: String, CaseIterable, Hashable, Sendable {
 
 /// Which inputs recalibrate the BatchNorm statistics (`recalibrate_data`).
 public enum RecalibrationData: String, CaseIterable, Hashable, Sendable {
+    /// The training inputs.
     case train
     /// The unlabelled test inputs (AdaBN; Li et al. 2016).
     case test

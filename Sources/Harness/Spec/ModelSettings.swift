@@ -21,6 +21,8 @@ public enum ModelArchitecture: Hashable, Sendable {
 
 /// The normalization layer after every conv / linear block (`norm`).
 public enum NormKind: String, CaseIterable, Hashable, Sendable {
+    /// BatchNorm (Ioffe & Szegedy 2015), GroupNorm (Wu & He 2018), LayerNorm (Ba et al. 2016),
+    /// Batch Renormalization (Ioffe 2017), or no normalization.
     case batch, group, layer, batchrenorm, none
 
     /// Whether the layer keeps running statistics from batches (BatchNorm and

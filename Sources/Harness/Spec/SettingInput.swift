@@ -17,9 +17,10 @@ struct SettingInput {
             throw SpecProblem(key.location, "\(quoted(key.text)) needs a value")
         }
         if words.count > 1 {
-            throw SpecProblem(words[1].location,
-                              "\(key.text) takes one value; unexpected \(quoted(words[1].text))"
-                              + " (to try several, write 'sweep \(key.text) \(words.map(\.text).joined(separator: " "))')")
+            let sweepable = SpecKeyTable.byName[key.text]?.sweepable == true
+            let hint = " (to try several, write 'sweep \(key.text) \(words.map(\.text).joined(separator: " "))')"
+            throw SpecProblem(words[1].location, "\(key.text) takes one value; unexpected \(quoted(words[1].text))"
+                              + (sweepable ? hint : ""))
         }
         return first
     }

@@ -46,7 +46,8 @@ public struct Spec: Sendable {
 
     /// Parses and validates the bytes of a spec file. `path` names the file in
     /// errors and resolves the relative paths of `dataset`.
-    /// - Throws: ``SpecError`` at the first problem, in file order.
+    /// - Throws: ``SpecError`` at the first problem: problems within a line in
+    ///   file order, then rules between lines, then rules within each cell in grid order.
     public static func parse(bytes: [UInt8], path: String) throws -> Spec {
         try SpecParser(path: path).parse(bytes)
     }

@@ -21,54 +21,63 @@ public struct SourceLocation: Hashable, Sendable, Comparable, CustomStringConver
     /// `LINE:COLUMN`.
     public var description: String { "\(line):\(column)" }
 
+    /// File order: by line, then by column.
     public static func < (a: SourceLocation, b: SourceLocation) -> Bool {
         (a.line, a.column) < (b.line, b.column)
     }
 }
 
-/// A spec the parser refuses, rendered `FILE:LINE:COLUMN: error: MESSAGE`
+/// A located message about a spec file, rendered `FILE:LINE:COLUMN: SEVERITY: MESSAGE`
 /// (the format compilers use, so editors can jump to it).
-///
-/// The message names the offending token in single quotes and, where one
-/// exists, the nearest valid spelling or the allowed range.
-public struct SpecError: Error, CustomStringConvertible, Equatable, Sendable {
+public struct SpecDiagnostic: Hashable, Sendable, CustomStringConvertible {
+    /// Whether the spec is refused (`error`) or accepted with a remark (`warning`).
+    public enum Severity: String, Hashable, Sendable {
+        case error, warning
+    }
+
+    /// Refused or accepted with a remark.
+    public let severity: Severity
     /// The spec file's path as given to the parser.
     public let file: String
     /// Where the offending token starts.
     public let location: SourceLocation
-    /// What is wrong, without the location prefix.
+    /// What is wrong, without the location prefix; the offending token in single quotes.
     public let message: String
+
+    /// A diagnostic of `severity` at `location` of `file`.
+    public init(_ severity: Severity, file: String, location: SourceLocation, message: String) {
+        self.severity = severity
+        self.file = file
+        self.location = location
+        self.message = message
+    }
+
+    /// `FILE:LINE:COLUMN: SEVERITY: MESSAGE`.
+    public var description: String { "\(file):\(location): \(severity.rawValue): \(message)" }
+}
+
+/// A setting that the parser accepts but that is probably a mistake, e.g.
+/// `t.spec:3:10: warning: momentum 0.9 weights the NEW batch by 0.9 in PyTorch's convention; ...`.
+public typealias SpecWarning = SpecDiagnostic
+
+/// A spec the parser refuses, rendered `FILE:LINE:COLUMN: error: MESSAGE`.
+/// The message names the offending token in single quotes and, where one
+/// exists, the nearest valid spelling, the allowed range or the valid choices.
+public struct SpecError: Error, CustomStringConvertible, Equatable, Sendable {
+    /// The error as a diagnostic of severity `.error`.
+    public let diagnostic: SpecDiagnostic
 
     /// An error at `location` of `file`.
     public init(file: String, location: SourceLocation, message: String) {
-        self.file = file
-        self.location = location
-        self.message = message
+        diagnostic = SpecDiagnostic(.error, file: file, location: location, message: message)
     }
 
+    /// Where the offending token starts.
+    public var location: SourceLocation { diagnostic.location }
+    /// What is wrong, without the location prefix.
+    public var message: String { diagnostic.message }
     /// `FILE:LINE:COLUMN: error: MESSAGE`.
-    public var description: String { "\(file):\(location): error: \(message)" }
-}
-
-/// A setting the parser accepts but that is probably a mistake, rendered
-/// `FILE:LINE:COLUMN: warning: MESSAGE`.
-public struct SpecWarning: CustomStringConvertible, Hashable, Sendable {
-    /// The spec file's path as given to the parser.
-    public let file: String
-    /// Where the token that triggered the warning starts.
-    public let location: SourceLocation
-    /// What looks wrong, without the location prefix.
-    public let message: String
-
-    /// A warning at `location` of `file`.
-    public init(file: String, location: SourceLocation, message: String) {
-        self.file = file
-        self.location = location
-        self.message = message
-    }
-
-    /// `FILE:LINE:COLUMN: warning: MESSAGE`.
-    public var description: String { "\(file):\(location): warning: \(message)" }
+    public var description: String { diagnostic.description }
 }
 
 /// The parser's internal error: a location and a message, without the file

@@ -70,24 +70,30 @@ struct SpecKey {
 // MARK: - Constructors for the common shapes of setting
 
 extension SpecKey {
+    /// A one-word setting stored at `field`: `read` parses the word, `write` renders the value.
+    static func scalar<Value: Sendable>(_ name: String, _ section: SpecSection, sweepable: Bool, values: String,
+                              meaning: String, _ field: WritableKeyPath<ExperimentConfig, Value> & Sendable,
+                              read: @escaping (SpecToken) throws -> Value,
+                              write: @escaping (Value) -> String) -> SpecKey {
+        SpecKey(name, section, sweepable: sweepable, values: values, meaning: meaning,
+                role: .setting(parse: { input in
+                    let value = try read(input.single())
+                    return { $0[keyPath: field] = value }
+                }, render: { write($0[keyPath: field]) }))
+    }
+
     /// An integer setting >= `minimum` stored at `field`.
     static func integer(_ name: String, _ section: SpecSection, sweepable: Bool = false, atLeast minimum: Int,
                         meaning: String, _ field: WritableKeyPath<ExperimentConfig, Int> & Sendable) -> SpecKey {
-        SpecKey(name, section, sweepable: sweepable, values: "integer >= \(minimum)", meaning: meaning,
-                role: .setting(parse: { input in
-                    let value = try input.single().integer(name, atLeast: minimum)
-                    return { $0[keyPath: field] = value }
-                }, render: { String($0[keyPath: field]) }))
+        scalar(name, section, sweepable: sweepable, values: "integer >= \(minimum)", meaning: meaning, field,
+               read: { try $0.integer(name, atLeast: minimum) }, write: { String($0) })
     }
 
     /// A Float setting in `range` stored at `field`.
     static func number(_ name: String, _ section: SpecSection, sweepable: Bool = false, in range: NumberRange,
                        meaning: String, _ field: WritableKeyPath<ExperimentConfig, Float> & Sendable) -> SpecKey {
-        SpecKey(name, section, sweepable: sweepable, values: "number \(range.description)", meaning: meaning,
-                role: .setting(parse: { input in
-                    let value = try input.single().float(name, in: range)
-                    return { $0[keyPath: field] = value }
-                }, render: { SpecNumber.format($0[keyPath: field]) }))
+        scalar(name, section, sweepable: sweepable, values: "number \(range.description)", meaning: meaning, field,
+               read: { try $0.float(name, in: range) }, write: SpecNumber.format)
     }
 
     /// A setting whose values are the raw values of `E`, stored at `field`.
@@ -95,22 +101,15 @@ extension SpecKey {
         _ name: String, _ section: SpecSection, sweepable: Bool = false, meaning: String,
         _ field: WritableKeyPath<ExperimentConfig, E> & Sendable
     ) -> SpecKey where E.RawValue == String {
-        SpecKey(name, section, sweepable: sweepable, values: E.allCases.map(\.rawValue).joined(separator: " | "),
-                meaning: meaning,
-                role: .setting(parse: { input in
-                    let value = try input.single().choice(name, E.self)
-                    return { $0[keyPath: field] = value }
-                }, render: { $0[keyPath: field].rawValue }))
+        scalar(name, section, sweepable: sweepable, values: E.allCases.map(\.rawValue).joined(separator: " | "),
+               meaning: meaning, field, read: { try $0.choice(name, E.self) }, write: \.rawValue)
     }
 
     /// An `on | off` setting stored at `field`.
     static func onOff(_ name: String, _ section: SpecSection, sweepable: Bool = false, meaning: String,
                       _ field: WritableKeyPath<ExperimentConfig, Bool> & Sendable) -> SpecKey {
-        SpecKey(name, section, sweepable: sweepable, values: "on | off", meaning: meaning,
-                role: .setting(parse: { input in
-                    let value = try input.single().onOff(name)
-                    return { $0[keyPath: field] = value }
-                }, render: { $0[keyPath: field] ? "on" : "off" }))
+        scalar(name, section, sweepable: sweepable, values: "on | off", meaning: meaning, field,
+               read: { try $0.onOff(name) }, write: { $0 ? "on" : "off" })
     }
 
     /// A setting with its own `parse` and `render` (see ``SettingParsers``).

@@ -77,7 +77,8 @@ enum SpecKeyTable {
         .number("dropout", .model, sweepable: true, in: .fractionBelowOne,
                 meaning: "p, the probability of dropping a unit; kept units are scaled by 1/(1-p)",
                 \.dropProbability),
-        .number("eps", .model, in: .above(0), meaning: "x_hat = (x - mean) / sqrt(var + eps)", \.eps),
+        .number("eps", .model, in: .above(0), meaning: "normalization epsilon: x_hat = (x - mean) / sqrt(var + eps)",
+                \.eps),
 
         // MARK: Training
         .integer("epochs", .training, sweepable: true, atLeast: 1, meaning: "passes over the training split",
@@ -108,7 +109,7 @@ enum SpecKeyTable {
         .integer("eval_batch_size", .evaluation, sweepable: true, atLeast: 1,
                  meaning: "batch size of the batch-statistics evaluation", \.evalBatchSize),
         .custom("recalibrate_samples", .evaluation, sweepable: true, values: "all | integer >= 1",
-                meaning: "samples that re-estimate the BatchNorm statistics; all = the whole split",
+                meaning: "samples that re-estimate the BatchNorm statistics; all = the whole split named by recalibrate_data",
                 parse: SettingParsers.recalibrateSamples, render: SettingParsers.renderRecalibrateSamples),
         .integer("recalibrate_batch_size", .evaluation, sweepable: true, atLeast: 1,
                  meaning: "batch size of the recalibration passes", \.recalibrateBatchSize),

@@ -11,7 +11,8 @@ struct ParsedSpec {
 
 /// Reads a spec file line by line into a ``ParsedSpec``, then builds and
 /// validates its grids (``SpecGrid``, ``SpecRules``). Every error is a
-/// ``SpecError`` at the offending token; the first in file order wins.
+/// ``SpecError`` at the offending token: problems within lines in file order
+/// first, then rules between lines, then rules within each cell in grid order.
 struct SpecParser {
     let path: String
     /// The spec file's directory, against which dataset paths resolve.
@@ -54,15 +55,15 @@ struct SpecParser {
         try checkWholeFile()
         let grid = try SpecGrid.build(parsed, quick: false)
         let quickGrid = try SpecGrid.build(parsed, quick: true)
-        for cells in [grid, quickGrid] {
-            try SpecRules.checkRelevance(cells)
-            warnings += SpecRules.warnings(cells)
-        }
+        try SpecRules.checkRelevance(grid)
+        // The quick grid may leave out cells where a key acts; only its own overrides must act in it.
+        try SpecRules.checkRelevance(quickGrid, keys: Set(parsed.quickSettings.map(\.key)))
+        warnings += SpecRules.warnings(grid) + SpecRules.warnings(quickGrid)
         var seen = Set<String>()
         let located = warnings.sorted { $0.location < $1.location }.compactMap { problem -> SpecWarning? in
             let key = "\(problem.location) \(problem.message)"
             guard seen.insert(key).inserted else { return nil }
-            return SpecWarning(file: path, location: problem.location, message: problem.message)
+            return SpecWarning(.warning, file: path, location: problem.location, message: problem.message)
         }
         return Spec(path: path, parsed: parsed, warnings: located,
                     grid: grid.map(\.config), quickGrid: quickGrid.map(\.config))
@@ -72,6 +73,10 @@ struct SpecParser {
 
     private mutating func parseLine(_ head: SpecToken, _ words: [SpecToken]) throws {
         guard let key = SpecKeyTable.byName[head.text] else {
+            if let (name, value) = head.splitKeyword(), SpecKeyTable.byName[name] != nil {
+                throw SpecProblem(head.location, "unknown key \(quoted(head.text)); write '\(name) \(value.text)'"
+                                  + " (a key and its value are separated by a space)")
+            }
             throw SpecProblem(head.location, "unknown key \(quoted(head.text))"
                               + NearestName.suggestion(for: head.text, in: SpecKeyTable.names))
         }

@@ -73,9 +73,10 @@ enum SpecRules {
         ]
     }()
 
-    /// Refuses a key that is set but acts in no cell ("no stored-but-ignored settings").
-    static func checkRelevance(_ cells: [ResolvedCell]) throws {
-        for rule in relevance {
+    /// Refuses a key that is set but acts in no cell ("no stored-but-ignored
+    /// settings"), among `keys` (nil: every key).
+    static func checkRelevance(_ cells: [ResolvedCell], keys: Set<String>? = nil) throws {
+        for rule in relevance where keys?.contains(rule.key) ?? true {
             guard let location = cells.lazy.compactMap({ $0.locations[rule.key] }).first else { continue }
             if !cells.contains(where: { rule.applies($0.config) }) {
                 throw SpecProblem(location, "\(quoted(rule.key)) is set but has no effect: \(rule.otherwise)")

@@ -2,6 +2,7 @@
 
 /// The optimizer and its hyper-parameters (`optimizer`, `lr`), in PyTorch's conventions.
 public enum OptimizerSettings: Hashable, Sendable {
+    /// SGD with momentum.
     case sgd(SGDSettings)
     /// Adam; weight decay is L2 added to the gradient (PyTorch's `Adam`).
     case adam(AdamSettings)
@@ -39,10 +40,15 @@ public enum OptimizerSettings: Hashable, Sendable {
 /// g = grad + weightDecay * p; buf = momentum * buf + (1 - dampening) * g
 /// (buf = g at the first step); step = nesterov ? g + momentum * buf : buf; p = p - lr * step.
 public struct SGDSettings: Hashable, Sendable {
+    /// lr > 0, before `lr_scaling`.
     public var learningRate: Float
+    /// In [0, 1).
     public var momentum: Float
+    /// In [0, 1].
     public var dampening: Float
+    /// L2 coefficient, >= 0.
     public var weightDecay: Float
+    /// Nesterov momentum (needs momentum > 0 and dampening 0).
     public var nesterov: Bool
 
     /// SGD settings; the defaults are those of `optimizer sgd`.
@@ -58,11 +64,15 @@ public struct SGDSettings: Hashable, Sendable {
 
 /// Adam / AdamW (Kingma & Ba 2015; Loshchilov & Hutter 2019), PyTorch's defaults.
 public struct AdamSettings: Hashable, Sendable {
+    /// lr > 0, before `lr_scaling`.
     public var learningRate: Float
+    /// Decay of the first-moment average, in [0, 1).
     public var beta1: Float
+    /// Decay of the second-moment average, in [0, 1).
     public var beta2: Float
     /// Added to sqrt(v_hat) in the denominator.
     public var eps: Float
+    /// >= 0: L2 in the gradient (adam) or decoupled (adamw).
     public var weightDecay: Float
 
     /// Adam settings; the defaults are those of `optimizer adam` (`adamw`: weightDecay 0.01).
