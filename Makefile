@@ -33,8 +33,9 @@ test: deps
 	$(SWIFT) build -c release --product bnlab
 	BNLAB_BINARY=$(CURDIR)/$(BNLAB) $(SWIFT) test --parallel
 
+# QUICK=1: a reduced grid of every spec, written to .build/results-quick (Results/ is left alone).
 experiments: build
-	$(BNLAB) run $(SPECS) --out Results $(if $(QUICK),--quick) $(if $(JOBS),--jobs $(JOBS))
+	$(BNLAB) run $(SPECS) $(if $(QUICK),--quick --out .build/results-quick,--out Results) $(if $(JOBS),--jobs $(JOBS))
 
 bench: build
 	$(BNLAB) bench

@@ -39,7 +39,7 @@ enum SpecFiles {
         spec.cells(quick: quick).enumerated().compactMap { index, cell in
             if let shard, index % shard.count != shard.index - 1 { return nil }
             return SweepTask(index: index, key: cell.cellKey(), settings: cell.settingColumns, seed: Int(cell.seed),
-                             plan: cell.cellPlan, data: { try DataPreparation.prepare(cell) })
+                             plan: cell.cellPlan, dataKey: DataPreparation.dataKey(cell), data: { try DataPreparation.prepare(cell) })
         }
     }
 }

@@ -108,13 +108,20 @@ public struct CellMeasurements: Sendable {
 
 /// Trains one cell and measures it. Every random draw derives from `plan.seed`.
 public enum CellRunner {
-    public static func run(plan: CellPlan, data: PreparedData, onEpoch: ((Int) -> Void)? = nil) -> CellMeasurements {
+    /// - Parameters:
+    ///   - cache: shares trained models between cells that differ only in evaluation settings;
+    ///     `dataKey` identifies the training data for it.
+    public static func run(plan: CellPlan, data: PreparedData, cache: TrainedModelCache? = nil, dataKey: String = "",
+                           onEpoch: ((Int) -> Void)? = nil) -> CellMeasurements {
         let start = Date()
         var result = CellMeasurements()
         result.testOverlap = data.testOverlap
         result.learningRate = plan.learningRate
         do {
-            try measure(plan: plan, data: data, into: &result, onEpoch: onEpoch)
+            let train = { try trainModel(plan: plan, data: data, onEpoch: onEpoch) }
+            let trained = try cache.map { try $0.model(for: TrainedModelCache.Key(plan: plan, dataKey: dataKey), train: train) }
+                ?? train()
+            try measure(plan: plan, data: data, trained: trained, into: &result)
         } catch let error as LayerError {
             result.status = .invalid(error.description)
         } catch {
@@ -124,16 +131,24 @@ public enum CellRunner {
         return result
     }
 
-    private static func measure(plan: CellPlan, data: PreparedData, into r: inout CellMeasurements,
-                                onEpoch: ((Int) -> Void)?) throws {
+    /// Builds the model and trains it; every draw derives from `plan.seed`.
+    static func trainModel(plan: CellPlan, data: PreparedData, onEpoch: ((Int) -> Void)?) throws -> TrainedModelCache.Entry {
         let root = RandomGenerator(seed: plan.seed)
-        let train = data.train, test = data.test
+        let train = data.train
         let model = try plan.model.build(channels: train.channels, height: train.height, width: train.width,
-                                         classes: max(train.classCount, test.classCount), rng: root.derived("model"))
+                                         classes: max(train.classCount, data.test.classCount), rng: root.derived("model"))
         let optimizer = try plan.optimizer.make(parameters: model.parameters, learningRate: plan.learningRate)
         var shuffleRNG = root.derived("batches")
         let outcome = try Trainer.train(model: model, optimizer: optimizer, data: train, plan: plan.training,
                                         rng: &shuffleRNG, onEpoch: onEpoch)
+        return TrainedModelCache.Entry(model: model, outcome: outcome)
+    }
+
+    private static func measure(plan: CellPlan, data: PreparedData, trained: TrainedModelCache.Entry,
+                                into r: inout CellMeasurements) throws {
+        let root = RandomGenerator(seed: plan.seed)
+        let train = data.train, test = data.test
+        let model = trained.model, outcome = trained.outcome
         r.trainAccRunning = outcome.runningAccuracy
         r.finalTrainLoss = outcome.finalLoss
         if let d = outcome.divergence { r.status = .diverged(d) }

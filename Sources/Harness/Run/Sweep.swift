@@ -8,12 +8,15 @@ public struct SweepTask: @unchecked Sendable {
     public var settings: [[String]]
     public var seed: Int
     public var plan: CellPlan
+    /// Identity of the cell's data (its data settings and seed), for sharing trained models.
+    public var dataKey: String
     /// Builds (or fetches from a cache) the cell's data; may throw a dataset error.
     public var data: () throws -> PreparedData
 
-    public init(index: Int, key: String, settings: [[String]], seed: Int, plan: CellPlan,
+    public init(index: Int, key: String, settings: [[String]], seed: Int, plan: CellPlan, dataKey: String,
                 data: @escaping () throws -> PreparedData) {
-        self.index = index; self.key = key; self.settings = settings; self.seed = seed; self.plan = plan; self.data = data
+        self.index = index; self.key = key; self.settings = settings; self.seed = seed; self.plan = plan
+        self.dataKey = dataKey; self.data = data
     }
 }
 
@@ -33,6 +36,7 @@ public final class Sweep {
 
     public let jobs: Int
     private let lock = NSLock()
+    private let cache = TrainedModelCache()
 
     public init(jobs: Int) {
         precondition(jobs >= 1, "jobs must be >= 1")
@@ -66,7 +70,7 @@ public final class Sweep {
                 onEvent(.started(task: task))
                 do {
                     let data = try task.data()
-                    let measured = CellRunner.run(plan: task.plan, data: data) { epoch in onEvent(.epoch(task: task, epoch: epoch)) }
+                    let measured = CellRunner.run(plan: task.plan, data: data, cache: cache, dataKey: task.dataKey) { epoch in onEvent(.epoch(task: task, epoch: epoch)) }
                     let record = CellRecord(index: task.index, key: task.key, settings: task.settings, seed: task.seed,
                                             measurements: measured)
                     lock.lock()
