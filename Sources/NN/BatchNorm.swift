@@ -100,7 +100,7 @@ public final class BatchNorm: RunningStatisticsLayer {
             return output
         }
 
-        chunkSize = min(ghostBatchSize ?? n, n)
+        chunkSize = max(1, min(ghostBatchSize ?? n, n))  // >= 1: backward divides by it, also for N = 0
         let chunks = n == 0 ? 0 : (n + chunkSize - 1) / chunkSize
         for k in 0..<chunks where min(chunkSize, n - k * chunkSize) * hw <= 1 {
             throw singleValueError(layer: name, shape: x.shape.withBatch(min(chunkSize, n - k * chunkSize)))
