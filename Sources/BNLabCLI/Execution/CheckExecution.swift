@@ -11,7 +11,8 @@ enum CheckExecution {
             let cells = spec.cells(quick: command.quick)
             let seconds = cells.map(RunTimeEstimate.seconds).reduce(0, +)
             let jobs = max(1, cores / max(1, cells.first?.threads ?? 1))
-            Console.out("\(spec.path): ok: \(cells.count) runs (\(spec.sweeps.map { "\($0.key) x\($0.values.count)" }.joined(separator: ", "))\(spec.sweeps.isEmpty ? "" : ", ")seeds x\(Set(cells.map(\.seed)).count))")
+            let axes = spec.sweptKeys.map { key in "\(key) x\(Set(cells.map { $0.canonicalValue(of: key) ?? "" }).count)" }
+            Console.out("\(spec.path): ok: \(cells.count) runs (\((axes + ["seeds x\(Set(cells.map(\.seed)).count)"]).joined(separator: ", ")))")
             for (i, cell) in cells.enumerated() { Console.out(String(format: "%5d  ", i) + cell.cellKey()) }
             Console.out("estimated run time: \(formatDuration(seconds / Double(jobs))) with \(jobs) job(s) (rough: from a fixed cost model of this project's kernels on a 2-core machine, not a measurement)")
         }

@@ -158,11 +158,13 @@ public enum CellRunner {
         // Train mode on a copy: batch statistics over batches of the TRAINING batch size.
         r.testAccTrainMode = try Evaluation.accuracy(model: model.clone(), data: test, batchSize: plan.training.batchSize,
                                                      mode: batchStatsMode).correct.percent
-        let evalPass = try Evaluation.accuracy(model: model, data: test, batchSize: e.evalBatchSize, mode: .eval)
+        // Eval mode does not depend on the batch size (running statistics), so passes whose
+        // batch size is not part of the measurement use large batches.
+        let eval = max(e.evalBatchSize, 256)
+        let evalPass = try Evaluation.accuracy(model: model, data: test, batchSize: e.metricBug ? e.evalBatchSize : eval,
+                                               mode: .eval)
         r.testAccEvalMode = evalPass.correct.percent
         if e.metricBug { r.testAccAssigningBug = evalPass.assigning.percent }
-        r.trainAccEvalMode = try Evaluation.accuracy(model: model, data: train, batchSize: e.evalBatchSize,
-                                                     mode: .eval).correct.percent
         r.testAccBatchStats = try Evaluation.accuracy(model: model.clone(), data: test, batchSize: e.evalBatchSize,
                                                       mode: batchStatsMode).correct.percent
 
@@ -173,14 +175,19 @@ public enum CellRunner {
         var recalibrationRNG = root.derived("recalibrate")
         try Recalibration.recalibrate(model: recalibrated, data: calibrationData, samples: samples,
                                       batchSize: e.recalibrateBatchSize, estimator: e.estimator, rng: &recalibrationRNG)
-        r.testAccRecalibrated = try Evaluation.accuracy(model: recalibrated, data: test, batchSize: e.evalBatchSize,
+        r.testAccRecalibrated = try Evaluation.accuracy(model: recalibrated, data: test, batchSize: eval,
                                                         mode: .eval).correct.percent
-        r.statisticsErrors = try RunningStatisticsProbe.measure(model: model, data: train, batchSize: e.evalBatchSize)
-        r.recalibratedStatisticsErrors = try RunningStatisticsProbe.measure(model: recalibrated, data: train,
-                                                                            batchSize: e.evalBatchSize)
+        // One eval-mode pass over the training split: train_acc_eval_mode and the statistics' errors.
+        let probe = try RunningStatisticsProbe.measure(model: model, data: train, batchSize: eval)
+        r.trainAccEvalMode = probe.accuracy.percent
+        r.statisticsErrors = probe.errors
+        if !probe.errors.isEmpty {
+            r.recalibratedStatisticsErrors = try RunningStatisticsProbe.measure(model: recalibrated, data: train,
+                                                                                batchSize: eval).errors
+        }
         if e.mcSamples > 0 {
             r.testAccMCDropout = try Evaluation.monteCarloDropoutAccuracy(
-                model: model.clone() as! Sequential, data: test, batchSize: e.evalBatchSize, passes: e.mcSamples,
+                model: model.clone() as! Sequential, data: test, batchSize: eval, passes: e.mcSamples,
                 rng: root.derived("mc-dropout"))
         }
         if e.forgotEval {

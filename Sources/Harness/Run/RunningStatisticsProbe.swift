@@ -17,12 +17,15 @@ public struct StatisticsError: Hashable, Sendable {
 /// Measures running statistics against the population statistics of each layer's
 /// input: `mu_c`, `sigma_c^2` = mean and (biased) variance over all `N*H*W` values of
 /// channel `c` when the network runs in EVAL mode over `data` (the inputs the layer
-/// sees at inference, under the final weights).
+/// sees at inference, under the final weights). The same pass also counts the
+/// eval-mode accuracy on `data`, so measuring costs no extra forward pass.
 public enum RunningStatisticsProbe {
-    public static func measure(model: Sequential, data: ImageDataset, batchSize: Int) throws -> [StatisticsError] {
+    public static func measure(model: Sequential, data: ImageDataset, batchSize: Int) throws
+        -> (errors: [StatisticsError], accuracy: AccuracyCounter) {
         let layers = model.layers
         let probes = layers.enumerated().compactMap { i, l in (l as? RunningStatisticsLayer).map { (i, $0) } }
-        guard !probes.isEmpty else { return [] }
+        var accuracy = AccuracyCounter()
+        var predictions: [Int32] = []
         var sums = probes.map { [Double](repeating: 0, count: $0.1.numFeatures) }
         var squares = sums
         var counts = [Double](repeating: 0, count: probes.count)
@@ -51,9 +54,11 @@ public enum RunningStatisticsProbe {
                 }
                 h = try layer.forward(h, mode: .eval)
             }
+            SoftmaxCrossEntropy.predictions(h, into: &predictions)
+            accuracy.add(correct: zip(predictions, assembler.labels).filter { $0 == $1 }.count, of: predictions.count)
             start = end
         }
-        return probes.enumerated().map { k, entry in
+        let errors = probes.enumerated().map { k, entry in
             let layer = entry.1
             var meanError = 0.0, varianceError = 0.0
             for c in 0..<layer.numFeatures {
@@ -67,5 +72,6 @@ public enum RunningStatisticsProbe {
             return StatisticsError(layerIndex: k, layerName: layer.name, channels: layer.numFeatures,
                                    meanError: meanError / c, varianceError: varianceError / c)
         }
+        return (errors, accuracy)
     }
 }
