@@ -31,7 +31,7 @@ build: deps
 
 test: deps
 	$(SWIFT) build -c release --product bnlab
-	BNLAB_BINARY=$(CURDIR)/$(BNLAB) $(SWIFT) test --parallel
+	BNLAB_BINARY=$(CURDIR)/$(BNLAB) $(SWIFT) test --disable-swift-testing
 
 # QUICK=1: a reduced grid of every spec, written to .build/results-quick (Results/ is left alone).
 experiments: build
