@@ -9,7 +9,7 @@ enum CheckExecution {
         let cores = ProcessInfo.processInfo.activeProcessorCount
         for spec in specs {
             let cells = spec.cells(quick: command.quick)
-            let seconds = cells.map(RunTimeEstimate.seconds).reduce(0, +)
+            let seconds = RunTimeEstimate.seconds(cells)
             let jobs = max(1, cores / max(1, cells.first?.threads ?? 1))
             let axes = spec.sweptKeys.map { key in "\(key) x\(Set(cells.map { $0.canonicalValue(of: key) ?? "" }).count)" }
             Console.out("\(spec.path): ok: \(cells.count) runs (\((axes + ["seeds x\(Set(cells.map(\.seed)).count)"]).joined(separator: ", ")))")
@@ -55,11 +55,25 @@ enum RunTimeEstimate {
         return flops
     }
 
-    static func seconds(_ c: ExperimentConfig) -> Double {
-        let f = forwardFLOPs(c)
-        let trainSamples = Double(c.trainSplit * c.epochs)
-        let steps = trainSamples / Double(c.batchSize)
-        let evalSamples = Double(3 * c.trainSplit + 5 * c.testSplit)
-        return (3 * f * trainSamples + f * evalSamples) / 8e9 + steps * 40e-6
+    /// Settings that only change how a trained model is evaluated: cells that differ
+    /// only in these share one training.
+    static let evaluationKeys: Set<String> = ["eval_batch_size", "recalibrate_samples", "recalibrate_batch_size",
+                                              "recalibrate_estimator", "recalibrate_data", "mc_samples",
+                                              "forgot_eval", "metric_bug"]
+
+    static func seconds(_ cells: [ExperimentConfig]) -> Double {
+        var trainings: Set<String> = []
+        var total = 0.0
+        for c in cells {
+            let f = forwardFLOPs(c)
+            let training = c.canonicalDescription.split(separator: "\n")
+                .filter { !evaluationKeys.contains(String($0.prefix { $0 != " " })) }.joined(separator: "\n")
+            if trainings.insert(training).inserted {
+                let trainSamples = Double(c.trainSplit * c.epochs)
+                total += 3 * f * trainSamples / 8e9 + trainSamples / Double(c.batchSize) * 40e-6
+            }
+            total += f * Double(3 * c.trainSplit + 5 * c.testSplit) / 8e9
+        }
+        return total
     }
 }
