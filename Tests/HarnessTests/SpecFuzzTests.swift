@@ -47,6 +47,18 @@ final class SpecFuzzTests: XCTestCase {
         forgot_eval on
         sweep recalibrate_data train test
         """,
+        """
+        # remedies x batch size
+        variant plain-bn
+        variant group-norm norm=group groups=4
+        variant ghost ghost_batch_size=4 batch_size=32
+        variant frozen frozen_bn_epochs=1 momentum=cumulative
+        sweep variant plain-bn group-norm ghost frozen
+        sweep batch_size 2 8
+        seeds 0 1
+        quick epochs=1 seeds=0
+        quick_sweep variant ghost plain-bn
+        """,
     ]
 
     /// The shipped specs of Experiments/, found from this file's path.
@@ -68,7 +80,7 @@ final class SpecFuzzTests: XCTestCase {
         let words = SpecKeyTable.names + [
             "0", "1", "-1", "0.5", "1e", "1e39", "0x10", "nan", "inf", "99999999999999999999", ".5", "2,3", "1:2",
             "=", "==", "#", "\n", "\r\n", " ", "\t", ",", ":", "x", "lr=", "channels=", "widths=0", "path=",
-            "groups=3", "seeds=0,0", "cumulative", "off", "on", "all", "group", "batchrenorm", "csv", "mlp", "cnn",
+            "groups=3", "seeds=0,0", "norm=group", "batch_size=32", "epochs=1", "ghost", "plain-bn", "cumulative", "off", "on", "all", "group", "batchrenorm", "csv", "mlp", "cnn",
             String(repeating: "9", count: 40), String(repeating: "k", count: 300),
         ]
         return words.map { Array($0.utf8) } + [[0xFF], [0xC3], [0xE2, 0x82], [0xED, 0xA0, 0x80], [0x00], [0xEF, 0xBB, 0xBF]]

@@ -197,7 +197,7 @@ final class SpecSettingsTests: XCTestCase {
             "jitter_apply", "split_overlap", "test_normalize", "order", "norm", "groups", "momentum",
             "track_running_stats", "ghost_batch_size", "frozen_bn_epochs", "dropout", "epochs", "batch_size", "lr",
             "eval_batch_size", "recalibrate_samples", "recalibrate_batch_size", "recalibrate_estimator",
-            "recalibrate_data", "mc_samples",
+            "recalibrate_data", "mc_samples", "variant",
         ])
         XCTAssertEqual(SpecKeyTable.quickNames.filter { !SpecKeyTable.sweepableNames.contains($0) }, [
             "train_split", "test_split", "normalize", "drop_last", "eps", "lr_scaling", "base_batch_size", "seeds",

@@ -17,18 +17,21 @@ public struct ResultTables: Equatable {
                             rows: records.map { r in [spec] + r.settings.map { $0[1] } + [String(r.seed)] + r.metrics + [r.wallSeconds] })
         statistics = CSV.table(header: front + CellRecord.statisticsColumns,
                                rows: records.flatMap { r in r.statistics.map { [spec] + r.settings.map { $0[1] } + [String(r.seed)] + $0 } })
-        // Summary: group by settings (seed excluded), in order of first appearance.
-        var groups: [[String]: [CellRecord]] = [:]
-        var order: [[String]] = []
+        // Summary: one row per cell of the grid (the cell key without its seed), in order of first
+        // appearance. Not by the setting values: cells whose variant overrides a swept key train alike
+        // but stay separate rows (their runs are repeats, not more seeds).
+        var groups: [String: [CellRecord]] = [:]
+        var order: [String] = []
         for r in records {
-            let key = r.settings.map { $0[1] }
-            if groups[key] == nil { order.append(key) }
-            groups[key, default: []].append(r)
+            let cell = Self.cellKeyWithoutSeed(r.key)
+            if groups[cell] == nil { order.append(cell) }
+            groups[cell, default: []].append(r)
         }
         let statColumns = CellRecord.summarizedColumns.flatMap { [$0 + "_mean", $0 + "_std"] }
-        let rows: [[String]] = order.map { key in
-            let members = groups[key]!
-            var row = [spec] + key + [String(members.count), String(members.filter { $0.metric("status") == "ok" }.count)]
+        let rows: [[String]] = order.map { cell in
+            let members = groups[cell]!
+            let settings = members[0].settings.map { $0[1] }
+            var row = [spec] + settings + [String(members.count), String(members.filter { $0.metric("status") == "ok" }.count)]
             for column in CellRecord.summarizedColumns {
                 let values = members.compactMap { $0.metric(column).flatMap(Double.init) }.filter { !$0.isNaN }
                 let (mean, std) = Self.meanAndStd(values)
@@ -38,6 +41,12 @@ public struct ResultTables: Equatable {
             return row
         }
         summary = CSV.table(header: ["spec"] + settingNames + ["seeds", "ok"] + statColumns, rows: rows)
+    }
+
+    /// `batch_size=4 seed=1` -> `batch_size=4`; `seed=1` -> ``.
+    static func cellKeyWithoutSeed(_ key: String) -> String {
+        guard let range = key.range(of: "seed=", options: .backwards) else { return key }
+        return String(key[..<range.lowerBound]).trimmingCharacters(in: .whitespaces)
     }
 
     /// Mean and sample standard deviation (n - 1); nil where undefined (no values; one value for std).

@@ -25,8 +25,12 @@ extension ExperimentConfig {
                         training: training, evaluation: evaluation, seed: seed)
     }
 
-    /// The setting columns of a result row: every sweepable key, in the key table's order.
+    /// The setting columns of a result row, `[name, value used]`: `variant` first
+    /// when the cell has one (every cell of a spec that sweeps variants), then
+    /// every sweepable setting in the key table's order, with the value after the
+    /// variant's overrides.
     public var settingColumns: [[String]] {
-        SpecKeyTable.settings.filter(\.sweepable).map { [$0.name, $0.render(self) ?? ""] }
+        let variantColumn = variant.map { [["variant", $0]] } ?? []
+        return variantColumn + SpecKeyTable.settings.filter(\.sweepable).map { [$0.name, $0.render(self) ?? ""] }
     }
 }

@@ -6,28 +6,36 @@
 /// trailing `.0` (`0.1`, `0`, `3`, `0.0005`, `1e-05`); choices by their spec
 /// name; switches as `on` / `off`.
 extension ExperimentConfig {
-    /// The swept settings and the seed, `KEY=VALUE` joined by single spaces,
-    /// sweeps in file order then the seed: `batch_size=4 momentum=0.1 dropout=0 seed=1`.
-    /// Unique within a grid: the identity of a row in journals and result tables.
+    /// The swept values as the sweep lines write them (``sweptValues``) and the
+    /// seed, `KEY=VALUE` joined by single spaces, sweeps in file order then the
+    /// seed: `batch_size=4 momentum=0.1 dropout=0 seed=1`,
+    /// `variant=ghost-bn-4 batch_size=2 seed=0`. Unique within a grid, also where
+    /// a variant overrides a swept key: the identity of a row in journals and result tables.
+    /// A key without a recorded swept value (a config built by hand) shows its value in this cell.
     public func cellKey() -> String {
-        let swept = sweptKeys.map { key in "\(key)=\(canonicalValue(of: key) ?? "?")" }
+        let swept = sweptKeys.enumerated().map { index, key in
+            "\(key)=\(index < sweptValues.count ? sweptValues[index] : canonicalValue(of: key) ?? "?")"
+        }
         return (swept + ["seed=\(seed)"]).joined(separator: " ")
     }
 
-    /// The canonical text of the value of setting `key` in this cell, or nil
-    /// when `key` is not a setting.
+    /// The canonical text of the value of setting `key` in this cell (for
+    /// `variant`, its name), or nil when `key` is not a setting or the cell has no variant.
     public func canonicalValue(of key: String) -> String? {
         SpecKeyTable.byName[key]?.render(self)
     }
 
     /// Every setting, one `KEY VALUE` line per key in the table's order
-    /// (Experiments/README.md), then `seed N`; lines end in `\n`.
-    /// Two cells train the same way exactly when their descriptions are equal.
+    /// (Experiments/README.md), then `variant NAME` when the cell has one, then
+    /// `seed N`; lines end in `\n`. Two cells train the same way when their
+    /// descriptions are equal; the variant's name is part of it because journal
+    /// rows are keyed by it (renaming a variant must not reuse another's rows).
     public var canonicalDescription: String {
         var text = ""
         for key in SpecKeyTable.settings {
             text += "\(key.name) \(key.render(self) ?? "")\n"
         }
+        if let variant { text += "variant \(variant)\n" }
         return text + "seed \(seed)\n"
     }
 }

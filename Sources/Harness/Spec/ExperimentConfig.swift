@@ -88,9 +88,16 @@ public struct ExperimentConfig: Hashable, Sendable {
 
     // MARK: Identity
 
-    /// The keys the spec sweeps, in file order: with ``seed``, the identity of
-    /// this cell in its grid (``cellKey()``).
+    /// `variant`: the name of the spec's `variant` line whose overrides this
+    /// cell applies (after the fixed and swept values), nil when the spec sweeps none.
+    public var variant: String? = nil
+    /// The keys the spec sweeps, in file order: with ``sweptValues`` and
+    /// ``seed``, the identity of this cell in its grid (``cellKey()``).
     public var sweptKeys: [String] = []
+    /// The canonical text of this cell's value on each axis of ``sweptKeys``,
+    /// as the sweep line writes it. It is the value used, except for a key that
+    /// the cell's ``variant`` overrides: the cell then trains with the variant's value.
+    public var sweptValues: [String] = []
 
     /// Every key at its default; seed 0; nothing swept.
     public init() {}

@@ -22,6 +22,8 @@ public struct Spec: Sendable {
     public let quickSeeds: [UInt64]?
     /// The `quick_sweep` lines, in file order.
     public let quickSweeps: [SpecSweep]
+    /// The `variant` lines, in file order (the `sweep variant` line chooses among them).
+    public let variants: [SpecVariant]
     /// What looks wrong but is accepted, in file order.
     public let warnings: [SpecWarning]
 
@@ -39,6 +41,7 @@ public struct Spec: Sendable {
         self.quickSettings = parsed.quickSettings
         self.quickSeeds = parsed.quickSeeds
         self.quickSweeps = parsed.quickSweeps
+        self.variants = parsed.variants
         self.warnings = warnings
         self.grid = grid
         self.quickGrid = quickGrid
@@ -93,14 +96,15 @@ public struct Spec: Sendable {
     }
 }
 
-/// One value given to a key: a fixed setting line, one value of a sweep, or
-/// one `quick KEY=VALUE`.
+/// One value given to a key: a fixed setting line, one value of a sweep, one
+/// `quick KEY=VALUE`, or one `KEY=VALUE` of a `variant` line.
 public struct SpecSetting: Sendable {
     /// The key.
     public let key: String
     /// The value words as written.
     public let words: [String]
-    /// Where the key is written (for a sweep value: where the value is).
+    /// Where the key is written (for a sweep value: where the value is; for a
+    /// `KEY=VALUE`: where KEY is).
     public let location: SourceLocation
     /// Where the value starts.
     public let valueLocation: SourceLocation
@@ -116,6 +120,7 @@ public struct SpecSweep: Sendable {
     public let key: String
     /// Where the key is written.
     public let location: SourceLocation
-    /// The values in file order, each as a one-word setting of `key`.
+    /// The values in file order, each as a one-word setting of `key` (for
+    /// `variant`: a variant's name, which the cell's overrides follow).
     public let values: [SpecSetting]
 }

@@ -2,10 +2,17 @@
 /// location), so that rules between settings can point at the right token.
 struct ResolvedCell {
     let config: ExperimentConfig
+    /// Where the value in force of each key set by the file is written (a
+    /// variant's override replaces the fixed or swept value's location).
     let locations: [String: SourceLocation]
+    /// The keys that the cell's variant overrides.
+    let variantKeys: Set<String>
 
-    /// The location of the first of `keys` that the file sets, else the file's start.
+    /// Where to blame a rule between `keys`: the first of them that the cell's
+    /// variant overrides (the variant caused the problem), else the first that
+    /// the file sets, else the file's start.
     func location(_ keys: String...) -> SourceLocation {
+        if let key = keys.first(where: variantKeys.contains), let location = locations[key] { return location }
         for key in keys { if let location = locations[key] { return location } }
         return .fileStart
     }
@@ -13,7 +20,9 @@ struct ResolvedCell {
 
 /// Expands the sweeps of a spec into cells: the cartesian product of the
 /// sweep lines in file order, the first varying slowest (like nested loops
-/// written in file order), then the seeds innermost.
+/// written in file order), then the seeds innermost. A cell applies the
+/// defaults, then the fixed lines (and `quick` overrides), then its swept
+/// values, then the overrides of its variant.
 enum SpecGrid {
     /// The most cells a grid may have: more is refused at the sweep that passes it.
     static let maxCells = 10_000
@@ -34,6 +43,7 @@ enum SpecGrid {
         let radices = axes.map(\.values.count) + [seeds.count]
         let total = try cellCount(radices, axes: axes, seedsLocation: parsed.seedsLocation)
         let sweptKeys = parsed.sweeps.map(\.key)
+        let variants = Dictionary(parsed.variants.map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first })
 
         var cells: [ResolvedCell] = []
         cells.reserveCapacity(total)
@@ -48,9 +58,20 @@ enum SpecGrid {
                 setting.assign(&config)
                 locations[key.name] = setting.valueLocation
             }
+            var variantKeys = Set<String>()
+            if let choice = chosen["variant"], let variant = variants[choice.canonicalValue] {
+                choice.assign(&config)
+                locations["variant"] = choice.valueLocation
+                for override in variant.overrides {
+                    override.assign(&config)
+                    locations[override.key] = override.valueLocation
+                    variantKeys.insert(override.key)
+                }
+            }
             config.seed = seeds[digits[radices.count - 1]]
             config.sweptKeys = sweptKeys
-            let cell = ResolvedCell(config: config, locations: locations)
+            config.sweptValues = axes.indices.map { axes[$0].values[digits[$0]].canonicalValue }
+            let cell = ResolvedCell(config: config, locations: locations, variantKeys: variantKeys)
             try SpecRules.checkCell(cell)
             cells.append(cell)
             advance(&digits, radices: radices)

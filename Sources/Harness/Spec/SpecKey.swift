@@ -26,6 +26,9 @@ struct SpecKey {
         case quick
         /// `sweep` / `quick_sweep`: a grid axis.
         case sweep
+        /// `variant NAME KEY=VALUE ...`: a named set of overrides; as a swept
+        /// pseudo-key, the cell's variant name.
+        case variant
     }
 
     let name: String
@@ -60,10 +63,14 @@ struct SpecKey {
         return fixedDefault
     }
 
-    /// The canonical text of this setting's value in `config` (nil for keys that are not settings).
+    /// The canonical text of this setting's value in `config`: for `variant` the
+    /// cell's variant name (nil without one); nil for the other keys that are not settings.
     func render(_ config: ExperimentConfig) -> String? {
-        if case let .setting(_, render) = role { return render(config) }
-        return nil
+        switch role {
+        case let .setting(_, render): return render(config)
+        case .variant: return config.variant
+        case .seeds, .quick, .sweep: return nil
+        }
     }
 }
 

@@ -130,6 +130,11 @@ enum SpecKeyTable {
         // MARK: Grid and quick runs
         SpecKey("sweep", .grid, values: "`KEY V1 V2 ...`",
                 meaning: "one axis of the grid; the first sweep line varies slowest", role: .sweep),
+        SpecKey("variant", .grid, sweepable: true, values: "`NAME [KEY=VALUE ...]`",
+                meaning: "a named set of overrides, used only as a value of `sweep variant` (or `quick_sweep "
+                    + "variant`); NAME is letters, digits, - and _; each KEY is a setting with a one-word value. "
+                    + "Precedence: defaults < fixed lines (< quick) < swept values < the cell's variant",
+                role: .variant, fixedDefault: "none"),
         SpecKey("quick", .grid, values: "`KEY=VALUE ...`",
                 meaning: "overrides under `bnlab run --quick`, for keys with one-word values and seeds=S1,S2,...",
                 role: .quick, fixedDefault: "none"),
@@ -152,6 +157,9 @@ enum SpecKeyTable {
         if case .setting = key.role { return key.oneWord }
         return false
     }.map(\.name)
+
+    /// The names a `variant` line may set: the settings with one-word values.
+    static let variantNames: [String] = settings.filter(\.oneWord).map(\.name)
 
     /// The setting entries, in table order.
     static let settings: [SpecKey] = keys.filter { if case .setting = $0.role { return true } else { return false } }

@@ -7,6 +7,7 @@ struct ParsedSpec {
     var quickSettings: [SpecSetting] = []
     var quickSeeds: [UInt64]? = nil
     var quickSweeps: [SpecSweep] = []
+    var variants: [SpecVariant] = []
 }
 
 /// Reads a spec file line by line into a ``ParsedSpec``, then builds and
@@ -18,11 +19,13 @@ struct SpecParser {
     /// The spec file's directory, against which dataset paths resolve.
     let directory: String
 
-    private var parsed = ParsedSpec()
+    /// What the lines read so far say.
+    var parsed = ParsedSpec()
     /// Where each key was first given, and whether by a `sweep`: for duplicate errors.
     private var firstUse: [String: (location: SourceLocation, swept: Bool)] = [:]
     private var quickSwept: [String: SourceLocation] = [:]
-    private var warnings: [SpecProblem] = []
+    /// The warnings so far, without the file name.
+    var warnings: [SpecProblem] = []
 
     init(path: String) {
         self.path = path
@@ -53,11 +56,19 @@ struct SpecParser {
             throw SpecProblem(.fileStart, "no settings: the file holds only comments and blank lines")
         }
         try checkWholeFile()
+        warnings += unusedVariantWarnings()
         let grid = try SpecGrid.build(parsed, quick: false)
         let quickGrid = try SpecGrid.build(parsed, quick: true)
         try SpecRules.checkRelevance(grid)
         // The quick grid may leave out cells where a key acts; only its own overrides must act in it.
-        try SpecRules.checkRelevance(quickGrid, keys: Set(parsed.quickSettings.map(\.key)))
+        let quickLines = Set(parsed.quickSettings.map(\.location.line))
+        try SpecRules.checkRelevance(quickGrid, lines: quickLines)
+        // Lines whose every cell a variant overrides act nowhere (quick: only the quick lines).
+        func sources(_ settings: [SpecSetting], _ sweeps: [SpecSweep]) -> [(key: String, location: SourceLocation)] {
+            settings.map { ($0.key, $0.location) } + sweeps.map { ($0.key, $0.location) }
+        }
+        try SpecRules.checkNotAlwaysOverridden(grid, sources(parsed.settings, parsed.sweeps))
+        try SpecRules.checkNotAlwaysOverridden(quickGrid, sources(parsed.quickSettings, parsed.quickSweeps))
         warnings += SpecRules.warnings(grid) + SpecRules.warnings(quickGrid)
         var seen = Set<String>()
         let located = warnings.sorted { $0.location < $1.location }.compactMap { problem -> SpecWarning? in
@@ -94,6 +105,8 @@ struct SpecParser {
         case .setting:
             try claim(head, swept: false)
             parsed.settings.append(try makeSetting(key, head, words, at: head.location))
+        case .variant:
+            try parseVariant(head, words)
         }
     }
 
@@ -131,7 +144,7 @@ struct SpecParser {
         var seen: [String: SpecToken] = [:]
         var settings: [SpecSetting] = []
         for value in values {
-            let setting = try makeSetting(key, keyToken, [value], at: value.location)
+            let setting = try sweepValue(key, keyToken, value)
             if let first = seen[setting.canonicalValue] {
                 throw SpecProblem(value.location, "duplicate value \(quoted(value.text)) in the sweep of"
                                   + " \(key.name) (same as \(quoted(first.text)) at column \(first.location.column))")
@@ -149,18 +162,27 @@ struct SpecParser {
             throw SpecProblem(head.location, "'quick' needs overrides: quick KEY=VALUE ...")
         }
         let overrides = try KeywordArguments(words[...], context: "quick", allowed: SpecKeyTable.quickNames,
-                                             anchor: head)
-        for name in SpecKeyTable.quickNames {
+                                             anchor: head, refusal: { name in
+            name == "variant" ? "quick cannot choose a variant; write 'quick_sweep variant NAME ...'" : nil
+        })
+        parsed.quickSettings = try overrideSettings(overrides, names: SpecKeyTable.variantNames)
+        if let seeds = overrides.optional("seeds") {
+            parsed.quickSeeds = try seedList(seeds.split(","))
+        }
+    }
+
+    /// The settings of the `KEY=VALUE` words of `overrides` among `names` (one-word
+    /// settings), in the order of `names`, each located at its KEY.
+    mutating func overrideSettings(_ overrides: KeywordArguments, names: [String]) throws -> [SpecSetting] {
+        var settings: [SpecSetting] = []
+        for name in names {
             guard let value = overrides.optional(name), let key = SpecKeyTable.byName[name] else { continue }
-            if name == "seeds" {
-                parsed.quickSeeds = try seedList(value.split(","))
-                continue
-            }
             let nameLocation = SourceLocation(line: value.location.line,
                                               column: max(1, value.location.column - name.utf8.count - 1))
             let nameToken = SpecToken(text: name, location: nameLocation)
-            parsed.quickSettings.append(try makeSetting(key, nameToken, [value], at: nameLocation))
+            settings.append(try makeSetting(key, nameToken, [value], at: nameLocation))
         }
+        return settings
     }
 
     /// Seeds: integers >= 0, no repeats.
@@ -180,8 +202,8 @@ struct SpecParser {
     }
 
     /// Parses `words` as the value of `key`, keeping the warnings.
-    private mutating func makeSetting(_ key: SpecKey, _ keyToken: SpecToken, _ words: [SpecToken],
-                                      at location: SourceLocation) throws -> SpecSetting {
+    mutating func makeSetting(_ key: SpecKey, _ keyToken: SpecToken, _ words: [SpecToken],
+                              at location: SourceLocation) throws -> SpecSetting {
         guard case let .setting(parse, render) = key.role else {
             throw SpecProblem(keyToken.location, "\(quoted(key.name)) is not a setting")
         }
@@ -215,8 +237,9 @@ struct SpecParser {
 
     // MARK: Whole-file checks
 
-    /// Rules between lines: `quick` and `quick_sweep` against the sweeps, and
-    /// `lr` against the optimizer's `lr=`. The earliest problem is thrown.
+    /// Rules between lines: `quick` and `quick_sweep` against the sweeps, the
+    /// names of `sweep variant` against the `variant` lines, and `lr` against
+    /// the optimizer's `lr=`. The earliest problem is thrown.
     private func checkWholeFile() throws {
         var problems: [SpecProblem] = []
         for setting in parsed.quickSettings {
@@ -230,6 +253,7 @@ struct SpecParser {
             problems.append(SpecProblem(sweep.location, "quick_sweep of \(quoted(sweep.key)), which has no sweep"
                                         + " line; write 'quick \(sweep.key)=VALUE' to override a fixed value"))
         }
+        problems += unknownVariantProblems()
         if let lr = firstUse["lr"], let optimizer = parsed.settings.first(where: { $0.key == "optimizer" }),
            optimizer.words.contains(where: { $0.hasPrefix("lr=") }) {
             problems.append(SpecProblem(lr.location, "'lr' replaces the lr= of 'optimizer' on line"

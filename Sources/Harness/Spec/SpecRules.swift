@@ -49,40 +49,7 @@ enum SpecRules {
         }
     }
 
-    // MARK: Over a grid
-
-    /// A key that does nothing unless `applies` holds for the cell.
-    private struct Relevance {
-        let key: String
-        let applies: (ExperimentConfig) -> Bool
-        let otherwise: String
-    }
-
-    private static let relevance: [Relevance] = {
-        let batchNorm = "no cell uses a BatchNorm (norm batch or batchrenorm)"
-        let usesBatchNorm: (ExperimentConfig) -> Bool = { $0.norm.usesBatchStatistics }
-        return [
-            Relevance(key: "jitter_apply", applies: { $0.jitter != .none }, otherwise: "jitter is none"),
-            Relevance(key: "groups", applies: { $0.norm == .group }, otherwise: "no cell uses norm group"),
-            Relevance(key: "renorm", applies: { $0.norm == .batchrenorm }, otherwise: "no cell uses norm batchrenorm"),
-            Relevance(key: "momentum", applies: usesBatchNorm, otherwise: batchNorm),
-            Relevance(key: "track_running_stats", applies: usesBatchNorm, otherwise: batchNorm),
-            Relevance(key: "ghost_batch_size", applies: usesBatchNorm, otherwise: batchNorm),
-            Relevance(key: "frozen_bn_epochs", applies: usesBatchNorm, otherwise: batchNorm),
-            Relevance(key: "base_batch_size", applies: { $0.lrScaling != .none }, otherwise: "lr_scaling is none"),
-        ]
-    }()
-
-    /// Refuses a key that is set but acts in no cell ("no stored-but-ignored
-    /// settings"), among `keys` (nil: every key).
-    static func checkRelevance(_ cells: [ResolvedCell], keys: Set<String>? = nil) throws {
-        for rule in relevance where keys?.contains(rule.key) ?? true {
-            guard let location = cells.lazy.compactMap({ $0.locations[rule.key] }).first else { continue }
-            if !cells.contains(where: { rule.applies($0.config) }) {
-                throw SpecProblem(location, "\(quoted(rule.key)) is set but has no effect: \(rule.otherwise)")
-            }
-        }
-    }
+    // MARK: Over a grid (relevance: SpecRules+Relevance.swift)
 
     /// Settings that are allowed but probably a mistake (the warnings about a
     /// single value, like `momentum 0.9`, come from the value's parser).

@@ -1,0 +1,69 @@
+/// "No stored-but-ignored settings" over a grid: every line that sets a key
+/// must act in at least one cell where its value is the one in force.
+///
+/// A value's *source* is the line it is written on: a fixed line, a sweep
+/// line, the `quick` line, or a `variant` line. A variant's override is in
+/// force only in that variant's cells, and it replaces the fixed or swept
+/// value there, so each source is judged on its own cells: a key that only some
+/// variants use is fine, a variant's override that does nothing in its own
+/// cells is refused, and so is a line that every cell's variant overrides.
+extension SpecRules {
+    /// A key that does nothing unless `applies` holds for the cell.
+    private struct Relevance {
+        let key: String
+        let applies: (ExperimentConfig) -> Bool
+        let otherwise: String
+    }
+
+    private static let relevance: [Relevance] = {
+        let batchNorm = "no cell uses a BatchNorm (norm batch or batchrenorm)"
+        let usesBatchNorm: (ExperimentConfig) -> Bool = { $0.norm.usesBatchStatistics }
+        return [
+            Relevance(key: "jitter_apply", applies: { $0.jitter != .none }, otherwise: "jitter is none"),
+            Relevance(key: "groups", applies: { $0.norm == .group }, otherwise: "no cell uses norm group"),
+            Relevance(key: "renorm", applies: { $0.norm == .batchrenorm }, otherwise: "no cell uses norm batchrenorm"),
+            Relevance(key: "momentum", applies: usesBatchNorm, otherwise: batchNorm),
+            Relevance(key: "track_running_stats", applies: usesBatchNorm, otherwise: batchNorm),
+            Relevance(key: "ghost_batch_size", applies: usesBatchNorm, otherwise: batchNorm),
+            Relevance(key: "frozen_bn_epochs", applies: usesBatchNorm, otherwise: batchNorm),
+            Relevance(key: "base_batch_size", applies: { $0.lrScaling != .none }, otherwise: "lr_scaling is none"),
+        ]
+    }()
+
+    /// Refuses a key that is set but acts in none of the cells where its
+    /// source's value is in force, among the sources on `lines` (nil: every
+    /// line). The error points at the source's first value.
+    static func checkRelevance(_ cells: [ResolvedCell], lines: Set<Int>? = nil) throws {
+        for rule in relevance {
+            var first: [Int: (location: SourceLocation, variant: String?)] = [:]
+            var acting = Set<Int>()
+            for cell in cells {
+                guard let location = cell.locations[rule.key], lines?.contains(location.line) ?? true else { continue }
+                if first[location.line].map({ location < $0.location }) ?? true {
+                    let variant = cell.variantKeys.contains(rule.key) ? cell.config.variant : nil
+                    first[location.line] = (location, variant)
+                }
+                if rule.applies(cell.config) { acting.insert(location.line) }
+            }
+            let idle = first.filter { !acting.contains($0.key) }.values.min { $0.location < $1.location }
+            if let (location, variant) = idle {
+                let setter = variant.map { "set by variant \(quoted($0)) but has no effect in its cells" }
+                    ?? "set but has no effect"
+                throw SpecProblem(location, "\(quoted(rule.key)) is \(setter): \(rule.otherwise)")
+            }
+        }
+    }
+
+    /// Refuses a line (`key` written at `location`) whose value is in force in
+    /// no cell because every cell's variant overrides `key`.
+    static func checkNotAlwaysOverridden(_ cells: [ResolvedCell],
+                                         _ sources: [(key: String, location: SourceLocation)]) throws {
+        let overridden = sources.filter { source in
+            !cells.contains { $0.locations[source.key]?.line == source.location.line }
+        }
+        if let source = overridden.min(by: { $0.location < $1.location }) {
+            throw SpecProblem(source.location, "\(quoted(source.key)) is set but has no effect: the variant of every"
+                              + " cell overrides it")
+        }
+    }
+}
