@@ -25,7 +25,7 @@ func handLinear(weights: [[Float]], bias: [Float]) -> Linear {
     return layer
 }
 
-/// A BatchNorm whose running statistics are set by hand (weight 1, bias 0).
+/// A BatchNorm whose running statistics are set by hand (`num_batches_tracked` 3; weight 1, bias 0).
 func handBatchNorm(mean: [Float], variance: [Float], momentum: BNMomentum = .exponential(0.1),
                    ghostBatchSize: Int? = nil) -> BatchNorm {
     let layer = BatchNorm(mean.count, momentum: momentum, ghostBatchSize: ghostBatchSize)
