@@ -25,21 +25,22 @@ public enum AtomicFile {
         let temporary = directory + "/.tmp-\(getpid())-\(UInt64.random(in: 0...UInt64.max))-" + url.lastPathComponent
         let fd = open(temporary, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
         guard fd >= 0 else { throw WriteError(path: path, reason: String(cString: strerror(errno))) }
-        var ok = true
+        // the reason of the first failing call, read from errno right after it
+        var failure: String? = nil
         bytes.withUnsafeBytes { raw in
             var offset = 0
             while offset < raw.count {
                 let n = Foundation.write(fd, raw.baseAddress! + offset, raw.count - offset)
-                if n <= 0 { ok = false; break }
+                if n <= 0 { failure = n < 0 ? String(cString: strerror(errno)) : "short write"; break }
                 offset += n
             }
         }
-        let error = String(cString: strerror(errno))
-        if ok { ok = fsync(fd) == 0 }
+        if failure == nil && fsync(fd) != 0 { failure = String(cString: strerror(errno)) }
         close(fd)
-        guard ok, rename(temporary, path) == 0 else {
+        if failure == nil && rename(temporary, path) != 0 { failure = String(cString: strerror(errno)) }
+        if let failure {
             unlink(temporary)
-            throw WriteError(path: path, reason: error)
+            throw WriteError(path: path, reason: failure)
         }
     }
 }

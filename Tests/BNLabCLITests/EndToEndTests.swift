@@ -1,0 +1,132 @@
+import BNLabCLI
+import Foundation
+import XCTest
+
+/// `bnlab run` end to end, in process: a tiny spec (shapes, 60 training and 30 test images,
+/// one conv block of 4 channels, one epoch, batch sizes 2 and 4, seeds 0 and 1, with dropout,
+/// MC-dropout, forgot-eval and the assigning-counter bug switched on so that every column is
+/// filled), and the WHOLE text of the three tables it writes compared with the golden texts below.
+///
+/// The golden texts are the harness's output at the commit that added them, checked by hand
+/// for sanity: accuracies within 0-100 (near chance, 33.33%: one epoch on 60 images), every
+/// status ok, lr_used 0.05 (no scaling), 60 recalibration samples, eval-mode disagreement 0,
+/// the assigning bug a multiple of 1/30 (the last eval batch of 6 over 30 samples), and the
+/// recalibrated statistics errors 0 (the only BatchNorm sees the conv output, whose population
+/// statistics over the training split are exactly what the population estimator recovers).
+/// The numbers depend on Float32 rounding in the BLAS kernels; a machine whose OpenBLAS picks
+/// other kernels may differ in the last digit. This test
+/// fails on ANY change of a number, on purpose: a change in the data, the layers, the
+/// training loop, the measurements or the formatting must be seen and accepted explicitly.
+/// To regenerate after an intended change: run this test, and copy the "actual" texts that
+/// the failure messages print over the golden strings (wall_seconds, the one column that
+/// differs between runs, is removed before comparing).
+final class EndToEndTests: XCTestCase {
+    static let spec = """
+    # e2e: a tiny sweep for the end-to-end test
+    dataset shapes size=16 noise=0.25
+    train_split 60
+    test_split 30
+    model cnn channels=4
+    dropout 0.25
+    optimizer sgd lr=0.05 momentum=0.9
+    epochs 1
+    eval_batch_size 8
+    recalibrate_batch_size 4
+    mc_samples 2
+    forgot_eval on
+    metric_bug on
+    sweep batch_size 2 4
+    seeds 0 1
+
+    """
+
+    static let goldenResults = """
+    spec,jitter_apply,split_overlap,test_normalize,order,norm,groups,momentum,track_running_stats,\
+    ghost_batch_size,frozen_bn_epochs,dropout,epochs,batch_size,lr,eval_batch_size,recalibrate_samples,\
+    recalibrate_batch_size,recalibrate_estimator,recalibrate_data,mc_samples,seed,status,status_detail,\
+    lr_used,train_acc_running,train_acc_eval_mode,test_acc_train_mode,test_acc_eval_mode,\
+    test_acc_recalibrated,test_acc_batch_stats,test_acc_mc_dropout,test_acc_forgot_eval,\
+    test_acc_eval_after_forgot_eval,train_mode_disagreement,eval_mode_disagreement,test_acc_assigning_bug,\
+    final_train_loss,test_overlap,recalibration_samples
+    e2e,both,0,same,shuffled,batch,8,0.1,on,off,0,0.25,1,2,0.05,8,all,4,population,train,2,0,ok,,0.050000,\
+    28.33,33.33,33.33,33.33,33.33,33.33,33.33,33.33,33.33,0.00,0.00,3.33,1.9438,0.000,60
+    e2e,both,0,same,shuffled,batch,8,0.1,on,off,0,0.25,1,2,0.05,8,all,4,population,train,2,1,ok,,0.050000,\
+    36.67,33.33,33.33,33.33,33.33,33.33,33.33,33.33,33.33,0.00,0.00,3.33,1.6327,0.000,60
+    e2e,both,0,same,shuffled,batch,8,0.1,on,off,0,0.25,1,4,0.05,8,all,4,population,train,2,0,ok,,0.050000,\
+    25.00,25.00,30.00,23.33,33.33,33.33,33.33,33.33,40.00,30.00,0.00,6.67,2.0311,0.000,60
+    e2e,both,0,same,shuffled,batch,8,0.1,on,off,0,0.25,1,4,0.05,8,all,4,population,train,2,1,ok,,0.050000,\
+    26.67,31.67,26.67,33.33,26.67,26.67,33.33,26.67,30.00,36.67,0.00,3.33,1.9420,0.000,60
+
+    """
+
+    static let goldenSummary = """
+    spec,jitter_apply,split_overlap,test_normalize,order,norm,groups,momentum,track_running_stats,\
+    ghost_batch_size,frozen_bn_epochs,dropout,epochs,batch_size,lr,eval_batch_size,recalibrate_samples,\
+    recalibrate_batch_size,recalibrate_estimator,recalibrate_data,mc_samples,seeds,ok,\
+    train_acc_running_mean,train_acc_running_std,train_acc_eval_mode_mean,train_acc_eval_mode_std,\
+    test_acc_train_mode_mean,test_acc_train_mode_std,test_acc_eval_mode_mean,test_acc_eval_mode_std,\
+    test_acc_recalibrated_mean,test_acc_recalibrated_std,test_acc_batch_stats_mean,test_acc_batch_stats_std,\
+    test_acc_mc_dropout_mean,test_acc_mc_dropout_std,test_acc_forgot_eval_mean,test_acc_forgot_eval_std,\
+    test_acc_eval_after_forgot_eval_mean,test_acc_eval_after_forgot_eval_std,train_mode_disagreement_mean,\
+    train_mode_disagreement_std,eval_mode_disagreement_mean,eval_mode_disagreement_std,\
+    test_acc_assigning_bug_mean,test_acc_assigning_bug_std,final_train_loss_mean,final_train_loss_std
+    e2e,both,0,same,shuffled,batch,8,0.1,on,off,0,0.25,1,2,0.05,8,all,4,population,train,2,2,2,32.50,5.90,\
+    33.33,0.00,33.33,0.00,33.33,0.00,33.33,0.00,33.33,0.00,33.33,0.00,33.33,0.00,33.33,0.00,0.00,0.00,0.00,\
+    0.00,3.33,0.00,1.7882,0.2200
+    e2e,both,0,same,shuffled,batch,8,0.1,on,off,0,0.25,1,4,0.05,8,all,4,population,train,2,2,2,25.84,1.18,\
+    28.34,4.72,28.34,2.35,28.33,7.07,30.00,4.71,30.00,4.71,33.33,0.00,30.00,4.71,35.00,7.07,33.34,4.72,0.00,\
+    0.00,5.00,2.36,1.9865,0.0630
+
+    """
+
+    static let goldenStatistics = """
+    spec,jitter_apply,split_overlap,test_normalize,order,norm,groups,momentum,track_running_stats,\
+    ghost_batch_size,frozen_bn_epochs,dropout,epochs,batch_size,lr,eval_batch_size,recalibrate_samples,\
+    recalibrate_batch_size,recalibrate_estimator,recalibrate_data,mc_samples,seed,layer_index,layer,\
+    channels,running_mean_error,running_var_error,recalibrated_mean_error,recalibrated_var_error
+    e2e,both,0,same,shuffled,batch,8,0.1,on,off,0,0.25,1,2,0.05,8,all,4,population,train,2,0,0,"BatchNorm(4,\
+     momentum=0.1)",4,0.05033,0.33676,0.00000,0.00000
+    e2e,both,0,same,shuffled,batch,8,0.1,on,off,0,0.25,1,2,0.05,8,all,4,population,train,2,1,0,"BatchNorm(4,\
+     momentum=0.1)",4,0.00752,0.32872,0.00000,0.00000
+    e2e,both,0,same,shuffled,batch,8,0.1,on,off,0,0.25,1,4,0.05,8,all,4,population,train,2,0,0,"BatchNorm(4,\
+     momentum=0.1)",4,0.05882,0.52380,0.00000,0.00000
+    e2e,both,0,same,shuffled,batch,8,0.1,on,off,0,0.25,1,4,0.05,8,all,4,population,train,2,1,0,"BatchNorm(4,\
+     momentum=0.1)",4,0.01711,0.61984,0.00000,0.00000
+
+    """
+
+    var directory = ""
+
+    override func setUpWithError() throws {
+        directory = FileManager.default.temporaryDirectory.appendingPathComponent("bnlab-e2e-\(UUID().uuidString)").path
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+    }
+
+    override func tearDownWithError() throws {
+        try? FileManager.default.removeItem(atPath: directory)
+    }
+
+    /// `text` without its last column, which must be `wall_seconds`.
+    func withoutWallSeconds(_ text: String, file: StaticString = #filePath, line: UInt = #line) -> String {
+        let lines = text.split(separator: "\n", omittingEmptySubsequences: false)
+        XCTAssertTrue(lines.first?.hasSuffix(",wall_seconds") ?? false, "last column is wall_seconds", file: file, line: line)
+        return lines.map { row in row.lastIndex(of: ",").map { String(row[..<$0]) } ?? String(row) }.joined(separator: "\n")
+    }
+
+    func testRunWritesTheGoldenTables() throws {
+        let specPath = directory + "/e2e.spec"
+        try Self.spec.write(toFile: specPath, atomically: true, encoding: .utf8)
+        let out = directory + "/results"
+        XCTAssertEqual(BNLab.main(["run", specPath, "--out", out, "--quiet"]), 0)
+
+        func read(_ name: String) throws -> String { try String(contentsOfFile: out + "/" + name, encoding: .utf8) }
+        let results = withoutWallSeconds(try read("e2e.csv"))
+        let summary = try read("e2e-summary.csv")
+        let statistics = try read("e2e-bnstats.csv")
+        XCTAssertEqual(results, Self.goldenResults, "actual e2e.csv without wall_seconds:\n\(results)")
+        XCTAssertEqual(summary, Self.goldenSummary, "actual e2e-summary.csv:\n\(summary)")
+        XCTAssertEqual(statistics, Self.goldenStatistics, "actual e2e-bnstats.csv:\n\(statistics)")
+        XCTAssertTrue(try read("e2e.md").hasPrefix("# e2e\n\ne2e: a tiny sweep for the end-to-end test\n"))
+        XCTAssertTrue(FileManager.default.fileExists(atPath: out + "/e2e-accuracy.svg"))
+    }
+}

@@ -1,0 +1,67 @@
+import Harness
+import XCTest
+
+/// `ResultCharts`: which setting is the x axis, which make panels, and what is plotted.
+final class OutputResultChartsTests: XCTestCase {
+    func table(_ columns: [String], _ rows: [[String]]) -> Table { Table(header: columns, rows: rows) }
+
+    func testBatchSizeIsTheXAxisWheneverItIsSwept() {
+        let summary = table(["momentum", "batch_size"], [["0.1", "1"], ["0.01", "8"]])
+        let charts = ResultCharts(sweptSettings: ["momentum", "batch_size"], summary: summary)
+        XCTAssertEqual(charts.xSetting, "batch_size")
+        XCTAssertEqual(charts.panelSettings, ["momentum"])
+    }
+
+    func testOtherwiseTheFirstNumericSweptSetting() {
+        let summary = table(["norm", "momentum", "dropout"],
+                            [["batch", "0.1", "0"], ["group", "cumulative", "0.5"]])
+        // norm is a word, momentum has "cumulative": dropout is the first numeric one
+        let charts = ResultCharts(sweptSettings: ["norm", "momentum", "dropout"], summary: summary)
+        XCTAssertEqual(charts.xSetting, "dropout")
+        XCTAssertEqual(charts.panelSettings, ["norm", "momentum"])
+
+        let numericMomentum = table(["momentum", "dropout"], [["0.1", "0"], ["0.01", "0.5"]])
+        XCTAssertEqual(ResultCharts(sweptSettings: ["momentum", "dropout"], summary: numericMomentum).xSetting, "momentum")
+    }
+
+    func testNoNumericSettingMeansNoChart() {
+        let summary = table(["norm", "test_acc_eval_mode_mean"], [["batch", "50.00"], ["group", "60.00"]])
+        let charts = ResultCharts(sweptSettings: ["norm"], summary: summary)
+        XCTAssertNil(charts.xSetting)
+        XCTAssertEqual(charts.panelSettings, ["norm"])
+        XCTAssertNil(charts.accuracyChart(spec: "s", summary: summary, classes: 3))
+    }
+
+    /// The accuracy chart of `SampleRecords`: one panel, a curve per measured accuracy column,
+    /// points at the summary means with the stds as error bars, chance at 100 / 3.
+    func testAccuracyChartPlotsTheSummaryMeansAndStds() throws {
+        let summary = Table(csv: SampleRecords.tables.summary)
+        let charts = ResultCharts(sweptSettings: ["batch_size"], summary: summary)
+        let chart = try XCTUnwrap(charts.accuracyChart(spec: "tiny", summary: summary, classes: 3))
+        XCTAssertEqual(chart.panels.count, 1)
+        XCTAssertEqual(chart.panels[0].title, "all cells")
+        XCTAssertEqual(chart.panels[0].series.map(\.label),
+                       ["train mode (batch stats)", "eval mode (running stats)", "recalibrated BN",
+                        "batch stats at eval batch size"])
+        XCTAssertEqual(chart.panels[0].series[1].points,
+                       [ChartPoint(x: 2, y: 55, error: 7.07), ChartPoint(x: 4, y: 59.5, error: 41.72)])
+        XCTAssertEqual(chart.referenceLines, [ChartReferenceLine(y: 100.0 / 3, label: "chance")])
+    }
+
+    /// Statistics chart: mean over seeds of `running_var_error` per x value (nan and inf rows of
+    /// the diverged seed are plotted as they are, so only a finite chart is asserted here: the
+    /// SVG must not contain non-numbers).
+    func testStatisticsChartAveragesOverSeeds() throws {
+        let tables = SampleRecords.tables
+        let charts = ResultCharts(sweptSettings: ["batch_size"], summary: Table(csv: tables.summary))
+        let chart = try XCTUnwrap(charts.statisticsChart(spec: "tiny", statistics: Table(csv: tables.statistics)))
+        let running = try XCTUnwrap(chart.panels[0].series.first { $0.label == "BN layer 0 running" })
+        XCTAssertEqual(running.points.first?.x, 2)
+        XCTAssertEqual(running.points.first?.y, 2)  // (1.5 + 2.5) / 2
+        // sample std of 1.5 and 2.5: 1 / sqrt 2; 1e-12 for Double rounding
+        XCTAssertEqual(try XCTUnwrap(running.points.first?.error), 0.5.squareRoot(), accuracy: 1e-12)
+        let svg = chart.svg()
+        XCTAssertFalse(svg.contains("nan"), "NaN coordinates in the SVG")
+        XCTAssertFalse(svg.contains("inf"), "infinite coordinates in the SVG")
+    }
+}

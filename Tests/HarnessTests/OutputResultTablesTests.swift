@@ -1,0 +1,96 @@
+@testable import Harness
+import Foundation
+import XCTest
+
+/// The three tables of `SampleRecords` (2 cells x 2 seeds), compared as whole texts.
+///
+/// Summary by hand (sample standard deviation, n - 1; two values a, b: |a - b| / sqrt 2):
+/// - batch 2: train running 90, 93 -> 91.50 +- 2.12; train eval 80, 82 -> 81.00 +- 1.41;
+///   test train mode 85, 87 -> 86.00 +- 1.41; eval 50, 60 -> 55.00 +- 7.07;
+///   recalibrated 70, 72 -> 71.00 +- 1.41; batch stats 60, 64 -> 62.00 +- 2.83;
+///   loss 0.5, 0.25 -> 0.3750 +- 0.1768.
+/// - batch 4 (seed 1 diverged, 1 of 2 ok): train running 95, 40 -> 67.50 +- 38.89;
+///   train eval 94, nan -> 94.00 (nan left out, one value: no std); test train mode 91, 25
+///   -> 58.00 +- 46.67; eval 89, 30 -> 59.50 +- 41.72; recalibrated 90, 35 -> 62.50 +- 38.89;
+///   batch stats 88, 20 -> 54.00 +- 48.08; loss 0.125, nan -> 0.1250.
+/// Unmeasured columns (MC-dropout, forgot-eval, ...) stay empty in every table.
+final class OutputResultTablesTests: XCTestCase {
+    static let results = """
+    spec,batch_size,seed,status,status_detail,lr_used,train_acc_running,train_acc_eval_mode,test_acc_train_mode,\
+    test_acc_eval_mode,test_acc_recalibrated,test_acc_batch_stats,test_acc_mc_dropout,test_acc_forgot_eval,\
+    test_acc_eval_after_forgot_eval,train_mode_disagreement,eval_mode_disagreement,test_acc_assigning_bug,\
+    final_train_loss,test_overlap,recalibration_samples,wall_seconds
+    tiny,2,0,ok,,0.010000,90.00,80.00,85.00,50.00,70.00,60.00,,,,,,,0.5000,0.000,60,1.23
+    tiny,2,1,ok,,0.010000,93.00,82.00,87.00,60.00,72.00,64.00,,,,,,,0.2500,0.000,60,2.50
+    tiny,4,0,ok,,0.020000,95.00,94.00,91.00,89.00,90.00,88.00,,,,,,,0.1250,0.000,60,0.75
+    tiny,4,1,diverged,non-finite loss at epoch 1 step 3,0.020000,40.00,nan,25.00,30.00,35.00,20.00,,,,,,,nan,0.000,60,0.50
+
+    """
+
+    static let summary = """
+    spec,batch_size,seeds,ok,train_acc_running_mean,train_acc_running_std,train_acc_eval_mode_mean,\
+    train_acc_eval_mode_std,test_acc_train_mode_mean,test_acc_train_mode_std,test_acc_eval_mode_mean,\
+    test_acc_eval_mode_std,test_acc_recalibrated_mean,test_acc_recalibrated_std,test_acc_batch_stats_mean,\
+    test_acc_batch_stats_std,test_acc_mc_dropout_mean,test_acc_mc_dropout_std,test_acc_forgot_eval_mean,\
+    test_acc_forgot_eval_std,test_acc_eval_after_forgot_eval_mean,test_acc_eval_after_forgot_eval_std,\
+    train_mode_disagreement_mean,train_mode_disagreement_std,eval_mode_disagreement_mean,\
+    eval_mode_disagreement_std,test_acc_assigning_bug_mean,test_acc_assigning_bug_std,final_train_loss_mean,\
+    final_train_loss_std
+    tiny,2,2,2,91.50,2.12,81.00,1.41,86.00,1.41,55.00,7.07,71.00,1.41,62.00,2.83,,,,,,,,,,,,,0.3750,0.1768
+    tiny,4,2,1,67.50,38.89,94.00,,58.00,46.67,59.50,41.72,62.50,38.89,54.00,48.08,,,,,,,,,,,,,0.1250,
+
+    """
+
+    /// Errors to 5 decimals (0.123456 -> 0.12346); the layer name holds a comma, so it is quoted;
+    /// without a recalibrated measurement the last two columns are empty.
+    static let statistics = """
+    spec,batch_size,seed,layer_index,layer,channels,running_mean_error,running_var_error,\
+    recalibrated_mean_error,recalibrated_var_error
+    tiny,2,0,0,"BatchNorm(4, momentum=0.1)",4,0.12346,1.50000,0.00100,0.00250
+    tiny,2,1,0,"BatchNorm(4, momentum=0.1)",4,0.20000,2.50000,0.00300,0.00350
+    tiny,4,0,0,"BatchNorm(4, momentum=0.1)",4,0.05000,0.40000,,
+    tiny,4,1,0,"BatchNorm(4, momentum=0.1)",4,nan,inf,,
+
+    """
+
+    func testWholeTables() {
+        let tables = SampleRecords.tables  // built from the records in reverse order: sorted by index
+        XCTAssertEqual(tables.results, Self.results)
+        XCTAssertEqual(tables.summary, Self.summary)
+        XCTAssertEqual(tables.statistics, Self.statistics)
+    }
+
+    func testMeanAndSampleStandardDeviation() throws {
+        // 1e-12: a handful of Double operations on values below 100
+        let (mean, std) = ResultTables.meanAndStd([50, 60])
+        XCTAssertEqual(mean, 55)
+        XCTAssertEqual(try XCTUnwrap(std), 50.0.squareRoot(), accuracy: 1e-12)
+        let three = ResultTables.meanAndStd([1, 2, 6])  // mean 3, squared deviations 4 + 1 + 9 = 14, / 2
+        XCTAssertEqual(three.0, 3)
+        XCTAssertEqual(try XCTUnwrap(three.1), 7.0.squareRoot(), accuracy: 1e-12)
+        XCTAssertEqual(ResultTables.meanAndStd([4]).0, 4)
+        XCTAssertNil(ResultTables.meanAndStd([4]).1)
+        XCTAssertNil(ResultTables.meanAndStd([]).0)
+    }
+
+    func testWriteProducesTheThreeFiles() throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("bnlab-tables-\(UUID().uuidString)").path
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        try SampleRecords.tables.write(spec: "tiny", to: directory)
+        XCTAssertEqual(try String(contentsOfFile: directory + "/tiny.csv", encoding: .utf8), Self.results)
+        XCTAssertEqual(try String(contentsOfFile: directory + "/tiny-summary.csv", encoding: .utf8), Self.summary)
+        XCTAssertEqual(try String(contentsOfFile: directory + "/tiny-bnstats.csv", encoding: .utf8), Self.statistics)
+        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: directory).sorted(),
+                       ["tiny-bnstats.csv", "tiny-summary.csv", "tiny.csv"])
+    }
+
+    func testTablesReadBackAsWritten() {
+        let table = Table(csv: Self.statistics)
+        XCTAssertEqual(table.rows.count, 4)
+        XCTAssertEqual(table.value(table.rows[0], "layer"), SampleRecords.layer)
+        XCTAssertEqual(table.number(table.rows[0], "running_mean_error"), 0.12346)
+        XCTAssertNil(table.number(table.rows[3], "running_mean_error"), "nan is not a number for charts")
+        XCTAssertNil(table.number(table.rows[3], "recalibrated_var_error"), "empty")
+        XCTAssertNil(table.value(table.rows[0], "no_such_column"))
+    }
+}
