@@ -47,7 +47,7 @@ final class RunStatisticsProbeTests: XCTestCase {
         let expectedA = expectedErrors(running: (meanA, varianceA), input: raw)
         let expectedB = expectedErrors(running: (meanB, varianceB), input: inputB)
 
-        let errors = try RunningStatisticsProbe.measure(model: model(), data: data, batchSize: 4)
+        let errors = try RunningStatisticsProbe.measure(model: model(), data: data, batchSize: 4).errors
         XCTAssertEqual(errors.map(\.layerIndex), [0, 1])
         XCTAssertEqual(errors.map(\.channels), [2, 2])
         XCTAssertTrue(errors[0].layerName.hasPrefix("BatchNorm(2"), errors[0].layerName)
@@ -65,18 +65,18 @@ final class RunStatisticsProbeTests: XCTestCase {
     func testErrorsAreZeroWhenTheRunningStatisticsAreThePopulationOnes() throws {
         let raw = populationMoments(data)
         let layer = handBatchNorm(mean: raw.mean.map { Float($0) }, variance: raw.variance.map { Float($0) })
-        let errors = try RunningStatisticsProbe.measure(model: Sequential([layer]), data: data, batchSize: 3)
+        let errors = try RunningStatisticsProbe.measure(model: Sequential([layer]), data: data, batchSize: 3).errors
         // only the Float32 rounding of the stored statistics remains: relative 6e-8
         XCTAssertEqual(errors[0].meanError, 0, accuracy: 1e-6)
         XCTAssertEqual(errors[0].varianceError, 0, accuracy: 1e-6)
     }
 
     func testProbeRunsInEvalModeDoesNotDependOnTheBatchSizeAndChangesNothing() throws {
-        let reference = try RunningStatisticsProbe.measure(model: model(), data: data, batchSize: 4)
+        let reference = try RunningStatisticsProbe.measure(model: model(), data: data, batchSize: 4).errors
         let withDropout = try model(dropoutFirst: true)
         let before = runningStatistics(withDropout)
         for batchSize in [1, 3, 10, 11] {
-            let errors = try RunningStatisticsProbe.measure(model: withDropout, data: data, batchSize: batchSize)
+            let errors = try RunningStatisticsProbe.measure(model: withDropout, data: data, batchSize: batchSize).errors
             for (e, r) in zip(errors, reference) {
                 // the same values summed in another grouping: Double rounding only
                 XCTAssertEqual(e.meanError, r.meanError, accuracy: 1e-12, "batch \(batchSize)")
@@ -87,7 +87,7 @@ final class RunStatisticsProbeTests: XCTestCase {
     }
 
     func testAModelWithoutRunningStatisticsHasNothingToProbe() throws {
-        let errors = try RunningStatisticsProbe.measure(model: Sequential([Flatten()]), data: data, batchSize: 4)
+        let errors = try RunningStatisticsProbe.measure(model: Sequential([Flatten()]), data: data, batchSize: 4).errors
         XCTAssertEqual(errors, [])
     }
 }

@@ -96,7 +96,7 @@ final class RunTrainEvalModeTests: XCTestCase {
         XCTAssertEqual(r.testAccAssigningBug, eval.assigning.percent)
         XCTAssertEqual(r.trainAccEvalMode, try Evaluation.accuracy(model: model, data: data.train, batchSize: 7,
                                                                    mode: .eval).correct.percent)
-        XCTAssertEqual(r.statisticsErrors, try RunningStatisticsProbe.measure(model: model, data: data.train, batchSize: 7))
+        XCTAssertEqual(r.statisticsErrors, try RunningStatisticsProbe.measure(model: model, data: data.train, batchSize: 7).errors)
 
         let forgot = model.clone() as! Sequential
         XCTAssertEqual(r.testAccForgotEval, try Evaluation.accuracy(model: forgot, data: data.test, batchSize: 7,
