@@ -103,7 +103,16 @@ public struct CellMeasurements: Sendable {
     public var statisticsErrors: [StatisticsError] = []
     public var recalibratedStatisticsErrors: [StatisticsError] = []
     public var wallSeconds: Double = 0
+    /// Measurements left empty, with PyTorch's reason (e.g. a last test batch of one
+    /// sample that BatchNorm1d refuses to normalize with batch statistics).
+    public var notes: [String] = []
     public init() {}
+
+    /// `status_detail`: the reason for a non-ok status, or the notes of an ok cell.
+    public var detail: String {
+        let d = status.detail
+        return ([d].filter { !$0.isEmpty } + notes).joined(separator: "; ")
+    }
 }
 
 /// Trains one cell and measures it. Every random draw derives from `plan.seed`.
@@ -156,8 +165,10 @@ public enum CellRunner {
         let e = plan.evaluation
         let batchStatsMode = Mode(normalization: .train, dropout: .eval)
         // Train mode on a copy: batch statistics over batches of the TRAINING batch size.
-        r.testAccTrainMode = try Evaluation.accuracy(model: model.clone(), data: test, batchSize: plan.training.batchSize,
-                                                     mode: batchStatsMode).correct.percent
+        r.testAccTrainMode = try unlessRefused("test_acc_train_mode", &r) {
+            try Evaluation.accuracy(model: model.clone(), data: test, batchSize: plan.training.batchSize,
+                                    mode: batchStatsMode).correct.percent
+        }
         // Eval mode does not depend on the batch size (running statistics), so passes whose
         // batch size is not part of the measurement use large batches.
         let eval = max(e.evalBatchSize, 256)
@@ -165,8 +176,10 @@ public enum CellRunner {
                                                mode: .eval)
         r.testAccEvalMode = evalPass.correct.percent
         if e.metricBug { r.testAccAssigningBug = evalPass.assigning.percent }
-        r.testAccBatchStats = try Evaluation.accuracy(model: model.clone(), data: test, batchSize: e.evalBatchSize,
-                                                      mode: batchStatsMode).correct.percent
+        r.testAccBatchStats = try unlessRefused("test_acc_batch_stats", &r) {
+            try Evaluation.accuracy(model: model.clone(), data: test, batchSize: e.evalBatchSize,
+                                    mode: batchStatsMode).correct.percent
+        }
 
         let calibrationData = e.recalibrateOnTest ? test : train
         let samples = min(e.recalibrateSamples ?? calibrationData.count, calibrationData.count)
@@ -205,6 +218,18 @@ public enum CellRunner {
             let evalFirst = try Evaluation.predictions(model: model, data: test, batchSize: e.evalBatchSize, mode: .eval)
             let evalSecond = try Evaluation.predictions(model: model, data: test, batchSize: e.evalBatchSize, mode: .eval)
             r.evalModeDisagreement = disagreement(evalFirst, evalSecond)
+        }
+    }
+
+    /// A batch-statistics measurement that the layers may refuse for one batch (a last test
+    /// batch of one sample on BatchNorm1d, as PyTorch refuses it): left empty with a note,
+    /// while the cell's other measurements stand.
+    static func unlessRefused(_ column: String, _ r: inout CellMeasurements, _ body: () throws -> Double) throws -> Double? {
+        do {
+            return try body()
+        } catch let error as LayerError {
+            r.notes.append("\(column) not measured: \(error)")
+            return nil
         }
     }
 
