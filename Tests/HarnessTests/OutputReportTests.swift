@@ -34,10 +34,10 @@ final class OutputReportTests: XCTestCase {
     /// seeds that failed.
     func testFindingsQuoteTheSummary() {
         XCTAssertEqual(section("What the numbers show"),
-                       "- at batch_size 2: test, train mode 86.0, test, eval mode 55.0, test, recalibrated 71.0, "
-                       + "test, batch stats 62.0, gap train - eval mode 31.0 points; "
-                       + "at batch_size 4: test, train mode 58.0, test, eval mode 59.5, test, recalibrated 62.5, "
-                       + "test, batch stats 54.0, gap train - eval mode -1.5 points (only 1 of 2 seeds ok).\n")
+                       "- at batch_size 2, test accuracy: train mode 86.0%, eval mode 55.0%, recalibrated 71.0%, "
+                       + "batch statistics at the eval batch size 62.0%, train mode minus eval mode 31.0 points; "
+                       + "at batch_size 4, test accuracy: train mode 58.0%, eval mode 59.5%, recalibrated 62.5%, "
+                       + "batch statistics at the eval batch size 54.0%, train mode minus eval mode -1.5 points (only 1 of 2 seeds ok).\n")
     }
 
     /// Every number in the report's summary table is a field of the summary CSV, verbatim.

@@ -17,6 +17,18 @@ public enum Report {
         ("test_acc_assigning_bug", "n_correct = ... bug"),
     ]
 
+    /// How the findings sentences name the test-accuracy columns.
+    static let sentenceNames: [(column: String, name: String)] = [
+        ("test_acc_train_mode", "train mode"),
+        ("test_acc_eval_mode", "eval mode"),
+        ("test_acc_recalibrated", "recalibrated"),
+        ("test_acc_batch_stats", "batch statistics at the eval batch size"),
+        ("test_acc_mc_dropout", "MC-dropout"),
+        ("test_acc_forgot_eval", "with eval() forgotten"),
+        ("test_acc_eval_after_forgot_eval", "eval mode afterwards"),
+        ("test_acc_assigning_bug", "reported by the n_correct = ... loop"),
+    ]
+
     /// - Parameters:
     ///   - specText: the spec file's text (its leading comment block is the description).
     ///   - sweptSettings: the swept setting names in file order.
@@ -81,13 +93,16 @@ public enum Report {
             }
             let parts = picks.map { row -> String in
                 let at = charts.xSetting.map { "\($0) \(summary.value(row, $0) ?? "")" } ?? "this cell"
-                var s = "at \(at): "
+                var s = "at \(at), test accuracy: "
                 var measures: [String] = []
-                for (column, heading) in shownColumns.dropFirst() {
-                    if let m = summary.number(row, column + "_mean") { measures.append("\(heading) \(CSV.number(m, decimals: 1))") }
+                for (column, name) in sentenceNames {
+                    if let m = summary.number(row, column + "_mean") { measures.append("\(name) \(CSV.number(m, decimals: 1))%") }
                 }
                 if let t = summary.number(row, "test_acc_train_mode_mean"), let e = summary.number(row, "test_acc_eval_mode_mean") {
-                    measures.append("gap train - eval mode \(CSV.number(t - e, decimals: 1)) points")
+                    measures.append("train mode minus eval mode \(CSV.number(t - e, decimals: 1)) points")
+                }
+                if let d = summary.number(row, "train_mode_disagreement_mean") {
+                    measures.append("\(CSV.number(d, decimals: 1))% of predictions differ between two train-mode passes")
                 }
                 s += measures.joined(separator: ", ")
                 if let ok = summary.value(row, "ok"), let seeds = summary.value(row, "seeds"), ok != seeds {
