@@ -66,4 +66,19 @@ public final class BatchAssembler {
     }
 
     public func assemble(_ data: ImageDataset, indices: [Int]) { assemble(data, indices: indices[...]) }
+
+    /// The dataset in its order, in batches of `batchSize` (the last may be smaller):
+    /// calls `body(input, labels, sampleRange)` with this assembler's reused buffers.
+    public func forEachBatch(_ data: ImageDataset, batchSize: Int,
+                             _ body: (Tensor, [Int32], Range<Int>) throws -> Void) rethrows {
+        precondition(batchSize >= 1, "batch size must be >= 1")
+        let indices = Array(0..<data.count)
+        var start = 0
+        while start < data.count {
+            let end = min(start + batchSize, data.count)
+            assemble(data, indices: indices[start..<end])
+            try body(input, labels, start..<end)
+            start = end
+        }
+    }
 }

@@ -29,16 +29,8 @@ public enum Evaluation {
     /// Calls `body(logits, labels, batchIndices)` for each batch.
     public static func forEachBatch(model: Layer, data: ImageDataset, batchSize: Int, mode: Mode,
                                     _ body: (Tensor, [Int32], Range<Int>) throws -> Void) throws {
-        precondition(batchSize >= 1, "batch size must be >= 1")
-        let assembler = BatchAssembler()
-        let indices = Array(0..<data.count)
-        var start = 0
-        while start < data.count {
-            let end = min(start + batchSize, data.count)
-            assembler.assemble(data, indices: indices[start..<end])
-            let logits = try model.forward(assembler.input, mode: mode)
-            try body(logits, assembler.labels, start..<end)
-            start = end
+        try BatchAssembler().forEachBatch(data, batchSize: batchSize) { input, labels, range in
+            try body(try model.forward(input, mode: mode), labels, range)
         }
     }
 

@@ -29,13 +29,8 @@ public enum RunningStatisticsProbe {
         var sums = probes.map { [Double](repeating: 0, count: $0.1.numFeatures) }
         var squares = sums
         var counts = [Double](repeating: 0, count: probes.count)
-        let assembler = BatchAssembler()
-        let indices = Array(0..<data.count)
-        var start = 0
-        while start < data.count {
-            let end = min(start + batchSize, data.count)
-            assembler.assemble(data, indices: indices[start..<end])
-            var h = assembler.input
+        try BatchAssembler().forEachBatch(data, batchSize: batchSize) { input, labels, _ in
+            var h = input
             var probe = 0
             for (i, layer) in layers.enumerated() {
                 if probe < probes.count && probes[probe].0 == i {
@@ -55,8 +50,7 @@ public enum RunningStatisticsProbe {
                 h = try layer.forward(h, mode: .eval)
             }
             SoftmaxCrossEntropy.predictions(h, into: &predictions)
-            accuracy.add(correct: zip(predictions, assembler.labels).filter { $0 == $1 }.count, of: predictions.count)
-            start = end
+            accuracy.add(correct: zip(predictions, labels).filter { $0 == $1 }.count, of: predictions.count)
         }
         let errors = probes.enumerated().map { k, entry in
             let layer = entry.1
