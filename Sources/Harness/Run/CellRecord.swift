@@ -47,7 +47,8 @@ public struct CellRecord: Codable, Hashable, Sendable {
         self.seed = seed
         let acc = { (x: Double?) in CSV.number(x, decimals: 2) }
         metrics = [
-            m.status.name, m.status.detail, CSV.number(m.learningRate, decimals: 6),
+            m.status.name, ([m.status.detail] + m.notes).filter { !$0.isEmpty }.joined(separator: "; "),
+            CSV.number(m.learningRate, decimals: 6),
             acc(m.trainAccRunning), acc(m.trainAccEvalMode),
             acc(m.testAccTrainMode), acc(m.testAccEvalMode), acc(m.testAccRecalibrated), acc(m.testAccBatchStats),
             acc(m.testAccMCDropout), acc(m.testAccForgotEval), acc(m.testAccEvalAfterForgotEval),

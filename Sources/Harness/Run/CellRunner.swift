@@ -103,6 +103,9 @@ public struct CellMeasurements: Sendable {
     public var statisticsErrors: [StatisticsError] = []
     public var recalibratedStatisticsErrors: [StatisticsError] = []
     public var wallSeconds: Double = 0
+    /// Measurements left empty because the layers refused them, each `COLUMN not measured: REASON`
+    /// (a batch-statistics pass whose last batch has one value per channel, as PyTorch refuses).
+    public var notes: [String] = []
     public init() {}
 }
 
@@ -140,50 +143,70 @@ public enum CellRunner {
 
         let e = plan.evaluation
         let batchStatsMode = Mode(normalization: .train, dropout: .eval)
+        // A pass that normalizes with batch statistics can meet a batch with one value per
+        // channel (its last batch); PyTorch refuses it, so do the layers: that measurement
+        // stays empty, with the reason in `notes`, and the others are kept.
+        func batchStatistics(_ columns: String, _ body: () throws -> Void) throws {
+            do { try body() } catch let error as LayerError { r.notes.append("\(columns) not measured: \(error)") }
+        }
         // Train mode on a copy: batch statistics over batches of the TRAINING batch size.
-        r.testAccTrainMode = try Evaluation.accuracy(model: model.clone(), data: test, batchSize: plan.training.batchSize,
-                                                     mode: batchStatsMode).correct.percent
+        try batchStatistics("test_acc_train_mode") {
+            r.testAccTrainMode = try Evaluation.accuracy(model: model.clone(), data: test,
+                                                         batchSize: plan.training.batchSize, mode: batchStatsMode).correct.percent
+        }
         let evalPass = try Evaluation.accuracy(model: model, data: test, batchSize: e.evalBatchSize, mode: .eval)
         r.testAccEvalMode = evalPass.correct.percent
         if e.metricBug { r.testAccAssigningBug = evalPass.assigning.percent }
         r.trainAccEvalMode = try Evaluation.accuracy(model: model, data: train, batchSize: e.evalBatchSize,
                                                      mode: .eval).correct.percent
-        r.testAccBatchStats = try Evaluation.accuracy(model: model.clone(), data: test, batchSize: e.evalBatchSize,
-                                                      mode: batchStatsMode).correct.percent
+        try batchStatistics("test_acc_batch_stats") {
+            r.testAccBatchStats = try Evaluation.accuracy(model: model.clone(), data: test, batchSize: e.evalBatchSize,
+                                                          mode: batchStatsMode).correct.percent
+        }
 
         let calibrationData = e.recalibrateOnTest ? test : train
         let samples = min(e.recalibrateSamples ?? calibrationData.count, calibrationData.count)
         r.recalibrationSamples = samples
-        let recalibrated = model.clone() as! Sequential
-        var recalibrationRNG = root.derived("recalibrate")
-        try Recalibration.recalibrate(model: recalibrated, data: calibrationData, samples: samples,
-                                      batchSize: e.recalibrateBatchSize, estimator: e.estimator, rng: &recalibrationRNG)
-        r.testAccRecalibrated = try Evaluation.accuracy(model: recalibrated, data: test, batchSize: e.evalBatchSize,
-                                                        mode: .eval).correct.percent
         r.statisticsErrors = try RunningStatisticsProbe.measure(model: model, data: train, batchSize: e.evalBatchSize)
-        r.recalibratedStatisticsErrors = try RunningStatisticsProbe.measure(model: recalibrated, data: train,
-                                                                            batchSize: e.evalBatchSize)
+        try batchStatistics("test_acc_recalibrated") {
+            let recalibrated = model.clone() as! Sequential
+            var recalibrationRNG = root.derived("recalibrate")
+            try Recalibration.recalibrate(model: recalibrated, data: calibrationData, samples: samples,
+                                          batchSize: e.recalibrateBatchSize, estimator: e.estimator, rng: &recalibrationRNG)
+            r.testAccRecalibrated = try Evaluation.accuracy(model: recalibrated, data: test, batchSize: e.evalBatchSize,
+                                                            mode: .eval).correct.percent
+            r.recalibratedStatisticsErrors = try RunningStatisticsProbe.measure(model: recalibrated, data: train,
+                                                                                batchSize: e.evalBatchSize)
+        }
         if e.mcSamples > 0 {
             r.testAccMCDropout = try Evaluation.monteCarloDropoutAccuracy(
                 model: model.clone() as! Sequential, data: test, batchSize: e.evalBatchSize, passes: e.mcSamples,
                 rng: root.derived("mc-dropout"))
         }
         if e.forgotEval {
-            // model.eval() forgotten: the whole model in train mode over the test set, which
-            // updates the running statistics; then the (mutated) model evaluated properly.
-            let forgot = model.clone()
-            r.testAccForgotEval = try Evaluation.accuracy(model: forgot, data: test, batchSize: e.evalBatchSize,
-                                                          mode: .train).correct.percent
-            r.testAccEvalAfterForgotEval = try Evaluation.accuracy(model: forgot, data: test, batchSize: e.evalBatchSize,
-                                                                   mode: .eval).correct.percent
-            let probe = model.clone()
-            let first = try Evaluation.predictions(model: probe, data: test, batchSize: e.evalBatchSize, mode: .train)
-            let second = try Evaluation.predictions(model: probe, data: test, batchSize: e.evalBatchSize, mode: .train)
-            r.trainModeDisagreement = disagreement(first, second)
-            let evalFirst = try Evaluation.predictions(model: model, data: test, batchSize: e.evalBatchSize, mode: .eval)
-            let evalSecond = try Evaluation.predictions(model: model, data: test, batchSize: e.evalBatchSize, mode: .eval)
-            r.evalModeDisagreement = disagreement(evalFirst, evalSecond)
+            try batchStatistics("test_acc_forgot_eval, test_acc_eval_after_forgot_eval, train_mode_disagreement,"
+                                + " eval_mode_disagreement") { try measureForgottenEval(model: model, test: test, e: e, into: &r) }
         }
+    }
+
+    /// `model.eval()` forgotten: the whole model in train mode over the test set, which
+    /// updates the running statistics; then the (mutated) model evaluated properly; and
+    /// how much two passes in each mode disagree.
+    private static func measureForgottenEval(model: Sequential, test: ImageDataset, e: EvaluationPlan,
+                                             into r: inout CellMeasurements) throws {
+        let forgot = model.clone()
+        let forgotten = try Evaluation.accuracy(model: forgot, data: test, batchSize: e.evalBatchSize, mode: .train)
+        let afterForgotten = try Evaluation.accuracy(model: forgot, data: test, batchSize: e.evalBatchSize, mode: .eval)
+        let probe = model.clone()
+        let first = try Evaluation.predictions(model: probe, data: test, batchSize: e.evalBatchSize, mode: .train)
+        let second = try Evaluation.predictions(model: probe, data: test, batchSize: e.evalBatchSize, mode: .train)
+        let evalFirst = try Evaluation.predictions(model: model, data: test, batchSize: e.evalBatchSize, mode: .eval)
+        let evalSecond = try Evaluation.predictions(model: model, data: test, batchSize: e.evalBatchSize, mode: .eval)
+        // Assigned together: a refused pass leaves all four empty.
+        r.testAccForgotEval = forgotten.correct.percent
+        r.testAccEvalAfterForgotEval = afterForgotten.correct.percent
+        r.trainModeDisagreement = disagreement(first, second)
+        r.evalModeDisagreement = disagreement(evalFirst, evalSecond)
     }
 
     /// Percentage of positions where two prediction lists differ.
