@@ -86,18 +86,20 @@ final class BadInputTests: XCTestCase {
              error: "bad.spec:3:1: error: train_split 25 + test_split 10 = 35 samples, but small.csv has 30"),
     ]
 
-    private func write(_ c: Case, in directory: URL) throws {
+    /// Writes case `index` into its own directory under `root`; returns the directory.
+    private func write(_ c: Case, index: Int, under root: URL) throws -> URL {
+        let directory = root.appendingPathComponent("case-\(index)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         try Data(c.spec).write(to: directory.appendingPathComponent("bad.spec"))
         for (name, bytes) in c.files { try Data(bytes).write(to: directory.appendingPathComponent(name)) }
+        return directory
     }
 
     /// The binary as a user runs it: exactly the expected line on stderr, status 2, no output directory.
     func testEveryBadInputIsOneLocatedErrorWithStatusTwoAndNoOutput() throws {
         let root = try scratchDirectory(for: self)
         for (i, c) in Self.cases.enumerated() {
-            let directory = root.appendingPathComponent("case-\(i)")
-            try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-            try write(c, in: directory)
+            let directory = try write(c, index: i, under: root)
             let outcome = try BNLabChild.run(["run", "bad.spec", "--out", "out"], in: directory)
             XCTAssertEqual(outcome.status, 2, c.name)
             XCTAssertEqual(outcome.standardError, c.error + "\n", c.name)
@@ -111,9 +113,7 @@ final class BadInputTests: XCTestCase {
     func testInProcessTheExitStatusIsTwo() throws {
         let root = try scratchDirectory(for: self)
         for (i, c) in Self.cases.enumerated() {
-            let directory = root.appendingPathComponent("case-\(i)")
-            try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-            try write(c, in: directory)
+            let directory = try write(c, index: i, under: root)
             let out = directory.appendingPathComponent("out").path
             XCTAssertEqual(BNLab.main(["run", directory.appendingPathComponent("bad.spec").path, "--out", out, "--quiet"]), 2,
                            c.name)
