@@ -73,12 +73,23 @@ final class DataCSVImagesTests: DataFileTestCase {
     }
 
     func testLabelsMustBeNonNegativeIntegers() throws {
-        for (bad, column) in [("-1", 5), ("1.5", 5), ("4e10", 5)] {
+        for (bad, column) in [("-1", 5), ("1.5", 5)] {
             let path = try write("labels.csv", text: "1,2,0\n3,4,\(bad)\n")
             assertDatasetError(try loadCSVImages(path: path), path: path, line: 2, column: column,
                                message: "label '\(bad)' is not a non-negative integer")
         }
         XCTAssertEqual(try loadCSVImages(path: try write("ok.csv", text: "1,2,3.0\n")).labels, [3])
+    }
+
+    /// A label is a class index and the model gets one output per class: a stray huge label
+    /// (which would allocate a layer of that many outputs) is refused where it stands.
+    func testLabelsMustBeBelowTheClassLimit() throws {
+        for bad in ["4e10", "10000"] {
+            let path = try write("labels.csv", text: "1,2,0\n3,4,\(bad)\n")
+            assertDatasetError(try loadCSVImages(path: path), path: path, line: 2, column: 5,
+                               message: "label '\(bad)' is out of range: at most 10000 classes (labels 0...9999)")
+        }
+        XCTAssertEqual(try loadCSVImages(path: try write("ok.csv", text: "1,2,9999\n")).classCount, 10_000)
     }
 
     func testPixelCountMustMatchShape() throws {

@@ -24,7 +24,10 @@ final class DataImageDatasetTests: XCTestCase {
                            path: "d", message: "image shape 0x1x1 must be positive")
         assertDatasetError(try ImageDataset(name: "d", channels: 1, height: 1, width: 1, images: [],
                                             labels: [], classCount: 0),
-                           path: "d", message: "classCount must be positive, got 0")
+                           path: "d", message: "classCount must be in 1...10000, got 0")
+        assertDatasetError(try ImageDataset(name: "d", channels: 1, height: 1, width: 1, images: [],
+                                            labels: [], classCount: ImageDataset.maxClassCount + 1),
+                           path: "d", message: "classCount must be in 1...10000, got 10001")
     }
 
     func testSubsetGathersImagesAndLabelsInOrder() throws {

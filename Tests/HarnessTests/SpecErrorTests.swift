@@ -154,6 +154,14 @@ final class SpecErrorTests: XCTestCase {
                         "t.spec:1:7: error: model cnn has 5 blocks, each halving the image (maxpool 2), but inputs 16"
                         + " pixels wide allow at most 4")
         assertSpecError("dataset csv path=a.csv", "t.spec:1:9: error: model cnn needs images: give dataset csv a shape=CxHxW")
+        // With drop_last on, a batch larger than the training split leaves every epoch empty.
+        let emptyEpochs = " with drop_last on, an epoch would have no batch and the model would not train;"
+            + " lower batch_size, raise train_split or set drop_last off"
+        assertSpecError("train_split 20\nsweep batch_size 8 32",
+                        "t.spec:2:20: error: batch_size 32 exceeds train_split 20:" + emptyEpochs)
+        assertSpecError("train_split 20\nquick train_split=6\nbatch_size 8",
+                        "t.spec:3:12: error: batch_size 8 exceeds train_split 6:" + emptyEpochs)
+        XCTAssertNoThrow(try parseSpec("train_split 20\nbatch_size 32\ndrop_last off"), "one short batch an epoch")
         assertSpecError("optimizer sgd lr=0.1\nlr 0.05",
                         "t.spec:2:1: error: 'lr' replaces the lr= of 'optimizer' on line 1; give the learning rate in one place")
     }

@@ -121,45 +121,80 @@ final class SpecFuzzTests: XCTestCase {
         }
     }
 
-    func testTenThousandMutationsNeverCrashAndAlwaysLocate() throws {
-        let sources = Self.fixtures + Self.shippedSpecs().map(\.text)
-        let pattern = try NSRegularExpression(pattern: "^.+:(\\d+):(\\d+): error: .+$", options: [.dotMatchesLineSeparators])
-        var random = RandomGenerator(seed: 20_240_601)
+    /// What a fuzzing run saw.
+    struct FuzzTally {
         var accepted = 0, rejected = 0
+        var seconds = 0.0
+    }
+
+    /// Parses `iterations` seeded mutations of `sources` (round robin). An accepted spec must
+    /// expand to a bounded grid of unique cells that the runner can plan; a refusal must be a
+    /// `FILE:LINE:COLUMN: error:` line whose line and column lie inside the mutated file.
+    func fuzz(_ sources: [String], iterations: Int, seed: UInt64,
+              file: StaticString = #filePath, line: UInt = #line) throws -> FuzzTally {
+        let pattern = try NSRegularExpression(pattern: "^.+:(\\d+):(\\d+): error: .+$", options: [.dotMatchesLineSeparators])
+        var random = RandomGenerator(seed: seed)
+        var tally = FuzzTally()
         let start = Date()
-        for iteration in 0..<10_000 {
+        for iteration in 0..<iterations {
             let source = Array(sources[iteration % sources.count].utf8)
             let bytes = Self.mutate(source, &random)
             let lines = bytes.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: false)
             do {
-                let spec = try Spec.parse(bytes: bytes, path: "fuzz.spec")
-                accepted += 1
-                let cells = spec.cells(quick: iteration % 2 == 0)
-                XCTAssertFalse(cells.isEmpty)
-                XCTAssertLessThanOrEqual(cells.count, SpecGrid.maxCells)
-                XCTAssertEqual(Set(cells.map { $0.cellKey() }).count, cells.count, "cell keys unique")
+                let spec = try Spec.parse(bytes: bytes, path: "Experiments/fuzz.spec")
+                tally.accepted += 1
+                let quick = iteration % 2 == 0
+                let cells = spec.cells(quick: quick)
+                XCTAssertFalse(cells.isEmpty, file: file, line: line)
+                XCTAssertLessThanOrEqual(cells.count, SpecGrid.maxCells, file: file, line: line)
+                XCTAssertEqual(Set(cells.map { $0.cellKey() }).count, cells.count, "cell keys unique", file: file, line: line)
+                if let cell = cells.last {  // what the runner builds from a cell must not trap
+                    XCTAssertEqual(cell.cellPlan.training.batchSize, cell.batchSize, file: file, line: line)
+                    XCTAssertEqual(cell.settingColumns.count, SpecKeyTable.settings.filter(\.sweepable).count,
+                                   file: file, line: line)
+                }
             } catch let error as SpecError {
-                rejected += 1
+                tally.rejected += 1
                 let text = error.description
                 let range = NSRange(text.startIndex..., in: text)
                 guard let match = pattern.firstMatch(in: text, range: range) else {
-                    XCTFail("malformed error: \(text)")
+                    XCTFail("malformed error: \(text)", file: file, line: line)
                     continue
                 }
-                XCTAssertEqual(error.location.line, Int((text as NSString).substring(with: match.range(at: 1))))
-                XCTAssertGreaterThanOrEqual(error.location.line, 1, text)
-                XCTAssertLessThanOrEqual(error.location.line, lines.count + 1, text)
-                XCTAssertGreaterThanOrEqual(error.location.column, 1, text)
+                XCTAssertEqual(error.location.line, Int((text as NSString).substring(with: match.range(at: 1))),
+                               file: file, line: line)
+                XCTAssertGreaterThanOrEqual(error.location.line, 1, text, file: file, line: line)
+                XCTAssertLessThanOrEqual(error.location.line, lines.count + 1, text, file: file, line: line)
+                XCTAssertGreaterThanOrEqual(error.location.column, 1, text, file: file, line: line)
                 if error.location.line <= lines.count {
-                    XCTAssertLessThanOrEqual(error.location.column, lines[error.location.line - 1].count + 1, text)
+                    XCTAssertLessThanOrEqual(error.location.column, lines[error.location.line - 1].count + 1, text,
+                                             file: file, line: line)
                 }
             }
         }
-        let seconds = Date().timeIntervalSince(start)
-        print("SpecFuzzTests: \(accepted) mutations accepted, \(rejected) rejected, in \(String(format: "%.1f", seconds)) s")
-        XCTAssertEqual(accepted + rejected, 10_000)
-        XCTAssertGreaterThan(accepted, 100, "the mutations must also reach the grid and its rules")
-        XCTAssertGreaterThan(rejected, 5_000)
-        XCTAssertLessThan(seconds, 30, "the parser must not hang")
+        tally.seconds = Date().timeIntervalSince(start)
+        XCTAssertEqual(tally.accepted + tally.rejected, iterations, file: file, line: line)
+        return tally
+    }
+
+    func testMutationsOfTheFixturesNeverCrashAndAlwaysLocate() throws {
+        let tally = try fuzz(Self.fixtures, iterations: 4_000, seed: 20_240_601)
+        print("SpecFuzzTests: fixtures: \(tally.accepted) mutations accepted, \(tally.rejected) rejected,"
+              + " in \(String(format: "%.1f", tally.seconds)) s")
+        XCTAssertGreaterThan(tally.accepted, 100, "the mutations must also reach the grid and its rules")
+        XCTAssertGreaterThan(tally.rejected, 2_000)
+        XCTAssertLessThan(tally.seconds, 30, "the parser must not hang")
+    }
+
+    /// Ten thousand mutations of the specs that ship in Experiments/.
+    func testTenThousandMutationsOfTheShippedSpecsNeverCrashAndAlwaysLocate() throws {
+        let shipped = Self.shippedSpecs().map(\.text)
+        XCTAssertGreaterThanOrEqual(shipped.count, 3, "Experiments/*.spec not found from \(#filePath)")
+        let tally = try fuzz(shipped, iterations: 10_000, seed: 20_241_123)
+        print("SpecFuzzTests: shipped specs: \(tally.accepted) mutations accepted, \(tally.rejected) rejected,"
+              + " in \(String(format: "%.1f", tally.seconds)) s")
+        XCTAssertGreaterThan(tally.accepted, 500, "the mutations must also reach the grid and its rules")
+        XCTAssertGreaterThan(tally.rejected, 5_000)
+        XCTAssertLessThan(tally.seconds, 30, "the parser must not hang")
     }
 }

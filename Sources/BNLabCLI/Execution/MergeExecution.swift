@@ -3,6 +3,16 @@ import Harness
 
 /// `bnlab merge`: combines shard journals into the tables one run writes, after
 /// checking that every cell of the grid is there exactly once.
+///
+/// - A journal of another version of the spec, a journal that mixes `--quick` and full
+///   runs, or a cell present twice with different results: status 2, nothing written.
+/// - Cells missing (a shard not given, or not finished): status 1, the missing cells
+///   listed, nothing written.
+/// - A cell present in several journals with identical results (a shard given twice):
+///   reported on stderr and kept once.
+/// On success the tables are written, and the merged journal goes to the place of an
+/// unsharded run's (`DIR/.journal/<spec>.journal`), so `bnlab status` and `bnlab run`
+/// see the run as complete.
 enum MergeExecution {
     static func execute(_ command: MergeCommand) throws -> Int32 {
         guard let spec = try SpecFiles.load([command.spec], printWarnings: false).first else { return 2 }
@@ -10,20 +20,29 @@ enum MergeExecution {
         var duplicates: [String] = []
         var quick: Bool?
         for path in command.journals {
-            guard let (contents, _) = try readJournal(path) else {
-                throw CommandFailure.input("\(path): error: no such journal")
+            let contents: Journal.Contents
+            do {
+                guard let read = try Journal.read(path: path) else {
+                    throw CommandFailure.input("\(path): error: no such journal")
+                }
+                contents = read
+            } catch let error as Journal.JournalError {
+                throw CommandFailure.input(error.description)
             }
+            if contents.droppedLines > 0 {
+                Console.err("bnlab: \(path): dropped \(contents.droppedLines) torn or corrupt line(s) at the end")
+            }
+            guard contents.hasHeader else { continue }  // killed before its first cell: nothing in it
             let isQuick: Bool
             if contents.hash == spec.resolvedHash(quick: false) { isQuick = false }
             else if contents.hash == spec.resolvedHash(quick: true) { isQuick = true }
-            else { throw CommandFailure.input("\(path): error: journal was written for another version of \(spec.name).spec") }
+            else { throw CommandFailure.input("\(path): error: journal was written for another version of \(spec.path)") }
             if let q = quick, q != isQuick { throw CommandFailure.input("\(path): error: mixes --quick and full journals") }
             quick = isQuick
-            if contents.droppedLines > 0 { Console.err("bnlab: \(path): dropped \(contents.droppedLines) torn line(s)") }
             for r in contents.records {
                 if let existing = records[r.key] {
                     duplicates.append(r.key)
-                    if existing.metrics != r.metrics {
+                    if existing.metrics != r.metrics || existing.statistics != r.statistics {
                         throw CommandFailure.input("\(path): error: cell '\(r.key)' appears twice with different results")
                     }
                 } else {
@@ -31,19 +50,24 @@ enum MergeExecution {
                 }
             }
         }
-        let tasks = SpecFiles.tasks(spec, quick: quick ?? false)
+        let isQuick = quick ?? false
+        let tasks = SpecFiles.tasks(spec, quick: isQuick)
         let missing = tasks.filter { records[$0.key] == nil }.map(\.key)
-        if !duplicates.isEmpty { Console.err("bnlab: merge: \(duplicates.count) duplicated cell(s) with identical results, kept once: \(duplicates.prefix(5).joined(separator: "; "))") }
-        guard missing.isEmpty else {
-            throw CommandFailure.run("bnlab: merge: \(missing.count) of \(tasks.count) cells missing, nothing written; first: \(missing.prefix(5).joined(separator: "; "))")
+        if !duplicates.isEmpty {
+            Console.err("bnlab: merge: \(duplicates.count) duplicated cell(s) with identical results, kept once: "
+                        + duplicates.prefix(5).joined(separator: "; ") + (duplicates.count > 5 ? "; ..." : ""))
         }
-        try SpecOutputs.write(spec: spec, records: tasks.compactMap { records[$0.key] }, directory: command.outputDirectory,
-                              quick: quick ?? false)
+        guard missing.isEmpty else {
+            throw CommandFailure.run("bnlab: merge: \(missing.count) of \(tasks.count) cells missing, nothing written;"
+                                     + " missing: " + missing.prefix(5).joined(separator: "; ")
+                                     + (missing.count > 5 ? "; ..." : ""))
+        }
+        let merged = tasks.compactMap { records[$0.key] }
+        try SpecOutputs.write(spec: spec, records: merged, directory: command.outputDirectory, quick: isQuick)
+        let journalPath = SpecFiles.journalPath(directory: command.outputDirectory, spec: spec.name, quick: isQuick, shard: nil)
+        try AtomicFile.write(Journal.text(specName: spec.name, hash: spec.resolvedHash(quick: isQuick), records: merged),
+                             to: journalPath)
         Console.out("\(command.outputDirectory)/\(spec.name).csv: \(tasks.count) cells merged from \(command.journals.count) journal(s)")
         return 0
-    }
-
-    static func readJournal(_ path: String) throws -> (Journal.Contents, Int)? {
-        do { return try Journal.read(path: path) } catch let e as Journal.JournalError { throw CommandFailure.input(e.description) }
     }
 }

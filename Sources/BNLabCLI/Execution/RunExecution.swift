@@ -4,83 +4,111 @@ import TensorCore
 
 /// `bnlab run`: runs specs (all cells, or one shard), journaling each finished cell,
 /// resuming from the journal, and writing the tables, charts and report.
+///
+/// Order of work: every spec is parsed and its data checked before anything is
+/// written, so bad input (status 2) leaves no output. Then, spec by spec, the journal
+/// is opened (resuming what it holds), the missing cells run, and the tables are
+/// written. SIGINT / SIGTERM finish the cells in flight, write the tables of what is
+/// done and end with status 1 and the command that resumes.
 enum RunExecution {
     static func execute(_ command: RunCommand) throws -> Int32 {
         let specs = try SpecFiles.load(command.specs)
+        for spec in specs { try SpecFiles.checkData(spec, quick: command.quick) }
         Sweep.installSignalHandlers()
-        for spec in specs {
-            let threads = spec.cells().first?.threads ?? 1
-            BLAS.setThreads(threads)
-            let cores = ProcessInfo.processInfo.activeProcessorCount
-            let jobs = command.jobs ?? max(1, cores / threads)
-            let tasks = SpecFiles.tasks(spec, quick: command.quick, shard: command.shard)
-            let journalPath = SpecFiles.journalPath(directory: command.outputDirectory, spec: spec.name,
-                                                    quick: command.quick, shard: command.shard)
-            let hash = spec.resolvedHash(quick: command.quick)
-            if command.fresh { try? FileManager.default.removeItem(atPath: journalPath) }
-            var done: [CellRecord] = []
-            var validBytes: Int? = nil
-            do {
-                if let (contents, valid) = try Journal.read(path: journalPath) {
-                    if contents.hash != hash {
-                        let stale = journalPath + ".stale"
-                        try? FileManager.default.removeItem(atPath: stale)
-                        try FileManager.default.moveItem(atPath: journalPath, toPath: stale)
-                        Console.err("bnlab: \(spec.name): the spec changed since its journal was written; starting over (old journal kept as \(stale))")
-                    } else {
-                        let keys = Set(tasks.map(\.key))
-                        done = contents.records.filter { keys.contains($0.key) }
-                        validBytes = valid
-                        if contents.droppedLines > 0 {
-                            Console.err("bnlab: \(journalPath): dropped \(contents.droppedLines) torn or corrupt line(s) at the end")
-                        }
-                        if !done.isEmpty { Console.err("bnlab: \(spec.name): resuming, \(done.count) of \(tasks.count) cells already done") }
-                    }
-                }
-            } catch let error as Journal.JournalError {
-                throw CommandFailure.input(error.description)
-            }
-            let journal = try Journal(path: journalPath, specName: spec.name, hash: hash, truncateTo: validBytes)
-            let reporter = ProgressReporter(totalCells: tasks.count, alreadyDone: done.count,
-                                            style: ProgressReporter.standardErrorStyle(quiet: command.quiet))
-            let sweep = Sweep(jobs: jobs)
-            let epochs = spec.cells(quick: command.quick).first?.epochs ?? 1
-            let result: (records: [CellRecord], interrupted: Bool)
-            do {
-                result = try sweep.run(tasks: tasks, done: done, journal: journal) { event in
-                    switch event {
-                    case .started(let task): reporter.cellStarted("\(spec.name) \(task.key)")
-                    case .epoch(let task, let epoch): reporter.epochFinished("\(spec.name) \(task.key)", epoch: epoch, of: epochs)
-                    case .finished(let task, let record, _, _):
-                        let summary = ["test_acc_eval_mode", "test_acc_train_mode"].compactMap { column -> String? in
-                            guard let v = record.metric(column), !v.isEmpty else { return nil }
-                            return "\(column == "test_acc_eval_mode" ? "eval" : "train-mode") \(v)%"
-                        }.joined(separator: ", ")
-                        reporter.cellFinished("\(spec.name) \(task.key)", outcome: record.metric("status") ?? "?",
-                                              seconds: Double(record.wallSeconds) ?? 0, summary: summary)
-                    }
-                }
-            } catch let error as DatasetError {
-                reporter.finish()
-                throw CommandFailure.input(error.description)
-            }
-            reporter.finish()
-            if result.interrupted {
-                if command.shard == nil {
-                    try SpecOutputs.write(spec: spec, records: result.records, directory: command.outputDirectory, quick: command.quick)
-                }
-                let again = (["bnlab", "run"] + command.specs + (command.quick ? ["--quick"] : [])
-                             + (command.shard.map { ["--shard", $0.description] } ?? [])
-                             + ["--out", command.outputDirectory]).joined(separator: " ")
-                throw CommandFailure.run("bnlab: interrupted: \(spec.name): \(result.records.count) of \(tasks.count) cells done and journaled; tables hold what is done. Resume with: \(again)")
-            }
-            if let shard = command.shard {
-                Console.err("bnlab: \(spec.name): shard \(shard) done (\(result.records.count) cells) in \(journalPath); combine the shards with: bnlab merge \(spec.path) --out \(command.outputDirectory) JOURNAL...")
-            } else {
-                try SpecOutputs.write(spec: spec, records: result.records, directory: command.outputDirectory, quick: command.quick)
-                Console.out("\(command.outputDirectory)/\(spec.name).csv: \(result.records.count) cells")
-            }
-        }
+        for spec in specs { try run(spec, command) }
         return 0
+    }
+
+    private static func run(_ spec: Spec, _ command: RunCommand) throws {
+        let threads = spec.cells().first?.threads ?? 1
+        BLAS.setThreads(threads)
+        let cores = ProcessInfo.processInfo.activeProcessorCount
+        let jobs = command.jobs ?? max(1, cores / threads)
+        let tasks = SpecFiles.tasks(spec, quick: command.quick, shard: command.shard)
+        let journalPath = SpecFiles.journalPath(directory: command.outputDirectory, spec: spec.name,
+                                                quick: command.quick, shard: command.shard)
+        let resume: JournalResume
+        do {
+            resume = try JournalResume.open(path: journalPath, specName: spec.name,
+                                            hash: spec.resolvedHash(quick: command.quick), fresh: command.fresh)
+        } catch let error as Journal.JournalError {
+            throw CommandFailure.input(error.description)
+        }
+        if let stale = resume.movedAside {
+            Console.err("bnlab: \(spec.name): the spec changed since its journal was written; starting over"
+                        + " (old journal kept as \(stale))")
+        }
+        if resume.droppedLines > 0 {
+            Console.err("bnlab: \(journalPath): dropped \(resume.droppedLines) torn or corrupt line(s) at the end")
+        }
+        let keys = Set(tasks.map(\.key))
+        let done = resume.records.filter { keys.contains($0.key) }
+        if !done.isEmpty { Console.err("bnlab: \(spec.name): resuming, \(done.count) of \(tasks.count) cells already done") }
+
+        let reporter = ProgressReporter(totalCells: tasks.count, alreadyDone: done.count,
+                                        style: ProgressReporter.standardErrorStyle(quiet: command.quiet))
+        let epochs = spec.cells(quick: command.quick).first?.epochs ?? 1
+        let result: (records: [CellRecord], interrupted: Bool)
+        do {
+            result = try Sweep(jobs: jobs).run(tasks: tasks, done: done, journal: resume.journal) { event in
+                report(event, spec: spec.name, epochs: epochs, to: reporter)
+            }
+        } catch let error as DatasetError {
+            reporter.finish()
+            throw CommandFailure.input(error.description)
+        } catch let error as Journal.JournalError {
+            reporter.finish()
+            throw CommandFailure.run(error.description)
+        }
+        reporter.finish()
+        if result.interrupted {
+            if command.shard == nil {
+                try SpecOutputs.write(spec: spec, records: result.records, directory: command.outputDirectory,
+                                      quick: command.quick)
+            }
+            throw CommandFailure.run("bnlab: interrupted: \(spec.name): \(result.records.count) of \(tasks.count)"
+                                     + " cells done and journaled in \(journalPath)"
+                                     + (command.shard == nil ? "; the tables hold them" : "")
+                                     + ". To resume, run the same command again: \(resumeCommand(command))")
+        }
+        if let shard = command.shard {
+            Console.err("bnlab: \(spec.name): shard \(shard) done (\(result.records.count) cells) in \(journalPath);"
+                        + " combine the shards with: bnlab merge \(spec.path) --out \(command.outputDirectory) JOURNAL...")
+        } else {
+            try SpecOutputs.write(spec: spec, records: result.records, directory: command.outputDirectory,
+                                  quick: command.quick)
+            Console.out("\(command.outputDirectory)/\(spec.name).csv: \(result.records.count) cells")
+        }
+    }
+
+    private static func report(_ event: Sweep.Event, spec: String, epochs: Int, to reporter: ProgressReporter) {
+        switch event {
+        case .started(let task): reporter.cellStarted("\(spec) \(task.key)")
+        case .epoch(let task, let epoch): reporter.epochFinished("\(spec) \(task.key)", epoch: epoch, of: epochs)
+        case .finished(let task, let record, _, _):
+            let summary = ["test_acc_eval_mode", "test_acc_train_mode"].compactMap { column -> String? in
+                guard let v = record.metric(column), !v.isEmpty else { return nil }
+                return "\(column == "test_acc_eval_mode" ? "eval" : "train-mode") \(v)%"
+            }.joined(separator: ", ")
+            reporter.cellFinished("\(spec) \(task.key)", outcome: record.metric("status") ?? "?",
+                                  seconds: Double(record.wallSeconds) ?? 0, summary: summary)
+        }
+    }
+
+    /// The command line that resumes `command` (without `--fresh`, which would start over).
+    static func resumeCommand(_ command: RunCommand) -> String {
+        let words = ["bnlab", "run"] + command.specs + (command.quick ? ["--quick"] : [])
+            + (command.shard.map { ["--shard", $0.description] } ?? [])
+            + (command.jobs.map { ["--jobs", String($0)] } ?? [])
+            + ["--out", command.outputDirectory]
+        return words.map(shellQuoted).joined(separator: " ")
+    }
+
+    /// `word` as a POSIX shell reads it back: unchanged when it holds only safe characters,
+    /// else in single quotes (a quote inside written `'\''`).
+    static func shellQuoted(_ word: String) -> String {
+        let safe = Set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_./=:,+@%")
+        if !word.isEmpty && word.allSatisfy(safe.contains) { return word }
+        return "'" + word.replacingOccurrences(of: "'", with: "'\\''") + "'"
     }
 }

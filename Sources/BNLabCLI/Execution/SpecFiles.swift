@@ -26,6 +26,18 @@ enum SpecFiles {
         return specs
     }
 
+    /// Checks that the spec's file datasets load and are large enough for its splits
+    /// (``DataCheck``); a problem becomes a one-line error with status 2.
+    static func checkData(_ spec: Spec, quick: Bool) throws {
+        do {
+            try DataCheck.check(spec, quick: quick)
+        } catch let error as DatasetError {
+            throw CommandFailure.input(error.description)
+        } catch let error as SpecError {
+            throw CommandFailure.input(error.description)
+        }
+    }
+
     /// The journal of a spec's run in `directory`.
     static func journalPath(directory: String, spec: String, quick: Bool, shard: Shard?) -> String {
         var name = spec

@@ -1,26 +1,57 @@
 import Foundation
 import Harness
 
-/// `bnlab status`: cells done / total of each spec's journal in the output directory.
+/// `bnlab status`: cells done / total of each spec's run in the output directory, one
+/// line per journal: the full run's always (`NAME: D/T cells done`), then those of
+/// `--quick` runs and of shards that have a journal (`NAME --quick shard K/N: D/T ...`).
+/// A file in the journal's place that is not a journal is reported (status 2).
 enum StatusExecution {
     static func execute(_ command: StatusCommand) throws -> Int32 {
         let specs = try SpecFiles.load(command.specs, printWarnings: false)
+        var status: Int32 = 0
         for spec in specs {
-            let tasks = SpecFiles.tasks(spec, quick: false)
-            let path = SpecFiles.journalPath(directory: command.outputDirectory, spec: spec.name, quick: false, shard: nil)
-            var done = 0, note = ""
-            if let (contents, _) = try? Journal.read(path: path) {
-                if contents.hash == spec.resolvedHash(quick: false) {
-                    let keys = Set(tasks.map(\.key))
-                    done = Set(contents.records.map(\.key)).intersection(keys).count
-                } else {
-                    note = " (journal is from an earlier version of the spec; the next run starts over)"
+            for (quick, shard) in runs(of: spec.name, in: command.outputDirectory) {
+                let path = SpecFiles.journalPath(directory: command.outputDirectory, spec: spec.name, quick: quick, shard: shard)
+                let tasks = SpecFiles.tasks(spec, quick: quick, shard: shard)
+                let label = spec.name + (quick ? " --quick" : "") + (shard.map { " shard \($0)" } ?? "")
+                var done = 0, note = ""
+                do {
+                    if let contents = try Journal.read(path: path) {
+                        if !contents.hasHeader || contents.hash == spec.resolvedHash(quick: quick) {
+                            done = Set(contents.records.map(\.key)).intersection(tasks.map(\.key)).count
+                        } else {
+                            note = " (its journal is from another version of the spec; the next run starts over)"
+                        }
+                    } else {
+                        note = " (no journal in \(command.outputDirectory))"
+                    }
+                } catch let error as Journal.JournalError {
+                    Console.err(error.description)
+                    status = 2
+                    continue
                 }
-            } else {
-                note = " (no journal in \(command.outputDirectory))"
+                Console.out("\(label): \(done)/\(tasks.count) cells done\(note)")
             }
-            Console.out("\(spec.name): \(done)/\(tasks.count) cells done\(note)")
         }
-        return 0
+        return status
+    }
+
+    /// The runs of `spec` to report: the full run, then every `--quick` or sharded run
+    /// with a journal in `directory`, in name order.
+    static func runs(of spec: String, in directory: String) -> [(quick: Bool, shard: Shard?)] {
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: directory + "/.journal")) ?? []
+        var found: [(quick: Bool, shard: Shard?)] = []
+        for name in names.sorted() where name.hasPrefix(spec + "-") && name.hasSuffix(".journal") {
+            var rest = name.dropFirst(spec.count + 1).dropLast(".journal".count)
+            let quick = rest.hasPrefix("quick")
+            if quick { rest = rest.dropFirst("quick".count) }
+            if rest.isEmpty { if quick { found.append((true, nil)) }; continue }
+            if quick { guard rest.hasPrefix("-") else { continue }; rest = rest.dropFirst() }
+            let parts = rest.split(separator: "-", omittingEmptySubsequences: false)
+            guard parts.count == 4, parts[0] == "shard", parts[2] == "of", let k = Int(parts[1]), let n = Int(parts[3]),
+                  let shard = Shard(index: k, count: n) else { continue }
+            found.append((quick, shard))
+        }
+        return [(false, nil)] + found
     }
 }

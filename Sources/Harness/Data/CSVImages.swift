@@ -27,12 +27,12 @@ public enum CSVHeader: Sendable, Equatable {
 /// - Pixels: `x = Float(cell) * scale` (a Float multiplication), the row's pixel columns in
 ///   order; with `shape` they fill `(C, H, W)` row-major, without it an image is `(1, 1, k)`
 ///   for `k` pixel columns.
-/// - Labels: non-negative integers; `classCount = max label + 1`.
+/// - Labels: integers in `0 ..< ImageDataset.maxClassCount`; `classCount = max label + 1`.
 /// - Name: the file's base name without `.gz` and `.csv`.
 ///
 /// Errors (``DatasetError``, with line and column): an empty file or one without data rows,
 /// a row whose column count differs from the first data row, a cell that is not a number
-/// (quoted), a label that is negative or not an integer, a label column outside the row,
+/// (quoted), a label that is negative, not an integer or too large, a label column outside the row,
 /// and a pixel count that does not match `shape`.
 public func loadCSVImages(path: String, labelColumn: LabelColumn = .last,
                           shape: (channels: Int, height: Int, width: Int)? = nil,
@@ -160,10 +160,13 @@ struct CSVImageReader {
                 + "\(layout.columnCount) (as in line \(layout.firstLine))")
         }
         let label = row[layout.labelIndex]
-        guard label >= 0, label == label.rounded(), label <= Double(Int32.max) else {
+        guard label >= 0, label == label.rounded(), label < Double(ImageDataset.maxClassCount) else {
             let (start, end) = cell(layout.labelIndex, lineStart, lineEnd)
+            let problem = label >= 0 && label == label.rounded()
+                ? "is out of range: at most \(ImageDataset.maxClassCount) classes (labels 0...\(ImageDataset.maxClassCount - 1))"
+                : "is not a non-negative integer"
             throw DatasetError(path: path, line: line, column: start - lineStart + 1,
-                               message: "label '\(text(start, end))' is not a non-negative integer")
+                               message: "label '\(text(start, end))' \(problem)")
         }
         labels.append(Int32(label))
         if pixelCount + rowCount > pixelsCapacity {

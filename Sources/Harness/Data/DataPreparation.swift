@@ -81,8 +81,14 @@ public enum DataPreparation {
         default:
             let all = try load(c.dataset)
             var splitRNG = root.derived("split")
-            let (trainIndices, testIndices) = try stratifiedSplit(labels: all.labels, trainCount: c.trainSplit,
+            let (trainIndices, testIndices): ([Int], [Int])
+            do {
+                (trainIndices, testIndices) = try stratifiedSplit(labels: all.labels, trainCount: c.trainSplit,
                                                                   testCount: c.testSplit, rng: &splitRNG)
+            } catch var error as DatasetError {
+                error.path = c.dataset.files.joined(separator: ", ")  // name the file, not the function
+                throw error
+            }
             train = all.subset(trainIndices)
             test = all.subset(testIndices)
         }

@@ -16,7 +16,7 @@ public struct ImageDataset: Sendable, Equatable {
     /// Number of classes; labels lie in `0 ..< classCount`.
     public var classCount: Int
 
-    /// Checks the invariants: positive `C`, `H`, `W` and `classCount`,
+    /// Checks the invariants: positive `C`, `H`, `W`, `classCount` in `1...maxClassCount`,
     /// `images.count == labels.count * C * H * W`, every label in `0 ..< classCount`.
     /// Throws a ``DatasetError`` whose path is `name`.
     public init(name: String, channels: Int, height: Int, width: Int,
@@ -25,7 +25,9 @@ public struct ImageDataset: Sendable, Equatable {
         guard channels > 0, height > 0, width > 0 else {
             throw fail("image shape \(channels)x\(height)x\(width) must be positive in every dimension")
         }
-        guard classCount > 0 else { throw fail("classCount must be positive, got \(classCount)") }
+        guard classCount > 0, classCount <= Self.maxClassCount else {
+            throw fail("classCount must be in 1...\(Self.maxClassCount), got \(classCount)")
+        }
         let sampleSize = channels * height * width
         guard images.count == labels.count * sampleSize else {
             throw fail("\(images.count) pixel values do not make \(labels.count) images of "
@@ -42,6 +44,11 @@ public struct ImageDataset: Sendable, Equatable {
         self.labels = labels
         self.classCount = classCount
     }
+
+    /// The most classes a dataset may have: a label is a class index, and the model's last
+    /// layer gets one output per class, so a stray huge label would otherwise allocate
+    /// without bound.
+    public static let maxClassCount = 10_000
 
     /// `N`, the number of images.
     public var count: Int { labels.count }

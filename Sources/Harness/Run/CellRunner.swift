@@ -103,8 +103,8 @@ public struct CellMeasurements: Sendable {
     public var statisticsErrors: [StatisticsError] = []
     public var recalibratedStatisticsErrors: [StatisticsError] = []
     public var wallSeconds: Double = 0
-    /// Measurements left empty, with PyTorch's reason (e.g. a last test batch of one
-    /// sample that BatchNorm1d refuses to normalize with batch statistics).
+    /// Measurements left empty because the layers refused them, each `COLUMN not measured: REASON`
+    /// (a batch-statistics pass whose last batch has one value per channel, as PyTorch refuses).
     public var notes: [String] = []
     public init() {}
 
@@ -164,39 +164,47 @@ public enum CellRunner {
 
         let e = plan.evaluation
         let batchStatsMode = Mode(normalization: .train, dropout: .eval)
-        // Train mode on a copy: batch statistics over batches of the TRAINING batch size.
-        r.testAccTrainMode = try unlessRefused("test_acc_train_mode", &r) {
-            try Evaluation.accuracy(model: model.clone(), data: test, batchSize: plan.training.batchSize,
-                                    mode: batchStatsMode).correct.percent
-        }
         // Eval mode does not depend on the batch size (running statistics), so passes whose
         // batch size is not part of the measurement use large batches.
         let eval = max(e.evalBatchSize, 256)
+        // A pass that normalizes with batch statistics can meet a batch with one value per
+        // channel (its last batch); PyTorch refuses it, so do the layers: that measurement
+        // stays empty, with the reason in `notes`, and the others are kept.
+        func batchStatistics(_ columns: String, _ body: () throws -> Void) throws {
+            do { try body() } catch let error as LayerError { r.notes.append("\(columns) not measured: \(error)") }
+        }
+        // Train mode on a copy: batch statistics over batches of the TRAINING batch size.
+        try batchStatistics("test_acc_train_mode") {
+            r.testAccTrainMode = try Evaluation.accuracy(model: model.clone(), data: test,
+                                                         batchSize: plan.training.batchSize, mode: batchStatsMode).correct.percent
+        }
         let evalPass = try Evaluation.accuracy(model: model, data: test, batchSize: e.metricBug ? e.evalBatchSize : eval,
                                                mode: .eval)
         r.testAccEvalMode = evalPass.correct.percent
         if e.metricBug { r.testAccAssigningBug = evalPass.assigning.percent }
-        r.testAccBatchStats = try unlessRefused("test_acc_batch_stats", &r) {
-            try Evaluation.accuracy(model: model.clone(), data: test, batchSize: e.evalBatchSize,
-                                    mode: batchStatsMode).correct.percent
+        try batchStatistics("test_acc_batch_stats") {
+            r.testAccBatchStats = try Evaluation.accuracy(model: model.clone(), data: test, batchSize: e.evalBatchSize,
+                                                          mode: batchStatsMode).correct.percent
         }
-
-        let calibrationData = e.recalibrateOnTest ? test : train
-        let samples = min(e.recalibrateSamples ?? calibrationData.count, calibrationData.count)
-        r.recalibrationSamples = samples
-        let recalibrated = model.clone() as! Sequential
-        var recalibrationRNG = root.derived("recalibrate")
-        try Recalibration.recalibrate(model: recalibrated, data: calibrationData, samples: samples,
-                                      batchSize: e.recalibrateBatchSize, estimator: e.estimator, rng: &recalibrationRNG)
-        r.testAccRecalibrated = try Evaluation.accuracy(model: recalibrated, data: test, batchSize: eval,
-                                                        mode: .eval).correct.percent
         // One eval-mode pass over the training split: train_acc_eval_mode and the statistics' errors.
         let probe = try RunningStatisticsProbe.measure(model: model, data: train, batchSize: eval)
         r.trainAccEvalMode = probe.accuracy.percent
         r.statisticsErrors = probe.errors
-        if !probe.errors.isEmpty {
-            r.recalibratedStatisticsErrors = try RunningStatisticsProbe.measure(model: recalibrated, data: train,
-                                                                                batchSize: eval).errors
+
+        let calibrationData = e.recalibrateOnTest ? test : train
+        let samples = min(e.recalibrateSamples ?? calibrationData.count, calibrationData.count)
+        r.recalibrationSamples = samples
+        try batchStatistics("test_acc_recalibrated") {
+            let recalibrated = model.clone() as! Sequential
+            var recalibrationRNG = root.derived("recalibrate")
+            try Recalibration.recalibrate(model: recalibrated, data: calibrationData, samples: samples,
+                                          batchSize: e.recalibrateBatchSize, estimator: e.estimator, rng: &recalibrationRNG)
+            r.testAccRecalibrated = try Evaluation.accuracy(model: recalibrated, data: test, batchSize: eval,
+                                                            mode: .eval).correct.percent
+            if !probe.errors.isEmpty {
+                r.recalibratedStatisticsErrors = try RunningStatisticsProbe.measure(model: recalibrated, data: train,
+                                                                                    batchSize: eval).errors
+            }
         }
         if e.mcSamples > 0 {
             r.testAccMCDropout = try Evaluation.monteCarloDropoutAccuracy(
@@ -204,33 +212,29 @@ public enum CellRunner {
                 rng: root.derived("mc-dropout"))
         }
         if e.forgotEval {
-            // model.eval() forgotten: the whole model in train mode over the test set, which
-            // updates the running statistics; then the (mutated) model evaluated properly.
-            let forgot = model.clone()
-            r.testAccForgotEval = try Evaluation.accuracy(model: forgot, data: test, batchSize: e.evalBatchSize,
-                                                          mode: .train).correct.percent
-            r.testAccEvalAfterForgotEval = try Evaluation.accuracy(model: forgot, data: test, batchSize: e.evalBatchSize,
-                                                                   mode: .eval).correct.percent
-            let probe = model.clone()
-            let first = try Evaluation.predictions(model: probe, data: test, batchSize: e.evalBatchSize, mode: .train)
-            let second = try Evaluation.predictions(model: probe, data: test, batchSize: e.evalBatchSize, mode: .train)
-            r.trainModeDisagreement = disagreement(first, second)
-            let evalFirst = try Evaluation.predictions(model: model, data: test, batchSize: e.evalBatchSize, mode: .eval)
-            let evalSecond = try Evaluation.predictions(model: model, data: test, batchSize: e.evalBatchSize, mode: .eval)
-            r.evalModeDisagreement = disagreement(evalFirst, evalSecond)
+            try batchStatistics("test_acc_forgot_eval, test_acc_eval_after_forgot_eval, train_mode_disagreement,"
+                                + " eval_mode_disagreement") { try measureForgottenEval(model: model, test: test, e: e, into: &r) }
         }
     }
 
-    /// A batch-statistics measurement that the layers may refuse for one batch (a last test
-    /// batch of one sample on BatchNorm1d, as PyTorch refuses it): left empty with a note,
-    /// while the cell's other measurements stand.
-    static func unlessRefused(_ column: String, _ r: inout CellMeasurements, _ body: () throws -> Double) throws -> Double? {
-        do {
-            return try body()
-        } catch let error as LayerError {
-            r.notes.append("\(column) not measured: \(error)")
-            return nil
-        }
+    /// `model.eval()` forgotten: the whole model in train mode over the test set, which
+    /// updates the running statistics; then the (mutated) model evaluated properly; and
+    /// how much two passes in each mode disagree.
+    private static func measureForgottenEval(model: Sequential, test: ImageDataset, e: EvaluationPlan,
+                                             into r: inout CellMeasurements) throws {
+        let forgot = model.clone()
+        let forgotten = try Evaluation.accuracy(model: forgot, data: test, batchSize: e.evalBatchSize, mode: .train)
+        let afterForgotten = try Evaluation.accuracy(model: forgot, data: test, batchSize: e.evalBatchSize, mode: .eval)
+        let probe = model.clone()
+        let first = try Evaluation.predictions(model: probe, data: test, batchSize: e.evalBatchSize, mode: .train)
+        let second = try Evaluation.predictions(model: probe, data: test, batchSize: e.evalBatchSize, mode: .train)
+        let evalFirst = try Evaluation.predictions(model: model, data: test, batchSize: e.evalBatchSize, mode: .eval)
+        let evalSecond = try Evaluation.predictions(model: model, data: test, batchSize: e.evalBatchSize, mode: .eval)
+        // Assigned together: a refused pass leaves all four empty.
+        r.testAccForgotEval = forgotten.correct.percent
+        r.testAccEvalAfterForgotEval = afterForgotten.correct.percent
+        r.trainModeDisagreement = disagreement(first, second)
+        r.evalModeDisagreement = disagreement(evalFirst, evalSecond)
     }
 
     /// Percentage of positions where two prediction lists differ.

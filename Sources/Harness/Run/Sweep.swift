@@ -23,6 +23,15 @@ public struct SweepTask: @unchecked Sendable {
 /// Set by SIGINT / SIGTERM; workers take no new cell once it is set.
 nonisolated(unsafe) public var sweepInterruptRequested: sig_atomic_t = 0
 
+/// The handler of ``Sweep/installSignalHandlers()``; only async-signal-safe calls
+/// (`write(2)`, `_exit(2)`).
+private func handleStopSignal(_ signal: Int32) {
+    if sweepInterruptRequested != 0 { _exit(130) }
+    sweepInterruptRequested = 1
+    let note: StaticString = "\nbnlab: stopping after the cells in flight (signal again to stop at once, losing them)\n"
+    _ = write(2, note.utf8Start, note.utf8CodeUnitCount)
+}
+
 /// Runs the tasks of a sweep on `jobs` threads, appending each finished cell to the
 /// journal before starting the next, and skipping the cells the journal already holds.
 /// Each cell's numbers depend only on its own seed and settings, so the results do not
@@ -43,10 +52,13 @@ public final class Sweep {
         self.jobs = jobs
     }
 
-    /// Installs SIGINT and SIGTERM handlers that request a clean stop.
+    /// Installs SIGINT and SIGTERM handlers. The first signal requests a clean stop: the
+    /// cells in flight finish and are journaled, no new cell starts, and a note goes to
+    /// stderr. A second signal ends the process at once (`_exit(130)`), losing only the
+    /// cells in flight; the journal stays readable (see ``Journal``).
     public static func installSignalHandlers() {
-        signal(SIGINT) { _ in sweepInterruptRequested = 1 }
-        signal(SIGTERM) { _ in sweepInterruptRequested = 1 }
+        signal(SIGINT, handleStopSignal)
+        signal(SIGTERM, handleStopSignal)
     }
 
     /// Runs `tasks` (those not in `done`), returning every record (old and new).

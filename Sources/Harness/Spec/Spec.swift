@@ -88,11 +88,22 @@ public struct Spec: Sendable {
     /// FNV-1a 64 of the ``ExperimentConfig/canonicalDescription`` of every cell
     /// of the grid, in grid order, as 16 hex digits: equal for specs that
     /// resolve to the same cells, whatever their spelling, comments or order.
+    /// Relative dataset paths count as written in the file (relative to the spec's
+    /// directory), so the hash does not depend on how the spec's own path was
+    /// spelt (`Experiments/a.spec`, `./Experiments/a.spec`): journals and shards
+    /// written from either spelling match.
     public var resolvedHash: String { resolvedHash(quick: false) }
 
     /// ``resolvedHash`` of the grid or of the `--quick` grid.
     public func resolvedHash(quick: Bool) -> String {
-        FNV1a.hex(FNV1a.hash64(cells(quick: quick).map(\.canonicalDescription).joined()))
+        let slash = path.lastIndex(of: "/")
+        let prefix = slash.map { String(path[...$0]) } ?? ""
+        let descriptions = cells(quick: quick).map { cell -> String in
+            var written = cell
+            written.dataset = cell.dataset.stripping(directoryPrefix: prefix)
+            return written.canonicalDescription
+        }
+        return FNV1a.hex(FNV1a.hash64(descriptions.joined()))
     }
 }
 

@@ -17,6 +17,14 @@ enum SpecRules {
                                   + " GroupNorm needs groups to divide every \(what)")
             }
         }
+        if c.dropLast && c.batchSize > c.trainSplit {
+            // PyTorch's DataLoader(drop_last=True) yields no batch at all here, and the
+            // training loop silently trains nothing; refuse instead.
+            throw SpecProblem(cell.location("batch_size", "train_split", "drop_last"),
+                              "batch_size \(c.batchSize) exceeds train_split \(c.trainSplit): with drop_last on,"
+                              + " an epoch would have no batch and the model would not train;"
+                              + " lower batch_size, raise train_split or set drop_last off")
+        }
         if c.frozenBNEpochs > c.epochs {
             throw SpecProblem(cell.location("frozen_bn_epochs", "epochs"),
                               "frozen_bn_epochs \(c.frozenBNEpochs) exceeds epochs \(c.epochs)")
