@@ -1,3 +1,4 @@
+import Foundation
 import Harness
 
 /// The `bnlab` command line (kept as a library so tests can drive it).
@@ -6,7 +7,21 @@ public enum BNLab {
 
     /// Runs the command line with `arguments` (without the program name); returns the exit status.
     public static func main(_ arguments: [String]) -> Int32 {
-        print("bnlab \(version)")
-        return 0
+        switch parseCommandLine(arguments) {
+        case .help(let text):
+            print(text, terminator: "")
+            return 0
+        case .version:
+            print("bnlab \(version)")
+            return 0
+        case .error(let error):
+            Terminal.writeToStandardError(error.description + "\n")
+            return UsageError.exitStatus
+        case .command(.bench(let bench)):
+            return Bench.run(bench)
+        case .command:
+            Terminal.writeToStandardError("bnlab: '\(arguments[0])' is not implemented yet\n")
+            return 1
+        }
     }
 }

@@ -16,6 +16,11 @@ public final class Conv2d: Layer {
     public let padding: Int
     public let weight: Parameter
     public let bias: Parameter?
+    /// Whether `backward` computes dLoss/dInput. The first layer of a model has no use
+    /// for it (PyTorch skips it too when the input does not require a gradient); when
+    /// false, `backward` still accumulates the parameter gradients but returns an
+    /// EMPTY tensor (shape `(0)`), so a caller that needs dInput fails loudly.
+    public var computesInputGradient = true
 
     private var input: Tensor?
     private let output = Tensor()
@@ -48,6 +53,7 @@ public final class Conv2d: Layer {
         inChannels = o.inChannels; outChannels = o.outChannels; kernelSize = o.kernelSize
         stride = o.stride; padding = o.padding
         weight = o.weight.copy(); bias = o.bias?.copy()
+        computesInputGradient = o.computesInputGradient
     }
 
     public var name: String { "Conv2d(\(inChannels)->\(outChannels), k\(kernelSize), s\(stride), p\(padding))" }
@@ -94,7 +100,7 @@ public final class Conv2d: Layer {
         let n = x.shape.batch, h = x.shape[2], w = x.shape[3]
         let oh = output.shape[2], ow = output.shape[3], p = oh * ow
         let ckk = inChannels * kernelSize * kernelSize
-        inputGradient.resize(to: x.shape)
+        inputGradient.resize(to: computesInputGradient ? x.shape : Shape(0))
         colsGradient.resize(to: Shape(ckk, p))
         cols.resize(to: Shape(ckk, p))
         let wData = weight.value.data, dW = weight.gradient.data
@@ -115,6 +121,7 @@ public final class Conv2d: Layer {
                     db[o] += s
                 }
             }
+            guard computesInputGradient else { continue }
             // dcols (CKK, P) = W^T (CKK, O) x dy_n (O, P)
             BLAS.gemm(transposeA: true, m: ckk, n: p, k: outChannels, a: wData, aCount: weight.value.count,
                       b: dys, bCount: outChannels * p, c: colsGradient.data, cCount: colsGradient.count)

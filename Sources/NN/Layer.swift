@@ -50,11 +50,17 @@ public protocol Layer: AnyObject {
 
     /// The layers inside this one (for containers), in order; empty for a leaf.
     var children: [Layer] { get }
+
+    /// Whether `backward` returns dLoss/dInput. Layers that may skip it (the first
+    /// weight layer of a model: ``Conv2d``, ``Linear``) return an empty tensor
+    /// instead, and ``Sequential`` stops the backward pass there.
+    var computesInputGradient: Bool { get }
 }
 
 public extension Layer {
     var parameters: [Parameter] { [] }
     var children: [Layer] { [] }
+    var computesInputGradient: Bool { true }
 
     /// This layer and every layer inside it, depth first.
     var allLayers: [Layer] { [self] + children.flatMap { $0.allLayers } }
