@@ -27,8 +27,8 @@ enum Bench {
               + "SGD momentum 0.9)")
         write("OpenBLAS: \(BLAS.configuration)")
         for model in models { write("  " + model.summary) }
-        write("samples/s: median of \(repetitions) runs of >= \(minimumSeconds) s; spread = (max - min) / median; "
-              + "GFLOP/s counts conv and linear forward + backward")
+        write("samples/s: median of \(repetitions) runs of >= \(minimumSeconds) s; spread = (max - min) / median")
+        write("CPU ms: process CPU time per step (all threads); GFLOP/s: conv and linear forward + backward")
         var peaks: [Int: Double] = [:]
         for t in threadCounts {
             BLAS.setThreads(t)
@@ -56,8 +56,8 @@ enum Bench {
                                              peakGFlops: peaks[t]!, peakMemoryMiB: 0, invalidReason: nil)
                     do {
                         let bench = try TrainingStepBench(model: model, batchSize: n, seed: seed)
-                        result.rates = try bench.measure(repetitions: repetitions, minimumSeconds: minimumSeconds,
-                                                         warmupSeconds: warmupSeconds)
+                        (result.rates, result.cpuSecondsPerStep) = try bench.measure(
+                            repetitions: repetitions, minimumSeconds: minimumSeconds, warmupSeconds: warmupSeconds)
                     } catch let error as LayerError {
                         result.invalidReason = error.message
                     } catch {

@@ -36,10 +36,12 @@ final class TrainingStepBench {
         return value
     }
 
-    /// Samples per second of each of `repetitions` timed runs. Warm-up: steps for at least
-    /// `warmupSeconds` (and 2 steps), which also sizes the runs: each times enough steps to last
-    /// at least `minimumSeconds`.
-    func measure(repetitions: Int, minimumSeconds: Double, warmupSeconds: Double) throws -> [Double] {
+    /// Each of `repetitions` timed runs: samples per second (wall clock) and the process's CPU
+    /// seconds per step (all threads; less disturbed than the wall clock on a shared machine).
+    /// Warm-up: steps for at least `warmupSeconds` (and 2 steps), which also sizes the runs: each
+    /// times enough steps to last at least `minimumSeconds`.
+    func measure(repetitions: Int, minimumSeconds: Double, warmupSeconds: Double) throws
+        -> (rates: [Double], cpuSecondsPerStep: [Double]) {
         var warmupSteps = 0
         let warmupStart = Stopwatch.now()
         while warmupSteps < 2 || Stopwatch.seconds(since: warmupStart) < warmupSeconds {
@@ -48,13 +50,14 @@ final class TrainingStepBench {
         }
         let perStep = Stopwatch.seconds(since: warmupStart) / Double(warmupSteps)
         let steps = max(1, Int((minimumSeconds / perStep).rounded(.up)))
-        var rates: [Double] = []
+        var rates: [Double] = [], cpu: [Double] = []
         for _ in 0..<repetitions {
-            let start = Stopwatch.now()
+            let start = Stopwatch.now(), cpuStart = Stopwatch.processCPUSeconds()
             for _ in 0..<steps { try step() }
             rates.append(Double(steps * batchSize) / Stopwatch.seconds(since: start))
+            cpu.append((Stopwatch.processCPUSeconds() - cpuStart) / Double(steps))
         }
-        return rates
+        return (rates, cpu)
     }
 }
 
@@ -62,6 +65,12 @@ final class TrainingStepBench {
 enum Stopwatch {
     static func now() -> UInt64 { DispatchTime.now().uptimeNanoseconds }
     static func seconds(since start: UInt64) -> Double { Double(now() - start) / 1e9 }
+    /// CPU time of the whole process (every thread), `CLOCK_PROCESS_CPUTIME_ID`.
+    static func processCPUSeconds() -> Double {
+        var t = timespec()
+        clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &t)
+        return Double(t.tv_sec) + Double(t.tv_nsec) / 1e9
+    }
 }
 
 /// The middle value (the mean of the two middle values for an even count); NaN when empty.
