@@ -135,7 +135,10 @@ public final class Conv2d: Layer {
         let p = output.shape[2] * output.shape[3], o = outChannels
         let ckk = inChannels * kernelSize * kernelSize
         inputGradient.resize(to: computesInputGradient ? x.shape : Shape(0))
-        let wData = weight.value.data, dW = weight.gradient.data
+        let wData = weight.value.data
+        let taken = weight.takeGradientAccumulationBeta()
+        let dW = taken.gradient
+        var beta = taken.beta  // 0 for the first chunk after a zero_grad, then 1
         // last chunk first: its columns are still there from forward
         for samples in chunks(n, perSample: ckk * p).reversed() {
             let width = samples.count * p
@@ -151,7 +154,8 @@ public final class Conv2d: Layer {
             let dY = UnsafePointer(direct ? dy.data + samples.lowerBound * o * p : chunkOutput.data)
             // dW (O, CKK) += dY (O, S*P) x cols^T (S*P, CKK)
             BLAS.gemm(transposeB: true, m: o, n: ckk, k: width, a: dY, aCount: o * width,
-                      b: cols.data, bCount: cols.count, beta: 1, c: dW, cCount: weight.gradient.count)
+                      b: cols.data, bCount: cols.count, beta: beta, c: dW.data, cCount: dW.count)
+            beta = 1
             if let b = bias {
                 let db = b.gradient.data
                 for c in 0..<o { db[c] += ConvolutionLayout.sum(dY + c * width, count: width) }

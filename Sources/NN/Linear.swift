@@ -68,9 +68,10 @@ public final class Linear: Layer {
         guard let x = input else { preconditionFailure("\(name): backward before forward") }
         let n = x.shape.batch
         precondition(dy.shape == Shape(n, outFeatures), "\(name): gradient \(dy.shape) does not match output (\(n), \(outFeatures))")
+        let (dW, beta) = weight.takeGradientAccumulationBeta()
         BLAS.gemm(transposeA: true, m: outFeatures, n: inFeatures, k: n,
                   a: dy.data, aCount: dy.count, b: x.data, bCount: x.count,
-                  beta: 1, c: weight.gradient.data, cCount: weight.gradient.count)
+                  beta: beta, c: dW.data, cCount: dW.count)
         if let b = bias {
             let db = b.gradient.data
             for row in 0..<n {

@@ -3,8 +3,8 @@ import COpenBLAS
 /// The one door to C: every call into OpenBLAS goes through this file, and
 /// every GEMM checks its shapes against the buffers it is given.
 ///
-/// All matrices are row-major and contiguous (leading dimension = columns). Shapes with
-/// at most 4 rows or an inner dimension of at most 4 go to ``SmallGemm`` instead.
+/// All matrices are row-major and contiguous (leading dimension = columns). Shapes too
+/// small for OpenBLAS's packing to pay off go to ``SmallGemm`` instead.
 public enum BLAS {
     /// `C = alpha * op(A) * op(B) + beta * C`, with `op(A)` of shape `(m, k)`,
     /// `op(B)` of shape `(k, n)` and `C` of shape `(m, n)`.
@@ -31,7 +31,7 @@ public enum BLAS {
             for i in 0..<(m * n) { c[i] = beta == 0 ? 0 : beta * c[i] }
             return
         }
-        if SmallGemm.handles(m: m, k: k, transposeB: transposeB) {
+        if SmallGemm.handles(transposeA: transposeA, transposeB: transposeB, m: m, k: k) {
             SmallGemm.gemm(transposeA: transposeA, transposeB: transposeB, m: m, n: n, k: k, alpha: alpha,
                            a: a, b: b, beta: beta, c: c)
             return

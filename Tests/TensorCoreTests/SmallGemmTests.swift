@@ -1,9 +1,9 @@
 @testable import TensorCore
 import XCTest
 
-/// ``SmallGemm`` (which ``BLAS/gemm`` uses for `m <= 4` or `k <= 4`) against a plain Double
-/// triple loop, and OpenBLAS against the same loop, for every transpose combination,
-/// `alpha`/`beta`, and shapes on both sides of the small-shape limit.
+/// ``BLAS/gemm`` (``SmallGemm`` for the small shapes it takes, OpenBLAS otherwise) against
+/// a plain Double triple loop, for every transpose combination, `alpha`/`beta`, and shapes on
+/// both sides of the limits.
 final class SmallGemmTests: XCTestCase {
     /// `C = alpha * op(A) op(B) + beta * C` in Double, the definition itself.
     private func reference(_ ta: Bool, _ tb: Bool, _ m: Int, _ n: Int, _ k: Int, _ alpha: Float,
@@ -26,8 +26,9 @@ final class SmallGemmTests: XCTestCase {
 
     func testAgreesWithDoubleReferenceForSmallAndLargeShapes() {
         var rng = RandomGenerator(seed: 7)
-        let shapes = [(1, 1, 1), (1, 7, 13), (2, 128, 784), (3, 9, 5), (4, 33, 17), (5, 10, 4), (128, 784, 2),
-                      (16, 256, 3), (9, 20, 1), (7, 6, 5), (5, 5, 5), (1, 3, 100)]
+        let shapes = [(1, 1, 1), (1, 7, 13), (2, 128, 784), (2, 30, 17), (3, 9, 515), (4, 33, 517), (5, 10, 600),
+                      (8, 3, 512), (7, 5, 513), (9, 20, 512), (128, 784, 2), (16, 256, 3), (33, 20, 4), (9, 17, 5),
+                      (7, 6, 5), (1, 3, 100)]
         for (m, n, k) in shapes {
             for ta in [false, true] {
                 for tb in [false, true] {
@@ -51,11 +52,14 @@ final class SmallGemmTests: XCTestCase {
     }
 
     func testSmallShapesAreTheOnesRoutedToSmallGemm() {
-        XCTAssertTrue(SmallGemm.handles(m: 2, k: 784, transposeB: true))    // x W^T at batch 2
-        XCTAssertTrue(SmallGemm.handles(m: 2, k: 128, transposeB: false))   // dy W at batch 2
-        XCTAssertTrue(SmallGemm.handles(m: 128, k: 2, transposeB: false))   // dy^T x at batch 2
-        XCTAssertFalse(SmallGemm.handles(m: 128, k: 2, transposeB: true))
-        XCTAssertFalse(SmallGemm.handles(m: 16, k: 9, transposeB: false))   // a convolution
-        XCTAssertFalse(SmallGemm.handles(m: 8, k: 784, transposeB: true))
+        XCTAssertTrue(SmallGemm.handles(transposeA: false, transposeB: true, m: 2, k: 128))    // x W^T at batch 2
+        XCTAssertTrue(SmallGemm.handles(transposeA: false, transposeB: true, m: 8, k: 784))
+        XCTAssertFalse(SmallGemm.handles(transposeA: false, transposeB: true, m: 8, k: 128))   // OpenBLAS is faster
+        XCTAssertFalse(SmallGemm.handles(transposeA: false, transposeB: true, m: 9, k: 784))
+        XCTAssertFalse(SmallGemm.handles(transposeA: true, transposeB: true, m: 2, k: 784))
+        XCTAssertTrue(SmallGemm.handles(transposeA: true, transposeB: false, m: 128, k: 4))    // dW += dy^T x
+        XCTAssertFalse(SmallGemm.handles(transposeA: true, transposeB: false, m: 128, k: 8))
+        XCTAssertTrue(SmallGemm.handles(transposeA: false, transposeB: false, m: 2, k: 128))   // dy W
+        XCTAssertFalse(SmallGemm.handles(transposeA: false, transposeB: false, m: 16, k: 9))   // a convolution
     }
 }
