@@ -99,10 +99,8 @@ public enum Im2col {
                     for q in 0..<run.lowerBound { row[q] = 0 }
                     (row + run.lowerBound).update(from: src + (run.lowerBound + d), count: run.count)
                     for q in run.upperBound..<plane { row[q] = 0 }
-                    for i in rows {  // columns shifted out of the image (wrapped into a neighbouring row)
-                        for j in 0..<valid.lowerBound { row[i * width + j] = 0 }
-                        for j in valid.upperBound..<width { row[i * width + j] = 0 }
-                    }
+                    // columns shifted out of the image (wrapped into a neighbouring row)
+                    zeroColumns(row, rows: rows, width: width, keeping: valid)
                     row += ld
                 }
             }
@@ -160,15 +158,26 @@ public enum Im2col {
                 for kj in 0..<kernel {
                     let (rows, run, d) = sameRanges(ki: ki, kj: kj, height: height, width: width, padding: padding)
                     let valid = validColumns(kj: kj, outputWidth: width, width: width, stride: 1, padding: padding)
-                    for i in rows {
-                        for j in 0..<valid.lowerBound { row[i * width + j] = 0 }
-                        for j in valid.upperBound..<width { row[i * width + j] = 0 }
-                    }
+                    zeroColumns(row, rows: rows, width: width, keeping: valid)
                     let from = row + run.lowerBound, to = dst + (run.lowerBound + d)
                     for t in 0..<run.count { to[t] += from[t] }
                     row += ld
                 }
             }
+        }
+    }
+
+    /// Sets the columns outside `keeping` to zero in the given rows of a `(rows, width)` block.
+    @inline(__always)
+    static func zeroColumns(_ block: UnsafeMutablePointer<Float>, rows: Range<Int>, width: Int, keeping: Range<Int>) {
+        let left = keeping.lowerBound, right = keeping.upperBound
+        guard left > 0 || right < width else { return }
+        var line = block + rows.lowerBound &* width
+        for _ in rows {
+            // one column each side for a 3x3 kernel: plain stores (a loop here becomes a memset call)
+            if left == 1 { line[0] = 0 } else { for j in 0..<left { line[j] = 0 } }
+            if right == width - 1 { line[right] = 0 } else { for j in right..<width { line[j] = 0 } }
+            line += width
         }
     }
 }
