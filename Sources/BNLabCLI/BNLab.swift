@@ -42,7 +42,7 @@ public enum BNLab {
         case .merge(let c): return try MergeExecution.execute(c)
         case .status(let c): return try StatusExecution.execute(c)
         case .new(let c): return try NewExecution.execute(c)
-        case .bench: throw CommandFailure.run("bnlab: bench: not implemented yet")
+        case .bench(let c): return Bench.run(c)
         case .exportData(let c): return try ExportDataExecution.execute(c)
         }
     }

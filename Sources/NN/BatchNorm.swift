@@ -22,7 +22,8 @@ import TensorCore
 /// Init: `weight = 1`, `bias = 0`, `running_mean = 0`, `running_var = 1`.
 ///
 /// Forward keeps a reference to `x` and, per chunk and channel, `mean` and `invStd`
-/// (`(chunks, C)` buffers); backward recomputes `x - mean` from them.
+/// (`(chunks, C)` buffers); backward recomputes `x - mean` from them. The loops run over
+/// all channels at once (``BatchNormKernels``: Float within a plane, Double across planes).
 public final class BatchNorm: RunningStatisticsLayer {
     public let numFeatures: Int
     public let eps: Float
@@ -45,6 +46,9 @@ public final class BatchNorm: RunningStatisticsLayer {
     private let savedInvStd = Tensor()
     private let output = Tensor()
     private let inputGradient = Tensor()
+    /// Per-channel workspace: Double sums `(2, C)` and Float coefficients `(4, C)`, see ``BatchNormKernels``.
+    private let sums: UnsafeMutablePointer<Double>
+    private let coefficients: Tensor
 
     public init(_ numFeatures: Int, eps: Float = 1e-5, momentum: BNMomentum = .exponential(0.1),
                 trackRunningStats: Bool = true, ghostBatchSize: Int? = nil) {
@@ -62,7 +66,11 @@ public final class BatchNorm: RunningStatisticsLayer {
         runningMean = Tensor(Shape(numFeatures))
         runningVar = Tensor(Shape(numFeatures))
         runningVar.fill(1)
+        sums = .allocate(capacity: 2 * numFeatures)
+        coefficients = Tensor(Shape(4, numFeatures))
     }
+
+    deinit { sums.deallocate() }
 
     public var name: String { "BatchNorm(\(numFeatures), momentum=\(momentum)\(ghostBatchSize.map { ", ghost=\($0)" } ?? ""))" }
     public var parameters: [Parameter] { [weight, bias] }
@@ -89,14 +97,16 @@ public final class BatchNorm: RunningStatisticsLayer {
         usedBatchStatistics = batchStatistics
         output.resize(to: x.shape)
         let gamma = weight.value.data, beta = bias.value.data
+        let scale = coefficients.data, shift = coefficients.data + channels
 
         guard batchStatistics else {
             for c in 0..<channels {
                 let invStd = Float(1 / (Double(runningVar.data[c]) + Double(eps)).squareRoot())
-                let scale = invStd * gamma[c]
-                ChannelMoments.affine(x.data, output.data, samples: 0..<n, channel: c, channels: channels,
-                                      spatial: hw, scale: scale, shift: beta[c] - runningMean.data[c] * scale)
+                scale[c] = invStd * gamma[c]
+                shift[c] = beta[c] - runningMean.data[c] * scale[c]
             }
+            BatchNormKernels.affine(x.data, output.data, samples: 0..<n, channels: channels, spatial: hw,
+                                    scale: scale, shift: shift)
             return output
         }
 
@@ -107,27 +117,30 @@ public final class BatchNorm: RunningStatisticsLayer {
         }
         savedMean.resize(to: Shape(chunks, channels))
         savedInvStd.resize(to: Shape(chunks, channels))
+        let means = sums, variances = sums + channels
         for k in 0..<chunks {
             let samples = (k * chunkSize)..<min(n, (k + 1) * chunkSize)
             let m = samples.count * hw
             lastValuesPerChannel = m
             if updateRunning { numBatchesTracked += 1 }
             let f = momentum.factor(batchesTracked: max(numBatchesTracked, 1))
+            BatchNormKernels.moments(x.data, samples: samples, channels: channels, spatial: hw,
+                                     mean: means, variance: variances)
             for c in 0..<channels {
-                let (mean, variance) = ChannelMoments.meanAndVariance(x.data, samples: samples, channel: c,
-                                                                      channels: channels, spatial: hw)
+                let mean = means[c], variance = variances[c]
                 let invStd = Float(1 / (variance + Double(eps)).squareRoot())
                 savedMean.data[k * channels + c] = Float(mean)
                 savedInvStd.data[k * channels + c] = invStd
-                let scale = invStd * gamma[c]
-                ChannelMoments.affine(x.data, output.data, samples: samples, channel: c, channels: channels,
-                                      spatial: hw, scale: scale, shift: beta[c] - Float(mean) * scale)
+                scale[c] = invStd * gamma[c]
+                shift[c] = beta[c] - Float(mean) * scale[c]
                 if updateRunning {
                     let unbiased = variance * Double(m) / Double(m - 1)
                     runningMean.data[c] = (1 - f) * runningMean.data[c] + f * Float(mean)
                     runningVar.data[c] = (1 - f) * runningVar.data[c] + f * Float(unbiased)
                 }
             }
+            BatchNormKernels.affine(x.data, output.data, samples: samples, channels: channels, spatial: hw,
+                                    scale: scale, shift: shift)
         }
         return output
     }
@@ -142,38 +155,40 @@ public final class BatchNorm: RunningStatisticsLayer {
         let n = x.shape.batch, channels = numFeatures, hw = x.shape.spatial
         inputGradient.resize(to: x.shape)
         let gamma = weight.value.data, dGamma = weight.gradient.data, dBeta = bias.gradient.data
+        let sum = sums, dot = sums + channels
+        let scale = coefficients.data, gradMean = scale + channels
+        let projection = scale + 2 * channels, zeroShift = scale + 3 * channels
         if !usedBatchStatistics {
+            BatchNormKernels.gradientSums(x.data, dy.data, samples: 0..<n, channels: channels, spatial: hw,
+                                          mean: runningMean.data, sum: sum, dot: dot)
             for c in 0..<channels {
-                let mean = runningMean.data[c]
                 let invStd = Float(1 / (Double(runningVar.data[c]) + Double(eps)).squareRoot())
-                let (sum, dot) = ChannelMoments.gradientSums(x.data, dy.data, samples: 0..<n, channel: c,
-                                                            channels: channels, spatial: hw, mean: mean)
-                dGamma[c] += Float(dot) * invStd
-                dBeta[c] += Float(sum)
-                ChannelMoments.affine(dy.data, inputGradient.data, samples: 0..<n, channel: c, channels: channels,
-                                      spatial: hw, scale: invStd * gamma[c], shift: 0)
+                dGamma[c] += Float(dot[c]) * invStd
+                dBeta[c] += Float(sum[c])
+                scale[c] = invStd * gamma[c]
+                zeroShift[c] = 0
             }
+            BatchNormKernels.affine(dy.data, inputGradient.data, samples: 0..<n, channels: channels, spatial: hw,
+                                    scale: scale, shift: zeroShift)
             return inputGradient
         }
         let chunks = (n + chunkSize - 1) / chunkSize
         for k in 0..<chunks {
             let samples = (k * chunkSize)..<min(n, (k + 1) * chunkSize)
             let m = Float(samples.count * hw)
+            let mean = savedMean.data + k * channels, invStd = savedInvStd.data + k * channels
+            BatchNormKernels.gradientSums(x.data, dy.data, samples: samples, channels: channels, spatial: hw,
+                                          mean: mean, sum: sum, dot: dot)
             for c in 0..<channels {
-                let mean = savedMean.data[k * channels + c], invStd = savedInvStd.data[k * channels + c]
-                let (sum, dot) = ChannelMoments.gradientSums(x.data, dy.data, samples: samples, channel: c,
-                                                            channels: channels, spatial: hw, mean: mean)
-                dGamma[c] += Float(dot) * invStd
-                dBeta[c] += Float(sum)
-                let gradMean = Float(sum) / m
-                let projection = Float(dot) * invStd * invStd / m
-                let scale = invStd * gamma[c]
-                for s in samples {
-                    let offset = (s * channels + c) * hw
-                    let xs = x.data + offset, g = dy.data + offset, dx = inputGradient.data + offset
-                    for i in 0..<hw { dx[i] = (g[i] - gradMean - (xs[i] - mean) * projection) * scale }
-                }
+                dGamma[c] += Float(dot[c]) * invStd[c]
+                dBeta[c] += Float(sum[c])
+                gradMean[c] = Float(sum[c]) / m
+                projection[c] = Float(dot[c]) * invStd[c] * invStd[c] / m
+                scale[c] = invStd[c] * gamma[c]
             }
+            BatchNormKernels.inputGradient(x.data, dy.data, inputGradient.data, samples: samples, channels: channels,
+                                           spatial: hw, mean: mean, gradMean: gradMean, projection: projection,
+                                           scale: scale)
         }
         return inputGradient
     }

@@ -1,14 +1,21 @@
 import TensorCore
 
 /// 2-D convolution (cross-correlation), as `torch.nn.Conv2d(C, O, K, stride, padding)`,
-/// computed as im2col + GEMM, one sample at a time.
+/// computed as im2col + GEMM over chunks of the batch.
 ///
 /// Shapes: `x (N, C, H, W)`, `W (O, C, KH, KW)` (PyTorch's layout), `b (O)`,
 /// `y (N, O, OH, OW)` with `OH = (H + 2*padding - KH) / stride + 1` (floor).
-/// `P = OH*OW`, `CKK = C*KH*KW`; `cols (CKK, P)` is the im2col matrix of one sample.
-/// Forward keeps a reference to `x`; backward rebuilds each sample's `cols`
-/// (cheaper in memory than keeping `N` of them).
+/// `P = OH*OW`, `CKK = C*KH*KW`. The batch is cut into chunks of `S` samples
+/// (`S*CKK*P <= columnBudget`, at least one sample); per chunk, `cols (CKK, S*P)` holds
+/// the im2col columns of its samples side by side (column `s*P + p` is pixel `p` of
+/// sample `s`), and ONE GEMM does the whole chunk:
+/// `Y (O, S*P) = W (O, CKK) x cols`, scattered to `y` in `(N, O, P)` order plus the bias.
+/// Forward keeps a reference to `x` and the columns of its last chunk; backward
+/// rebuilds the other chunks' columns (cheaper in memory than keeping them all).
 public final class Conv2d: Layer {
+    /// The default ``columnBudget``: 2^18 values (1 MiB of columns per chunk).
+    public static let defaultColumnBudget = 1 << 18
+
     public let inChannels: Int
     public let outChannels: Int
     public let kernelSize: Int
@@ -16,12 +23,26 @@ public final class Conv2d: Layer {
     public let padding: Int
     public let weight: Parameter
     public let bias: Parameter?
+    /// Whether `backward` computes dLoss/dInput. The first layer of a model has no use
+    /// for it (PyTorch skips it too when the input does not require a gradient); when
+    /// false, `backward` still accumulates the parameter gradients but returns an
+    /// EMPTY tensor (shape `(0)`), so a caller that needs dInput fails loudly.
+    public var computesInputGradient = true
+    /// Most values of im2col columns per chunk (`S*CKK*P`); bounds the workspace.
+    /// Changes only speed and memory, never the results beyond float rounding.
+    public var columnBudget = Conv2d.defaultColumnBudget {
+        didSet { precondition(columnBudget >= 1, "\(name): column budget must be >= 1, got \(columnBudget)") }
+    }
 
     private var input: Tensor?
     private let output = Tensor()
     private let inputGradient = Tensor()
+    /// `cols (CKK, S*P)` of one chunk; `colsChunk` names the samples it holds (nil: none).
     private let cols = Tensor()
+    private var colsChunk: Range<Int>?
     private let colsGradient = Tensor()
+    /// `(O, S*P)`: the chunk's GEMM output in forward, its gathered `dy` in backward.
+    private let chunkOutput = Tensor()
 
     public init(_ inChannels: Int, _ outChannels: Int, kernelSize: Int, stride: Int = 1, padding: Int = 0,
                 bias: Bool = true, rng: inout RandomGenerator) {
@@ -48,6 +69,8 @@ public final class Conv2d: Layer {
         inChannels = o.inChannels; outChannels = o.outChannels; kernelSize = o.kernelSize
         stride = o.stride; padding = o.padding
         weight = o.weight.copy(); bias = o.bias?.copy()
+        computesInputGradient = o.computesInputGradient
+        columnBudget = o.columnBudget
     }
 
     public var name: String { "Conv2d(\(inChannels)->\(outChannels), k\(kernelSize), s\(stride), p\(padding))" }
@@ -56,6 +79,23 @@ public final class Conv2d: Layer {
 
     /// Output spatial size for an input of `size` pixels.
     public func outputSize(_ size: Int) -> Int { (size + 2 * padding - kernelSize) / stride + 1 }
+
+    /// The chunks of a batch of `n` samples with `perSample = CKK*P` column values each.
+    private func chunks(_ n: Int, perSample: Int) -> [Range<Int>] {
+        let size = max(1, min(n, columnBudget / max(perSample, 1)))
+        return Swift.stride(from: 0, to: n, by: size).map { $0..<min(n, $0 + size) }
+    }
+
+    /// Fills `cols` with the im2col columns of `samples` of `x`.
+    private func fillColumns(_ x: Tensor, _ samples: Range<Int>, pixels p: Int) {
+        let h = x.shape[2], w = x.shape[3], width = samples.count * p
+        for s in samples {
+            Im2col.forward(x.data + s * inChannels * h * w, channels: inChannels, height: h, width: w,
+                           kernel: kernelSize, stride: stride, padding: padding,
+                           cols: cols.data + (s - samples.lowerBound) * p, rowStride: width)
+        }
+        colsChunk = samples
+    }
 
     public func forward(_ x: Tensor, mode: Mode) throws -> Tensor {
         guard x.shape.rank == 4, x.shape.channels == inChannels else {
@@ -66,135 +106,71 @@ public final class Conv2d: Layer {
             throw LayerError(layer: name, "input \(h)x\(w) is smaller than the kernel \(kernelSize) with padding \(padding)")
         }
         let oh = outputSize(h), ow = outputSize(w), p = oh * ow
-        let ckk = inChannels * kernelSize * kernelSize
+        let ckk = inChannels * kernelSize * kernelSize, o = outChannels
         input = x
-        output.resize(to: Shape(n, outChannels, oh, ow))
-        cols.resize(to: Shape(ckk, p))
-        let wData = weight.value.data
-        for sample in 0..<n {
-            let xs = x.data + sample * inChannels * h * w
-            let ys = output.data + sample * outChannels * p
-            Im2col.forward(xs, channels: inChannels, height: h, width: w, kernel: kernelSize,
-                           stride: stride, padding: padding, cols: cols.data)
-            if let b = bias {
-                for o in 0..<outChannels { (ys + o * p).update(repeating: b.value.data[o], count: p) }
-            }
-            // y_n (O, P) = W (O, CKK) x cols (CKK, P) [+ y_n]
-            BLAS.gemm(m: outChannels, n: p, k: ckk, a: wData, aCount: weight.value.count,
-                      b: cols.data, bCount: cols.count, beta: bias == nil ? 0 : 1,
-                      c: ys, cCount: outChannels * p)
+        colsChunk = nil
+        output.resize(to: Shape(n, o, oh, ow))
+        for samples in chunks(n, perSample: ckk * p) {
+            let width = samples.count * p
+            cols.resize(to: Shape(ckk, width))
+            fillColumns(x, samples, pixels: p)
+            // one sample: Y (O, P) is y_n itself; more: Y (O, S*P) is scattered below
+            let direct = samples.count == 1
+            if !direct { chunkOutput.resize(to: Shape(o, width)) }
+            let y = direct ? output.data + samples.lowerBound * o * p : chunkOutput.data
+            BLAS.gemm(m: o, n: width, k: ckk, a: weight.value.data, aCount: weight.value.count,
+                      b: cols.data, bCount: cols.count, c: y, cCount: o * width)
+            ConvolutionLayout.scatter(y, into: output.data, samples: samples, channels: o, pixels: p,
+                                      bias: bias?.value.data, inPlace: direct)
         }
         return output
     }
 
-    /// `dW += dy_n cols_n^T`, `db += sum dy_n`, `dcols = W^T dy_n`, `dx_n = col2im(dcols)`.
+    /// Per chunk: `dW += dY cols^T`, `db += sum over pixels of dY`, `dcols = W^T dY`,
+    /// `dx = col2im(dcols)`, with `dY (O, S*P)` the chunk's `dy` gathered like `Y`.
     public func backward(_ dy: Tensor) -> Tensor {
         guard let x = input else { preconditionFailure("\(name): backward before forward") }
         precondition(dy.shape == output.shape, "\(name): gradient \(dy.shape) does not match output \(output.shape)")
         let n = x.shape.batch, h = x.shape[2], w = x.shape[3]
-        let oh = output.shape[2], ow = output.shape[3], p = oh * ow
+        let p = output.shape[2] * output.shape[3], o = outChannels
         let ckk = inChannels * kernelSize * kernelSize
-        inputGradient.resize(to: x.shape)
-        colsGradient.resize(to: Shape(ckk, p))
-        cols.resize(to: Shape(ckk, p))
-        let wData = weight.value.data, dW = weight.gradient.data
-        for sample in 0..<n {
-            let xs = x.data + sample * inChannels * h * w
-            let dys = dy.data + sample * outChannels * p
-            Im2col.forward(xs, channels: inChannels, height: h, width: w, kernel: kernelSize,
-                           stride: stride, padding: padding, cols: cols.data)
-            // dW (O, CKK) += dy_n (O, P) x cols^T (P, CKK)
-            BLAS.gemm(transposeB: true, m: outChannels, n: ckk, k: p, a: dys, aCount: outChannels * p,
-                      b: cols.data, bCount: cols.count, beta: 1, c: dW, cCount: weight.gradient.count)
+        inputGradient.resize(to: computesInputGradient ? x.shape : Shape(0))
+        let wData = weight.value.data
+        let taken = weight.takeGradientAccumulationBeta()
+        let dW = taken.gradient
+        var beta = taken.beta  // 0 for the first chunk after a zero_grad, then 1
+        // last chunk first: its columns are still there from forward
+        for samples in chunks(n, perSample: ckk * p).reversed() {
+            let width = samples.count * p
+            if colsChunk != samples {
+                cols.resize(to: Shape(ckk, width))
+                fillColumns(x, samples, pixels: p)
+            }
+            let direct = samples.count == 1
+            if !direct {
+                chunkOutput.resize(to: Shape(o, width))
+                ConvolutionLayout.gather(dy.data, into: chunkOutput.data, samples: samples, channels: o, pixels: p)
+            }
+            let dY = UnsafePointer(direct ? dy.data + samples.lowerBound * o * p : chunkOutput.data)
+            // dW (O, CKK) += dY (O, S*P) x cols^T (S*P, CKK)
+            BLAS.gemm(transposeB: true, m: o, n: ckk, k: width, a: dY, aCount: o * width,
+                      b: cols.data, bCount: cols.count, beta: beta, c: dW.data, cCount: dW.count)
+            beta = 1
             if let b = bias {
                 let db = b.gradient.data
-                for o in 0..<outChannels {
-                    var s: Float = 0
-                    let row = dys + o * p
-                    for i in 0..<p { s += row[i] }
-                    db[o] += s
-                }
+                for c in 0..<o { db[c] += ConvolutionLayout.sum(dY + c * width, count: width) }
             }
-            // dcols (CKK, P) = W^T (CKK, O) x dy_n (O, P)
-            BLAS.gemm(transposeA: true, m: ckk, n: p, k: outChannels, a: wData, aCount: weight.value.count,
-                      b: dys, bCount: outChannels * p, c: colsGradient.data, cCount: colsGradient.count)
-            Im2col.backward(colsGradient.data, channels: inChannels, height: h, width: w, kernel: kernelSize,
-                            stride: stride, padding: padding,
-                            inputGradient: inputGradient.data + sample * inChannels * h * w)
+            guard computesInputGradient else { continue }
+            // dcols (CKK, S*P) = W^T (CKK, O) x dY (O, S*P)
+            colsGradient.resize(to: Shape(ckk, width))
+            BLAS.gemm(transposeA: true, m: ckk, n: width, k: o, a: wData, aCount: weight.value.count,
+                      b: dY, bCount: o * width, c: colsGradient.data, cCount: colsGradient.count)
+            for s in samples {
+                Im2col.backward(colsGradient.data + (s - samples.lowerBound) * p, channels: inChannels,
+                                height: h, width: w, kernel: kernelSize, stride: stride, padding: padding,
+                                rowStride: width, inputGradient: inputGradient.data + s * inChannels * h * w)
+            }
         }
         return inputGradient
-    }
-}
-
-/// The im2col transform and its adjoint (col2im), for one sample.
-///
-/// `cols[(c*K + ki)*K + kj][oh*OW + ow] = x[c][oh*stride - padding + ki][ow*stride - padding + kj]`,
-/// zero outside the image.
-public enum Im2col {
-    public static func outputSize(_ size: Int, kernel: Int, stride: Int, padding: Int) -> Int {
-        (size + 2 * padding - kernel) / stride + 1
-    }
-
-    public static func forward(_ x: UnsafePointer<Float>, channels: Int, height: Int, width: Int,
-                               kernel: Int, stride: Int, padding: Int, cols: UnsafeMutablePointer<Float>) {
-        let oh = outputSize(height, kernel: kernel, stride: stride, padding: padding)
-        let ow = outputSize(width, kernel: kernel, stride: stride, padding: padding)
-        var row = cols
-        for c in 0..<channels {
-            let plane = x + c * height * width
-            for ki in 0..<kernel {
-                for kj in 0..<kernel {
-                    for i in 0..<oh {
-                        let y = i * stride - padding + ki
-                        let dst = row + i * ow
-                        if y < 0 || y >= height {
-                            dst.update(repeating: 0, count: ow)
-                            continue
-                        }
-                        let src = plane + y * width
-                        if stride == 1 {
-                            // columns j with 0 <= j - padding + kj < width
-                            let lo = max(0, padding - kj), hi = min(ow, width + padding - kj)
-                            if lo > 0 { dst.update(repeating: 0, count: min(lo, ow)) }
-                            if hi > lo { (dst + lo).update(from: src + (lo - padding + kj), count: hi - lo) }
-                            if hi < ow { (dst + max(hi, 0)).update(repeating: 0, count: ow - max(hi, 0)) }
-                        } else {
-                            for j in 0..<ow {
-                                let xx = j * stride - padding + kj
-                                dst[j] = (xx >= 0 && xx < width) ? src[xx] : 0
-                            }
-                        }
-                    }
-                    row += oh * ow
-                }
-            }
-        }
-    }
-
-    /// `dx += col2im(dcols)`; overwrites `inputGradient` (one sample, `C*H*W` values).
-    public static func backward(_ dcols: UnsafePointer<Float>, channels: Int, height: Int, width: Int,
-                                kernel: Int, stride: Int, padding: Int, inputGradient dx: UnsafeMutablePointer<Float>) {
-        let oh = outputSize(height, kernel: kernel, stride: stride, padding: padding)
-        let ow = outputSize(width, kernel: kernel, stride: stride, padding: padding)
-        dx.update(repeating: 0, count: channels * height * width)
-        var row = dcols
-        for c in 0..<channels {
-            let plane = dx + c * height * width
-            for ki in 0..<kernel {
-                for kj in 0..<kernel {
-                    for i in 0..<oh {
-                        let y = i * stride - padding + ki
-                        if y < 0 || y >= height { continue }
-                        let src = row + i * ow
-                        let dst = plane + y * width
-                        for j in 0..<ow {
-                            let xx = j * stride - padding + kj
-                            if xx >= 0 && xx < width { dst[xx] += src[j] }
-                        }
-                    }
-                    row += oh * ow
-                }
-            }
-        }
     }
 }

@@ -2,23 +2,49 @@ import TensorCore
 
 /// A trainable tensor and the gradient that `backward` accumulates into it.
 ///
-/// Gradients accumulate with `+=` (llm.c's convention); call
-/// ``Layer/zeroGradients()`` (or the optimizer's `zeroGradients`) before each step.
+/// Gradients accumulate with `+=` (llm.c's convention); call ``zeroGradient()``
+/// (or ``Layer/zeroGradients()``, or the optimizer's `zeroGradients`) before each step.
+/// Zeroing is lazy, like PyTorch's `zero_grad(set_to_none=True)`: it only marks the
+/// gradient, and the first accumulation afterwards may overwrite instead of adding
+/// (``takeGradientAccumulationBeta()``). Reading ``gradient`` always sees the true
+/// value: a pending zero is written out first.
 public final class Parameter {
     public let name: String
     public let value: Tensor
-    public let gradient: Tensor
+    private let storedGradient: Tensor
+    private var gradientIsPendingZero = false
 
     public init(name: String, value: Tensor) {
         self.name = name
         self.value = value
-        self.gradient = Tensor(value.shape)
+        self.storedGradient = Tensor(value.shape)
+    }
+
+    /// dLoss/dValue as accumulated so far (zeros after ``zeroGradient()``).
+    public var gradient: Tensor {
+        if gradientIsPendingZero {
+            storedGradient.fill(0)
+            gradientIsPendingZero = false
+        }
+        return storedGradient
+    }
+
+    /// Sets the gradient to zero (lazily; see the type's summary).
+    public func zeroGradient() { gradientIsPendingZero = true }
+
+    /// For a backward kernel about to do `gradient = beta * gradient + contribution` over EVERY
+    /// value: `0` when the gradient is a pending zero (the kernel overwrites it), `1` otherwise.
+    /// Returns the gradient tensor to write; the pending zero is consumed.
+    public func takeGradientAccumulationBeta() -> (gradient: Tensor, beta: Float) {
+        let beta: Float = gradientIsPendingZero ? 0 : 1
+        gradientIsPendingZero = false
+        return (storedGradient, beta)
     }
 
     /// A real copy (value and gradient).
     public func copy() -> Parameter {
         let p = Parameter(name: name, value: value.copy())
-        p.gradient.assign(gradient)
+        p.storedGradient.assign(gradient)
         return p
     }
 }
@@ -50,17 +76,23 @@ public protocol Layer: AnyObject {
 
     /// The layers inside this one (for containers), in order; empty for a leaf.
     var children: [Layer] { get }
+
+    /// Whether `backward` returns dLoss/dInput. Layers that may skip it (the first
+    /// weight layer of a model: ``Conv2d``, ``Linear``) return an empty tensor
+    /// instead, and ``Sequential`` stops the backward pass there.
+    var computesInputGradient: Bool { get }
 }
 
 public extension Layer {
     var parameters: [Parameter] { [] }
     var children: [Layer] { [] }
+    var computesInputGradient: Bool { true }
 
     /// This layer and every layer inside it, depth first.
     var allLayers: [Layer] { [self] + children.flatMap { $0.allLayers } }
 
     func zeroGradients() {
-        for p in parameters { p.gradient.fill(0) }
+        for p in parameters { p.zeroGradient() }
     }
 }
 

@@ -9,6 +9,11 @@ public final class Linear: Layer {
     public let outFeatures: Int
     public let weight: Parameter
     public let bias: Parameter?
+    /// Whether `backward` computes dLoss/dInput. The first layer of a model has no use
+    /// for it (PyTorch skips it too when the input does not require a gradient); when
+    /// false, `backward` still accumulates the parameter gradients but returns an
+    /// EMPTY tensor (shape `(0)`), so a caller that needs dInput fails loudly.
+    public var computesInputGradient = true
 
     private var input: Tensor?
     private let output = Tensor()
@@ -34,6 +39,7 @@ public final class Linear: Layer {
         outFeatures = other.outFeatures
         weight = other.weight.copy()
         bias = other.bias?.copy()
+        computesInputGradient = other.computesInputGradient
     }
 
     public var name: String { "Linear(\(inFeatures)->\(outFeatures))" }
@@ -62,15 +68,20 @@ public final class Linear: Layer {
         guard let x = input else { preconditionFailure("\(name): backward before forward") }
         let n = x.shape.batch
         precondition(dy.shape == Shape(n, outFeatures), "\(name): gradient \(dy.shape) does not match output (\(n), \(outFeatures))")
+        let (dW, beta) = weight.takeGradientAccumulationBeta()
         BLAS.gemm(transposeA: true, m: outFeatures, n: inFeatures, k: n,
                   a: dy.data, aCount: dy.count, b: x.data, bCount: x.count,
-                  beta: 1, c: weight.gradient.data, cCount: weight.gradient.count)
+                  beta: beta, c: dW.data, cCount: dW.count)
         if let b = bias {
             let db = b.gradient.data
             for row in 0..<n {
                 let g = dy.data + row * outFeatures
                 for j in 0..<outFeatures { db[j] += g[j] }
             }
+        }
+        guard computesInputGradient else {
+            inputGradient.resize(to: Shape(0))
+            return inputGradient
         }
         inputGradient.resize(to: x.shape)
         BLAS.gemm(m: n, n: inFeatures, k: outFeatures,

@@ -12,6 +12,6 @@ public protocol Optimizer: AnyObject {
 public extension Optimizer {
     /// Sets every parameter's gradient to zero (`optimizer.zero_grad(set_to_none=False)`).
     func zeroGradients() {
-        for p in parameters { p.gradient.fill(0) }
+        for p in parameters { p.zeroGradient() }
     }
 }

@@ -41,18 +41,67 @@ public final class SGD: Optimizer {
         for (index, p) in parameters.enumerated() {
             let w = p.value.data, g = p.gradient.data, count = p.value.count
             guard momentum != 0 else {
-                for i in 0..<count { w[i] -= lr * (g[i] + weightDecay * w[i]) }
+                SGDKernels.plain(w, g, count: count, lr: lr, weightDecay: weightDecay)
                 continue
             }
-            let first = buffers[index] == nil
-            if first { buffers[index] = Tensor(p.value.shape) }
-            let buf = buffers[index]!.data
-            for i in 0..<count {
-                let d = g[i] + weightDecay * w[i]
-                buf[i] = first ? d : momentum * buf[i] + (1 - dampening) * d
-                let update = nesterov ? d + momentum * buf[i] : buf[i]
-                w[i] -= lr * update
+            if let buffer = buffers[index] {
+                SGDKernels.momentum(w, g, buffer.data, count: count, lr: lr, weightDecay: weightDecay,
+                                    momentum: momentum, dampening: dampening, nesterov: nesterov)
+            } else {
+                let buffer = Tensor(p.value.shape)
+                buffers[index] = buffer
+                SGDKernels.firstMomentum(w, g, buffer.data, count: count, lr: lr, weightDecay: weightDecay,
+                                         momentum: momentum, nesterov: nesterov)
             }
+        }
+    }
+}
+
+/// The update loops of ``SGD``. Every setting is passed in as a local (a stored property
+/// would be reloaded on each iteration, since the pointers might alias it), so the
+/// loops vectorize; the common cases get loops without branches.
+/// `d = g + weightDecay * w`, skipped when `weightDecay == 0` as PyTorch does.
+enum SGDKernels {
+    /// No momentum: `w -= lr * d`.
+    static func plain(_ w: UnsafeMutablePointer<Float>, _ g: UnsafePointer<Float>, count: Int,
+                      lr: Float, weightDecay: Float) {
+        if weightDecay == 0 {
+            for i in 0..<count { w[i] -= lr * g[i] }
+        } else {
+            for i in 0..<count { w[i] -= lr * (g[i] + weightDecay * w[i]) }
+        }
+    }
+
+    /// The first momentum step: `buf = d`, then `w -= lr * (nesterov ? d + momentum * buf : buf)`.
+    static func firstMomentum(_ w: UnsafeMutablePointer<Float>, _ g: UnsafePointer<Float>,
+                              _ buf: UnsafeMutablePointer<Float>, count: Int, lr: Float, weightDecay: Float,
+                              momentum: Float, nesterov: Bool) {
+        for i in 0..<count {
+            let d = weightDecay == 0 ? g[i] : g[i] + weightDecay * w[i]
+            buf[i] = d
+            w[i] -= lr * (nesterov ? d + momentum * d : d)
+        }
+    }
+
+    /// Later steps: `buf = momentum * buf + (1 - dampening) * d`, then
+    /// `w -= lr * (nesterov ? d + momentum * buf : buf)`.
+    static func momentum(_ w: UnsafeMutablePointer<Float>, _ g: UnsafePointer<Float>,
+                         _ buf: UnsafeMutablePointer<Float>, count: Int, lr: Float, weightDecay: Float,
+                         momentum: Float, dampening: Float, nesterov: Bool) {
+        let keep = 1 - dampening
+        if weightDecay == 0 && !nesterov {  // the common case, as a branch-free loop
+            for i in 0..<count {
+                let b = momentum * buf[i] + keep * g[i]
+                buf[i] = b
+                w[i] -= lr * b
+            }
+            return
+        }
+        for i in 0..<count {
+            let d = weightDecay == 0 ? g[i] : g[i] + weightDecay * w[i]
+            let b = momentum * buf[i] + keep * d
+            buf[i] = b
+            w[i] -= lr * (nesterov ? d + momentum * b : b)
         }
     }
 }

@@ -17,11 +17,19 @@ public final class Sequential: Layer {
         return h
     }
 
+    /// Runs each layer's backward in reverse order. Stops after a layer that does not
+    /// compute its input gradient (nothing below it needs one) and returns its empty tensor.
     public func backward(_ dy: Tensor) -> Tensor {
         var g = dy
-        for layer in layers.reversed() { g = layer.backward(g) }
+        for layer in layers.reversed() {
+            g = layer.backward(g)
+            if !layer.computesInputGradient { return g }
+        }
         return g
     }
+
+    /// Whether `backward` returns dLoss/dInput: only if every layer computes its own.
+    public var computesInputGradient: Bool { layers.allSatisfy(\.computesInputGradient) }
 
     /// Every layer with running statistics, in order (BatchNorm, Batch Renormalization).
     public var runningStatisticsLayers: [RunningStatisticsLayer] {

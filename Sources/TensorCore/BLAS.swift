@@ -3,7 +3,8 @@ import COpenBLAS
 /// The one door to C: every call into OpenBLAS goes through this file, and
 /// every GEMM checks its shapes against the buffers it is given.
 ///
-/// All matrices are row-major and contiguous (leading dimension = columns).
+/// All matrices are row-major and contiguous (leading dimension = columns). Shapes too
+/// small for OpenBLAS's packing to pay off go to ``SmallGemm`` instead.
 public enum BLAS {
     /// `C = alpha * op(A) * op(B) + beta * C`, with `op(A)` of shape `(m, k)`,
     /// `op(B)` of shape `(k, n)` and `C` of shape `(m, n)`.
@@ -30,6 +31,40 @@ public enum BLAS {
             for i in 0..<(m * n) { c[i] = beta == 0 ? 0 : beta * c[i] }
             return
         }
+        if SmallGemm.handles(transposeA: transposeA, transposeB: transposeB, m: m, k: k) {
+            SmallGemm.gemm(transposeA: transposeA, transposeB: transposeB, m: m, n: n, k: k, alpha: alpha,
+                           a: a, b: b, beta: beta, c: c)
+            return
+        }
+        useThreads(m * n * k >= parallelMinimumWork ? requestedThreads : 1)
+        openBLASGemm(transposeA: transposeA, transposeB: transposeB, m: m, n: n, k: k, alpha: alpha,
+                     a: a, b: b, beta: beta, c: c)
+    }
+
+    /// The fewest multiply-adds (`m*n*k`) for which a GEMM uses the threads of ``setThreads(_:)``;
+    /// smaller ones run on the calling thread alone. OpenBLAS's own limit (262,144) wakes its
+    /// other threads for GEMMs that last a few microseconds, and on a shared 2-core machine a
+    /// woken thread may wait a whole time slice for a core: measured, the flagship CNN's
+    /// training step ran 3-4x SLOWER with 2 threads than with 1 at every batch size.
+    /// 2^21 multiply-adds take about 70 us on one core here, far more than a wake-up.
+    public static let parallelMinimumWork = 1 << 21
+
+    /// The thread count asked for with ``setThreads(_:)`` (OpenBLAS's default until then).
+    nonisolated(unsafe) private static var requestedThreads = Int(openblas_get_num_threads())
+
+    /// The thread count OpenBLAS will use for its next call (tests check the policy with it).
+    static var openBLASThreads: Int { Int(openblas_get_num_threads()) }
+
+    /// Sets OpenBLAS's thread count for the next call, if it is not that already.
+    @inline(__always)
+    private static func useThreads(_ count: Int) {
+        if Int(openblas_get_num_threads()) != count { openblas_set_num_threads(Int32(count)) }
+    }
+
+    /// `cblas_sgemm` itself, shapes already checked (tests compare ``SmallGemm`` with it).
+    static func openBLASGemm(transposeA: Bool, transposeB: Bool, m: Int, n: Int, k: Int, alpha: Float,
+                             a: UnsafePointer<Float>, b: UnsafePointer<Float>, beta: Float,
+                             c: UnsafeMutablePointer<Float>) {
         let lda = transposeA ? m : k
         let ldb = transposeB ? k : n
         cblas_sgemm(CblasRowMajor,
@@ -40,14 +75,16 @@ public enum BLAS {
                     beta, c, Int32(n))
     }
 
-    /// Sets the number of threads OpenBLAS uses in this process (>= 1).
+    /// Sets the number of threads OpenBLAS may use in this process (>= 1), for GEMMs of at
+    /// least ``parallelMinimumWork`` multiply-adds. Process-wide: set it once, before work starts.
     public static func setThreads(_ count: Int) {
         precondition(count >= 1, "BLAS threads must be >= 1, got \(count)")
+        requestedThreads = count
         openblas_set_num_threads(Int32(count))
     }
 
-    /// The number of threads OpenBLAS will use.
-    public static var threads: Int { Int(openblas_get_num_threads()) }
+    /// The number of threads large GEMMs use (the last ``setThreads(_:)``).
+    public static var threads: Int { requestedThreads }
 
     /// OpenBLAS's build description (core type, threading), for benchmark reports.
     public static var configuration: String {

@@ -44,6 +44,8 @@ final class CommandHelpTests: XCTestCase {
               --models all|flagship|cnn28|mlp
                                   Which models to measure. (default: all)
               --repetitions N     Timed repetitions of each measurement. (default: 5)
+              --csv PATH          Also write the measurements to this CSV file.
+                                  (default: none)
               -h, --help          Show help for this command.
 
             """)

@@ -99,19 +99,21 @@ final class CommandTableTests: XCTestCase {
         XCTAssertEqual(bench.batchSizes, [1, 2, 8, 32, 128, 512])
         XCTAssertEqual(bench.models, .all)
         XCTAssertEqual(bench.repetitions, 5)
+        XCTAssertNil(bench.csvPath, "nil means no CSV")
     }
 
     func testBenchEveryOption() {
         let separate = parsedCommand(["bench", "--quick", "--threads", "1,2,4", "--batch-sizes", "8",
-                                      "--models", "cnn28", "--repetitions", "2"])
+                                      "--models", "cnn28", "--repetitions", "2", "--csv", "b.csv"])
         let inline = parsedCommand(["bench", "--quick", "--threads=1,2,4", "--batch-sizes=8",
-                                    "--models=cnn28", "--repetitions=2"])
+                                    "--models=cnn28", "--repetitions=2", "--csv=b.csv"])
         guard case .bench(let bench)? = separate else { return XCTFail() }
         XCTAssertTrue(bench.quick)
         XCTAssertEqual(bench.threads, [1, 2, 4])
         XCTAssertEqual(bench.batchSizes, [8])
         XCTAssertEqual(bench.models, .cnn28)
         XCTAssertEqual(bench.repetitions, 2)
+        XCTAssertEqual(bench.csvPath, "b.csv")
         XCTAssertEqual(inline, separate)
         for models in BenchCommand.Models.allCases {
             guard case .bench(let chosen)? = parsedCommand(["bench", "--models", models.rawValue]) else {

@@ -1,4 +1,4 @@
-/// `bnlab bench [--quick] [--threads LIST] [--batch-sizes LIST] [--models WHICH] [--repetitions N]`.
+/// `bnlab bench [--quick] [--threads LIST] [--batch-sizes LIST] [--models WHICH] [--repetitions N] [--csv PATH]`.
 public struct BenchCommand: ParsableCommand {
     /// Which models `bnlab bench` measures.
     public enum Models: String, CaseIterable, Equatable, Sendable {
@@ -15,8 +15,9 @@ public struct BenchCommand: ParsableCommand {
     /// The declaration of `bnlab bench`.
     public static let declaration = CommandDeclaration(
         name: "bench",
-        abstract: "Measure training and inference speed across batch sizes and thread counts.",
-        discussion: "Each measurement is repeated and the median is reported.",
+        abstract: "Measure training speed across batch sizes and thread counts.",
+        discussion: "Each measurement is repeated and the median is reported, beside the "
+            + "measured OpenBLAS sgemm peak.",
         options: [
             .flag("quick", help: "Shorter measurements: a smoke test of the benchmark."),
             .value("threads", .integerList(minimum: 1), default: .value("1,2"),
@@ -27,6 +28,8 @@ public struct BenchCommand: ParsableCommand {
                    help: "Which models to measure."),
             .value("repetitions", .integer(minimum: 1), default: .value("5"),
                    help: "Timed repetitions of each measurement."),
+            .value("csv", .path, valueName: "PATH", default: .absent(meaning: "none"),
+                   help: "Also write the measurements to this CSV file."),
         ])
 
     /// Whether to use the quick settings.
@@ -39,6 +42,8 @@ public struct BenchCommand: ParsableCommand {
     public var models: Models
     /// Timed repetitions of each measurement.
     public var repetitions: Int
+    /// Where to write the CSV of the measurements; nil: no CSV.
+    public var csvPath: String?
 
     /// Reads `bnlab bench`'s values.
     public init(_ parsed: ParsedArguments) {
@@ -47,5 +52,6 @@ public struct BenchCommand: ParsableCommand {
         batchSizes = parsed.integers("batch-sizes")!  // defaulted by the declaration
         models = Models(rawValue: parsed.text("models")!)!  // a declared choice
         repetitions = parsed.integer("repetitions")!  // defaulted by the declaration
+        csvPath = parsed.text("csv")
     }
 }

@@ -74,6 +74,12 @@ public struct ModelRecipe: Hashable, Sendable {
             }
             layers.append(Linear(inFeatures, classes, rng: &initRNG))
         }
+        // Nothing upstream of the first weight layer needs dLoss/dInput (as in PyTorch,
+        // where the input does not require a gradient): skip computing it.
+        for layer in layers {
+            if let conv = layer as? Conv2d { conv.computesInputGradient = false; break }
+            if let linear = layer as? Linear { linear.computesInputGradient = false; break }
+        }
         return Sequential(layers)
     }
 }

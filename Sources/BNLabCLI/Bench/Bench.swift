@@ -1,0 +1,82 @@
+import Foundation
+import Harness
+import NN
+import TensorCore
+
+/// `bnlab bench`: times training steps of the ``BenchModel``s at each batch size and BLAS
+/// thread count, prints a table to standard output and, with `--csv PATH`, writes the CSV.
+///
+/// Per configuration: samples/s as the median of `--repetitions` timed runs (each at least
+/// 0.2 s after a 0.1 s warm-up; `--quick`: 0.02 s, at most 3 runs, batch sizes <= 32 and the
+/// first thread count only), the achieved conv + linear GFLOP/s (``TrainingFlops``), the
+/// measured sgemm peak at that thread count (``SgemmPeak``, 1024^3, median of 7; `--quick`:
+/// 256^3) and the peak resident memory (``PeakMemory``).
+enum Bench {
+    static let seed: UInt64 = 20_240_601
+
+    static func run(_ command: BenchCommand, write: (String) -> Void = { print($0); fflush(stdout) }) -> Int32 {
+        let quick = command.quick
+        let threadCounts = quick ? Array(command.threads.prefix(1)) : command.threads
+        let small = command.batchSizes.filter { $0 <= 32 }
+        let batchSizes = quick ? (small.isEmpty ? [command.batchSizes.min()!] : small) : command.batchSizes
+        let repetitions = quick ? min(command.repetitions, 3) : command.repetitions
+        let minimumSeconds = quick ? 0.02 : 0.2, warmupSeconds = quick ? 0.01 : 0.1
+        let models = BenchModel.selected(command.models)
+
+        write("bnlab bench: training steps (zero_grad, forward in train mode, cross-entropy, backward, "
+              + "SGD momentum 0.9)")
+        write("OpenBLAS: \(BLAS.configuration)")
+        for model in models { write("  " + model.summary) }
+        write("samples/s: median of \(repetitions) runs of >= \(minimumSeconds) s; spread = (max - min) / median")
+        write("CPU ms: process CPU time per step (all threads); GFLOP/s: conv and linear forward + backward")
+        var peaks: [Int: Double] = [:]
+        for t in threadCounts {
+            BLAS.setThreads(t)
+            peaks[t] = SgemmPeak.measure(size: quick ? 256 : 1024, repetitions: quick ? 3 : 7)
+            write("sgemm peak, \(t) thread\(t == 1 ? "" : "s"): \(CSV.number(peaks[t]!, decimals: 1)) GFLOP/s")
+        }
+        write("")
+        write(BenchReport.header())
+        var results: [BenchResult] = []
+        for model in models {
+            let flops: Double
+            do {
+                let s = model.sampleShape
+                flops = try TrainingFlops.perSample(model: model.build(seed: seed), channels: s.channels,
+                                                    height: s.height, width: s.width)
+            } catch {
+                Terminal.writeToStandardError("bnlab: error: \(model.rawValue): \(error)\n")
+                return 1
+            }
+            for t in threadCounts {
+                BLAS.setThreads(t)
+                for n in batchSizes {
+                    PeakMemory.reset()
+                    var result = BenchResult(model: model, threads: t, batchSize: n, rates: [], flopsPerSample: flops,
+                                             peakGFlops: peaks[t]!, peakMemoryMiB: 0, invalidReason: nil)
+                    do {
+                        let bench = try TrainingStepBench(model: model, batchSize: n, seed: seed)
+                        (result.rates, result.cpuSecondsPerStep) = try bench.measure(
+                            repetitions: repetitions, minimumSeconds: minimumSeconds, warmupSeconds: warmupSeconds)
+                    } catch let error as LayerError {
+                        result.invalidReason = error.message
+                    } catch {
+                        result.invalidReason = "\(error)"
+                    }
+                    result.peakMemoryMiB = PeakMemory.mebibytes
+                    results.append(result)
+                    write(BenchReport.line(result))
+                }
+            }
+        }
+        if let path = command.csvPath {
+            do {
+                try AtomicFile.write(BenchReport.csv(results), to: path)
+            } catch {
+                Terminal.writeToStandardError("bnlab: error: \(error)\n")
+                return 1
+            }
+        }
+        return 0
+    }
+}

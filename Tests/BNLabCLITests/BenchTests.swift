@@ -1,0 +1,52 @@
+@testable import BNLabCLI
+import Foundation
+import Harness
+import XCTest
+
+/// The numbers `bnlab bench` derives: FLOP counts, medians, the CSV it writes.
+final class BenchTests: XCTestCase {
+    /// Flagship per sample, by hand: conv1 `2*16*9*256 = 73,728` (forward + weight gradient only:
+    /// the first layer skips dInput) = 147,456; conv2 `2*32*144*64 = 589,824` x 3 = 1,769,472;
+    /// linear `2*512*3 = 3,072` x 3 = 9,216; total 1,926,144. Exact integers in Double.
+    func testFlagshipFlopsPerSample() throws {
+        let model = try BenchModel.flagship.build(seed: 1)
+        XCTAssertEqual(try TrainingFlops.perSample(model: model, channels: 1, height: 16, width: 16), 1_926_144)
+    }
+
+    /// MLP: linear 784->128 (first: x2), 128->128 (x3), 128->10 (x3):
+    /// `2*(100,352*2 + 16,384*3 + 1,280*3) = 507,392`.
+    func testMLPFlopsPerSample() throws {
+        let model = try BenchModel.mlp.build(seed: 1)
+        XCTAssertEqual(try TrainingFlops.perSample(model: model, channels: 1, height: 28, width: 28), 507_392)
+    }
+
+    func testMedian() {
+        XCTAssertEqual(median([3, 1, 2]), 2)
+        XCTAssertEqual(median([4, 1, 3, 2]), 2.5)
+        XCTAssertTrue(median([]).isNaN)
+    }
+
+    /// A quick run of one model writes one CSV row per batch size, with the header, a positive
+    /// rate where BatchNorm can train and PyTorch's error where it cannot (batch 1 of the MLP).
+    func testQuickRunWritesCSV() throws {
+        let path = NSTemporaryDirectory() + "bnlab-bench-\(getpid()).csv"
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        guard case .bench(let command)? = parsedCommand(["bench", "--quick", "--models", "mlp", "--threads", "1",
+                                                         "--batch-sizes", "1,4", "--repetitions", "1",
+                                                         "--csv", path])
+        else { return XCTFail() }
+        var printed: [String] = []
+        XCTAssertEqual(Bench.run(command) { printed.append($0) }, 0)
+        let lines = try String(contentsOfFile: path, encoding: .utf8).split(separator: "\n")
+        XCTAssertEqual(lines.count, 3)
+        XCTAssertEqual(String(lines[0]), BenchResult.csvHeader.joined(separator: ","))
+        let invalid = CSV.parseLine(lines[1]), valid = CSV.parseLine(lines[2])
+        XCTAssertEqual(Array(invalid.prefix(3)), ["mlp", "1", "1"])
+        XCTAssertEqual(invalid[3], "", "no rate for an invalid configuration")
+        XCTAssertTrue(invalid.last!.hasPrefix("Expected more than 1 value per channel when training"))
+        XCTAssertEqual(Array(valid.prefix(3)), ["mlp", "1", "4"])
+        XCTAssertGreaterThan(Double(valid[3]) ?? 0, 0)
+        XCTAssertEqual(valid[BenchResult.csvHeader.firstIndex(of: "flops_per_sample")!], "507392")
+        XCTAssertTrue(printed.contains { $0.hasPrefix("sgemm peak, 1 thread: ") })
+    }
+}
