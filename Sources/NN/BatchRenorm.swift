@@ -66,6 +66,9 @@ public final class BatchRenorm: RunningStatisticsLayer {
     private let savedInvStd = Tensor()
     private let output = Tensor()
     private let inputGradient = Tensor()
+    /// Per-channel workspace shared with BatchNorm's kernels: Double sums `(2, C)`, Float coefficients `(4, C)`.
+    private let sums: UnsafeMutablePointer<Double>
+    private let coefficients: Tensor
 
     public init(_ numFeatures: Int, eps: Float = 1e-5, momentum: BNMomentum = .exponential(0.1), limits: Limits = Limits()) {
         precondition(numFeatures > 0 && eps > 0, "BatchRenorm(\(numFeatures), eps=\(eps)): bad configuration")
@@ -79,7 +82,11 @@ public final class BatchRenorm: RunningStatisticsLayer {
         runningMean = Tensor(Shape(numFeatures))
         runningVar = Tensor(Shape(numFeatures))
         runningVar.fill(1)
+        sums = .allocate(capacity: 2 * numFeatures)
+        coefficients = Tensor(Shape(4, numFeatures))
     }
+
+    deinit { sums.deallocate() }
 
     public var name: String { "BatchRenorm(\(numFeatures), momentum=\(momentum), rmax=\(limits.rMax), dmax=\(limits.dMax))" }
     public var parameters: [Parameter] { [weight, bias] }
@@ -103,14 +110,16 @@ public final class BatchRenorm: RunningStatisticsLayer {
         input = x
         output.resize(to: x.shape)
         let gamma = weight.value.data, beta = bias.value.data
+        let scale = coefficients.data, shift = coefficients.data + channels
         usedBatchStatistics = mode.normalization == .train
         guard usedBatchStatistics else {
             for c in 0..<channels {
                 let invStd = Float(1 / (Double(runningVar.data[c]) + Double(eps)).squareRoot())
-                let scale = invStd * gamma[c]
-                ChannelMoments.affine(x.data, output.data, samples: 0..<n, channel: c, channels: channels,
-                                      spatial: hw, scale: scale, shift: beta[c] - runningMean.data[c] * scale)
+                scale[c] = invStd * gamma[c]
+                shift[c] = beta[c] - runningMean.data[c] * scale[c]
             }
+            BatchNormKernels.affine(x.data, output.data, samples: 0..<n, channels: channels, spatial: hw,
+                                    scale: scale, shift: shift)
             return output
         }
         let m = n * hw
@@ -124,9 +133,10 @@ public final class BatchRenorm: RunningStatisticsLayer {
         savedInvStd.resize(to: Shape(channels))
         lastR.resize(to: Shape(channels))
         lastD.resize(to: Shape(channels))
+        let means = sums, variances = sums + channels
+        BatchNormKernels.moments(x.data, samples: 0..<n, channels: channels, spatial: hw, mean: means, variance: variances)
         for c in 0..<channels {
-            let (mean, variance) = ChannelMoments.meanAndVariance(x.data, samples: 0..<n, channel: c,
-                                                                  channels: channels, spatial: hw)
+            let mean = means[c], variance = variances[c]
             let sigmaB = (variance + Double(eps)).squareRoot()
             let sigma = (Double(runningVar.data[c]) + Double(eps)).squareRoot()
             let r = Float(min(max(sigmaB / sigma, 1 / Double(rMax)), Double(rMax)))
@@ -137,13 +147,14 @@ public final class BatchRenorm: RunningStatisticsLayer {
             lastR.data[c] = r
             lastD.data[c] = d
             // y = gamma * ((x - mean) * invStd * r + d) + beta = x * scale + shift
-            let scale = gamma[c] * invStd * r
-            ChannelMoments.affine(x.data, output.data, samples: 0..<n, channel: c, channels: channels, spatial: hw,
-                                  scale: scale, shift: gamma[c] * d + beta[c] - Float(mean) * scale)
+            scale[c] = invStd * gamma[c] * r
+            shift[c] = gamma[c] * d + beta[c] - Float(mean) * scale[c]
             let unbiased = variance * Double(m) / Double(m - 1)
             runningMean.data[c] = (1 - f) * runningMean.data[c] + f * Float(mean)
             runningVar.data[c] = (1 - f) * runningVar.data[c] + f * Float(unbiased)
         }
+        BatchNormKernels.affine(x.data, output.data, samples: 0..<n, channels: channels, spatial: hw,
+                                scale: scale, shift: shift)
         return output
     }
 
@@ -156,33 +167,37 @@ public final class BatchRenorm: RunningStatisticsLayer {
         let n = x.shape.batch, channels = numFeatures, hw = x.shape.spatial
         inputGradient.resize(to: x.shape)
         let gamma = weight.value.data, dGamma = weight.gradient.data, dBeta = bias.gradient.data
-        for c in 0..<channels {
-            let mean: Float, invStd: Float, r: Float, d: Float
-            if usedBatchStatistics {
-                mean = savedMean.data[c]; invStd = savedInvStd.data[c]; r = lastR.data[c]; d = lastD.data[c]
-            } else {
-                mean = runningMean.data[c]; invStd = Float(1 / (Double(runningVar.data[c]) + Double(eps)).squareRoot())
-                r = 1; d = 0
+        let sum = sums, dot = sums + channels
+        let scale = coefficients.data, gradMean = scale + channels
+        let projection = scale + 2 * channels, zeroShift = scale + 3 * channels
+        if !usedBatchStatistics {
+            BatchNormKernels.gradientSums(x.data, dy.data, samples: 0..<n, channels: channels, spatial: hw,
+                                          mean: runningMean.data, sum: sum, dot: dot)
+            for c in 0..<channels {
+                let invStd = Float(1 / (Double(runningVar.data[c]) + Double(eps)).squareRoot())
+                dGamma[c] += Float(dot[c]) * invStd
+                dBeta[c] += Float(sum[c])
+                scale[c] = invStd * gamma[c]
+                zeroShift[c] = 0
             }
-            let (sum, dot) = ChannelMoments.gradientSums(x.data, dy.data, samples: 0..<n, channel: c,
-                                                        channels: channels, spatial: hw, mean: mean)
-            dGamma[c] += r * Float(dot) * invStd + d * Float(sum)
-            dBeta[c] += Float(sum)
-            let scale = invStd * r * gamma[c]
-            if !usedBatchStatistics {
-                ChannelMoments.affine(dy.data, inputGradient.data, samples: 0..<n, channel: c, channels: channels,
-                                      spatial: hw, scale: scale, shift: 0)
-                continue
-            }
-            let m = Float(n * hw)
-            let gradMean = Float(sum) / m
-            let projection = Float(dot) * invStd * invStd / m
-            for s in 0..<n {
-                let offset = (s * channels + c) * hw
-                let xs = x.data + offset, g = dy.data + offset, dx = inputGradient.data + offset
-                for i in 0..<hw { dx[i] = (g[i] - gradMean - (xs[i] - mean) * projection) * scale }
-            }
+            BatchNormKernels.affine(dy.data, inputGradient.data, samples: 0..<n, channels: channels, spatial: hw,
+                                    scale: scale, shift: zeroShift)
+            return inputGradient
         }
+        let m = Float(n * hw)
+        let mean = savedMean.data, invStd = savedInvStd.data
+        BatchNormKernels.gradientSums(x.data, dy.data, samples: 0..<n, channels: channels, spatial: hw,
+                                      mean: mean, sum: sum, dot: dot)
+        for c in 0..<channels {
+            let r = lastR.data[c], d = lastD.data[c]
+            dGamma[c] += r * Float(dot[c]) * invStd[c] + d * Float(sum[c])
+            dBeta[c] += Float(sum[c])
+            gradMean[c] = Float(sum[c]) / m
+            projection[c] = Float(dot[c]) * invStd[c] * invStd[c] / m
+            scale[c] = invStd[c] * r * gamma[c]
+        }
+        BatchNormKernels.inputGradient(x.data, dy.data, inputGradient.data, samples: 0..<n, channels: channels,
+                                       spatial: hw, mean: mean, gradMean: gradMean, projection: projection, scale: scale)
         return inputGradient
     }
 }
