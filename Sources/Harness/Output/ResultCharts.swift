@@ -13,6 +13,7 @@ public struct ResultCharts {
                                             "recalibrate_batch_size", "ghost_batch_size", "mc_samples", "epochs"]
 
     static let accuracyCurves: [(column: String, label: String)] = [
+        ("train_acc_running", "printed while training (train split)"),
         ("test_acc_train_mode", "train mode (batch stats)"),
         ("test_acc_eval_mode", "eval mode (running stats)"),
         ("test_acc_recalibrated", "recalibrated BN"),
@@ -65,8 +66,8 @@ public struct ResultCharts {
             })
         }
         let chance = classes.map { [ChartReferenceLine(y: 100 / Double($0), label: "chance")] } ?? []
-        return Chart(title: "\(spec): test accuracy (mean ± std over seeds)", panels: panels, xAxis: axis,
-                     yAxis: ChartAxis(title: "test accuracy (%)", scale: .linear, range: 0...100),
+        return Chart(title: "\(spec): accuracy (mean ± std over seeds; test split unless marked)", panels: panels, xAxis: axis,
+                     yAxis: ChartAxis(title: "accuracy (%)", scale: .linear, range: 0...100),
                      referenceLines: chance)
     }
 
