@@ -41,9 +41,9 @@ final class OutputResultChartsTests: XCTestCase {
         XCTAssertEqual(chart.panels.count, 1)
         XCTAssertEqual(chart.panels[0].title, "all cells")
         XCTAssertEqual(chart.panels[0].series.map(\.label),
-                       ["printed while training (train split)", "train mode (batch stats)", "eval mode (running stats)",
-                        "recalibrated BN", "batch stats at eval batch size"])
-        XCTAssertEqual(chart.panels[0].series[2].points,
+                       ["train mode (batch stats)", "eval mode (running stats)", "recalibrated BN",
+                        "batch stats at eval batch size", "printed while training (train split)"])
+        XCTAssertEqual(chart.panels[0].series[1].points,
                        [ChartPoint(x: 2, y: 55, error: 7.07), ChartPoint(x: 4, y: 59.5, error: 41.72)])
         XCTAssertEqual(chart.referenceLines, [ChartReferenceLine(y: 100.0 / 3, label: "chance")])
     }

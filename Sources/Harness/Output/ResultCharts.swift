@@ -13,7 +13,6 @@ public struct ResultCharts {
                                             "recalibrate_batch_size", "ghost_batch_size", "mc_samples", "epochs"]
 
     static let accuracyCurves: [(column: String, label: String)] = [
-        ("train_acc_running", "printed while training (train split)"),
         ("test_acc_train_mode", "train mode (batch stats)"),
         ("test_acc_eval_mode", "eval mode (running stats)"),
         ("test_acc_recalibrated", "recalibrated BN"),
@@ -22,6 +21,7 @@ public struct ResultCharts {
         ("test_acc_forgot_eval", "forgot eval() (train mode)"),
         ("test_acc_eval_after_forgot_eval", "eval after forgot eval()"),
         ("test_acc_assigning_bug", "n_correct = ... bug"),
+        ("train_acc_running", "printed while training (train split)"),
     ]
 
     public let xSetting: String?
