@@ -6,9 +6,9 @@ import XCTest
 /// the exit status is 1 and the message says how to resume; a re-run finishes the rest.
 final class InterruptTests: XCTestCase {
     func testSIGINTFinishesTheCellInFlightWritesTheTablesAndExitsOne() throws {
-        let reference = try TinySweep.reference()
+        let reference = try TinySweep.reference(epochs: TinySweep.interruptibleEpochs)
         let directory = try scratchDirectory(for: self)
-        let spec = try TinySweep.write(in: directory)
+        let spec = try TinySweep.write(in: directory, epochs: TinySweep.interruptibleEpochs)
         let journal = TinySweep.journal(directory, out: "out")
         let out = directory.appendingPathComponent("out")
 
@@ -50,7 +50,7 @@ final class InterruptTests: XCTestCase {
 
     func testSIGTERMStopsCleanlyToo() throws {
         let directory = try scratchDirectory(for: self)
-        let spec = try TinySweep.write(in: directory)
+        let spec = try TinySweep.write(in: directory, epochs: TinySweep.interruptibleEpochs)
         let journal = TinySweep.journal(directory, out: "out")
         let child = try BNLabChild(["run", spec, "--out", "out", "--jobs", "2", "--quiet"], in: directory)
         XCTAssertTrue(waitUntil(seconds: 120) { journalRecordCount(journal) >= 1 || !child.isRunning })

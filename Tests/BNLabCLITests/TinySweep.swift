@@ -2,19 +2,26 @@ import Foundation
 import XCTest
 
 /// The tiny spec that the run-level tests share: 12 cells (3 batch sizes x 2 momenta x
-/// 2 seeds) of a 4-channel CNN on 100 + 40 shapes images, 2 epochs: about 0.1-0.2 s a
-/// cell in a debug build, so that a run lasts long enough to be interrupted.
+/// 2 seeds) of a 4-channel CNN on 100 + 40 shapes images, 2 epochs by default: about
+/// 0.1-0.2 s a cell in a debug build, 10-30 ms in the release build that `make test` runs.
 enum TinySweep {
     static let name = "tiny"
     static let cellCount = 12
-    static let text = """
+    /// Epochs for the tests that signal a running sweep (kill, SIGINT): cells about 6x longer
+    /// than the default's, so that a signal sent a few tens of milliseconds after a journal
+    /// record appears still lands inside the grid on a fast, idle machine with the release build.
+    static let interruptibleEpochs = 12
+
+    /// The spec's text with `epochs` epochs.
+    static func text(epochs: Int = 2) -> String {
+        """
         # tiny: a 12-cell grid for the resume, shard and determinism tests
         dataset shapes size=12 noise=0.25
         train_split 100
         test_split 40
         model cnn channels=4
         optimizer sgd lr=0.01 momentum=0.9
-        epochs 2
+        epochs \(epochs)
         eval_batch_size 20
         recalibrate_batch_size 20
         sweep batch_size 1 2 4
@@ -22,14 +29,15 @@ enum TinySweep {
         seeds 0 1
 
         """
+    }
 
     /// The table files of a run, by name.
     static let tableFiles = ["\(name).csv", "\(name)-summary.csv", "\(name)-bnstats.csv"]
 
     /// Writes the spec into `directory` as `tiny.spec`; returns the file name.
     @discardableResult
-    static func write(in directory: URL) throws -> String {
-        try text.write(to: directory.appendingPathComponent("\(name).spec"), atomically: true, encoding: .utf8)
+    static func write(in directory: URL, epochs: Int = 2) throws -> String {
+        try text(epochs: epochs).write(to: directory.appendingPathComponent("\(name).spec"), atomically: true, encoding: .utf8)
         return "\(name).spec"
     }
 
@@ -61,23 +69,23 @@ enum TinySweep {
     }
 
     private static let lock = NSLock()
-    nonisolated(unsafe) private static var cachedReference: [String: String]?
+    nonisolated(unsafe) private static var cachedReferences: [Int: [String: String]] = [:]
 
-    /// The tables of an uninterrupted `--jobs 1` run, computed once per test process.
-    static func reference(file: StaticString = #filePath, line: UInt = #line) throws -> [String: String] {
+    /// The tables of an uninterrupted `--jobs 1` run with `epochs` epochs, computed once per test process.
+    static func reference(epochs: Int = 2, file: StaticString = #filePath, line: UInt = #line) throws -> [String: String] {
         lock.lock()
         defer { lock.unlock() }
-        if let cachedReference { return cachedReference }
+        if let cached = cachedReferences[epochs] { return cached }
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("bnlab-reference-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: directory) }
-        let spec = try write(in: directory)
+        let spec = try write(in: directory, epochs: epochs)
         let outcome = try BNLabChild.run(["run", spec, "--out", "out", "--jobs", "1", "--quiet"], in: directory,
                                          file: file, line: line)
         XCTAssertEqual(outcome.status, 0, "reference run: \(outcome.standardError)", file: file, line: line)
         let tables = self.tables(in: directory.appendingPathComponent("out"))
         XCTAssertEqual(tables.count, 3, "reference run wrote \(tables.keys.sorted())", file: file, line: line)
-        cachedReference = tables
+        cachedReferences[epochs] = tables
         return tables
     }
 }
