@@ -64,4 +64,22 @@ final class OutputResultChartsTests: XCTestCase {
         XCTAssertFalse(svg.contains("nan"), "NaN coordinates in the SVG")
         XCTAssertFalse(svg.contains("inf"), "infinite coordinates in the SVG")
     }
+
+    /// A series whose every error is exactly 0 (the first BatchNorm layer after population
+    /// recalibration on the split it is probed on) cannot be drawn on the log axis: its legend
+    /// entry says so; a series with some zeros counts them.
+    func testZeroErrorsAreNamedInTheLegendNotDrawnSilently() throws {
+        let columns = ["batch_size", "seed", "layer_index", "running_var_error", "recalibrated_var_error"]
+        let statistics = table(columns, [["1", "0", "0", "0.5", "0"], ["1", "1", "0", "0.7", "0"],
+                                         ["2", "0", "0", "0.2", "0"], ["2", "1", "0", "0.4", "0.01"],
+                                         ["1", "0", "1", "0.3", "0"], ["1", "1", "1", "0.6", "0"],
+                                         ["2", "0", "1", "0.1", "0"], ["2", "1", "1", "0.2", "0"]])
+        let charts = ResultCharts(sweptSettings: ["batch_size"], summary: table(["batch_size"], [["1"], ["2"]]))
+        let chart = try XCTUnwrap(charts.statisticsChart(spec: "s", statistics: statistics))
+        XCTAssertEqual(chart.panels[0].series.map(\.label),
+                       ["BN layer 0 running", "BN layer 1 running", "BN layer 0 recalibrated (3 zero values not drawn)",
+                        "BN layer 1 recalibrated (exactly 0: not drawn)"])
+        XCTAssertEqual(chart.panels[0].series[2].points, [ChartPoint(x: 2, y: 0.01, error: nil)])
+        XCTAssertEqual(chart.panels[0].series[3].points, [])
+    }
 }

@@ -81,16 +81,22 @@ public struct ResultCharts {
                 for layer in layers {
                     // mean and std over seeds of each x value
                     var byX: [Double: [Double]] = [:]
+                    var zeros = 0, measured = 0
                     for row in panel.rows where statistics.value(row, "layer_index") == layer {
-                        if let xv = statistics.number(row, x), let y = statistics.number(row, column), y > 0 {
-                            byX[xv, default: []].append(y)
-                        }
+                        guard let xv = statistics.number(row, x), let y = statistics.number(row, column) else { continue }
+                        measured += 1
+                        if y > 0 { byX[xv, default: []].append(y) } else if y == 0 { zeros += 1 }
                     }
                     let points = byX.keys.sorted().map { xv -> ChartPoint in
                         let (mean, std) = ResultTables.meanAndStd(byX[xv]!)
                         return ChartPoint(x: xv, y: mean ?? .nan, error: std)
                     }
-                    series.append(ChartSeries(label: "BN layer \(layer) \(suffix)", points: points))
+                    // An error of exactly 0 has no place on a log axis: say so in the legend
+                    // rather than leave an entry with nothing drawn (e.g. the first BatchNorm
+                    // layer after population recalibration on the very split it is probed on).
+                    let note = measured > 0 && zeros == measured ? " (exactly 0: not drawn)"
+                        : zeros > 0 ? " (\(zeros) zero values not drawn)" : ""
+                    series.append(ChartSeries(label: "BN layer \(layer) \(suffix)\(note)", points: points))
                 }
             }
             return ChartPanel(title: panel.title, series: series)
