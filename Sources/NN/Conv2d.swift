@@ -13,8 +13,10 @@ import TensorCore
 /// Forward keeps a reference to `x` and the columns of its last chunk; backward
 /// rebuilds the other chunks' columns (cheaper in memory than keeping them all).
 public final class Conv2d: Layer {
-    /// The default ``columnBudget``: 2^18 values (1 MiB of columns per chunk).
-    public static let defaultColumnBudget = 1 << 18
+    /// The default ``columnBudget``: 2^16 values (256 KiB of columns per chunk, within L2).
+    /// Measured against 2^18 on the flagship CNN, 1 thread: batch 128 trains at 18,200
+    /// samples/s instead of 13,700, and a batch-128 cell peaks at 64 MB resident instead of 72.
+    public static let defaultColumnBudget = 1 << 16
 
     public let inChannels: Int
     public let outChannels: Int

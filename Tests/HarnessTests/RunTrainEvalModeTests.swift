@@ -96,9 +96,10 @@ final class RunTrainEvalModeTests: XCTestCase {
         XCTAssertEqual(r.testAccAssigningBug, eval.assigning.percent)
         XCTAssertEqual(r.trainAccEvalMode, try Evaluation.accuracy(model: model, data: data.train, batchSize: 7,
                                                                    mode: .eval).correct.percent)
-        // The cell's probe pass uses batches of max(eval_batch_size, 256) (eval mode does not depend on it; float rounding of
-        // the batched convolution does, so compare with the same batch size).
-        XCTAssertEqual(r.statisticsErrors, try RunningStatisticsProbe.measure(model: model, data: data.train, batchSize: 256).errors)
+        // The cell's probe pass uses batches of max(eval_batch_size, measurementBatchSize) (eval mode does not depend on
+        // it; float rounding of the batched convolution does, so compare with the same batch size).
+        XCTAssertEqual(r.statisticsErrors, try RunningStatisticsProbe.measure(
+            model: model, data: data.train, batchSize: max(7, CellRunner.measurementBatchSize)).errors)
 
         let forgot = model.clone() as! Sequential
         XCTAssertEqual(r.testAccForgotEval, try Evaluation.accuracy(model: forgot, data: data.test, batchSize: 7,

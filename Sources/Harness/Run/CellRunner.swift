@@ -117,6 +117,13 @@ public struct CellMeasurements: Sendable {
 
 /// Trains one cell and measures it. Every random draw derives from `plan.seed`.
 public enum CellRunner {
+    /// The smallest batch of the passes whose batch size is not part of the measurement
+    /// (eval mode, the statistics probe, the recalibrated model's evaluation). 64 keeps the
+    /// GEMMs wide (64 x 256 pixels on the flagship) while a flagship cell stays under 64 MB
+    /// resident: at 256, OpenBLAS's packing buffers and the wider workspaces took a batch-1
+    /// cell from 42 MB to 82 MB (measured with /usr/bin/time -v, Benchmarks/RESULTS.md).
+    public static let measurementBatchSize = 64
+
     /// - Parameters:
     ///   - cache: shares trained models between cells that differ only in evaluation settings;
     ///     `dataKey` identifies the training data for it.
@@ -165,8 +172,8 @@ public enum CellRunner {
         let e = plan.evaluation
         let batchStatsMode = Mode(normalization: .train, dropout: .eval)
         // Eval mode does not depend on the batch size (running statistics), so passes whose
-        // batch size is not part of the measurement use large batches.
-        let eval = max(e.evalBatchSize, 256)
+        // batch size is not part of the measurement use batches of at least this size.
+        let eval = max(e.evalBatchSize, measurementBatchSize)
         // A pass that normalizes with batch statistics can meet a batch with one value per
         // channel (its last batch); PyTorch refuses it, so do the layers: that measurement
         // stays empty, with the reason in `notes`, and the others are kept.
