@@ -63,6 +63,29 @@ final class RunTrainEvalModeTests: XCTestCase {
         XCTAssertEqual(after.mean[0], 1.3022, accuracy: 1e-6)
     }
 
+    /// With track_running_stats off, eval mode normalizes with the statistics of its batch, so the
+    /// eval-mode passes run at eval_batch_size itself, not at the larger measurement batch size.
+    func testUntrackedStatisticsAreEvaluatedAtTheEvalBatchSize() throws {
+        var trainRNG = RandomGenerator(seed: 11), testRNG = RandomGenerator(seed: 12)
+        let data = PreparedData(train: Shapes.generate(count: 30, size: 12, rng: &trainRNG),
+                                test: Shapes.generate(count: 18, size: 12, rng: &testRNG))
+        let plan = CellPlan(model: ModelRecipe(architecture: .mlp(widths: [6]), trackRunningStats: false),
+                            optimizer: .sgd(SGDSettings(learningRate: 0.05)),
+                            training: TrainingPlan(epochs: 1, batchSize: 4),
+                            evaluation: EvaluationPlan(evalBatchSize: 2), seed: 3)
+        let r = CellRunner.run(plan: plan, data: data)
+        XCTAssertEqual(r.status, CellStatus.ok, r.detail)
+        let model = try CellRunner.trainModel(plan: plan, data: data, onEpoch: nil).model
+        let atTwo = try Evaluation.accuracy(model: model, data: data.test, batchSize: 2, mode: .eval).correct.percent
+        let atMeasurementBatch = try Evaluation.accuracy(model: model, data: data.test,
+                                                         batchSize: CellRunner.measurementBatchSize, mode: .eval).correct.percent
+        XCTAssertNotEqual(atTwo, atMeasurementBatch, "the check needs a model whose batch-2 and full-batch passes differ")
+        XCTAssertEqual(r.testAccEvalMode, atTwo)
+        XCTAssertEqual(r.testAccBatchStats, atTwo, "untracked eval mode is the batch-statistics pass")
+        XCTAssertEqual(r.trainAccEvalMode, try Evaluation.accuracy(model: model, data: data.train, batchSize: 2,
+                                                                   mode: .eval).correct.percent)
+    }
+
     /// The pieces `CellRunner.run` measures, recomputed on the same trained model:
     /// each equals the runner's number exactly (the same deterministic computation), and the
     /// running-statistics errors, measured last in the runner, equal those of the untouched

@@ -172,8 +172,10 @@ public enum CellRunner {
         let e = plan.evaluation
         let batchStatsMode = Mode(normalization: .train, dropout: .eval)
         // Eval mode does not depend on the batch size (running statistics), so passes whose
-        // batch size is not part of the measurement use batches of at least this size.
-        let eval = max(e.evalBatchSize, measurementBatchSize)
+        // batch size is not part of the measurement use batches of at least this size; with
+        // track_running_stats off, eval mode normalizes with batch statistics and does depend
+        // on it, so those passes use eval_batch_size as given.
+        let eval = plan.model.trackRunningStats ? max(e.evalBatchSize, measurementBatchSize) : e.evalBatchSize
         // A pass that normalizes with batch statistics can meet a batch with one value per
         // channel (its last batch); PyTorch refuses it, so do the layers: that measurement
         // stays empty, with the reason in `notes`, and the others are kept.
