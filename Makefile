@@ -8,6 +8,7 @@ SWIFT      ?= swift
 JOBS       ?=
 QUICK      ?=
 SPECS      ?= $(sort $(wildcard Experiments/*.spec))
+CROSSCHECK_SPEC ?= Experiments/small-batch-collapse.spec
 BNLAB      := .build/release/bnlab
 APT_PKGS   := libopenblas-dev pkg-config
 
@@ -43,8 +44,10 @@ bench: build
 bench-torch: build
 	python3 Benchmarks/pytorch_reference.py bench --bnlab $(BNLAB)
 
+# crosscheck: CROSSCHECK_SPEC's grid trained in PyTorch on the data bnlab exports, compared with bnlab's table in
+# Results/ (QUICK=1: the quick grid, against .build/results-quick); writes .build/crosscheck/. Needs torch and numpy.
 crosscheck: build
-	python3 Benchmarks/pytorch_reference.py crosscheck --bnlab $(BNLAB) Experiments/small-batch-collapse.spec
+	python3 Benchmarks/pytorch_reference.py crosscheck --bnlab $(BNLAB) $(CROSSCHECK_SPEC) $(if $(QUICK),--quick) $(if $(JOBS),--jobs $(JOBS))
 
 # render: every SVG chart in Results/ to PNG beside it (needs rsvg-convert: apt-get install librsvg2-bin)
 render:

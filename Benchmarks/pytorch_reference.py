@@ -1,9 +1,12 @@
 #!/usr/bin/env python3
-"""PyTorch CPU reference for bnlab's benchmarks.
+"""PyTorch CPU reference for bnlab: training-step benchmarks and a cross-check of a spec's grid.
 
     python3 Benchmarks/pytorch_reference.py bench [--bnlab PATH] [--threads 1,2]
         [--batch-sizes 1,2,8,32,128,512] [--models all|flagship|cnn28|mlp]
         [--repetitions 5] [--quick] [--csv PATH]
+
+    python3 Benchmarks/pytorch_reference.py crosscheck --bnlab PATH SPEC [--quick]
+        [--results DIR] [--out DIR] [--jobs N]
 
 `bench` times PyTorch training steps of the same three models as `bnlab bench`
 (Sources/BNLabCLI/Bench/BenchModel.swift), with the same method:
@@ -19,9 +22,57 @@ With --bnlab PATH it also runs `PATH bench --csv ...` with the same options, the
 both side by side with the ratio bnlab / PyTorch of samples/s and the targets of the
 "Speed" issue (CNNs: >= 5x at batch 1-2, >= 3x at batch 8, >= 1.5x at batch >= 128;
 MLP: >= 10x at batch 2-8, >= 1.5x at batch 512).
+
+`crosscheck` trains every cell of SPEC's grid (--quick: the grid of `bnlab run --quick`) in
+PyTorch on the data bnlab trains on, and compares the accuracies with bnlab's table:
+
+1. `PATH export-data SPEC --out TMP [--quick]` writes the cells (TMP/cells.csv) and their
+   prepared splits (float32 NCHW images, int32 labels).
+2. Per cell, the PyTorch twin of bnlab's model (Sources/Harness/Run/ModelRecipe.swift):
+   cnn = [Conv2d(k, padding=k//2) -> norm -> ReLU -> MaxPool2d(2)] per width, Flatten,
+   Dropout, Linear; mlp = Flatten, [Linear -> norm -> ReLU -> Dropout] per width, Linear.
+   norm: BatchNorm2d/1d(eps, momentum; cumulative = momentum=None; track_running_stats;
+   ghost_batch_size = F.batch_norm per chunk of that many samples), GroupNorm(groups, C),
+   LayerNorm(every dimension but the batch), or none. Default init after
+   torch.manual_seed(seed); SGD / Adam / AdamW with the cell's settings at lr_used;
+   cross-entropy; `epochs` epochs in the cell's order (shuffled: torch.randperm with a
+   torch.Generator seeded by seed), drop_last as the cell says; the last frozen_bn_epochs
+   epochs with BatchNorm in eval mode (FrozenBN). Training stops at a non-finite loss.
+3. The columns bnlab writes (Sources/Harness/Run/CellRunner.swift): train_acc_running (last
+   epoch, before each update), train_acc_eval_mode, test_acc_train_mode (a copy; batch
+   statistics over test batches of the training batch size, dropout off),
+   test_acc_eval_mode, test_acc_recalibrated (a copy in train mode, dropout on, over
+   recalibrate_samples samples drawn without replacement in batches of
+   recalibrate_batch_size; population = PreciseBN's mean and variance of every value seen,
+   mean-of-batch-variances = torch.optim.swa_utils.update_bn; recalibrate_data test =
+   AdaBN), test_acc_batch_stats (batch statistics at eval_batch_size), test_acc_mc_dropout,
+   the forgot_eval and metric_bug columns, final_train_loss, status (ok; diverged at a
+   non-finite loss; invalid with PyTorch's error; a batch-statistics pass PyTorch refuses
+   leaves its column empty with the reason in status_detail). Eval-mode passes use batches
+   of max(eval_batch_size, measurement_batch_size), as bnlab does (its
+   CellRunner.measurementBatchSize, exported in cells.csv). Cells that differ only in how they
+   are evaluated share one training, as in bnlab. Dropout masks of the measurement passes come
+   from torch's generator reseeded per cell, so the numbers do not depend on --jobs.
+4. Cells with settings the reference does not implement (norm batchrenorm) are written as
+   `skipped` with the reason, and listed.
+5. Writes OUT/<spec>-pytorch.csv (bnlab's result-table columns, same number formats; no
+   test_overlap) and OUT/<spec>-crosscheck.md: per cell key (the settings without the seed)
+   and for test_acc_train_mode, test_acc_eval_mode, test_acc_recalibrated and
+   test_acc_batch_stats, bnlab's and PyTorch's mean +- sample std over seeds, their
+   difference and the verdict "within noise" when
+   |diff| <= 2 * sqrt(s1^2/n1 + s2^2/n2) + 1 point, else "DISAGREES". bnlab's table is
+   RESULTS/<spec>.csv (default Results; with --quick .build/results-quick, where
+   `make experiments QUICK=1` writes it). Weights and batch orders are not bit-identical to
+   bnlab's (other random generators): the comparison is statistical, over seeds.
+
+--jobs N (default: the number of cores) trains cells in N processes with
+torch.set_num_threads(1) each. Exit status: 0 when compared (disagreements are reported, not
+an error), 1 when bnlab's table is missing (the PyTorch table is still written), 2 when
+export-data fails or is too old for the reference.
 """
 import argparse
 import csv
+import math
 import os
 import statistics
 import subprocess
@@ -196,6 +247,731 @@ def bench(args):
         print(side_by_side(bnlab_rows, torch_results))
 
 
+# ---------------------------------------------------------------------------------------------
+# crosscheck: a spec's grid in PyTorch on bnlab's exported data, compared with bnlab's table.
+# ---------------------------------------------------------------------------------------------
+
+# The measured columns of bnlab's result table (Sources/Harness/Run/CellRecord.swift, metricColumns),
+# without test_overlap (a property of the data, not measured by the reference), then wall_seconds.
+MEASURED_COLUMNS = [
+    "status", "status_detail", "lr_used",
+    "train_acc_running", "train_acc_eval_mode",
+    "test_acc_train_mode", "test_acc_eval_mode", "test_acc_recalibrated", "test_acc_batch_stats",
+    "test_acc_mc_dropout", "test_acc_forgot_eval", "test_acc_eval_after_forgot_eval",
+    "train_mode_disagreement", "eval_mode_disagreement", "test_acc_assigning_bug",
+    "final_train_loss", "recalibration_samples", "wall_seconds",
+]
+COMPARED = [("test_acc_train_mode", "train mode"), ("test_acc_eval_mode", "eval mode"),
+            ("test_acc_recalibrated", "recalibrated"), ("test_acc_batch_stats", "batch stats")]
+# Columns of export-data's cells.csv that are not result-table setting columns.
+CELL_EXTRAS = ["index", "key", "data", "model", "optimizer", "drop_last", "eps", "forgot_eval", "metric_bug",
+               "lr_used", "measurement_batch_size", "seed"]
+# Settings that change only how a trained model is evaluated: cells that differ only in these
+# share one training (bnlab's TrainedModelCache).
+EVALUATION_SETTINGS = {"eval_batch_size", "recalibrate_samples", "recalibrate_batch_size", "recalibrate_estimator",
+                       "recalibrate_data", "mc_samples", "forgot_eval", "metric_bug"}
+# Every value of these columns that the reference implements; anything else is skipped.
+IMPLEMENTED = {
+    "norm": {"batch", "group", "layer", "none"},
+    "order": {"shuffled", "sorted", "class-blocked"},
+    "recalibrate_estimator": {"population", "mean-of-batch-variances"},
+    "recalibrate_data": {"train", "test"},
+}
+# Streams of the reference's random draws, all seeded by the cell's seed.
+BATCH_STREAM, RECALIBRATION_STREAM, MEASUREMENT_STREAM = 0, 1, 2
+
+
+def csv_number(x, decimals):
+    """bnlab's CSV.number: fixed point, half-even on |x| * 10^decimals; None -> "", nan, inf, -inf."""
+    if x is None:
+        return ""
+    if math.isnan(x):
+        return "nan"
+    if math.isinf(x):
+        return "inf" if x > 0 else "-inf"
+    scale = 10 ** decimals
+    rounded = round(abs(x) * scale)  # Python rounds half to even, as Swift's .toNearestOrEven
+    if rounded >= 1e17:
+        return repr(x)
+    whole, fraction = divmod(int(rounded), scale)
+    text = str(whole) + ("." + str(fraction).rjust(decimals, "0") if decimals > 0 else "")
+    return ("-" if x < 0 and rounded != 0 else "") + text
+
+
+def csv_field(text):
+    """bnlab's CSV.field: quoted only when it holds a comma, a quote or a line break."""
+    if any(c in text for c in ',"\n\r'):
+        return '"' + text.replace('"', '""') + '"'
+    return text
+
+
+def csv_table(header, rows):
+    return "".join(",".join(csv_field(f) for f in line) + "\n" for line in [header] + rows)
+
+
+def write_atomically(path, text):
+    os.makedirs(os.path.dirname(path) or ".", exist_ok=True)
+    handle, temporary = tempfile.mkstemp(dir=os.path.dirname(path) or ".", prefix=".tmp-")
+    try:
+        with os.fdopen(handle, "w", newline="") as f:
+            f.write(text)
+        os.chmod(temporary, 0o644)
+        os.replace(temporary, path)
+    except BaseException:
+        os.unlink(temporary)
+        raise
+
+
+def key_without_seed(key):
+    """bnlab's ResultTables.cellKeyWithoutSeed: `batch_size=4 seed=1` -> `batch_size=4`."""
+    at = key.rfind("seed=")
+    return key if at < 0 else key[:at].strip()
+
+
+def words(text):
+    """`cnn channels=16,32 kernel=3` -> ("cnn", {"channels": "16,32", "kernel": "3"})."""
+    head, *rest = text.split()
+    return head, dict(w.split("=", 1) for w in rest)
+
+
+def skip_reason(cell):
+    """Why the reference cannot train `cell`, or None."""
+    for column, values in IMPLEMENTED.items():
+        if column in cell and cell[column] not in values:
+            return f"{column} {cell[column]} is not implemented by the reference"
+    if words(cell["model"])[0] not in ("cnn", "mlp"):
+        return f"model {cell['model']} is not implemented by the reference"
+    if words(cell["optimizer"])[0] not in ("sgd", "adam", "adamw"):
+        return f"optimizer {cell['optimizer']} is not implemented by the reference"
+    return None
+
+
+def setting_names(cells_header):
+    """The result table's setting columns, in order: cells.csv's columns but CELL_EXTRAS."""
+    return [c for c in cells_header if c not in CELL_EXTRAS]
+
+
+# --- the model ---------------------------------------------------------------------------------
+
+_ghost_classes = {}
+
+
+def ghost_batch_norm_class(base):
+    """A subclass of `base` (BatchNorm1d/2d) that, with `ghost_batch_size = g`, normalizes consecutive
+    chunks of g samples with their own statistics (in train mode, or always without running
+    statistics), each chunk updating the running statistics once: bnlab's Ghost BN."""
+    import torch
+
+    if base in _ghost_classes:
+        return _ghost_classes[base]
+
+    class GhostBatchNorm(base):
+        ghost_batch_size = None
+
+        def forward(self, x):
+            if self.ghost_batch_size is None or (not self.training and self.track_running_stats):
+                return super().forward(x)
+            return torch.cat([super(GhostBatchNorm, self).forward(c) for c in x.split(self.ghost_batch_size)])
+
+        def extra_repr(self):
+            return super().extra_repr() + f", ghost_batch_size={self.ghost_batch_size}"
+    GhostBatchNorm.__name__ = GhostBatchNorm.__qualname__ = "Ghost" + base.__name__
+    _ghost_classes[base] = GhostBatchNorm
+    return GhostBatchNorm
+
+
+def build_twin(cell, channels, height, width, classes):
+    """The PyTorch twin of bnlab's ModelRecipe.build for `cell` (draws the init from torch's global RNG)."""
+    import torch.nn as nn
+
+    architecture, options = words(cell["model"])
+    eps = float(cell["eps"])
+    dropout = float(cell["dropout"])
+    momentum = None if cell["momentum"] == "cumulative" else float(cell["momentum"])
+    track = cell["track_running_stats"] == "on"
+    ghost = None if cell["ghost_batch_size"] == "off" else int(cell["ghost_batch_size"])
+
+    def norm(c, sample_shape, two_d):
+        kind = cell["norm"]
+        if kind == "batch":
+            base = nn.BatchNorm2d if two_d else nn.BatchNorm1d
+            if ghost is None:
+                return base(c, eps=eps, momentum=momentum, track_running_stats=track)
+            layer = ghost_batch_norm_class(base)(c, eps=eps, momentum=momentum, track_running_stats=track)
+            layer.ghost_batch_size = ghost
+            return layer
+        if kind == "group":
+            return nn.GroupNorm(int(cell["groups"]), c, eps=eps)
+        if kind == "layer":
+            return nn.LayerNorm(sample_shape, eps=eps)
+        return None
+
+    layers = []
+    if architecture == "cnn":
+        kernel = int(options.get("kernel", "3"))
+        c, h, w = channels, height, width
+        for out in [int(v) for v in options["channels"].split(",")]:
+            layers.append(nn.Conv2d(c, out, kernel, padding=kernel // 2))
+            h, w = h + 2 * (kernel // 2) - kernel + 1, w + 2 * (kernel // 2) - kernel + 1
+            layers.append(norm(out, (out, h, w), True))
+            layers.append(nn.ReLU())
+            if h < 2 or w < 2:
+                raise ValueError(f"model: pooling stages shrink {height}x{width} input below 1x1")
+            layers.append(nn.MaxPool2d(2))
+            h, w, c = h // 2, w // 2, out
+        layers.append(nn.Flatten())
+        layers.append(nn.Dropout(dropout) if dropout > 0 else None)
+        layers.append(nn.Linear(c * h * w, classes))
+    else:
+        layers.append(nn.Flatten())
+        features = channels * height * width
+        for out in [int(v) for v in options["widths"].split(",")]:
+            layers.append(nn.Linear(features, out))
+            layers.append(norm(out, (out,), False))
+            layers.append(nn.ReLU())
+            layers.append(nn.Dropout(dropout) if dropout > 0 else None)
+            features = out
+        layers.append(nn.Linear(features, classes))
+    return nn.Sequential(*[layer for layer in layers if layer is not None])
+
+
+def make_optimizer(cell, parameters):
+    """torch.optim.SGD / Adam / AdamW with the cell's settings and lr = lr_used."""
+    import torch
+
+    name, options = words(cell["optimizer"])
+    lr = float(cell["lr_used"])
+    if name == "sgd":
+        return torch.optim.SGD(parameters, lr=lr, momentum=float(options["momentum"]),
+                               dampening=float(options["dampening"]), weight_decay=float(options["weight_decay"]),
+                               nesterov=options["nesterov"] == "on")
+    beta1, beta2 = (float(v) for v in options["betas"].split(","))
+    kind = torch.optim.Adam if name == "adam" else torch.optim.AdamW
+    return kind(parameters, lr=lr, betas=(beta1, beta2), eps=float(options["eps"]),
+                weight_decay=float(options["weight_decay"]))
+
+
+def batch_norms(model, tracking_only=False):
+    from torch.nn.modules.batchnorm import _BatchNorm
+    return [m for m in model.modules() if isinstance(m, _BatchNorm) and (m.track_running_stats or not tracking_only)]
+
+
+def set_mode(model, normalization, dropout):
+    """bnlab's Mode(normalization:dropout:): BatchNorm and Dropout switched separately."""
+    import torch.nn as nn
+    model.train(normalization)
+    for m in model.modules():
+        if isinstance(m, nn.Dropout):
+            m.train(dropout)
+
+
+# --- data and batches ----------------------------------------------------------------------------
+
+def load_split(folder, split):
+    """(images float32 (N, C, H, W), labels int64 (N,), classes) of an exported split."""
+    import numpy as np
+    import torch
+
+    with open(os.path.join(folder, f"{split}-shape.txt")) as f:
+        count, channels, height, width, classes = (int(v) for v in f.read().split())
+    x = np.fromfile(os.path.join(folder, f"{split}-x.f32"), dtype="<f4").reshape(count, channels, height, width)
+    y = np.fromfile(os.path.join(folder, f"{split}-y.i32"), dtype="<i4")
+    return torch.from_numpy(x.astype("float32")), torch.from_numpy(y.astype("int64")), classes
+
+
+def generator(seed, stream):
+    import torch
+    return torch.Generator().manual_seed(seed * 3 + stream)
+
+
+def chunks(order, batch_size, drop_last):
+    return [order[i:i + batch_size] for i in range(0, len(order), batch_size)
+            if not drop_last or i + batch_size <= len(order)]
+
+
+def epoch_batches(order, labels, batch_size, drop_last, rng):
+    """bnlab's BatchOrder.batches: lists of sample indices for one epoch."""
+    import torch
+
+    if order == "shuffled":
+        return chunks(torch.randperm(len(labels), generator=rng).tolist(), batch_size, drop_last)
+    if order == "sorted":
+        values = labels.tolist()
+        return chunks(sorted(range(len(values)), key=lambda i: (values[i], i)), batch_size, drop_last)
+    batches = []  # class-blocked: every batch from one class, classes shuffled within, batches shuffled
+    for c in sorted(set(labels.tolist())):
+        members = (labels == c).nonzero().flatten()
+        members = members[torch.randperm(len(members), generator=rng)].tolist()
+        batches += chunks(members, batch_size, drop_last)
+    return [batches[i] for i in torch.randperm(len(batches), generator=rng).tolist()]
+
+
+# --- training and measurement ----------------------------------------------------------------------
+
+def train_twin(cell, train, classes):
+    """Builds and trains the twin; returns (model, running accuracy, final loss, divergence text or None)."""
+    import torch
+    import torch.nn.functional as F
+
+    x, y, _ = train
+    torch.manual_seed(int(cell["seed"]))
+    model = build_twin(cell, x.shape[1], x.shape[2], x.shape[3], classes)
+    optimizer = make_optimizer(cell, model.parameters())
+    rng = generator(int(cell["seed"]), BATCH_STREAM)
+    epochs, batch_size, frozen = int(cell["epochs"]), int(cell["batch_size"]), int(cell["frozen_bn_epochs"])
+    running, final_loss = math.nan, math.nan
+    for epoch in range(1, epochs + 1):
+        model.train()
+        if epoch > epochs - frozen:  # FrozenBN: BatchNorm on its running statistics, dropout on
+            for m in batch_norms(model):
+                m.eval()
+        batches = epoch_batches(cell["order"], y, batch_size, cell["drop_last"] == "on", rng)
+        correct = seen = 0
+        loss_sum = 0.0
+        for step, indices in enumerate(batches):
+            index = torch.tensor(indices)
+            xb, yb = x[index], y[index]
+            optimizer.zero_grad()
+            logits = model(xb)
+            loss = F.cross_entropy(logits, yb)
+            value = loss.item()
+            if not math.isfinite(value):
+                return model, (100 * correct / seen if seen else math.nan), value, f"epoch {epoch} step {step + 1}"
+            correct += int((logits.argmax(1) == yb).sum())
+            seen += len(indices)
+            loss_sum += value
+            loss.backward()
+            optimizer.step()
+        running = 100 * correct / seen if seen else math.nan
+        final_loss = loss_sum / len(batches) if batches else math.nan
+    return model, running, final_loss, None
+
+
+def passes(model, x, batch_size):
+    """Logits of consecutive batches of `batch_size` (the last may be smaller), in the model's mode."""
+    import torch
+    with torch.no_grad():
+        for start in range(0, len(x), batch_size):
+            yield start, model(x[start:start + batch_size])
+
+
+def accuracy(model, data, batch_size, normalization, dropout):
+    """(accuracy %, the assigning bug's accuracy %) of one pass in the given mode."""
+    x, y, _ = data
+    set_mode(model, normalization, dropout)
+    correct = last = 0
+    for start, logits in passes(model, x, batch_size):
+        last = int((logits.argmax(1) == y[start:start + len(logits)]).sum())
+        correct += last
+    return 100 * correct / len(y), 100 * last / len(y)
+
+
+def predictions(model, data, batch_size, normalization, dropout):
+    import torch
+    set_mode(model, normalization, dropout)
+    return torch.cat([logits.argmax(1) for _, logits in passes(model, data[0], batch_size)])
+
+
+def recalibrate(model, data, samples, batch_size, estimator, seed):
+    """bnlab's Recalibration.recalibrate on `model` (a copy): train mode (dropout on, ghost batching off)
+    over `samples` samples drawn without replacement, in batches of `batch_size`."""
+    import torch
+
+    layers = batch_norms(model, tracking_only=True)
+    if not layers:
+        return
+    x = data[0]
+    order = torch.randperm(len(x), generator=generator(seed, RECALIBRATION_STREAM))[:samples]
+    for m in batch_norms(model):
+        if hasattr(m, "ghost_batch_size"):
+            m.ghost_batch_size = None
+    model.train()
+    if estimator == "mean-of-batch-variances":  # torch.optim.swa_utils.update_bn
+        for m in layers:
+            m.reset_running_stats()
+            m.momentum = None
+        with torch.no_grad():
+            for start in range(0, len(order), batch_size):
+                model(x[order[start:start + batch_size]])
+        return
+    # population: PreciseBN (fvcore's _PopulationVarianceEstimator), over all m = N*H*W values per channel
+    values = {}
+    hooks = [m.register_forward_pre_hook(lambda m, inputs: values.__setitem__(m, inputs[0].numel() // m.num_features))
+             for m in layers]
+    total = {m: 0.0 for m in layers}
+    mean = {m: torch.zeros(m.num_features, dtype=torch.float64) for m in layers}
+    square_mean = {m: torch.zeros(m.num_features, dtype=torch.float64) for m in layers}
+    for m in layers:
+        m.momentum = 1.0  # running_mean = batch mean, running_var = unbiased batch variance
+    with torch.no_grad():
+        for start in range(0, len(order), batch_size):
+            model(x[order[start:start + batch_size]])
+            for m in layers:
+                n = float(values[m])
+                total[m] += n
+                mu = m.running_mean.double()
+                batch_square_mean = mu * mu + m.running_var.double() * (n - 1) / n
+                mean[m] += (mu - mean[m]) * (n / total[m])
+                square_mean[m] += (batch_square_mean - square_mean[m]) * (n / total[m])
+    for h in hooks:
+        h.remove()
+    for m in layers:
+        m.running_mean.copy_(mean[m].float())
+        m.running_var.copy_((square_mean[m] - mean[m] * mean[m]).float())
+
+
+def mc_dropout_accuracy(model, data, batch_size, passes_count, classes):
+    """Softmax probabilities averaged over passes with BatchNorm on running statistics and dropout on."""
+    import torch
+
+    x, y, _ = data
+    set_mode(model, False, True)
+    probabilities = torch.zeros(len(x), classes, dtype=torch.float64)
+    for _ in range(passes_count):
+        for start, logits in passes(model, x, batch_size):
+            k = min(logits.shape[1], classes)
+            probabilities[start:start + len(logits), :k] += torch.softmax(logits.double(), 1)[:, :k]
+    return 100 * float((probabilities.argmax(1) == y).double().mean())
+
+
+def error_text(error):
+    return str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+
+
+def measure_cell(cell, model, train, test, result):
+    """bnlab's CellRunner.measure: fills `result` (column -> number or None); returns the notes."""
+    import copy
+    import torch
+
+    seed = int(cell["seed"])
+    torch.manual_seed(seed * 3 + MEASUREMENT_STREAM)  # dropout masks of the passes that draw them
+    notes = []
+    eval_batch = int(cell["eval_batch_size"])
+    # Eval mode does not depend on the batch size (running statistics): passes whose batch size is not
+    # part of the measurement use batches of at least bnlab's CellRunner.measurementBatchSize.
+    large = max(eval_batch, int(cell["measurement_batch_size"]))
+    metric_bug = cell["metric_bug"] == "on"
+
+    def batch_statistics(columns, body):
+        try:
+            body()
+        except (ValueError, RuntimeError) as error:  # e.g. a last batch with one value per channel
+            notes.append(f"{columns} not measured: {error_text(error)}")
+
+    def train_mode():
+        result["test_acc_train_mode"] = accuracy(copy.deepcopy(model), test, int(cell["batch_size"]), True, False)[0]
+    batch_statistics("test_acc_train_mode", train_mode)
+    correct, assigning = accuracy(model, test, eval_batch if metric_bug else large, False, False)
+    result["test_acc_eval_mode"] = correct
+    if metric_bug:
+        result["test_acc_assigning_bug"] = assigning
+
+    def batch_stats():
+        result["test_acc_batch_stats"] = accuracy(copy.deepcopy(model), test, eval_batch, True, False)[0]
+    batch_statistics("test_acc_batch_stats", batch_stats)
+    result["train_acc_eval_mode"] = accuracy(model, train, large, False, False)[0]
+
+    calibration = test if cell["recalibrate_data"] == "test" else train
+    count = len(calibration[0])
+    samples = count if cell["recalibrate_samples"] == "all" else min(int(cell["recalibrate_samples"]), count)
+    result["recalibration_samples"] = samples
+
+    def recalibrated():
+        twin = copy.deepcopy(model)
+        recalibrate(twin, calibration, samples, int(cell["recalibrate_batch_size"]), cell["recalibrate_estimator"],
+                    seed)
+        result["test_acc_recalibrated"] = accuracy(twin, test, large, False, False)[0]
+    batch_statistics("test_acc_recalibrated", recalibrated)
+
+    if int(cell["mc_samples"]) > 0:
+        result["test_acc_mc_dropout"] = mc_dropout_accuracy(copy.deepcopy(model), test, large, int(cell["mc_samples"]),
+                                                            test[2])
+    if cell["forgot_eval"] == "on":
+        def forgotten():
+            forgot = copy.deepcopy(model)
+            values = [accuracy(forgot, test, eval_batch, True, True)[0],  # updates forgot's running statistics
+                      accuracy(forgot, test, eval_batch, False, False)[0]]
+            probe = copy.deepcopy(model)
+            first, second = (predictions(probe, test, eval_batch, True, True) for _ in range(2))
+            eval_first, eval_second = (predictions(model, test, eval_batch, False, False) for _ in range(2))
+            result["test_acc_forgot_eval"], result["test_acc_eval_after_forgot_eval"] = values
+            result["train_mode_disagreement"] = 100 * float((first != second).double().mean())
+            result["eval_mode_disagreement"] = 100 * float((eval_first != eval_second).double().mean())
+        batch_statistics("test_acc_forgot_eval, test_acc_eval_after_forgot_eval, train_mode_disagreement,"
+                         " eval_mode_disagreement", forgotten)
+    return notes
+
+
+def format_row(cell, result, status, detail, wall):
+    accuracy_text = lambda column: csv_number(result.get(column), 2)
+    row = {column: accuracy_text(column) for column in MEASURED_COLUMNS}
+    row.update(status=status, status_detail=detail, lr_used=csv_number(float(cell["lr_used"]), 6),
+               final_train_loss=csv_number(result.get("final_train_loss"), 4),
+               recalibration_samples=str(result.get("recalibration_samples", 0)), wall_seconds=csv_number(wall, 2))
+    return row
+
+
+_loaded = {}
+
+
+def split_data(folder):
+    if folder not in _loaded:
+        _loaded.clear()  # one data folder at a time per process
+        _loaded[folder] = (load_split(folder, "train"), load_split(folder, "test"))
+    return _loaded[folder]
+
+
+def run_training_group(task):
+    """Trains the cells of one group (same training, different evaluations) once, measures each.
+    Returns [(index, row)]."""
+    import torch
+
+    torch.set_num_threads(1)
+    folder, cells = task
+    train, test = split_data(folder)
+    classes = max(train[2], test[2])
+    out = []
+    start = time.perf_counter()
+    try:
+        trained = train_twin(cells[0], train, classes)
+        failure = None
+    except (ValueError, RuntimeError) as error:  # a configuration PyTorch refuses, e.g. BatchNorm1d at batch 1
+        trained, failure = None, error_text(error)
+    for cell in cells:
+        result = {}
+        if trained is None:
+            out.append((int(cell["index"]), format_row(cell, result, "invalid", failure, time.perf_counter() - start)))
+            start = time.perf_counter()
+            continue
+        model, running, final_loss, divergence = trained
+        result.update(train_acc_running=running, final_train_loss=final_loss)
+        status, detail = ("diverged", f"non-finite loss at {divergence}") if divergence else ("ok", "")
+        try:
+            notes = measure_cell(cell, model, train, test, result)
+        except (ValueError, RuntimeError) as error:
+            status, notes = "invalid", []
+            detail = error_text(error)
+        detail = "; ".join([d for d in [detail] if d] + notes)
+        out.append((int(cell["index"]), format_row(cell, result, status, detail, time.perf_counter() - start)))
+        start = time.perf_counter()
+    return out
+
+
+def training_groups(cells, names, export_dir):
+    """Tasks: (data folder, cells that share one training), in grid order of their first cell."""
+    identity = [n for n in names if n not in EVALUATION_SETTINGS and n != "variant"] + \
+        ["data", "model", "optimizer", "drop_last", "eps", "lr_used", "seed"]
+    groups = {}
+    for cell in cells:
+        groups.setdefault(tuple(cell[n] for n in identity), []).append(cell)
+    return [(os.path.join(export_dir, members[0]["data"]), members) for members in groups.values()]
+
+
+def run_grid(tasks, jobs):
+    """Runs the tasks in `jobs` processes (one torch thread each); returns {index: row}."""
+    rows = {}
+    total = len(tasks)
+
+    def done(k, results):
+        for index, row in results:
+            rows[index] = row
+        print(f"  [{k}/{total}] cells {', '.join(str(i) for i, _ in results)}: "
+              + ", ".join(f"{r['status']} {r['test_acc_eval_mode'] or '-'}" for _, r in results),
+              file=sys.stderr, flush=True)
+
+    if jobs == 1:
+        for k, task in enumerate(tasks, 1):
+            done(k, run_training_group(task))
+        return rows
+    import multiprocessing
+    with multiprocessing.get_context("spawn").Pool(jobs) as pool:
+        for k, results in enumerate(pool.imap_unordered(run_training_group, tasks), 1):
+            done(k, results)
+    return rows
+
+
+# --- the comparison ------------------------------------------------------------------------------
+
+def read_csv(path):
+    with open(path, newline="") as f:
+        reader = csv.DictReader(f)
+        return reader.fieldnames, list(reader)
+
+
+def values_of(rows, column):
+    found = []
+    for r in rows:
+        try:
+            v = float(r.get(column) or "nan")
+        except ValueError:
+            continue
+        if not math.isnan(v):
+            found.append(v)
+    return found
+
+
+def mean_std(values):
+    if not values:
+        return None, None
+    return statistics.fmean(values), (statistics.stdev(values) if len(values) > 1 else None)
+
+
+def mean_std_text(values):
+    mean, std = mean_std(values)
+    if mean is None:
+        return "empty"
+    return f"{mean:.2f} ± {std:.2f}" if std is not None else f"{mean:.2f} (n=1)"
+
+
+def verdict(ours, theirs):
+    """(verdict, tolerance text, difference text, counts as disagreement) for bnlab's and PyTorch's values."""
+    if not ours and not theirs:
+        return "empty in both", "", "", False
+    if not ours or not theirs:
+        return f"DISAGREES (empty in {'bnlab' if not ours else 'PyTorch'})", "", "", True
+    (m1, s1), (m2, s2) = mean_std(ours), mean_std(theirs)
+    diff = m2 - m1
+    if s1 is None or s2 is None:
+        return "n/a (one seed)", "", f"{diff:+.2f}", False
+    tolerance = 2 * math.sqrt(s1 ** 2 / len(ours) + s2 ** 2 / len(theirs)) + 1
+    agree = abs(diff) <= tolerance
+    return ("within noise" if agree else "DISAGREES"), f"{tolerance:.2f}", f"{diff:+.2f}", not agree
+
+
+def statuses(rows):
+    counts = {}
+    for r in rows:
+        counts[r["status"]] = counts.get(r["status"], 0) + 1
+    return ", ".join(f"{n} {s}" for s, n in counts.items()) or "none"
+
+
+def comparison(spec_name, cells, names, torch_rows, bnlab_path, header_lines):
+    """The markdown report (None when bnlab's table is missing): per cell key, bnlab's and PyTorch's
+    mean +- std over seeds of each COMPARED column with the verdict, the skipped cells, a count line."""
+    lines = [f"# {spec_name}: bnlab vs PyTorch", ""] + header_lines + [""]
+    if not os.path.exists(bnlab_path):
+        return None
+    _, bnlab_rows = read_csv(bnlab_path)
+    queue = {}  # (settings, seed) -> bnlab rows in table order: cells consume them in grid order
+    for r in bnlab_rows:
+        queue.setdefault((tuple(r.get(n, "") for n in names), r.get("seed", "")), []).append(r)
+    groups, order = {}, []
+    for cell in cells:
+        group = key_without_seed(cell["key"]) or "(every cell)"
+        if group not in groups:
+            order.append(group)
+            groups[group] = ([], [], [])
+        matches = queue.get((tuple(cell[n] for n in names), cell["seed"]), [])
+        if matches:
+            groups[group][0].append(matches.pop(0))
+        groups[group][1].append(torch_rows[int(cell["index"])])
+        groups[group][2].append(cell)
+    lines += ["Verdict per measure: \"within noise\" when |PyTorch mean - bnlab mean| <= "
+              "2 * sqrt(s1^2/n1 + s2^2/n2) + 1 point (s: sample std over seeds, n: seeds), else \"DISAGREES\".", "",
+              "| cell | status: bnlab / PyTorch | measure | bnlab | PyTorch | diff | tolerance | verdict |",
+              "|---|---|---|---:|---:|---:|---:|---|"]
+    compared = disagreements = undecided = 0
+    disagreeing_cells = set()
+    skipped, unmatched = [], []
+    for group in order:
+        ours, theirs, members = groups[group]
+        reasons = sorted({r["status_detail"] for r in theirs if r["status"] == "skipped"})
+        if reasons:
+            skipped.append(f"- `{group}`: skipped: {'; '.join(reasons)}")
+            continue
+        if not ours:
+            unmatched.append(f"- `{group}`: no row in {bnlab_path}")
+            continue
+        compared += 1
+        status = f"{statuses(ours)} / {statuses(theirs)}"
+        for column, label in COMPARED:
+            a, b = values_of(ours, column), values_of(theirs, column)
+            text, tolerance, diff, disagrees = verdict(a, b)
+            disagreements += disagrees
+            if disagrees:
+                disagreeing_cells.add(group)
+            undecided += text.startswith("n/a")
+            lines.append(f"| {group} | {status} | {label} | {mean_std_text(a)} | {mean_std_text(b)} | {diff} | "
+                         f"{tolerance} | {text} |")
+    if skipped:
+        lines += ["", "Skipped (not trained by the reference):", ""] + skipped
+    if unmatched:
+        lines += ["", f"Not in bnlab's table (is {bnlab_path} from another version of the spec?):", ""] + unmatched
+    count = (f"{compared} cells compared, {disagreements} disagreements (of {len(COMPARED) * compared} measures, "
+             f"in {len(disagreeing_cells)} cells), {len(skipped)} skipped")
+    if undecided:
+        count += f", {undecided} measures undecided (one seed)"
+    if unmatched:
+        count += f", {len(unmatched)} without a bnlab result"
+    lines += ["", count + "."]
+    return "\n".join(lines) + "\n"
+
+
+def crosscheck(args):
+    import torch
+
+    spec_name = os.path.basename(args.spec)
+    spec_name = spec_name[:-len(".spec")] if spec_name.endswith(".spec") else spec_name  # bnlab's Spec.name
+    results_dir = args.results or (".build/results-quick" if args.quick else "Results")
+    jobs = args.jobs or os.cpu_count() or 1
+    bnlab_path = os.path.join(results_dir, f"{spec_name}.csv")
+    how = (f"`make experiments QUICK=1` (or `bnlab run {args.spec} --quick --out .build/results-quick`)" if args.quick
+           else f"`make experiments` (or `bnlab run {args.spec} --out Results`)")
+    missing = (f"crosscheck: bnlab's table {bnlab_path} is missing: produce it with {how}, "
+               "or name its folder with --results DIR")
+    if not os.path.exists(bnlab_path):
+        print(missing + "; training the PyTorch grid anyway", file=sys.stderr, flush=True)
+    with tempfile.TemporaryDirectory(prefix="bnlab-crosscheck-") as export_dir:
+        command = [args.bnlab, "export-data", args.spec, "--out", export_dir] + (["--quick"] if args.quick else [])
+        print("$ " + " ".join(command), flush=True)
+        if subprocess.run(command).returncode != 0:
+            print("crosscheck: export-data failed", file=sys.stderr)
+            return 2
+        header, cells = read_csv(os.path.join(export_dir, "cells.csv"))
+        absent = [c for c in CELL_EXTRAS if c not in header]
+        if absent:
+            print(f"crosscheck: {args.bnlab} export-data wrote no {', '.join(absent)} column: an older bnlab? "
+                  "Rebuild it (make build)", file=sys.stderr)
+            return 2
+        names = setting_names(header)
+        runnable, torch_rows = [], {}
+        for cell in cells:
+            reason = skip_reason(cell)
+            if reason is None:
+                runnable.append(cell)
+            else:
+                torch_rows[int(cell["index"])] = format_row(cell, {}, "skipped", reason, 0.0)
+        tasks = training_groups(runnable, names, export_dir)
+        print(f"PyTorch {torch.__version__}: {len(runnable)} of {len(cells)} cells ({len(tasks)} trainings), "
+              f"--jobs {jobs}, 1 thread each", flush=True)
+        start = time.perf_counter()
+        torch_rows.update(run_grid(tasks, jobs))
+        wall = time.perf_counter() - start
+    torch_path = os.path.join(args.out, f"{spec_name}-pytorch.csv")
+    rows = [[spec_name] + [cell[n] for n in names] + [cell["seed"]]
+            + [torch_rows[int(cell["index"])][c] for c in MEASURED_COLUMNS] for cell in cells]
+    write_atomically(torch_path, csv_table(["spec"] + names + ["seed"] + MEASURED_COLUMNS, rows))
+    cell_seconds = sum(float(torch_rows[int(c["index"])]["wall_seconds"]) for c in cells)
+    timing = (f"PyTorch grid: {wall:.1f} s wall for {len(runnable)} cells with --jobs {jobs} "
+              f"(sum of the cells' wall_seconds: {cell_seconds:.1f} s)")
+    print(timing)
+    print(f"wrote {torch_path}")
+    bnlab_seconds = sum(values_of(read_csv(bnlab_path)[1], "wall_seconds")) if os.path.exists(bnlab_path) else 0
+    header_lines = [f"- bnlab: `{bnlab_path}` (sum of the cells' wall_seconds: {bnlab_seconds:.1f} s)",
+                    f"- PyTorch {torch.__version__} (CPU): `{torch_path}`; {timing}",
+                    "- Weights and batch orders come from other random generators than bnlab's: compare over seeds."]
+    report = comparison(spec_name, cells, names, torch_rows, bnlab_path, header_lines)
+    if report is None:
+        print(missing, file=sys.stderr)
+        return 1
+    report_path = os.path.join(args.out, f"{spec_name}-crosscheck.md")
+    write_atomically(report_path, report)
+    print()
+    print(report, end="")
+    print(f"\nwrote {report_path}")
+    return 0
+
+
 def main(argv):
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     commands = parser.add_subparsers(dest="command", required=True)
@@ -207,9 +983,37 @@ def main(argv):
     b.add_argument("--repetitions", type=int, default=5)
     b.add_argument("--quick", action="store_true", help="a smoke test: short runs, small batches")
     b.add_argument("--csv", help="with --bnlab: keep bnlab's CSV at this path")
+    c = commands.add_parser(
+        "crosscheck", help="train a spec's grid in PyTorch on bnlab's data and compare with bnlab's table",
+        description="Train every cell of SPEC's grid in PyTorch (CPU) on the data `bnlab export-data` writes, "
+                    "write OUT/<spec>-pytorch.csv, and compare test_acc_train_mode, test_acc_eval_mode, "
+                    "test_acc_recalibrated and test_acc_batch_stats per cell with bnlab's RESULTS/<spec>.csv "
+                    "(OUT/<spec>-crosscheck.md): 'within noise' when |diff| <= 2*sqrt(s1^2/n1 + s2^2/n2) + 1 "
+                    "point over seeds, else 'DISAGREES'.")
+    c.add_argument("spec", metavar="SPEC", help="the experiment spec (Experiments/*.spec)")
+    c.add_argument("--bnlab", required=True, help="path of the bnlab executable (runs its export-data)")
+    c.add_argument("--quick", action="store_true", help="the grid and data of `bnlab run --quick`")
+    c.add_argument("--results", metavar="DIR",
+                   help="folder of bnlab's table <spec>.csv (default: Results; with --quick: .build/results-quick)")
+    c.add_argument("--out", metavar="DIR", default=".build/crosscheck",
+                   help="where <spec>-pytorch.csv and <spec>-crosscheck.md go (default: .build/crosscheck)")
+    c.add_argument("--jobs", metavar="N", type=positive_int, default=None,
+                   help="cells trained at once, one process and one torch thread each (default: the number of cores)")
     args = parser.parse_args(argv)
     if args.command == "bench":
         bench(args)
+    elif args.command == "crosscheck":
+        sys.exit(crosscheck(args))
+
+
+def positive_int(text):
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected an integer >= 1, got {text!r}")
+    return value
 
 
 if __name__ == "__main__":

@@ -53,7 +53,7 @@ final class CommandHelpTests: XCTestCase {
 
     func testRequiredOptionIsNotBracketed() {
         XCTAssertEqual(CommandHelp.usage(MergeCommand.declaration), "bnlab merge SPEC JOURNAL... --out DIR")
-        XCTAssertEqual(CommandHelp.usage(ExportDataCommand.declaration), "bnlab export-data SPEC --out DIR")
+        XCTAssertEqual(CommandHelp.usage(ExportDataCommand.declaration), "bnlab export-data SPEC --out DIR [--quick]")
         XCTAssertEqual(CommandHelp.usage(ListCommand.declaration), "bnlab list [--dir DIR]")
     }
 

@@ -145,7 +145,14 @@ final class CommandTableTests: XCTestCase {
         }
         XCTAssertEqual(export.spec, "a.spec")
         XCTAssertEqual(export.outputDirectory, "Data")
+        XCTAssertFalse(export.quick, "the full grid unless --quick")
         XCTAssertEqual(parsedCommand(["export-data", "--out=Data", "a.spec"]), .exportData(export))
+        guard case .exportData(let quick)? = parsedCommand(["export-data", "a.spec", "--quick", "--out", "Data"]) else {
+            return XCTFail()
+        }
+        XCTAssertTrue(quick.quick)
+        XCTAssertEqual(quick.spec, "a.spec")
+        XCTAssertEqual(quick.outputDirectory, "Data")
     }
 
     func testTopLevel() {

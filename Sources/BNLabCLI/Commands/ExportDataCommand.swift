@@ -1,4 +1,4 @@
-/// `bnlab export-data SPEC --out DIR`.
+/// `bnlab export-data SPEC --out DIR [--quick]`.
 public struct ExportDataCommand: ParsableCommand {
     /// The declaration of `bnlab export-data`.
     public static let declaration = CommandDeclaration(
@@ -8,16 +8,20 @@ public struct ExportDataCommand: ParsableCommand {
         arguments: [ArgumentDeclaration("SPEC", help: "The experiment spec whose datasets to export.")],
         options: [
             .value("out", .path, default: .required, help: "Directory to write the datasets to."),
+            quickSpecOption,
         ])
 
     /// The spec file.
     public var spec: String
     /// Where the datasets go.
     public var outputDirectory: String
+    /// Whether to export the grid and data of the spec's quick settings (`bnlab run --quick`).
+    public var quick: Bool
 
     /// Reads `bnlab export-data`'s values.
     public init(_ parsed: ParsedArguments) {
         spec = parsed.word("SPEC")
         outputDirectory = parsed.text("out")!  // required by the declaration
+        quick = parsed.flag("quick")
     }
 }

@@ -1,19 +1,27 @@
 import Foundation
 import Harness
 
-/// `bnlab export-data SPEC --out DIR`: writes each cell's prepared train and test
+/// `bnlab export-data SPEC --out DIR [--quick]`: writes each cell's prepared train and test
 /// splits (after jitter, normalization and overlap) and a manifest, so the PyTorch
 /// reference (Benchmarks/pytorch_reference.py crosscheck) trains on exactly the same data.
+/// With `--quick`, the grid and splits of `bnlab run --quick`.
 ///
-/// Layout: `DIR/cells.csv` (one row per cell: index, key, data folder, and the
-/// settings the reference needs) and `DIR/data-<hash>/{train,test}-{x.f32,y.i32,shape.txt}`:
-/// little-endian float32 images in NCHW order and int32 labels.
+/// Layout: `DIR/cells.csv`, one row per cell in grid order: index, key, data folder, the
+/// setting columns of the result table, ``extraSettings``, `lr_used` (the Float the optimizer
+/// gets, as its shortest round-trip text), `measurement_batch_size`
+/// (``CellRunner/measurementBatchSize``, the smallest batch of the passes whose batch size is not
+/// part of the measurement) and seed; `DIR/data-<hash>/{train,test}-{x.f32,y.i32,shape.txt}`:
+/// little-endian float32 images in NCHW order, int32 labels, `count channels height width classes`.
 enum ExportDataExecution {
+    /// Settings the reference needs that are not result-table columns, as the spec writes them.
+    static let extraSettings = ["model", "optimizer", "drop_last", "eps", "forgot_eval", "metric_bug"]
+
     static func execute(_ command: ExportDataCommand) throws -> Int32 {
         guard let spec = try SpecFiles.load([command.spec]).first else { return 2 }
+        let cells = spec.cells(quick: command.quick)
         var written: Set<String> = []
         var rows: [[String]] = []
-        for (index, cell) in spec.cells().enumerated() {
+        for (index, cell) in cells.enumerated() {
             let folder = "data-" + Journal.checksum(DataPreparation.dataKey(cell))
             if !written.contains(folder) {
                 let data: PreparedData
@@ -27,11 +35,12 @@ enum ExportDataExecution {
                 written.insert(folder)
             }
             rows.append([String(index), cell.cellKey(), folder] + cell.settingColumns.map { $0[1] }
-                        + [cell.canonicalValue(of: "model") ?? "", cell.canonicalValue(of: "optimizer") ?? "",
-                           CSV.number(Double(cell.effectiveLearningRate), decimals: 8), String(cell.seed)])
+                        + extraSettings.map { cell.canonicalValue(of: $0) ?? "" }
+                        + [String(cell.effectiveLearningRate), String(CellRunner.measurementBatchSize),
+                           String(cell.seed)])
         }
-        let header = ["index", "key", "data"] + (spec.cells().first?.settingColumns.map { $0[0] } ?? [])
-            + ["model", "optimizer", "lr_used", "seed"]
+        let header = ["index", "key", "data"] + (cells.first?.settingColumns.map { $0[0] } ?? [])
+            + extraSettings + ["lr_used", "measurement_batch_size", "seed"]
         try AtomicFile.write(CSV.table(header: header, rows: rows), to: "\(command.outputDirectory)/cells.csv")
         Console.out("\(command.outputDirectory)/cells.csv: \(rows.count) cells, \(written.count) data folder(s)")
         return 0
