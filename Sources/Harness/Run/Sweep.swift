@@ -68,6 +68,7 @@ public final class Sweep {
                     onEvent: @escaping (Event) -> Void) throws -> (records: [CellRecord], interrupted: Bool) {
         let finishedKeys = Set(done.map(\.key))
         let pending = tasks.filter { !finishedKeys.contains($0.key) }
+        for task in pending { cache.expect(TrainedModelCache.Key(plan: task.plan, dataKey: task.dataKey)) }
         var records = done
         var next = 0
         var failure: Error?
