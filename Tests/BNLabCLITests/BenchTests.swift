@@ -49,4 +49,20 @@ final class BenchTests: XCTestCase {
         XCTAssertEqual(valid[BenchResult.csvHeader.firstIndex(of: "flops_per_sample")!], "507392")
         XCTAssertTrue(printed.contains { $0.hasPrefix("sgemm peak, 1 thread: ") })
     }
+
+    /// The peak after touching 64 MiB is at least 64 MiB above the resting size; after freeing
+    /// it and a reset, the peak is back near the resting size (a reading per configuration).
+    func testPeakMemoryFollowsTouchedPagesAndResets() throws {
+        try XCTSkipUnless(PeakMemory.reset(), "this kernel does not allow resetting the peak (clear_refs)")
+        let resting = PeakMemory.mebibytes
+        XCTAssertTrue(resting.isFinite && resting > 0, "VmHWM missing: \(resting)")
+        let count = 64 << 20
+        let block = UnsafeMutableRawPointer.allocate(byteCount: count, alignment: 4096)
+        for offset in stride(from: 0, to: count, by: 4096) { block.storeBytes(of: 1, toByteOffset: offset, as: UInt8.self) }
+        let touched = PeakMemory.mebibytes
+        block.deallocate()
+        XCTAssertGreaterThanOrEqual(touched, resting + 63, "64 MiB touched")
+        PeakMemory.reset()
+        XCTAssertLessThan(PeakMemory.mebibytes, touched - 32, "the reset forgets the freed 64 MiB")
+    }
 }
