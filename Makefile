@@ -41,8 +41,10 @@ experiments: build
 bench: build
 	$(BNLAB) bench
 
+# bench-torch: bnlab and PyTorch side by side, ROUNDS alternating rounds (medians over rounds; needs torch)
+ROUNDS ?= 3
 bench-torch: build
-	python3 Benchmarks/pytorch_reference.py bench --bnlab $(BNLAB)
+	python3 Benchmarks/pytorch_reference.py bench --bnlab $(BNLAB) --rounds $(ROUNDS)
 
 # crosscheck: CROSSCHECK_SPEC's grid trained in PyTorch on the data bnlab exports, compared with bnlab's table in
 # Results/ (QUICK=1: the quick grid, against .build/results-quick); writes .build/crosscheck/. Needs torch and numpy.

@@ -3,7 +3,7 @@
 
     python3 Benchmarks/pytorch_reference.py bench [--bnlab PATH] [--threads 1,2]
         [--batch-sizes 1,2,8,32,128,512] [--models all|flagship|cnn28|mlp]
-        [--repetitions 5] [--quick] [--csv PATH]
+        [--repetitions 5] [--quick] [--csv PATH] [--rounds N] [--markdown PATH]
 
     python3 Benchmarks/pytorch_reference.py crosscheck --bnlab PATH SPEC [--quick]
         [--results DIR] [--out DIR] [--jobs N]
@@ -21,7 +21,9 @@ sizes <= 32, the first thread count only). Threads: torch.set_num_threads(t).
 With --bnlab PATH it also runs `PATH bench --csv ...` with the same options, then prints
 both side by side with the ratio bnlab / PyTorch of samples/s and the targets of the
 "Speed" issue (CNNs: >= 5x at batch 1-2, >= 3x at batch 8, >= 1.5x at batch >= 128;
-MLP: >= 10x at batch 2-8, >= 1.5x at batch 512).
+MLP: >= 10x at batch 2-8, >= 1.5x at batch 512). --rounds N repeats the pair (bnlab, then
+PyTorch) N times and reports the median samples/s over rounds and the median of the per-round
+ratios with its range: the machines this runs on are shared and noisy.
 
 `crosscheck` trains every cell of SPEC's grid (--quick: the grid of `bnlab run --quick`) in
 PyTorch on the data bnlab trains on, and compares the accuracies with bnlab's table:
@@ -210,41 +212,67 @@ def run_bnlab(args, csv_path):
         return list(csv.DictReader(f))
 
 
-def side_by_side(bnlab_rows, torch_results):
-    """The comparison table (markdown), one row per configuration bnlab measured."""
-    lines = ["| model | threads | batch | bnlab samples/s | PyTorch samples/s | bnlab/PyTorch | target | "
+def side_by_side(rounds):
+    """The comparison table (markdown), one row per configuration bnlab measured.
+
+    `rounds` is a list of (bnlab_rows, torch_results), one per round; each round ran bnlab and then
+    PyTorch. Samples/s are the medians over rounds of each round's median; the ratio is the median
+    over rounds of the per-round ratio (both measured minutes apart, so a slow spell of the shared
+    machine hits one round's pair rather than one side), with its range over rounds."""
+    lines = ["| model | threads | batch | bnlab samples/s | PyTorch samples/s | bnlab/PyTorch | range over rounds | target | "
              "bnlab GFLOP/s | of sgemm peak | bnlab max RSS MiB |",
-             "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
-    for row in bnlab_rows:
+             "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
+    first_rows = rounds[0][0]
+    for index, row in enumerate(first_rows):
         key = (row["model"], int(row["threads"]), int(row["batch"]))
-        torch_rate = torch_results.get(key)
-        ours = float(row["samples_per_s"]) if row["samples_per_s"] else None
+        ours_all = [float(r[index]["samples_per_s"]) for r, _ in rounds if r[index]["samples_per_s"]]
+        theirs_all = [t.get(key) for _, t in rounds if t.get(key) is not None]
+        ratios = [float(r[index]["samples_per_s"]) / t[key] for r, t in rounds
+                  if r[index]["samples_per_s"] and t.get(key)]
+        ours = statistics.median(ours_all) if ours_all else None
+        theirs = statistics.median(theirs_all) if theirs_all else None
         goal = target(key[0], key[2])
-        if ours is None or torch_rate is None:
-            ratio_text, verdict = "n/a", ""
+        if not ratios:
+            ratio_text, spread, verdict = "n/a", "", ""
         else:
-            ratio = ours / torch_rate
+            ratio = statistics.median(ratios)
             ratio_text = f"{ratio:.2f}x"
+            spread = f"{min(ratios):.2f}-{max(ratios):.2f}x" if len(ratios) > 1 else ""
             verdict = "" if goal is None else (f">= {goal:g}x met" if ratio >= goal else f">= {goal:g}x MISSED")
-        fraction = f"{100 * float(row['peak_fraction']):.1f}%" if row["peak_fraction"] else "n/a"
-        lines.append(
-            f"| {key[0]} | {key[1]} | {key[2]} | {ours:.0f} | " if ours is not None else
-            f"| {key[0]} | {key[1]} | {key[2]} | n/a | ")
-        lines[-1] += (f"{torch_rate:.0f} | " if torch_rate is not None else "n/a | ")
-        lines[-1] += f"{ratio_text} | {verdict} | {row['gflops'] or 'n/a'} | {fraction} | {row['max_rss_mib']} |"
+        fractions = [float(r[index]["peak_fraction"]) for r, _ in rounds if r[index]["peak_fraction"]]
+        gflops = [float(r[index]["gflops"]) for r, _ in rounds if r[index]["gflops"]]
+        rss = max(float(r[index]["max_rss_mib"]) for r, _ in rounds)
+        cells = [key[0], str(key[1]), str(key[2]),
+                 f"{ours:.0f}" if ours is not None else "n/a",
+                 f"{theirs:.0f}" if theirs is not None else "n/a",
+                 ratio_text, spread, verdict,
+                 f"{statistics.median(gflops):.1f}" if gflops else "n/a",
+                 f"{100 * statistics.median(fractions):.1f}%" if fractions else "n/a",
+                 f"{rss:.1f}"]
+        lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines)
 
 
 def bench(args):
-    bnlab_rows = None
-    if args.bnlab:
-        with tempfile.TemporaryDirectory() as tmp:
-            bnlab_rows = run_bnlab(args, args.csv or os.path.join(tmp, "bnlab-bench.csv"))
-        print(flush=True)
-    torch_results = run_torch(args)
-    if bnlab_rows is not None:
-        print()
-        print(side_by_side(bnlab_rows, torch_results))
+    if not args.bnlab:
+        run_torch(args)
+        return
+    rounds = []
+    with tempfile.TemporaryDirectory() as tmp:
+        for round_index in range(args.rounds):
+            if args.rounds > 1:
+                print(f"--- round {round_index + 1} of {args.rounds}", flush=True)
+            csv_path = (args.csv if args.csv and round_index == args.rounds - 1
+                        else os.path.join(tmp, f"bnlab-bench-{round_index}.csv"))
+            bnlab_rows = run_bnlab(args, csv_path)
+            print(flush=True)
+            rounds.append((bnlab_rows, run_torch(args)))
+            print(flush=True)
+    table = side_by_side(rounds)
+    print(table)
+    if args.markdown:
+        with open(args.markdown, "w") as f:
+            f.write(table + "\n")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -982,7 +1010,10 @@ def main(argv):
     b.add_argument("--models", choices=["all"] + MODELS, default="all")
     b.add_argument("--repetitions", type=int, default=5)
     b.add_argument("--quick", action="store_true", help="a smoke test: short runs, small batches")
-    b.add_argument("--csv", help="with --bnlab: keep bnlab's CSV at this path")
+    b.add_argument("--csv", help="with --bnlab: keep bnlab's CSV (of the last round) at this path")
+    b.add_argument("--rounds", type=positive_int, default=1,
+                   help="with --bnlab: measure both N times, alternating; report medians over rounds")
+    b.add_argument("--markdown", metavar="PATH", help="with --bnlab: also write the side-by-side table to PATH")
     c = commands.add_parser(
         "crosscheck", help="train a spec's grid in PyTorch on bnlab's data and compare with bnlab's table",
         description="Train every cell of SPEC's grid in PyTorch (CPU) on the data `bnlab export-data` writes, "
