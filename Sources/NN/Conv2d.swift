@@ -14,8 +14,10 @@ import TensorCore
 /// rebuilds the other chunks' columns (cheaper in memory than keeping them all).
 public final class Conv2d: Layer {
     /// The default ``columnBudget``: 2^16 values (256 KiB of columns per chunk, within L2).
-    /// Measured against 2^18 on the flagship CNN, 1 thread: batch 128 trains at 18,200
-    /// samples/s instead of 13,700, and a batch-128 cell peaks at 64 MB resident instead of 72.
+    /// Measured against 2^18 (idle 2-core machine, `bnlab bench`): the same speed on one thread
+    /// within the machine's noise; a flagship cell at batch 128 peaks at 63 MB resident instead
+    /// of 72; and the chunks' GEMMs stay below BLAS's one-thread threshold, where at 2^18 two
+    /// OpenBLAS threads made the 28x28 CNN at batch 128 train at 3,600 samples/s instead of 6,200.
     public static let defaultColumnBudget = 1 << 16
 
     public let inChannels: Int
