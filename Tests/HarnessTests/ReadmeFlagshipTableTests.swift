@@ -1,0 +1,35 @@
+import Foundation
+import XCTest
+import Harness
+
+/// The flagship table at the top of README.md is the committed summary, digit for digit:
+/// momentum 0.1, dropout 0, one row per batch size, `mean ± std` with two decimals of the
+/// training loop's accuracy and the four test accuracies. A `make experiments` that moves a
+/// number makes this test fail until the README is updated with it.
+final class ReadmeFlagshipTableTests: XCTestCase {
+    static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .deletingLastPathComponent()
+
+    func testReadmeFlagshipTableIsTheCommittedSummary() throws {
+        let readme = try String(contentsOf: Self.root.appendingPathComponent("README.md"), encoding: .utf8)
+        guard let open = readme.range(of: "<!-- flagship -->"), let close = readme.range(of: "<!-- /flagship -->") else {
+            return XCTFail("README.md lacks the <!-- flagship --> markers")
+        }
+        let rows = readme[open.upperBound..<close.lowerBound].split(separator: "\n")
+            .filter { $0.hasPrefix("| ") && $0.first(where: \.isNumber) != nil && !$0.contains("---") }
+            .filter { Int($0.split(separator: "|").first.map { $0.trimmingCharacters(in: .whitespaces) } ?? "") != nil }
+            .map(String.init)
+        let summary = Table(csv: try String(contentsOf: Self.root.appendingPathComponent("Results/small-batch-collapse-summary.csv"),
+                                            encoding: .utf8))
+        let columns = ["train_acc_running", "test_acc_train_mode", "test_acc_eval_mode", "test_acc_recalibrated",
+                       "test_acc_batch_stats"]
+        let expected = summary.rows.filter { summary.value($0, "momentum") == "0.1" && summary.value($0, "dropout") == "0" }
+            .map { row in
+                "| \(summary.value(row, "batch_size") ?? "?") | "
+                    + columns.map { "\(summary.value(row, $0 + "_mean") ?? "?") ± \(summary.value(row, $0 + "_std") ?? "?")" }
+                        .joined(separator: " | ") + " |"
+            }
+        XCTAssertEqual(expected.count, 8, "the flagship sweeps 8 batch sizes")
+        XCTAssertEqual(rows, expected, "README.md's flagship table differs from Results/small-batch-collapse-summary.csv")
+    }
+}
