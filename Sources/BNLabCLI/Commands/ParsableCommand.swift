@@ -13,6 +13,6 @@ let specsArgument = ArgumentDeclaration("SPEC", count: .oneOrMore, help: "Experi
 let resultsDirectoryOption = OptionDeclaration.value(
     "out", .path, default: .value("Results"), help: "Directory holding the journals and result tables.")
 
-/// `--quick` of run and check.
+/// `--quick` of run, check and export-data.
 let quickSpecOption = OptionDeclaration.flag(
     "quick", help: "Use the spec's quick settings (fewer samples and epochs): a smoke test.")
