@@ -279,16 +279,9 @@ def bench(args):
 # crosscheck: a spec's grid in PyTorch on bnlab's exported data, compared with bnlab's table.
 # ---------------------------------------------------------------------------------------------
 
-# The measured columns of bnlab's result table (Sources/Harness/Run/CellRecord.swift, metricColumns),
-# without test_overlap (a property of the data, not measured by the reference), then wall_seconds.
-MEASURED_COLUMNS = [
-    "status", "status_detail", "lr_used",
-    "train_acc_running", "train_acc_eval_mode",
-    "test_acc_train_mode", "test_acc_eval_mode", "test_acc_recalibrated", "test_acc_batch_stats",
-    "test_acc_mc_dropout", "test_acc_forgot_eval", "test_acc_eval_after_forgot_eval",
-    "train_mode_disagreement", "eval_mode_disagreement", "test_acc_assigning_bug",
-    "final_train_loss", "recalibration_samples", "wall_seconds",
-]
+# The measured columns of bnlab's result table come from export-data's metric_columns.txt
+# (CellRecord.metricColumns), without test_overlap (a property of the data, not measured by the
+# reference), then wall_seconds: see measured_columns().
 COMPARED = [("test_acc_train_mode", "train mode"), ("test_acc_eval_mode", "eval mode"),
             ("test_acc_recalibrated", "recalibrated"), ("test_acc_batch_stats", "batch stats")]
 # Columns of export-data's cells.csv that are not result-table setting columns.
@@ -730,9 +723,20 @@ def measure_cell(cell, model, train, test, result):
     return notes
 
 
+def measured_columns(export_dir):
+    """bnlab's measured result-table columns (export-data's metric_columns.txt) but test_overlap, then
+    wall_seconds; None when the file is missing (an older bnlab)."""
+    path = os.path.join(export_dir, "metric_columns.txt")
+    if not os.path.exists(path):
+        return None
+    with open(path) as f:
+        columns = f.read().strip().split(",")
+    return [c for c in columns if c != "test_overlap"] + ["wall_seconds"]
+
+
 def format_row(cell, result, status, detail, wall):
-    accuracy_text = lambda column: csv_number(result.get(column), 2)
-    row = {column: accuracy_text(column) for column in MEASURED_COLUMNS}
+    """The measured columns of one cell as bnlab writes them: accuracies with 2 decimals, then the rest."""
+    row = {column: csv_number(value, 2) for column, value in result.items()}
     row.update(status=status, status_detail=detail, lr_used=csv_number(float(cell["lr_used"]), 6),
                final_train_loss=csv_number(result.get("final_train_loss"), 4),
                recalibration_samples=str(result.get("recalibration_samples", 0)), wall_seconds=csv_number(wall, 2))
@@ -961,6 +965,11 @@ def crosscheck(args):
             print(f"crosscheck: {args.bnlab} export-data wrote no {', '.join(absent)} column: an older bnlab? "
                   "Rebuild it (make build)", file=sys.stderr)
             return 2
+        measured = measured_columns(export_dir)
+        if measured is None:
+            print(f"crosscheck: {args.bnlab} export-data wrote no metric_columns.txt: an older bnlab? "
+                  "Rebuild it (make build)", file=sys.stderr)
+            return 2
         names = setting_names(header)
         runnable, torch_rows = [], {}
         for cell in cells:
@@ -977,8 +986,8 @@ def crosscheck(args):
         wall = time.perf_counter() - start
     torch_path = os.path.join(args.out, f"{spec_name}-pytorch.csv")
     rows = [[spec_name] + [cell[n] for n in names] + [cell["seed"]]
-            + [torch_rows[int(cell["index"])][c] for c in MEASURED_COLUMNS] for cell in cells]
-    write_atomically(torch_path, csv_table(["spec"] + names + ["seed"] + MEASURED_COLUMNS, rows))
+            + [torch_rows[int(cell["index"])].get(c, "") for c in measured] for cell in cells]
+    write_atomically(torch_path, csv_table(["spec"] + names + ["seed"] + measured, rows))
     cell_seconds = sum(float(torch_rows[int(c["index"])]["wall_seconds"]) for c in cells)
     timing = (f"PyTorch grid: {wall:.1f} s wall for {len(runnable)} cells with --jobs {jobs} "
               f"(sum of the cells' wall_seconds: {cell_seconds:.1f} s)")

@@ -10,7 +10,9 @@ import Harness
 /// setting columns of the result table, ``extraSettings``, `lr_used` (the Float the optimizer
 /// gets, as its shortest round-trip text), `measurement_batch_size`
 /// (``CellRunner/measurementBatchSize``, the smallest batch of the passes whose batch size is not
-/// part of the measurement) and seed; `DIR/data-<hash>/{train,test}-{x.f32,y.i32,shape.txt}`:
+/// part of the measurement) and seed; `DIR/metric_columns.txt`, the result table's measured
+/// columns in order (``CellRecord/metricColumns``, so the reference writes the same table);
+/// `DIR/data-<hash>/{train,test}-{x.f32,y.i32,shape.txt}`:
 /// little-endian float32 images in NCHW order, int32 labels, `count channels height width classes`.
 enum ExportDataExecution {
     /// Settings the reference needs that are not result-table columns, as the spec writes them.
@@ -42,6 +44,8 @@ enum ExportDataExecution {
         let header = ["index", "key", "data"] + (cells.first?.settingColumns.map { $0[0] } ?? [])
             + extraSettings + ["lr_used", "measurement_batch_size", "seed"]
         try AtomicFile.write(CSV.table(header: header, rows: rows), to: "\(command.outputDirectory)/cells.csv")
+        try AtomicFile.write(CellRecord.metricColumns.joined(separator: ",") + "\n",
+                             to: "\(command.outputDirectory)/metric_columns.txt")
         Console.out("\(command.outputDirectory)/cells.csv: \(rows.count) cells, \(written.count) data folder(s)")
         return 0
     }
