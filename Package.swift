@@ -9,7 +9,9 @@ let package = Package(
         .executable(name: "bnlab", targets: ["bnlab"]),
     ],
     targets: [
-        // core -> layers -> harness -> command line
+        // One-way layers, each a module so the compiler keeps the direction:
+        //   TensorCore -> NN -> SpecFormat -> Datasets -> Experiment -> Reports -> BNLabCLI -> bnlab
+        // Charts (SVG drawing) stands alone and Reports uses it.
         .systemLibrary(
             name: "COpenBLAS",
             pkgConfig: "openblas",
@@ -17,14 +19,21 @@ let package = Package(
         ),
         .target(name: "TensorCore", dependencies: ["COpenBLAS"]),
         .target(name: "NN", dependencies: ["TensorCore"]),
-        .target(name: "Harness", dependencies: ["TensorCore", "NN"]),
-        .target(name: "BNLabCLI", dependencies: ["Harness", "NN", "TensorCore"]),
+        .target(name: "SpecFormat", dependencies: ["TensorCore", "NN"]),
+        .target(name: "Datasets", dependencies: ["TensorCore", "SpecFormat"]),
+        .target(name: "Experiment", dependencies: ["TensorCore", "NN", "SpecFormat", "Datasets"]),
+        .target(name: "Charts"),
+        .target(name: "Reports", dependencies: ["SpecFormat", "Experiment", "Charts"]),
+        .target(name: "BNLabCLI", dependencies: ["TensorCore", "NN", "SpecFormat", "Datasets", "Experiment",
+                                                 "Reports", "Charts"]),
         .executableTarget(name: "bnlab", dependencies: ["BNLabCLI"]),
 
         .testTarget(name: "TensorCoreTests", dependencies: ["TensorCore"]),
         .testTarget(name: "NNTests", dependencies: ["NN", "TensorCore"], resources: [.copy("Fixtures")]),
-        .testTarget(name: "HarnessTests", dependencies: ["Harness", "NN", "TensorCore"]),
-        .testTarget(name: "BNLabCLITests", dependencies: ["BNLabCLI", "Harness"]),
+        .testTarget(name: "HarnessTests", dependencies: ["SpecFormat", "Datasets", "Experiment", "Charts", "Reports",
+                                                         "NN", "TensorCore"]),
+        .testTarget(name: "BNLabCLITests", dependencies: ["BNLabCLI", "SpecFormat", "Datasets", "Experiment",
+                                                          "Reports"]),
     ],
     swiftLanguageModes: [.v5]
 )

@@ -30,7 +30,7 @@ PyTorch on the data bnlab trains on, and compares the accuracies with bnlab's ta
 
 1. `PATH export-data SPEC --out TMP [--quick]` writes the cells (TMP/cells.csv) and their
    prepared splits (float32 NCHW images, int32 labels).
-2. Per cell, the PyTorch twin of bnlab's model (Sources/Harness/Run/ModelRecipe.swift):
+2. Per cell, the PyTorch twin of bnlab's model (Sources/Experiment/ModelRecipe.swift):
    cnn = [Conv2d(k, padding=k//2) -> norm -> ReLU -> MaxPool2d(2)] per width, Flatten,
    Dropout, Linear; mlp = Flatten, [Linear -> norm -> ReLU -> Dropout] per width, Linear.
    norm: BatchNorm2d/1d(eps, momentum; cumulative = momentum=None; track_running_stats;
@@ -40,7 +40,7 @@ PyTorch on the data bnlab trains on, and compares the accuracies with bnlab's ta
    cross-entropy; `epochs` epochs in the cell's order (shuffled: torch.randperm with a
    torch.Generator seeded by seed), drop_last as the cell says; the last frozen_bn_epochs
    epochs with BatchNorm in eval mode (FrozenBN). Training stops at a non-finite loss.
-3. The columns bnlab writes (Sources/Harness/Run/CellRunner.swift): train_acc_running (last
+3. The columns bnlab writes (Sources/Experiment/CellRunner.swift): train_acc_running (last
    epoch, before each update), train_acc_eval_mode, test_acc_train_mode (a copy; batch
    statistics over test batches of the training batch size, dropout off),
    test_acc_eval_mode, test_acc_recalibrated (a copy in train mode, dropout on, over

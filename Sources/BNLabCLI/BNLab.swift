@@ -1,5 +1,5 @@
 import Foundation
-import Harness
+import Datasets
 
 /// The `bnlab` command line (kept as a library so tests can drive it).
 ///

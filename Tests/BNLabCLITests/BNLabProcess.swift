@@ -1,5 +1,7 @@
 import Foundation
-import Harness
+import Charts
+import Experiment
+import Reports
 import XCTest
 
 /// The `bnlab` executable that the CLI-level tests spawn: `$BNLAB_BINARY` when set (the

@@ -1,6 +1,8 @@
 @testable import BNLabCLI
 import Foundation
-import Harness
+import Charts
+import Experiment
+import SpecFormat
 import XCTest
 
 /// The numbers `bnlab bench` derives: FLOP counts, medians, the CSV it writes.

@@ -1,5 +1,9 @@
 import Foundation
-import Harness
+import Charts
+import Datasets
+import Experiment
+import Reports
+import SpecFormat
 import XCTest
 
 /// Cells that fail do not stop a sweep: a diverging loss marks the cell `diverged` with

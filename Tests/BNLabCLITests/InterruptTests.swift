@@ -1,5 +1,8 @@
 import Foundation
-import Harness
+import Charts
+import Experiment
+import Reports
+import SpecFormat
 import XCTest
 
 /// SIGINT / SIGTERM: the cell in flight finishes, the tables of what is done are written,

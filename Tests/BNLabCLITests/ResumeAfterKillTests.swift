@@ -1,5 +1,7 @@
 import Foundation
-import Harness
+import Charts
+import Experiment
+import SpecFormat
 import XCTest
 
 /// `kill -9` of the real binary at several moments, then a re-run: it resumes without

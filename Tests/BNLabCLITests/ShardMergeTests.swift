@@ -1,5 +1,7 @@
 import Foundation
-import Harness
+import Charts
+import Experiment
+import SpecFormat
 import XCTest
 
 /// `--shard K/N` runs a deterministic share of the grid; `bnlab merge` combines the shards'

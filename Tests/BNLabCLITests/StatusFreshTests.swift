@@ -1,5 +1,9 @@
 import Foundation
-import Harness
+import Charts
+import Datasets
+import Experiment
+import Reports
+import SpecFormat
 import XCTest
 
 /// `bnlab status`, `--fresh`, and what a changed spec does to its journal.

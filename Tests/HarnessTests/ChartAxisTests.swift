@@ -1,5 +1,7 @@
 import XCTest
-@testable import Harness
+@testable import Charts
+@testable import Experiment
+@testable import SpecFormat
 
 final class ChartAxisTests: XCTestCase {
     func labelled(_ axis: ResolvedAxis) -> [AxisTick] { axis.ticks.filter { $0.label != nil } }

@@ -1,5 +1,9 @@
 import XCTest
-import Harness
+import Charts
+import Datasets
+import Experiment
+import Reports
+import SpecFormat
 
 /// loadCIFAR10 on small batch files written by the tests.
 final class DataCIFAR10Tests: DataFileTestCase {

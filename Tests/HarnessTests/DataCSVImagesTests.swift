@@ -1,5 +1,9 @@
 import XCTest
-import Harness
+import Charts
+import Datasets
+import Experiment
+import Reports
+import SpecFormat
 
 /// loadCSVImages on small files written by the tests: every option, then every kind of bad file.
 final class DataCSVImagesTests: DataFileTestCase {

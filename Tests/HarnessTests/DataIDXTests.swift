@@ -1,5 +1,8 @@
 import XCTest
-import Harness
+import Charts
+import Datasets
+import Experiment
+import SpecFormat
 
 /// loadIDX on small MNIST-format files written by the tests.
 final class DataIDXTests: DataFileTestCase {

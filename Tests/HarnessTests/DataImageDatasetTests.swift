@@ -1,5 +1,9 @@
 import XCTest
-import Harness
+import Charts
+import Datasets
+import Experiment
+import Reports
+import SpecFormat
 
 final class DataImageDatasetTests: XCTestCase {
     func testErrorDescriptionLeavesOutUnknownParts() {

@@ -1,6 +1,9 @@
 import Foundation
 import XCTest
-import Harness
+import Charts
+import Datasets
+import Experiment
+import SpecFormat
 
 /// Inflate against vectors from Python's gzip and zlib (scripts/make_gzip_vectors.py) and
 /// against every kind of damaged input.

@@ -1,5 +1,6 @@
 import XCTest
-import Harness
+import Datasets
+import SpecFormat
 
 final class DataInputNormalizationTests: XCTestCase {
     /// 2 images, 2 channels of 1x2 pixels: channel 0 holds 1, 3, 5, 7 (mean 4, population

@@ -1,6 +1,8 @@
 import Foundation
 import XCTest
-import Harness
+import Charts
+import Datasets
+import SpecFormat
 import TensorCore
 
 final class DataJitterTests: XCTestCase {

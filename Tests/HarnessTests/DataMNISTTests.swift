@@ -1,6 +1,9 @@
 import Foundation
 import XCTest
-import Harness
+import Charts
+import Datasets
+import Experiment
+import SpecFormat
 
 /// The vendored Datasets/mnist_5k.csv.gz, found relative to this file.
 final class DataMNISTTests: XCTestCase {

@@ -1,4 +1,8 @@
-import Harness
+import Charts
+import Datasets
+import Experiment
+import Reports
+import SpecFormat
 import TensorCore
 import XCTest
 

@@ -1,6 +1,9 @@
 import Foundation
 import XCTest
-import Harness
+import Charts
+import Datasets
+import Experiment
+import SpecFormat
 import TensorCore
 
 final class DataShapesTests: XCTestCase {

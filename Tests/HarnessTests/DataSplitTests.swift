@@ -1,5 +1,7 @@
 import XCTest
-import Harness
+import Charts
+import Datasets
+import Experiment
 import TensorCore
 
 final class DataSplitTests: XCTestCase {

@@ -1,6 +1,10 @@
 import Foundation
 import XCTest
-import Harness
+import Charts
+import Datasets
+import Experiment
+import Reports
+import SpecFormat
 
 /// A test case with a fresh temporary directory for the files its tests write.
 class DataFileTestCase: XCTestCase {

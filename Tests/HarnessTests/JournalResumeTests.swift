@@ -1,6 +1,9 @@
 import Foundation
 import XCTest
-@testable import Harness
+@testable import Charts
+@testable import Datasets
+@testable import Experiment
+@testable import Reports
 
 /// Opening a run's journal: resume, start over on a changed spec, `--fresh`.
 final class JournalResumeTests: DataFileTestCase {

@@ -1,6 +1,10 @@
 import Foundation
 import XCTest
-@testable import Harness
+@testable import Charts
+@testable import Datasets
+@testable import Experiment
+@testable import Reports
+@testable import SpecFormat
 
 /// A record whose every field depends on `index`, so records differ from each other.
 func journalRecord(_ index: Int) -> CellRecord {

@@ -1,5 +1,7 @@
 import XCTest
-@testable import Harness
+@testable import Charts
+@testable import Datasets
+@testable import Reports
 
 final class MarkdownTableTests: XCTestCase {
     func testColumnsArePaddedAlignedAndEscaped() {

@@ -1,5 +1,8 @@
 import Foundation
-import Harness
+import Charts
+import Experiment
+import Reports
+import SpecFormat
 import XCTest
 
 /// `AtomicFile.write`: whole files or nothing, by rename over the target.

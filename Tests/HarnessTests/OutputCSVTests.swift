@@ -1,4 +1,7 @@
-import Harness
+import Charts
+import Datasets
+import Experiment
+import Reports
 import XCTest
 
 /// `CSV.number`, `CSV.field`, `CSV.line` and `CSV.parseLine`.

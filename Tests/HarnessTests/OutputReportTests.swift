@@ -1,4 +1,7 @@
-import Harness
+import Charts
+import Datasets
+import Reports
+import SpecFormat
 import XCTest
 
 /// `Report.markdown` on the summary of `SampleRecords` (means and stds in OutputResultTablesTests).

@@ -1,4 +1,6 @@
-import Harness
+import Charts
+import Reports
+import SpecFormat
 import XCTest
 
 /// `ResultCharts`: which setting is the x axis, which make panels, and what is plotted.

@@ -1,4 +1,6 @@
-@testable import Harness
+@testable import Charts
+@testable import Experiment
+@testable import Reports
 import Foundation
 import XCTest
 

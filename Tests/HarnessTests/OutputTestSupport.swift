@@ -1,4 +1,5 @@
-@testable import Harness
+@testable import Experiment
+@testable import Reports
 
 /// Two cells (`batch_size` 2 and 4) x two seeds of the spec "tiny", with numbers chosen so
 /// that every mean and standard deviation is easy to compute by hand (see

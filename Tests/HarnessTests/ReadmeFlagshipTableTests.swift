@@ -1,6 +1,8 @@
 import Foundation
 import XCTest
-import Harness
+import Charts
+import Reports
+import SpecFormat
 
 /// The flagship table at the top of README.md is the committed summary, digit for digit:
 /// momentum 0.1, dropout 0, one row per batch size, `mean ± std` with two decimals of the

@@ -1,4 +1,5 @@
-import Harness
+import Charts
+import SpecFormat
 import TensorCore
 import XCTest
 

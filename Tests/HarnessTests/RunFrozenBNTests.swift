@@ -1,4 +1,7 @@
-import Harness
+import Charts
+import Datasets
+import Experiment
+import SpecFormat
 import NN
 import TensorCore
 import XCTest

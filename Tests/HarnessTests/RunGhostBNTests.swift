@@ -1,4 +1,6 @@
-import Harness
+import Charts
+import Experiment
+import SpecFormat
 import NN
 import TensorCore
 import XCTest

@@ -1,4 +1,6 @@
-import Harness
+import Charts
+import Datasets
+import Experiment
 import NN
 import TensorCore
 import XCTest

@@ -1,4 +1,7 @@
-@testable import Harness
+@testable import Charts
+@testable import Datasets
+@testable import Experiment
+@testable import SpecFormat
 import NN
 import TensorCore
 import XCTest

@@ -1,4 +1,5 @@
-@testable import Harness
+@testable import Experiment
+@testable import SpecFormat
 import NN
 import TensorCore
 import XCTest

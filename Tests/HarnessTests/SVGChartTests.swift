@@ -3,7 +3,11 @@ import Foundation
 #if canImport(FoundationXML)
 import FoundationXML
 #endif
-@testable import Harness
+@testable import Charts
+@testable import Datasets
+@testable import Experiment
+@testable import Reports
+@testable import SpecFormat
 
 final class SVGChartTests: XCTestCase {
     static let modes = ["train mode", "eval mode", "recalibrated", "batch statistics"]

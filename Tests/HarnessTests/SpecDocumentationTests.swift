@@ -1,6 +1,9 @@
 import Foundation
 import XCTest
-@testable import Harness
+@testable import Charts
+@testable import Datasets
+@testable import Experiment
+@testable import SpecFormat
 
 /// Experiments/README.md holds the key tables exactly as the code generates them.
 final class SpecDocumentationTests: XCTestCase {

@@ -1,5 +1,9 @@
 import XCTest
-@testable import Harness
+@testable import Charts
+@testable import Datasets
+@testable import Experiment
+@testable import Reports
+@testable import SpecFormat
 
 /// Every kind of refusal, with its exact location and message.
 final class SpecErrorTests: XCTestCase {

@@ -1,7 +1,11 @@
 import Foundation
 import TensorCore
 import XCTest
-@testable import Harness
+@testable import Charts
+@testable import Datasets
+@testable import Experiment
+@testable import Reports
+@testable import SpecFormat
 
 /// Throws seeded random mutations of valid specs at the parser: it must never
 /// crash or hang, and every refusal must be a located error inside the file.

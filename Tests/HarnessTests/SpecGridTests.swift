@@ -1,5 +1,9 @@
 import XCTest
-@testable import Harness
+@testable import Charts
+@testable import Datasets
+@testable import Experiment
+@testable import Reports
+@testable import SpecFormat
 
 /// Grid expansion, quick runs, cell keys and the resolved hash.
 final class SpecGridTests: XCTestCase {

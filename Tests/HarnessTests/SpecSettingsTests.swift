@@ -1,5 +1,9 @@
 import XCTest
-@testable import Harness
+@testable import Charts
+@testable import Datasets
+@testable import Experiment
+@testable import Reports
+@testable import SpecFormat
 
 /// Defaults, typed values, canonical text and warnings of every key.
 final class SpecSettingsTests: XCTestCase {

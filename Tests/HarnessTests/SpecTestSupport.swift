@@ -1,5 +1,9 @@
 import XCTest
-@testable import Harness
+@testable import Charts
+@testable import Datasets
+@testable import Experiment
+@testable import Reports
+@testable import SpecFormat
 
 /// Parses `text` as the spec file `t.spec`.
 func parseSpec(_ text: String) throws -> Spec {

@@ -1,6 +1,10 @@
 import Foundation
 import XCTest
-@testable import Harness
+@testable import Charts
+@testable import Datasets
+@testable import Experiment
+@testable import Reports
+@testable import SpecFormat
 
 /// Named variants: `variant NAME KEY=VALUE ...` lines chosen by `sweep variant ...`.
 final class SpecVariantTests: XCTestCase {

@@ -1,5 +1,7 @@
 import Foundation
-import Harness
+import Charts
+import Experiment
+import Reports
 import NN
 import TensorCore
 

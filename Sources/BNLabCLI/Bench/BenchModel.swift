@@ -1,4 +1,5 @@
-import Harness
+import Experiment
+import SpecFormat
 import NN
 import TensorCore
 

@@ -1,4 +1,8 @@
-import Harness
+import Charts
+import Datasets
+import Experiment
+import Reports
+import SpecFormat
 
 /// The readable table and the CSV of a `bnlab bench` run.
 enum BenchReport {

@@ -1,4 +1,5 @@
-import Harness
+import Charts
+import Experiment
 
 /// One measured configuration of `bnlab bench`.
 struct BenchResult: Sendable {

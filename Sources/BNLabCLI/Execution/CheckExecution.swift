@@ -1,5 +1,7 @@
 import Foundation
-import Harness
+import Charts
+import Experiment
+import SpecFormat
 
 /// `bnlab check`: validates specs and prints each expanded grid with its size and a
 /// rough run-time estimate.

@@ -1,5 +1,9 @@
 import Foundation
-import Harness
+import Charts
+import Datasets
+import Experiment
+import Reports
+import SpecFormat
 
 /// `bnlab export-data SPEC --out DIR [--quick]`: writes each cell's prepared train and test
 /// splits (after jitter, normalization and overlap) and a manifest, so the PyTorch

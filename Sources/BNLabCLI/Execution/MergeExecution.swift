@@ -1,5 +1,9 @@
 import Foundation
-import Harness
+import Charts
+import Datasets
+import Experiment
+import Reports
+import SpecFormat
 
 /// `bnlab merge`: combines shard journals into the tables one run writes, after
 /// checking that every cell of the grid is there exactly once.

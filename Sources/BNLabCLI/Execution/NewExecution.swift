@@ -1,5 +1,7 @@
 import Foundation
-import Harness
+import Experiment
+import Reports
+import SpecFormat
 
 /// `bnlab new NAME`: writes a commented template spec that parses as it is.
 enum NewExecution {

@@ -1,5 +1,7 @@
 import Foundation
-import Harness
+import Experiment
+import Reports
+import SpecFormat
 
 /// `bnlab report`: rebuilds charts and `<spec>.md` from the tables already in the output directory.
 enum ReportExecution {

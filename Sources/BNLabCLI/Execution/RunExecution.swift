@@ -1,5 +1,9 @@
 import Foundation
-import Harness
+import Charts
+import Datasets
+import Experiment
+import Reports
+import SpecFormat
 import TensorCore
 
 /// `bnlab run`: runs specs (all cells, or one shard), journaling each finished cell,

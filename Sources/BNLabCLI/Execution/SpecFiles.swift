@@ -1,5 +1,8 @@
 import Foundation
-import Harness
+import Charts
+import Datasets
+import Experiment
+import SpecFormat
 
 /// Loading specs for the commands: every spec is parsed before any work starts,
 /// so one bad spec among several writes nothing.

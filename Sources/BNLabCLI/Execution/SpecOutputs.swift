@@ -1,5 +1,8 @@
 import Foundation
-import Harness
+import Datasets
+import Experiment
+import Reports
+import SpecFormat
 
 /// Writes everything a spec's records produce: the three CSV tables, the charts and
 /// the report, each atomically.

@@ -1,5 +1,7 @@
 import Foundation
-import Harness
+import Charts
+import Experiment
+import SpecFormat
 
 /// `bnlab status`: cells done / total of each spec's run in the output directory, one
 /// line per journal: the full run's always (`NAME: D/T cells done`), then those of

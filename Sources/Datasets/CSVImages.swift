@@ -1,0 +1,227 @@
+import SpecFormat
+/// Which column of an image CSV holds the class label; the other columns are pixels, in order.
+public enum LabelColumn: Sendable, Equatable {
+    /// Column 0.
+    case first
+    /// The last column (as in mnist_5k.csv.gz).
+    case last
+    /// Column `k`, counting from 0.
+    case index(Int)
+}
+
+/// Whether the first non-blank line of a CSV is a header (skipped) or data.
+public enum CSVHeader: Sendable, Equatable {
+    /// A header exactly when one of its cells is not a number (a numeric header needs `.present`).
+    case auto
+    /// Always skip the first non-blank line.
+    case present
+    /// The first line is data.
+    case absent
+}
+
+/// Loads images from a CSV file, one image a row: pixel values and one label column.
+///
+/// - Format: cells separated by `,`, spaces and tabs around a cell ignored, `\n` or `\r\n`
+///   line ends, blank lines skipped; gzip-compressed files are decompressed transparently.
+///   Numbers are parsed by hand, independent of locale: optional sign, digits, optional `.`
+///   and digits, optional exponent (`1`, `-2.5`, `3e-2`). No quoting.
+/// - Pixels: `x = Float(cell) * scale` (a Float multiplication), the row's pixel columns in
+///   order; with `shape` they fill `(C, H, W)` row-major, without it an image is `(1, 1, k)`
+///   for `k` pixel columns.
+/// - Labels: integers in `0 ..< ImageDataset.maxClassCount`; `classCount = max label + 1`.
+/// - Name: the file's base name without `.gz` and `.csv`.
+///
+/// Errors (``DatasetError``, with line and column): an empty file or one without data rows,
+/// a row whose column count differs from the first data row, a cell that is not a number
+/// (quoted), a label that is negative, not an integer or too large, a label column outside the row,
+/// and a pixel count that does not match `shape`.
+public func loadCSVImages(path: String, labelColumn: LabelColumn = .last,
+                          shape: (channels: Int, height: Int, width: Int)? = nil,
+                          scale: Float = 1, header: CSVHeader = .auto) throws -> ImageDataset {
+    let bytes = try Inflate.readMaybeGzipped(path: path)
+    guard !bytes.isEmpty else { throw DatasetError(path: path, message: "file is empty") }
+    if let shape, shape.channels <= 0 || shape.height <= 0 || shape.width <= 0 {
+        throw DatasetError(path: path, message: "shape \(shape.channels)x\(shape.height)x\(shape.width) "
+            + "must be positive in every dimension")
+    }
+    return try bytes.withUnsafeBufferPointer { buffer in
+        var reader = CSVImageReader(path: path, bytes: buffer.baseAddress!, count: buffer.count,
+                                    labelColumn: labelColumn, scale: scale)
+        defer { reader.release() }
+        try reader.read(header: header)
+        guard let layout = reader.layout else {
+            throw DatasetError(path: path, message: "no data rows")
+        }
+        let pixelCount = layout.columnCount - 1
+        let (channels, height, width) = shape ?? (1, 1, pixelCount)
+        guard channels * height * width == pixelCount else {
+            throw DatasetError(path: path, line: layout.firstLine, message: "rows have \(pixelCount) pixel "
+                + "values but shape \(channels)x\(height)x\(width) needs \(channels * height * width)")
+        }
+        let classCount = Int(reader.labels.max()!) + 1
+        return try ImageDataset(name: ImageDataset.name(fromPath: path, extensions: ["gz", "csv"]),
+                                channels: channels, height: height, width: width,
+                                images: reader.images, labels: reader.labels, classCount: classCount)
+    }
+}
+
+/// The line-by-line state of ``loadCSVImages(path:labelColumn:shape:scale:header:)``.
+///
+/// The per-cell work uses raw buffers only (`row`, `pixels`), so that loading stays fast in
+/// debug builds too; cell positions are recomputed only to report an error.
+struct CSVImageReader {
+    let path: String
+    let bytes: UnsafePointer<UInt8>
+    let count: Int
+    let labelColumn: LabelColumn
+    let scale: Float
+    /// Column count, label column index and line of the first data row, once seen.
+    private(set) var layout: (columnCount: Int, labelIndex: Int, firstLine: Int)?
+    private(set) var labels: [Int32] = []
+    /// The parsed cells of the current row.
+    private var row: UnsafeMutablePointer<Double>, rowCapacity = 1024, rowCount = 0
+    /// The pixels of the rows read so far.
+    private var pixels: UnsafeMutablePointer<Float>, pixelsCapacity = 1 << 16, pixelCount = 0
+
+    init(path: String, bytes: UnsafePointer<UInt8>, count: Int, labelColumn: LabelColumn, scale: Float) {
+        self.path = path
+        self.bytes = bytes
+        self.count = count
+        self.labelColumn = labelColumn
+        self.scale = scale
+        row = .allocate(capacity: rowCapacity)
+        pixels = .allocate(capacity: pixelsCapacity)
+    }
+
+    /// Frees the buffers; call once.
+    func release() {
+        row.deallocate()
+        pixels.deallocate()
+    }
+
+    /// The pixels read, as one array.
+    var images: [Float] { Array(UnsafeBufferPointer(start: pixels, count: pixelCount)) }
+
+    /// Reads every line, appending each data row to `pixels` and `labels`.
+    mutating func read(header: CSVHeader) throws {
+        var lineStart = 0, line = 1, headerPending = header != .absent
+        let newline = ASCII.newline
+        while lineStart < count {
+            var lineEnd = lineStart
+            while lineEnd < count && bytes[lineEnd] != newline { lineEnd += 1 }
+            var contentEnd = lineEnd
+            if contentEnd > lineStart && bytes[contentEnd - 1] == ASCII.carriageReturn { contentEnd -= 1 }
+            if !isBlank(lineStart, contentEnd) {
+                let parsedAll = splitAndParse(lineStart, contentEnd)
+                if headerPending && (header == .present || !parsedAll) {
+                    headerPending = false
+                } else if !parsedAll {
+                    let (start, end) = cell(rowCount, lineStart, contentEnd)
+                    throw DatasetError(path: path, line: line, column: start - lineStart + 1,
+                                       message: "cell '\(text(start, end))' (column \(rowCount + 1)) is not a "
+                                           + "finite number")
+                } else {
+                    headerPending = false
+                    try appendRow(line: line, lineStart: lineStart, lineEnd: contentEnd)
+                }
+            }
+            lineStart = lineEnd + 1
+            line += 1
+        }
+    }
+
+    /// Splits `bytes[start..<end]` at commas and parses the cells into `row[0..<rowCount]`;
+    /// false when a cell is not a number, which is then cell `rowCount` (parsing stops there).
+    private mutating func splitAndParse(_ start: Int, _ end: Int) -> Bool {
+        if end - start + 1 > rowCapacity {  // a row has at most (length + 1) cells
+            row.deallocate()
+            rowCapacity = max(end - start + 1, 2 * rowCapacity)
+            row = .allocate(capacity: rowCapacity)
+        }
+        rowCount = 0
+        let comma = ASCII.comma  // a local constant: no global accessor per byte in debug builds
+        var cellStart = start
+        while true {
+            var cellEnd = cellStart
+            while cellEnd < end && bytes[cellEnd] != comma { cellEnd += 1 }
+            guard let value = DecimalParser.parse(bytes, from: cellStart, to: cellEnd) else { return false }
+            row[rowCount] = value
+            rowCount += 1
+            if cellEnd == end { return true }
+            cellStart = cellEnd + 1
+        }
+    }
+
+    /// Checks the parsed row against the first data row and appends its pixels and label.
+    private mutating func appendRow(line: Int, lineStart: Int, lineEnd: Int) throws {
+        let layout = try self.layout ?? firstLayout(line: line)
+        self.layout = layout
+        guard rowCount == layout.columnCount else {
+            throw DatasetError(path: path, line: line, message: "row has \(rowCount) columns, expected "
+                + "\(layout.columnCount) (as in line \(layout.firstLine))")
+        }
+        let label = row[layout.labelIndex]
+        guard label >= 0, label == label.rounded(), label < Double(ImageDataset.maxClassCount) else {
+            let (start, end) = cell(layout.labelIndex, lineStart, lineEnd)
+            let problem = label >= 0 && label == label.rounded()
+                ? "is out of range: at most \(ImageDataset.maxClassCount) classes (labels 0...\(ImageDataset.maxClassCount - 1))"
+                : "is not a non-negative integer"
+            throw DatasetError(path: path, line: line, column: start - lineStart + 1,
+                               message: "label '\(text(start, end))' \(problem)")
+        }
+        labels.append(Int32(label))
+        if pixelCount + rowCount > pixelsCapacity {
+            let larger = UnsafeMutablePointer<Float>.allocate(capacity: 2 * (pixelCount + rowCount))
+            larger.moveInitialize(from: pixels, count: pixelCount)
+            pixels.deallocate()
+            pixels = larger
+            pixelsCapacity = 2 * (pixelCount + rowCount)
+        }
+        for column in 0..<rowCount where column != layout.labelIndex {
+            pixels[pixelCount] = Float(row[column]) * scale
+            pixelCount += 1
+        }
+    }
+
+    /// The layout fixed by the first data row (at `line`).
+    private func firstLayout(line: Int) throws -> (columnCount: Int, labelIndex: Int, firstLine: Int) {
+        guard rowCount >= 2 else {
+            throw DatasetError(path: path, line: line, message: "a row needs a label and at least one pixel, "
+                + "found \(rowCount) column")
+        }
+        let labelIndex: Int
+        switch labelColumn {
+        case .first: labelIndex = 0
+        case .last: labelIndex = rowCount - 1
+        case .index(let k):
+            guard k >= 0 && k < rowCount else {
+                throw DatasetError(path: path, line: line, message: "label column \(k) is outside the "
+                    + "\(rowCount) columns 0..<\(rowCount)")
+            }
+            labelIndex = k
+        }
+        return (rowCount, labelIndex, line)
+    }
+
+    /// Byte range of cell `index` (0-based) of the line `bytes[lineStart..<lineEnd]`.
+    private func cell(_ index: Int, _ lineStart: Int, _ lineEnd: Int) -> (start: Int, end: Int) {
+        var start = lineStart
+        for _ in 0..<index {
+            while bytes[start] != ASCII.comma { start += 1 }
+            start += 1
+        }
+        var end = start
+        while end < lineEnd && bytes[end] != ASCII.comma { end += 1 }
+        return (start, end)
+    }
+
+    private func isBlank(_ start: Int, _ end: Int) -> Bool {
+        var i = start
+        while i < end && (bytes[i] == ASCII.space || bytes[i] == ASCII.tab) { i += 1 }
+        return i == end
+    }
+
+    private func text(_ start: Int, _ end: Int) -> String {
+        String(decoding: UnsafeBufferPointer(start: bytes + start, count: end - start), as: UTF8.self)
+    }
+}

@@ -1,0 +1,121 @@
+import SpecFormat
+import Foundation
+import TensorCore
+
+/// Turns a cell's data settings into its train and test splits, deterministically
+/// from the cell's seed:
+/// 1. the source: `shapes` generates `train_split` + `test_split` images from two
+///    seeded streams; a file dataset is loaded once per process and split
+///    stratified by label (shuffled: the shipped MNIST file is sorted by label);
+/// 2. `jitter` on the splits named by `jitter_apply` (one gain and offset per image);
+/// 3. `normalize` / `test_normalize`: per-channel standardization;
+/// 4. `split_overlap`: the first `round(overlap * test_split)` test samples are replaced
+///    by (processed) training samples, reproducing a leaky split.
+/// Prepared data is cached per process by its settings and seed, so the cells of a
+/// sweep that share them share one copy.
+public enum DataPreparation {
+    private static let lock = NSLock()
+    nonisolated(unsafe) private static var loaded: [DatasetSource: ImageDataset] = [:]
+    nonisolated(unsafe) private static var prepared: [String: PreparedData] = [:]
+
+    /// The settings that determine a cell's data (part of the cache key).
+    public static func dataKey(_ c: ExperimentConfig) -> String {
+        ["dataset", "jitter", "jitter_apply", "train_split", "test_split", "split_overlap", "normalize", "test_normalize"]
+            .map { "\($0)=\(c.canonicalValue(of: $0) ?? "")" }.joined(separator: " ") + " seed=\(c.seed)"
+    }
+
+    public static func prepare(_ config: ExperimentConfig) throws -> PreparedData {
+        let key = dataKey(config)
+        lock.lock()
+        if let hit = prepared[key] { lock.unlock(); return hit }
+        lock.unlock()
+        let data = try build(config)
+        lock.lock()
+        prepared[key] = data
+        lock.unlock()
+        return data
+    }
+
+    /// Loads a file dataset (cached); `shapes` is generated per cell instead.
+    public static func load(_ source: DatasetSource) throws -> ImageDataset {
+        lock.lock()
+        if let hit = loaded[source] { lock.unlock(); return hit }
+        lock.unlock()
+        let data: ImageDataset
+        switch source {
+        case .shapes:
+            preconditionFailure("shapes data is generated per cell")
+        case .csv(let s):
+            let column: LabelColumn
+            switch s.labelColumn {
+            case .first: column = .first
+            case .last: column = .last
+            case .index(let i): column = .index(i)
+            }
+            let header: CSVHeader
+            switch s.header {
+            case .auto: header = .auto
+            case .yes: header = .present
+            case .no: header = .absent
+            }
+            data = try loadCSVImages(path: s.path, labelColumn: column,
+                                     shape: s.shape.map { ($0.channels, $0.height, $0.width) }, scale: s.scale, header: header)
+        case .idx(let images, let labels):
+            data = try loadIDX(imagesPath: images, labelsPath: labels, scale: 1.0 / 255)
+        case .cifar10(let batches):
+            data = try loadCIFAR10(paths: batches, scale: 1.0 / 255)
+        }
+        lock.lock()
+        loaded[source] = data
+        lock.unlock()
+        return data
+    }
+
+    static func build(_ c: ExperimentConfig) throws -> PreparedData {
+        let root = RandomGenerator(seed: c.seed).derived("data")
+        var train: ImageDataset, test: ImageDataset
+        switch c.dataset {
+        case .shapes(let size, let noise):
+            var trainRNG = root.derived("shapes-train"), testRNG = root.derived("shapes-test")
+            train = Shapes.generate(count: c.trainSplit, size: size, noise: noise, rng: &trainRNG)
+            test = Shapes.generate(count: c.testSplit, size: size, noise: noise, rng: &testRNG)
+        default:
+            let all = try load(c.dataset)
+            var splitRNG = root.derived("split")
+            let (trainIndices, testIndices): ([Int], [Int])
+            do {
+                (trainIndices, testIndices) = try stratifiedSplit(labels: all.labels, trainCount: c.trainSplit,
+                                                                  testCount: c.testSplit, rng: &splitRNG)
+            } catch var error as DatasetError {
+                error.path = c.dataset.files.joined(separator: ", ")  // name the file, not the function
+                throw error
+            }
+            train = all.subset(trainIndices)
+            test = all.subset(testIndices)
+        }
+        if case .gainOffset(let gain, let offset) = c.jitter {
+            let jitter = Jitter(gain: gain, offset: offset)
+            if c.jitterApply == .both || c.jitterApply == .train { var r = root.derived("jitter-train"); jitter.apply(to: &train, rng: &r) }
+            if c.jitterApply == .both || c.jitterApply == .test { var r = root.derived("jitter-test"); jitter.apply(to: &test, rng: &r) }
+        }
+        let trainStatistics = ChannelStatistics(of: train)
+        if c.normalize == .train { normalize(&train, with: trainStatistics) }
+        switch c.testNormalize {
+        case .same: if c.normalize == .train { normalize(&test, with: trainStatistics) }
+        case .none: break
+        case .own: normalize(&test, with: ChannelStatistics(of: test))
+        case .fixed(let mean, let std):
+            normalize(&test, with: ChannelStatistics(mean: Array(repeating: mean, count: test.channels),
+                                                     std: Array(repeating: std, count: test.channels)))
+        }
+        let overlap = min(Int((Double(c.splitOverlap) * Double(test.count)).rounded()), train.count)
+        if overlap > 0 {
+            let size = train.sampleSize
+            for i in 0..<overlap {
+                for j in 0..<size { test.images[i * size + j] = train.images[i * size + j] }
+                test.labels[i] = train.labels[i]
+            }
+        }
+        return PreparedData(train: train, test: test, testOverlap: test.count == 0 ? 0 : Double(overlap) / Double(test.count))
+    }
+}

@@ -1,0 +1,73 @@
+import SpecFormat
+/// One finished cell as it is journaled and tabulated: every value already
+/// formatted as table text, so tables rebuilt from a journal are byte-identical
+/// to tables written by the run that measured them.
+public struct CellRecord: Codable, Hashable, Sendable {
+    /// Position in the spec's grid (cells, then seeds, in file order).
+    public var index: Int
+    /// The canonical identity of the cell: swept settings and seed.
+    public var key: String
+    /// Setting columns, in the fixed column order: `[name, value]` pairs.
+    public var settings: [[String]]
+    public var seed: Int
+    /// Measured columns, in ``CellRecord/metricColumns`` order.
+    public var metrics: [String]
+    /// Rows of the BatchNorm-statistics table for this cell (fields after the settings and seed).
+    public var statistics: [[String]]
+    /// Wall-clock seconds (formatted); the one column that differs between runs.
+    public var wallSeconds: String
+
+    /// The measured columns, in order (documented in Results/README.md).
+    public static let metricColumns = [
+        "status", "status_detail", "lr_used",
+        "train_acc_running", "train_acc_eval_mode",
+        "test_acc_train_mode", "test_acc_eval_mode", "test_acc_recalibrated", "test_acc_batch_stats",
+        "test_acc_mc_dropout", "test_acc_forgot_eval", "test_acc_eval_after_forgot_eval",
+        "train_mode_disagreement", "eval_mode_disagreement", "test_acc_assigning_bug",
+        "final_train_loss", "test_overlap", "recalibration_samples",
+    ]
+
+    /// The accuracy-like columns that the summary averages over seeds.
+    public static let summarizedColumns = [
+        "train_acc_running", "train_acc_eval_mode",
+        "test_acc_train_mode", "test_acc_eval_mode", "test_acc_recalibrated", "test_acc_batch_stats",
+        "test_acc_mc_dropout", "test_acc_forgot_eval", "test_acc_eval_after_forgot_eval",
+        "train_mode_disagreement", "eval_mode_disagreement", "test_acc_assigning_bug", "final_train_loss",
+    ]
+
+    /// Columns of the statistics table after the settings and seed.
+    public static let statisticsColumns = [
+        "layer_index", "layer", "channels",
+        "running_mean_error", "running_var_error", "recalibrated_mean_error", "recalibrated_var_error",
+    ]
+
+    public init(index: Int, key: String, settings: [[String]], seed: Int, measurements m: CellMeasurements) {
+        self.index = index
+        self.key = key
+        self.settings = settings
+        self.seed = seed
+        let acc = { (x: Double?) in CSV.number(x, decimals: 2) }
+        metrics = [
+            m.status.name, m.detail, CSV.number(m.learningRate, decimals: 6),
+            acc(m.trainAccRunning), acc(m.trainAccEvalMode),
+            acc(m.testAccTrainMode), acc(m.testAccEvalMode), acc(m.testAccRecalibrated), acc(m.testAccBatchStats),
+            acc(m.testAccMCDropout), acc(m.testAccForgotEval), acc(m.testAccEvalAfterForgotEval),
+            acc(m.trainModeDisagreement), acc(m.evalModeDisagreement), acc(m.testAccAssigningBug),
+            CSV.number(m.finalTrainLoss, decimals: 4), CSV.number(m.testOverlap, decimals: 3),
+            String(m.recalibrationSamples),
+        ]
+        statistics = zip(m.statisticsErrors, m.recalibratedStatisticsErrors.count == m.statisticsErrors.count
+                         ? m.recalibratedStatisticsErrors.map(Optional.some)
+                         : Array(repeating: nil, count: m.statisticsErrors.count)).map { e, r in
+            [String(e.layerIndex), e.layerName, String(e.channels),
+             CSV.number(e.meanError, decimals: 5), CSV.number(e.varianceError, decimals: 5),
+             CSV.number(r?.meanError, decimals: 5), CSV.number(r?.varianceError, decimals: 5)]
+        }
+        wallSeconds = CSV.number(m.wallSeconds, decimals: 2)
+    }
+
+    public func metric(_ name: String) -> String? {
+        guard let i = Self.metricColumns.firstIndex(of: name), i < metrics.count else { return nil }
+        return metrics[i]
+    }
+}

@@ -1,0 +1,102 @@
+import SpecFormat
+import Foundation
+import NN
+
+/// Trained models shared by the cells of a sweep that differ only in how they are
+/// evaluated (`eval_batch_size`, `recalibrate_*`, `mc_samples`, `forgot_eval`,
+/// `metric_bug`): each distinct training runs once per process.
+///
+/// The cache keeps the trained model and hands out clones, so no two cells ever
+/// share a layer (layers own their workspaces). A training that is under way on
+/// another thread is waited for, not started twice. Results do not depend on
+/// whether a model came from the cache: training is deterministic given its key.
+///
+/// Memory: the sweep declares up front how many cells will ask for each key
+/// (``expect(_:)``); the last of them gets the cached model itself and the entry is
+/// dropped, so a sweep holds only the trained models that cells still to run will
+/// share (the flagship sweep held all 144 before: 950 MB resident). A key nobody
+/// declared counts as one use.
+public final class TrainedModelCache: @unchecked Sendable {
+    /// Everything that determines a training run.
+    public struct Key: Hashable, Sendable {
+        public var model: ModelRecipe
+        public var optimizer: OptimizerSettings
+        public var learningRate: Double
+        public var training: TrainingPlan
+        public var seed: UInt64
+        /// Identity of the training data (settings and seed that produced it).
+        public var data: String
+
+        public init(plan: CellPlan, dataKey: String) {
+            model = plan.model; optimizer = plan.optimizer; learningRate = plan.learningRate
+            training = plan.training; seed = plan.seed; data = dataKey
+        }
+    }
+
+    public struct Entry {
+        public let model: Sequential
+        public let outcome: TrainingOutcome
+    }
+
+    private enum State {
+        case training
+        case done(Result<Entry, Error>)
+    }
+
+    private let condition = NSCondition()
+    private var states: [Key: State] = [:]
+    /// Uses still to come per key (absent: one).
+    private var remainingUses: [Key: Int] = [:]
+
+    public init() {}
+
+    /// Declares one more cell that will ask for `key`.
+    public func expect(_ key: Key) {
+        condition.lock()
+        remainingUses[key, default: 0] += 1
+        condition.unlock()
+    }
+
+    /// Counts one use of `key` (the lock held); on its last expected use drops the entry
+    /// and returns true: the caller may then hand out the cached model itself.
+    private func takeUse(_ key: Key) -> Bool {
+        let left = (remainingUses[key] ?? 1) - 1
+        if left > 0 {
+            remainingUses[key] = left
+            return false
+        }
+        remainingUses[key] = nil
+        states[key] = nil
+        return true
+    }
+
+    /// The trained model for `key` (a clone, or the cached model itself on the key's last
+    /// expected use) and its outcome, training it with `train` on first use.
+    public func model(for key: Key, train: () throws -> Entry) throws -> Entry {
+        func handOut(_ result: Result<Entry, Error>, last: Bool) throws -> Entry {
+            let entry = try result.get()
+            return last ? entry : Entry(model: entry.model.clone() as! Sequential, outcome: entry.outcome)
+        }
+        condition.lock()
+        while true {
+            switch states[key] {
+            case .done(let result)?:
+                let last = takeUse(key)
+                condition.unlock()
+                return try handOut(result, last: last)
+            case .training?:
+                condition.wait()
+            case nil:
+                states[key] = .training
+                condition.unlock()
+                let result = Result { try train() }
+                condition.lock()
+                states[key] = .done(result)
+                let last = takeUse(key)
+                condition.broadcast()
+                condition.unlock()
+                return try handOut(result, last: last)
+            }
+        }
+    }
+}

@@ -1,0 +1,130 @@
+/// Applies one parsed value to a cell.
+typealias SettingAssignment = @Sendable (inout ExperimentConfig) -> Void
+
+/// The group a key is listed under in the documentation.
+enum SpecSection: String, CaseIterable, Sendable {
+    case data = "Data"
+    case model = "Model"
+    case training = "Training"
+    case evaluation = "Evaluation"
+    case grid = "Grid and quick runs"
+}
+
+/// One entry of ``SpecKeyTable``: everything the parser, the canonical
+/// strings and the documentation know about a key.
+package struct SpecKey {
+    /// What the key does in the grammar.
+    enum Role {
+        /// A setting of ``ExperimentConfig``: `parse` reads the value words
+        /// (throwing located errors, recording warnings), `render` writes the
+        /// canonical text of the value a cell holds.
+        case setting(parse: (inout SettingInput) throws -> SettingAssignment,
+                     render: (ExperimentConfig) -> String)
+        /// `seeds`: the repetition axis.
+        case seeds
+        /// `quick`: overrides under `--quick`.
+        case quick
+        /// `sweep` / `quick_sweep`: a grid axis.
+        case sweep
+        /// `variant NAME KEY=VALUE ...`: a named set of overrides; as a swept
+        /// pseudo-key, the cell's variant name.
+        case variant
+    }
+
+    package let name: String
+    let section: SpecSection
+    /// Whether `sweep KEY ...` may name it.
+    package let sweepable: Bool
+    /// Whether its value is one word, so `quick KEY=VALUE` may override it.
+    let oneWord: Bool
+    /// The value grammar, as written in the documentation.
+    let values: String
+    /// The meaning, with units and conventions, as written in the documentation.
+    let meaning: String
+    let role: Role
+    /// The default as written in a spec, for keys that are not settings.
+    let fixedDefault: String
+
+    init(_ name: String, _ section: SpecSection, sweepable: Bool = false, oneWord: Bool = true,
+         values: String, meaning: String, role: Role, fixedDefault: String = "") {
+        self.name = name
+        self.section = section
+        self.sweepable = sweepable
+        self.oneWord = oneWord || sweepable
+        self.values = values
+        self.meaning = meaning
+        self.role = role
+        self.fixedDefault = fixedDefault
+    }
+
+    /// The default as written in a spec: the canonical text of ``ExperimentConfig/init()``'s value.
+    var defaultText: String {
+        if case let .setting(_, render) = role { return render(ExperimentConfig()) }
+        return fixedDefault
+    }
+
+    /// The canonical text of this setting's value in `config`: for `variant` the
+    /// cell's variant name (nil without one); nil for the other keys that are not settings.
+    package func render(_ config: ExperimentConfig) -> String? {
+        switch role {
+        case let .setting(_, render): return render(config)
+        case .variant: return config.variant
+        case .seeds, .quick, .sweep: return nil
+        }
+    }
+}
+
+// MARK: - Constructors for the common shapes of setting
+
+extension SpecKey {
+    /// A one-word setting stored at `field`: `read` parses the word, `write` renders the value.
+    static func scalar<Value: Sendable>(_ name: String, _ section: SpecSection, sweepable: Bool, values: String,
+                              meaning: String, _ field: WritableKeyPath<ExperimentConfig, Value> & Sendable,
+                              read: @escaping (SpecToken) throws -> Value,
+                              write: @escaping (Value) -> String) -> SpecKey {
+        SpecKey(name, section, sweepable: sweepable, values: values, meaning: meaning,
+                role: .setting(parse: { input in
+                    let value = try read(input.single())
+                    return { $0[keyPath: field] = value }
+                }, render: { write($0[keyPath: field]) }))
+    }
+
+    /// An integer setting >= `minimum` stored at `field`.
+    static func integer(_ name: String, _ section: SpecSection, sweepable: Bool = false, atLeast minimum: Int,
+                        meaning: String, _ field: WritableKeyPath<ExperimentConfig, Int> & Sendable) -> SpecKey {
+        scalar(name, section, sweepable: sweepable, values: "integer >= \(minimum)", meaning: meaning, field,
+               read: { try $0.integer(name, atLeast: minimum) }, write: { String($0) })
+    }
+
+    /// A Float setting in `range` stored at `field`.
+    static func number(_ name: String, _ section: SpecSection, sweepable: Bool = false, in range: NumberRange,
+                       meaning: String, _ field: WritableKeyPath<ExperimentConfig, Float> & Sendable) -> SpecKey {
+        scalar(name, section, sweepable: sweepable, values: "number \(range.description)", meaning: meaning, field,
+               read: { try $0.float(name, in: range) }, write: SpecNumber.format)
+    }
+
+    /// A setting whose values are the raw values of `E`, stored at `field`.
+    static func choice<E: CaseIterable & RawRepresentable & Sendable>(
+        _ name: String, _ section: SpecSection, sweepable: Bool = false, meaning: String,
+        _ field: WritableKeyPath<ExperimentConfig, E> & Sendable
+    ) -> SpecKey where E.RawValue == String {
+        scalar(name, section, sweepable: sweepable, values: E.allCases.map(\.rawValue).joined(separator: " | "),
+               meaning: meaning, field, read: { try $0.choice(name, E.self) }, write: \.rawValue)
+    }
+
+    /// An `on | off` setting stored at `field`.
+    static func onOff(_ name: String, _ section: SpecSection, sweepable: Bool = false, meaning: String,
+                      _ field: WritableKeyPath<ExperimentConfig, Bool> & Sendable) -> SpecKey {
+        scalar(name, section, sweepable: sweepable, values: "on | off", meaning: meaning, field,
+               read: { try $0.onOff(name) }, write: { $0 ? "on" : "off" })
+    }
+
+    /// A setting with its own `parse` and `render` (see ``SettingParsers``).
+    static func custom(_ name: String, _ section: SpecSection, sweepable: Bool = false, oneWord: Bool = true,
+                       values: String, meaning: String,
+                       parse: @escaping (inout SettingInput) throws -> SettingAssignment,
+                       render: @escaping (ExperimentConfig) -> String) -> SpecKey {
+        SpecKey(name, section, sweepable: sweepable, oneWord: oneWord, values: values, meaning: meaning,
+                role: .setting(parse: parse, render: render))
+    }
+}
