@@ -17,7 +17,9 @@ let package = Package(
             pkgConfig: "openblas",
             providers: [.apt(["libopenblas-dev"])]
         ),
-        .target(name: "TensorCore", dependencies: ["COpenBLAS"]),
+        // flush-to-zero / denormals-are-zero: the processor control bits Swift cannot set
+        .target(name: "CFloatingPoint"),
+        .target(name: "TensorCore", dependencies: ["COpenBLAS", "CFloatingPoint"]),
         .target(name: "NN", dependencies: ["TensorCore"]),
         .target(name: "SpecFormat", dependencies: ["TensorCore", "NN"]),
         .target(name: "Datasets", dependencies: ["TensorCore", "SpecFormat"]),

@@ -1,5 +1,6 @@
 import Foundation
 import Datasets
+import TensorCore
 
 /// The `bnlab` command line (kept as a library so tests can drive it).
 ///
@@ -10,6 +11,12 @@ public enum BNLab {
 
     /// Runs the command line with `arguments` (without the program name); returns the exit status.
     public static func main(_ arguments: [String]) -> Int32 {
+        // The main thread computes too (bench, export-data, one worker of a sweep): denormals flushed,
+        // see FloatingPointMode; restored on return, for callers that run bnlab in-process (the tests).
+        FloatingPointMode.withDenormalsFlushed { run(arguments) }
+    }
+
+    private static func run(_ arguments: [String]) -> Int32 {
         switch parseCommandLine(arguments) {
         case .help(let text):
             Console.out(text)

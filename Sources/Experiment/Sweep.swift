@@ -75,7 +75,8 @@ public final class Sweep {
         var next = 0
         var failure: Error?
         let total = tasks.count
-        DispatchQueue.concurrentPerform(iterations: min(jobs, max(pending.count, 1))) { _ in
+        /// One worker: takes the next pending cell until none is left, a cell failed or a stop was requested.
+        func work() {
             while true {
                 lock.lock()
                 guard failure == nil, sweepInterruptRequested == 0, next < pending.count else { lock.unlock(); return }
@@ -100,6 +101,11 @@ public final class Sweep {
                     return
                 }
             }
+        }
+        // Each worker is a compute thread: denormals flushed (FloatingPointMode). concurrentPerform
+        // runs one worker on the calling thread, whose mode is restored afterwards.
+        DispatchQueue.concurrentPerform(iterations: min(jobs, max(pending.count, 1))) { _ in
+            FloatingPointMode.withDenormalsFlushed(work)
         }
         if let failure { throw failure }
         return (records.sorted { $0.index < $1.index }, sweepInterruptRequested != 0)

@@ -114,6 +114,15 @@ final class PyTorchGoldenTrainingTests: XCTestCase {
     func testCNNThreeStepsSGDMomentum() throws { try assertCNNTraining("sgd_cnn_3steps_momentum") }
     func testCNNThreeStepsSGDNesterov() throws { try assertCNNTraining("sgd_cnn_3steps_nesterov") }
     func testCNNThreeStepsCumulativeBatchNorm() throws { try assertCNNTraining("sgd_cnn_3steps_cumulative_bn") }
+    /// bnlab trains with denormals flushed (FloatingPointMode); PyTorch's goldens were made without.
+    /// The same tolerances hold in that mode.
+    func testCNNThreeStepsWithDenormalsFlushed() throws {
+        try FloatingPointMode.withDenormalsFlushed {
+            for name in ["sgd_cnn_3steps_momentum", "sgd_cnn_3steps_nesterov", "sgd_cnn_3steps_cumulative_bn"] {
+                try assertCNNTraining(name)
+            }
+        }
+    }
 
     // MARK: - Optimizers on one parameter
 
