@@ -17,23 +17,8 @@ public struct CellRecord: Codable, Hashable, Sendable {
     /// Wall-clock seconds (formatted); the one column that differs between runs.
     public var wallSeconds: String
 
-    /// The measured columns, in order (documented in Results/README.md).
-    public static let metricColumns = [
-        "status", "status_detail", "lr_used",
-        "train_acc_running", "train_acc_eval_mode",
-        "test_acc_train_mode", "test_acc_eval_mode", "test_acc_recalibrated", "test_acc_batch_stats",
-        "test_acc_mc_dropout", "test_acc_forgot_eval", "test_acc_eval_after_forgot_eval",
-        "train_mode_disagreement", "eval_mode_disagreement", "test_acc_assigning_bug",
-        "final_train_loss", "test_overlap", "recalibration_samples",
-    ]
-
-    /// The accuracy-like columns that the summary averages over seeds.
-    public static let summarizedColumns = [
-        "train_acc_running", "train_acc_eval_mode",
-        "test_acc_train_mode", "test_acc_eval_mode", "test_acc_recalibrated", "test_acc_batch_stats",
-        "test_acc_mc_dropout", "test_acc_forgot_eval", "test_acc_eval_after_forgot_eval",
-        "train_mode_disagreement", "eval_mode_disagreement", "test_acc_assigning_bug", "final_train_loss",
-    ]
+    /// The measured columns, in order: the outcome, then every ``Metric`` (documented in Results/README.md).
+    public static let metricColumns = ["status", "status_detail"] + Metric.all.map(\.name)
 
     /// Columns of the statistics table after the settings and seed.
     public static let statisticsColumns = [
@@ -46,16 +31,7 @@ public struct CellRecord: Codable, Hashable, Sendable {
         self.key = key
         self.settings = settings
         self.seed = seed
-        let acc = { (x: Double?) in CSV.number(x, decimals: 2) }
-        metrics = [
-            m.status.name, m.detail, CSV.number(m.learningRate, decimals: 6),
-            acc(m.trainAccRunning), acc(m.trainAccEvalMode),
-            acc(m.testAccTrainMode), acc(m.testAccEvalMode), acc(m.testAccRecalibrated), acc(m.testAccBatchStats),
-            acc(m.testAccMCDropout), acc(m.testAccForgotEval), acc(m.testAccEvalAfterForgotEval),
-            acc(m.trainModeDisagreement), acc(m.evalModeDisagreement), acc(m.testAccAssigningBug),
-            CSV.number(m.finalTrainLoss, decimals: 4), CSV.number(m.testOverlap, decimals: 3),
-            String(m.recalibrationSamples),
-        ]
+        metrics = [m.status.name, m.detail] + Metric.all.map { CSV.number(m[$0], decimals: $0.decimals) }
         statistics = zip(m.statisticsErrors, m.recalibratedStatisticsErrors.count == m.statisticsErrors.count
                          ? m.recalibratedStatisticsErrors.map(Optional.some)
                          : Array(repeating: nil, count: m.statisticsErrors.count)).map { e, r in

@@ -53,59 +53,6 @@ public struct CellPlan: Hashable, Sendable {
     }
 }
 
-/// The outcome of a cell: `ok`, `diverged` (non-finite loss) or `invalid` (a
-/// configuration the layers refuse, e.g. BatchNorm training on one value per channel).
-public enum CellStatus: Hashable, Sendable {
-    case ok
-    case diverged(Divergence)
-    case invalid(String)
-
-    public var name: String {
-        switch self { case .ok: return "ok"; case .diverged: return "diverged"; case .invalid: return "invalid" }
-    }
-    public var detail: String {
-        switch self {
-        case .ok: return ""
-        case .diverged(let d): return "non-finite loss at \(d)"
-        case .invalid(let reason): return reason
-        }
-    }
-}
-
-/// The numbers measured for one cell. Accuracies are percentages; nil = not measured.
-public struct CellMeasurements: Sendable {
-    public var status: CellStatus = .ok
-    public var learningRate: Double = .nan
-    public var trainAccRunning: Double?
-    public var trainAccEvalMode: Double?
-    public var testAccTrainMode: Double?
-    public var testAccEvalMode: Double?
-    public var testAccRecalibrated: Double?
-    public var testAccBatchStats: Double?
-    public var testAccMCDropout: Double?
-    public var testAccForgotEval: Double?
-    public var testAccEvalAfterForgotEval: Double?
-    public var trainModeDisagreement: Double?
-    public var evalModeDisagreement: Double?
-    public var testAccAssigningBug: Double?
-    public var finalTrainLoss: Double?
-    public var testOverlap: Double = 0
-    public var recalibrationSamples: Int = 0
-    public var statisticsErrors: [StatisticsError] = []
-    public var recalibratedStatisticsErrors: [StatisticsError] = []
-    public var wallSeconds: Double = 0
-    /// Measurements left empty because the layers refused them, each `COLUMN not measured: REASON`
-    /// (a batch-statistics pass whose last batch has one value per channel, as PyTorch refuses).
-    public var notes: [String] = []
-    public init() {}
-
-    /// `status_detail`: the reason for a non-ok status, or the notes of an ok cell.
-    public var detail: String {
-        let d = status.detail
-        return ([d].filter { !$0.isEmpty } + notes).joined(separator: "; ")
-    }
-}
-
 /// Trains one cell and measures it. Every random draw derives from `plan.seed`.
 public enum CellRunner {
     /// The smallest batch of the passes whose batch size is not part of the measurement
@@ -122,8 +69,9 @@ public enum CellRunner {
                            onEpoch: ((Int) -> Void)? = nil) -> CellMeasurements {
         let start = Date()
         var result = CellMeasurements()
-        result.testOverlap = data.testOverlap
-        result.learningRate = plan.learningRate
+        result[.testOverlap] = data.testOverlap
+        result[.lrUsed] = plan.learningRate
+        result[.recalibrationSamples] = 0
         do {
             let train = { try trainModel(plan: plan, data: data, onEpoch: onEpoch) }
             let trained = try cache.map { try $0.model(for: TrainedModelCache.Key(plan: plan, dataKey: dataKey), train: train) }
@@ -156,8 +104,8 @@ public enum CellRunner {
         let root = RandomGenerator(seed: plan.seed)
         let train = data.train, test = data.test
         let model = trained.model, outcome = trained.outcome
-        r.trainAccRunning = outcome.runningAccuracy
-        r.finalTrainLoss = outcome.finalLoss
+        r[.trainAccRunning] = outcome.runningAccuracy
+        r[.finalTrainLoss] = outcome.finalLoss
         if let d = outcome.divergence { r.status = .diverged(d) }
 
         let e = plan.evaluation
@@ -175,31 +123,31 @@ public enum CellRunner {
         }
         // Train mode on a copy: batch statistics over batches of the TRAINING batch size.
         try batchStatistics("test_acc_train_mode") {
-            r.testAccTrainMode = try Evaluation.accuracy(model: model.clone(), data: test,
+            r[.testAccTrainMode] = try Evaluation.accuracy(model: model.clone(), data: test,
                                                          batchSize: plan.training.batchSize, mode: batchStatsMode).correct.percent
         }
         let evalPass = try Evaluation.accuracy(model: model, data: test, batchSize: e.metricBug ? e.evalBatchSize : eval,
                                                mode: .eval)
-        r.testAccEvalMode = evalPass.correct.percent
-        if e.metricBug { r.testAccAssigningBug = evalPass.assigning.percent }
+        r[.testAccEvalMode] = evalPass.correct.percent
+        if e.metricBug { r[.testAccAssigningBug] = evalPass.assigning.percent }
         try batchStatistics("test_acc_batch_stats") {
-            r.testAccBatchStats = try Evaluation.accuracy(model: model.clone(), data: test, batchSize: e.evalBatchSize,
+            r[.testAccBatchStats] = try Evaluation.accuracy(model: model.clone(), data: test, batchSize: e.evalBatchSize,
                                                           mode: batchStatsMode).correct.percent
         }
         // One eval-mode pass over the training split: train_acc_eval_mode and the statistics' errors.
         let probe = try RunningStatisticsProbe.measure(model: model, data: train, batchSize: eval)
-        r.trainAccEvalMode = probe.accuracy.percent
+        r[.trainAccEvalMode] = probe.accuracy.percent
         r.statisticsErrors = probe.errors
 
         let calibrationData = e.recalibrateOnTest ? test : train
         let samples = min(e.recalibrateSamples ?? calibrationData.count, calibrationData.count)
-        r.recalibrationSamples = samples
+        r[.recalibrationSamples] = Double(samples)
         try batchStatistics("test_acc_recalibrated") {
             let recalibrated = model.clone() as! Sequential
             var recalibrationRNG = root.derived("recalibrate")
             try Recalibration.recalibrate(model: recalibrated, data: calibrationData, samples: samples,
                                           batchSize: e.recalibrateBatchSize, estimator: e.estimator, rng: &recalibrationRNG)
-            r.testAccRecalibrated = try Evaluation.accuracy(model: recalibrated, data: test, batchSize: eval,
+            r[.testAccRecalibrated] = try Evaluation.accuracy(model: recalibrated, data: test, batchSize: eval,
                                                             mode: .eval).correct.percent
             if !probe.errors.isEmpty {
                 r.recalibratedStatisticsErrors = try RunningStatisticsProbe.measure(model: recalibrated, data: train,
@@ -207,7 +155,7 @@ public enum CellRunner {
             }
         }
         if e.mcSamples > 0 {
-            r.testAccMCDropout = try Evaluation.monteCarloDropoutAccuracy(
+            r[.testAccMCDropout] = try Evaluation.monteCarloDropoutAccuracy(
                 model: model.clone() as! Sequential, data: test, batchSize: eval, passes: e.mcSamples,
                 rng: root.derived("mc-dropout"))
         }
@@ -231,10 +179,10 @@ public enum CellRunner {
         let evalFirst = try Evaluation.predictions(model: model, data: test, batchSize: e.evalBatchSize, mode: .eval)
         let evalSecond = try Evaluation.predictions(model: model, data: test, batchSize: e.evalBatchSize, mode: .eval)
         // Assigned together: a refused pass leaves all four empty.
-        r.testAccForgotEval = forgotten.correct.percent
-        r.testAccEvalAfterForgotEval = afterForgotten.correct.percent
-        r.trainModeDisagreement = disagreement(first, second)
-        r.evalModeDisagreement = disagreement(evalFirst, evalSecond)
+        r[.testAccForgotEval] = forgotten.correct.percent
+        r[.testAccEvalAfterForgotEval] = afterForgotten.correct.percent
+        r[.trainModeDisagreement] = disagreement(first, second)
+        r[.evalModeDisagreement] = disagreement(evalFirst, evalSecond)
     }
 
     /// Percentage of positions where two prediction lists differ.

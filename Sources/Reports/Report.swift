@@ -6,37 +6,11 @@ import Foundation
 /// `Results/<spec>.md`: the spec, the summary table, the charts, and sentences
 /// generated from the summary's numbers (every number quoted comes from the table).
 public enum Report {
-    /// The summary columns shown in the report's table, with short headings.
-    static let shownColumns: [(column: String, heading: String)] = [
-        ("train_acc_running", "train (running)"),
-        ("test_acc_train_mode", "test, train mode"),
-        ("test_acc_eval_mode", "test, eval mode"),
-        ("test_acc_recalibrated", "test, recalibrated"),
-        ("test_acc_batch_stats", "test, batch stats"),
-        ("test_acc_mc_dropout", "test, MC-dropout"),
-        ("test_acc_forgot_eval", "test, forgot eval()"),
-        ("test_acc_eval_after_forgot_eval", "eval after forgot eval()"),
-        ("train_mode_disagreement", "train-mode disagreement"),
-        ("test_acc_assigning_bug", "n_correct = ... bug"),
-    ]
-
-    /// How the findings sentences name the test-accuracy columns.
-    static let sentenceNames: [(column: String, name: String)] = [
-        ("test_acc_train_mode", "train mode"),
-        ("test_acc_eval_mode", "eval mode"),
-        ("test_acc_recalibrated", "recalibrated"),
-        ("test_acc_batch_stats", "batch statistics at the eval batch size"),
-        ("test_acc_mc_dropout", "MC-dropout"),
-        ("test_acc_forgot_eval", "with eval() forgotten"),
-        ("test_acc_eval_after_forgot_eval", "eval mode afterwards"),
-        ("test_acc_assigning_bug", "reported by the n_correct = ... loop"),
-    ]
-
     /// - Parameters:
     ///   - specText: the spec file's text (its leading comment block is the description).
     ///   - sweptSettings: the swept setting names in file order.
     ///   - warnings: the spec's warnings, quoted in the report.
-    public static func markdown(spec: String, specText: String, sweptSettings: [String], summary: Table,
+    public static func markdown(spec: String, specText: String, sweptSettings: [String], summary: Summary,
                                 statistics: Table, charts: [String], warnings: [String] = []) -> String {
         var out = "# \(spec)\n\n"
         let description = specText.split(separator: "\n", omittingEmptySubsequences: false)
@@ -56,19 +30,20 @@ public enum Report {
         return out
     }
 
-    static func formatted(_ summary: Table, _ row: [String], _ column: String) -> String {
-        guard let mean = summary.value(row, column + "_mean"), !mean.isEmpty else { return "" }
-        let std = summary.value(row, column + "_std") ?? ""
-        return std.isEmpty ? mean : "\(mean) ± \(std)"
+    /// `mean ± std` as the summary table prints them; empty when not measured.
+    static func formatted(_ metric: Metric, _ row: Summary.Row) -> String {
+        guard let mean = row.statistics[metric]?.mean else { return "" }
+        let text = CSV.number(mean, decimals: metric.decimals)
+        guard let std = row.statistics[metric]?.std else { return text }
+        return "\(text) ± \(CSV.number(std, decimals: metric.decimals))"
     }
 
-    static func summaryTable(sweptSettings: [String], summary: Table) -> String {
-        let shown = shownColumns.filter { c in summary.rows.contains { !(summary.value($0, c.column + "_mean") ?? "").isEmpty } }
-        let header = sweptSettings + ["ok/seeds"] + shown.map(\.heading)
+    static func summaryTable(sweptSettings: [String], summary: Summary) -> String {
+        let shown = Metric.all.filter { $0.reportHeading != nil && summary.measures($0) }
+        let header = sweptSettings + ["ok/seeds"] + shown.map { $0.reportHeading! }
         let rows = summary.rows.map { row in
-            sweptSettings.map { summary.value(row, $0) ?? "" }
-                + ["\(summary.value(row, "ok") ?? "")/\(summary.value(row, "seeds") ?? "")"]
-                + shown.map { formatted(summary, row, $0.column) }
+            sweptSettings.map { summary.setting(row, $0) ?? "" } + ["\(row.ok)/\(row.seeds)"]
+                + shown.map { formatted($0, row) }
         }
         let alignments = sweptSettings.map { _ in MarkdownTable.Alignment.left }
             + Array(repeating: MarkdownTable.Alignment.right, count: shown.count + 1)
@@ -76,16 +51,17 @@ public enum Report {
     }
 
     /// One sentence per panel, at the smallest and the largest value of the x setting.
-    static func findings(sweptSettings: [String], summary: Table) -> String {
+    static func findings(sweptSettings: [String], summary: Summary) -> String {
         let charts = ResultCharts(sweptSettings: sweptSettings, summary: summary)
         guard !summary.rows.isEmpty else { return "No cells finished.\n" }
-        var groups: [String: [[String]]] = [:]
+        var groups: [String: [Summary.Row]] = [:]
         var order: [String] = []
         for row in summary.rows {
-            let title = charts.panelSettings.map { "\($0)=\(summary.value(row, $0) ?? "")" }.joined(separator: ", ")
+            let title = charts.panelSettings.map { "\($0)=\(summary.setting(row, $0) ?? "")" }.joined(separator: ", ")
             if groups[title] == nil { order.append(title) }
             groups[title, default: []].append(row)
         }
+        let named = Metric.all.filter { $0.sentenceName != nil }
         var lines: [String] = []
         for title in order {
             let rows = groups[title]!
@@ -95,22 +71,21 @@ public enum Report {
                 picks = sorted.count > 1 ? [sorted.first!, sorted.last!] : [sorted[0]]
             }
             let parts = picks.map { row -> String in
-                let at = charts.xSetting.map { "\($0) \(summary.value(row, $0) ?? "")" } ?? "this cell"
+                let at = charts.xSetting.map { "\($0) \(summary.setting(row, $0) ?? "")" } ?? "this cell"
                 var s = "at \(at), test accuracy: "
+                func mean(_ m: Metric) -> Double? { row.statistics[m]?.mean }
                 var measures: [String] = []
-                for (column, name) in sentenceNames {
-                    if let m = summary.number(row, column + "_mean") { measures.append("\(name) \(CSV.number(m, decimals: 1))%") }
+                for metric in named {
+                    if let m = mean(metric) { measures.append("\(metric.sentenceName!) \(CSV.number(m, decimals: 1))%") }
                 }
-                if let t = summary.number(row, "test_acc_train_mode_mean"), let e = summary.number(row, "test_acc_eval_mode_mean") {
+                if let t = mean(.testAccTrainMode), let e = mean(.testAccEvalMode) {
                     measures.append("train mode minus eval mode \(CSV.number(t - e, decimals: 1)) points")
                 }
-                if let d = summary.number(row, "train_mode_disagreement_mean") {
+                if let d = mean(.trainModeDisagreement) {
                     measures.append("\(CSV.number(d, decimals: 1))% of predictions differ between two train-mode passes")
                 }
                 s += measures.joined(separator: ", ")
-                if let ok = summary.value(row, "ok"), let seeds = summary.value(row, "seeds"), ok != seeds {
-                    s += " (only \(ok) of \(seeds) seeds ok)"
-                }
+                if row.ok != row.seeds { s += " (only \(row.ok) of \(row.seeds) seeds ok)" }
                 return s
             }
             lines.append("- " + (title.isEmpty ? "" : "\(title): ") + parts.joined(separator: "; ") + ".")

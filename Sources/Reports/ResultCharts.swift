@@ -15,36 +15,30 @@ public struct ResultCharts {
     static let log2Settings: Set<String> = ["batch_size", "eval_batch_size", "recalibrate_samples",
                                             "recalibrate_batch_size", "ghost_batch_size", "mc_samples", "epochs"]
 
-    static let accuracyCurves: [(column: String, label: String)] = [
-        ("test_acc_train_mode", "train mode (batch stats)"),
-        ("test_acc_eval_mode", "eval mode (running stats)"),
-        ("test_acc_recalibrated", "recalibrated BN"),
-        ("test_acc_batch_stats", "batch stats at eval batch size"),
-        ("test_acc_mc_dropout", "MC-dropout"),
-        ("test_acc_forgot_eval", "forgot eval() (train mode)"),
-        ("test_acc_eval_after_forgot_eval", "eval after forgot eval()"),
-        ("test_acc_assigning_bug", "n_correct = ... bug"),
-        ("train_acc_running", "printed while training (train split)"),
-    ]
+    /// The curves of the accuracy chart: every ``Metric`` with a chart label, those on the test
+    /// split first, so the test curves keep their colours whatever else is measured.
+    static let accuracyCurves: [Metric] = Metric.all.filter { $0.chartLabel != nil && $0.split != .train }
+        + Metric.all.filter { $0.chartLabel != nil && $0.split == .train }
 
     public let xSetting: String?
     public let panelSettings: [String]
 
     /// - Parameter sweptSettings: the swept setting names in file order.
-    public init(sweptSettings: [String], summary: Table) {
+    public init(sweptSettings: [String], summary: Summary) {
         let numeric = sweptSettings.filter { name in
-            summary.rows.allSatisfy { summary.value($0, name).flatMap(Double.init) != nil }
+            summary.rows.allSatisfy { summary.setting($0, name).flatMap(Double.init) != nil }
         }
         let x = numeric.contains("batch_size") ? "batch_size" : numeric.first
         xSetting = x
         panelSettings = sweptSettings.filter { $0 != x }
     }
 
-    private func panels(_ table: Table) -> [(title: String, rows: [[String]])] {
+    /// Rows grouped by the values of the panel settings (`value(row, name)`), in order of first appearance.
+    private func panels<Row>(_ rows: [Row], value: (Row, String) -> String?) -> [(title: String, rows: [Row])] {
         var order: [String] = []
-        var groups: [String: [[String]]] = [:]
-        for row in table.rows {
-            let title = panelSettings.map { "\($0)=\(table.value(row, $0) ?? "")" }.joined(separator: ", ")
+        var groups: [String: [Row]] = [:]
+        for row in rows {
+            let title = panelSettings.map { "\($0)=\(value(row, $0) ?? "")" }.joined(separator: ", ")
             if groups[title] == nil { order.append(title) }
             groups[title, default: []].append(row)
         }
@@ -57,14 +51,14 @@ public struct ResultCharts {
     }
 
     /// Test accuracy against the x setting; nil when the spec sweeps no numeric setting.
-    public func accuracyChart(spec: String, summary: Table, classes: Int?) -> Chart? {
+    public func accuracyChart(spec: String, summary: Summary, classes: Int?) -> Chart? {
         guard let x = xSetting, let axis = xAxis else { return nil }
-        let curves = Self.accuracyCurves.filter { c in summary.rows.contains { summary.number($0, c.column + "_mean") != nil } }
-        let panels = panels(summary).map { panel in
-            ChartPanel(title: panel.title, series: curves.map { c in
-                ChartSeries(label: c.label, points: panel.rows.compactMap { row in
-                    guard let xv = summary.number(row, x), let y = summary.number(row, c.column + "_mean") else { return nil }
-                    return ChartPoint(x: xv, y: y, error: summary.number(row, c.column + "_std"))
+        let curves = Self.accuracyCurves.filter(summary.measures)
+        let panels = panels(summary.rows, value: summary.setting).map { panel in
+            ChartPanel(title: panel.title, series: curves.map { metric in
+                ChartSeries(label: metric.chartLabel!, points: panel.rows.compactMap { row in
+                    guard let xv = summary.number(row, x), let y = row.statistics[metric]?.mean else { return nil }
+                    return ChartPoint(x: xv, y: y, error: row.statistics[metric]?.std)
                 })
             })
         }
@@ -78,7 +72,7 @@ public struct ResultCharts {
     public func statisticsChart(spec: String, statistics: Table) -> Chart? {
         guard let x = xSetting, let axis = xAxis, !statistics.rows.isEmpty else { return nil }
         let layers = Array(Set(statistics.rows.compactMap { statistics.value($0, "layer_index") })).sorted()
-        let panels = panels(statistics).map { panel -> ChartPanel in
+        let panels = panels(statistics.rows, value: statistics.value).map { panel -> ChartPanel in
             var series: [ChartSeries] = []
             for (column, suffix) in [("running_var_error", "running"), ("recalibrated_var_error", "recalibrated")] {
                 for layer in layers {
@@ -91,8 +85,8 @@ public struct ResultCharts {
                         if y > 0 { byX[xv, default: []].append(y) } else if y == 0 { zeros += 1 }
                     }
                     let points = byX.keys.sorted().map { xv -> ChartPoint in
-                        let (mean, std) = ResultTables.meanAndStd(byX[xv]!)
-                        return ChartPoint(x: xv, y: mean ?? .nan, error: std)
+                        let statistics = SeedStatistics(of: byX[xv]!)
+                        return ChartPoint(x: xv, y: statistics.mean ?? .nan, error: statistics.std)
                     }
                     // An error of exactly 0 has no place on a log axis: say so in the legend
                     // rather than leave an entry with nothing drawn (e.g. the first BatchNorm

@@ -10,10 +10,12 @@ import XCTest
 func journalRecord(_ index: Int) -> CellRecord {
     var m = CellMeasurements()
     m.status = index % 3 == 2 ? .diverged(Divergence(epoch: 1, step: index)) : .ok
-    m.learningRate = 0.01 * Double(index + 1)
-    m.testAccEvalMode = Double(index) * 1.25
-    m.testAccTrainMode = 50 + Double(index)
-    m.finalTrainLoss = 1 / Double(index + 1)
+    m[.lrUsed] = 0.01 * Double(index + 1)
+    m[.testOverlap] = 0
+    m[.recalibrationSamples] = 0
+    m[.testAccEvalMode] = Double(index) * 1.25
+    m[.testAccTrainMode] = 50 + Double(index)
+    m[.finalTrainLoss] = 1 / Double(index + 1)
     m.statisticsErrors = [StatisticsError(layerIndex: 0, layerName: "BatchNorm2d(4)", channels: 4,
                                           meanError: 0.5, varianceError: Double(index))]
     m.wallSeconds = Double(index) / 7

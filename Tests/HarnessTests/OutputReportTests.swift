@@ -8,12 +8,12 @@ import XCTest
 final class OutputReportTests: XCTestCase {
     static let specText = "# tiny: a test spec\n# second line of the description\n\nsweep batch_size 2 4\nseeds 0 1\n"
 
-    var summary: Table!
+    var summary: Summary!
     var report = ""
 
     override func setUp() {
         let tables = SampleRecords.tables
-        summary = Table(csv: tables.summary)
+        summary = tables.summaryValues
         report = Report.markdown(spec: "tiny", specText: Self.specText, sweptSettings: ["batch_size"], summary: summary,
                                  statistics: Table(csv: tables.statistics), charts: ["tiny-accuracy.svg"],
                                  warnings: ["tiny.spec:4:1: warning: something"])
@@ -50,7 +50,7 @@ final class OutputReportTests: XCTestCase {
         XCTAssertEqual(lines.count, 4, table)  // header, delimiter, two cells
         XCTAssertTrue(lines[0].contains("test, eval mode"), lines[0])
         XCTAssertFalse(lines[0].contains("MC-dropout"), "unmeasured columns are not shown")
-        let fields = Set(summary.rows.flatMap { $0 })
+        let fields = Set(Table(csv: SampleRecords.tables.summary).rows.flatMap { $0 })
         var quoted = 0
         for line in lines.dropFirst(2) {
             let cells = line.split(separator: "|").map { $0.trimmingCharacters(in: .whitespaces) }
@@ -68,7 +68,7 @@ final class OutputReportTests: XCTestCase {
     }
 
     func testNoFinishedCells() {
-        let empty = Table(header: summary.header, rows: [])
+        let empty = Summary(settingNames: summary.settingNames, rows: [])
         let text = Report.markdown(spec: "none", specText: "", sweptSettings: ["batch_size"], summary: empty,
                                    statistics: Table(header: [], rows: []), charts: [])
         XCTAssertTrue(text.contains("## What the numbers show\n\nNo cells finished.\n"), text)

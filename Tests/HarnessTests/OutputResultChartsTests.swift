@@ -6,28 +6,33 @@ import XCTest
 /// `ResultCharts`: which setting is the x axis, which make panels, and what is plotted.
 final class OutputResultChartsTests: XCTestCase {
     func table(_ columns: [String], _ rows: [[String]]) -> Table { Table(header: columns, rows: rows) }
+    /// A summary of cells with these setting values and no measures.
+    func summary(_ settings: [String], _ rows: [[String]]) -> Summary {
+        Summary(settingNames: settings, rows: rows.map { Summary.Row(settings: $0, seeds: 1, ok: 1, statistics: [:]) })
+    }
 
     func testBatchSizeIsTheXAxisWheneverItIsSwept() {
-        let summary = table(["momentum", "batch_size"], [["0.1", "1"], ["0.01", "8"]])
-        let charts = ResultCharts(sweptSettings: ["momentum", "batch_size"], summary: summary)
+        let charts = ResultCharts(sweptSettings: ["momentum", "batch_size"],
+                                  summary: summary(["momentum", "batch_size"], [["0.1", "1"], ["0.01", "8"]]))
         XCTAssertEqual(charts.xSetting, "batch_size")
         XCTAssertEqual(charts.panelSettings, ["momentum"])
     }
 
     func testOtherwiseTheFirstNumericSweptSetting() {
-        let summary = table(["norm", "momentum", "dropout"],
-                            [["batch", "0.1", "0"], ["group", "cumulative", "0.5"]])
+        let words = summary(["norm", "momentum", "dropout"], [["batch", "0.1", "0"], ["group", "cumulative", "0.5"]])
         // norm is a word, momentum has "cumulative": dropout is the first numeric one
-        let charts = ResultCharts(sweptSettings: ["norm", "momentum", "dropout"], summary: summary)
+        let charts = ResultCharts(sweptSettings: ["norm", "momentum", "dropout"], summary: words)
         XCTAssertEqual(charts.xSetting, "dropout")
         XCTAssertEqual(charts.panelSettings, ["norm", "momentum"])
 
-        let numericMomentum = table(["momentum", "dropout"], [["0.1", "0"], ["0.01", "0.5"]])
+        let numericMomentum = summary(["momentum", "dropout"], [["0.1", "0"], ["0.01", "0.5"]])
         XCTAssertEqual(ResultCharts(sweptSettings: ["momentum", "dropout"], summary: numericMomentum).xSetting, "momentum")
     }
 
     func testNoNumericSettingMeansNoChart() {
-        let summary = table(["norm", "test_acc_eval_mode_mean"], [["batch", "50.00"], ["group", "60.00"]])
+        let summary = Summary(settingNames: ["norm"], rows: [("batch", 50.0), ("group", 60.0)].map {
+            Summary.Row(settings: [$0.0], seeds: 1, ok: 1, statistics: [.testAccEvalMode: SeedStatistics(mean: $0.1, std: nil)])
+        })
         let charts = ResultCharts(sweptSettings: ["norm"], summary: summary)
         XCTAssertNil(charts.xSetting)
         XCTAssertEqual(charts.panelSettings, ["norm"])
@@ -37,7 +42,7 @@ final class OutputResultChartsTests: XCTestCase {
     /// The accuracy chart of `SampleRecords`: one panel, a curve per measured accuracy column,
     /// points at the summary means with the stds as error bars, chance at 100 / 3.
     func testAccuracyChartPlotsTheSummaryMeansAndStds() throws {
-        let summary = Table(csv: SampleRecords.tables.summary)
+        let summary = SampleRecords.tables.summaryValues
         let charts = ResultCharts(sweptSettings: ["batch_size"], summary: summary)
         let chart = try XCTUnwrap(charts.accuracyChart(spec: "tiny", summary: summary, classes: 3))
         XCTAssertEqual(chart.panels.count, 1)
@@ -55,7 +60,7 @@ final class OutputResultChartsTests: XCTestCase {
     /// SVG must not contain non-numbers).
     func testStatisticsChartAveragesOverSeeds() throws {
         let tables = SampleRecords.tables
-        let charts = ResultCharts(sweptSettings: ["batch_size"], summary: Table(csv: tables.summary))
+        let charts = ResultCharts(sweptSettings: ["batch_size"], summary: tables.summaryValues)
         let chart = try XCTUnwrap(charts.statisticsChart(spec: "tiny", statistics: Table(csv: tables.statistics)))
         let running = try XCTUnwrap(chart.panels[0].series.first { $0.label == "BN layer 0 running" })
         XCTAssertEqual(running.points.first?.x, 2)
@@ -76,7 +81,7 @@ final class OutputResultChartsTests: XCTestCase {
                                          ["2", "0", "0", "0.2", "0"], ["2", "1", "0", "0.4", "0.01"],
                                          ["1", "0", "1", "0.3", "0"], ["1", "1", "1", "0.6", "0"],
                                          ["2", "0", "1", "0.1", "0"], ["2", "1", "1", "0.2", "0"]])
-        let charts = ResultCharts(sweptSettings: ["batch_size"], summary: table(["batch_size"], [["1"], ["2"]]))
+        let charts = ResultCharts(sweptSettings: ["batch_size"], summary: summary(["batch_size"], [["1"], ["2"]]))
         let chart = try XCTUnwrap(charts.statisticsChart(spec: "s", statistics: statistics))
         XCTAssertEqual(chart.panels[0].series.map(\.label),
                        ["BN layer 0 running", "BN layer 1 running", "BN layer 0 recalibrated (3 zero values not drawn)",

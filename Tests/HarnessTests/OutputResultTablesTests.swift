@@ -64,15 +64,15 @@ final class OutputResultTablesTests: XCTestCase {
 
     func testMeanAndSampleStandardDeviation() throws {
         // 1e-12: a handful of Double operations on values below 100
-        let (mean, std) = ResultTables.meanAndStd([50, 60])
+        let s = SeedStatistics(of: [50, 60]); let (mean, std) = (s.mean, s.std)
         XCTAssertEqual(mean, 55)
         XCTAssertEqual(try XCTUnwrap(std), 50.0.squareRoot(), accuracy: 1e-12)
-        let three = ResultTables.meanAndStd([1, 2, 6])  // mean 3, squared deviations 4 + 1 + 9 = 14, / 2
+        let s3 = SeedStatistics(of: [1, 2, 6]); let three = (s3.mean, s3.std)  // mean 3, squared deviations 4 + 1 + 9 = 14, / 2
         XCTAssertEqual(three.0, 3)
         XCTAssertEqual(try XCTUnwrap(three.1), 7.0.squareRoot(), accuracy: 1e-12)
-        XCTAssertEqual(ResultTables.meanAndStd([4]).0, 4)
-        XCTAssertNil(ResultTables.meanAndStd([4]).1)
-        XCTAssertNil(ResultTables.meanAndStd([]).0)
+        XCTAssertEqual(SeedStatistics(of: [4]).mean, 4)
+        XCTAssertNil(SeedStatistics(of: [4]).std)
+        XCTAssertNil(SeedStatistics(of: []).mean)
     }
 
     func testWriteProducesTheThreeFiles() throws {

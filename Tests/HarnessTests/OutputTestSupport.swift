@@ -32,15 +32,16 @@ enum SampleRecords {
         rows.enumerated().map { index, row in
             var m = CellMeasurements()
             m.status = row.status
-            m.learningRate = row.learningRate
-            m.trainAccRunning = row.accuracies[0]
-            m.trainAccEvalMode = row.accuracies[1]
-            m.testAccTrainMode = row.accuracies[2]
-            m.testAccEvalMode = row.accuracies[3]
-            m.testAccRecalibrated = row.accuracies[4]
-            m.testAccBatchStats = row.accuracies[5]
-            m.finalTrainLoss = row.loss
-            m.recalibrationSamples = 60
+            m[.lrUsed] = row.learningRate
+            m[.testOverlap] = 0
+            m[.trainAccRunning] = row.accuracies[0]
+            m[.trainAccEvalMode] = row.accuracies[1]
+            m[.testAccTrainMode] = row.accuracies[2]
+            m[.testAccEvalMode] = row.accuracies[3]
+            m[.testAccRecalibrated] = row.accuracies[4]
+            m[.testAccBatchStats] = row.accuracies[5]
+            m[.finalTrainLoss] = row.loss
+            m[.recalibrationSamples] = 60
             m.statisticsErrors = [StatisticsError(layerIndex: 0, layerName: layer, channels: 4,
                                                   meanError: row.statistics.0, varianceError: row.statistics.1)]
             m.recalibratedStatisticsErrors = row.recalibrated.map {

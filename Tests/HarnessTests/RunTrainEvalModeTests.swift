@@ -83,9 +83,9 @@ final class RunTrainEvalModeTests: XCTestCase {
         let atMeasurementBatch = try Evaluation.accuracy(model: model, data: data.test,
                                                          batchSize: CellRunner.measurementBatchSize, mode: .eval).correct.percent
         XCTAssertNotEqual(atTwo, atMeasurementBatch, "the check needs a model whose batch-2 and full-batch passes differ")
-        XCTAssertEqual(r.testAccEvalMode, atTwo)
-        XCTAssertEqual(r.testAccBatchStats, atTwo, "untracked eval mode is the batch-statistics pass")
-        XCTAssertEqual(r.trainAccEvalMode, try Evaluation.accuracy(model: model, data: data.train, batchSize: 2,
+        XCTAssertEqual(r[.testAccEvalMode], atTwo)
+        XCTAssertEqual(r[.testAccBatchStats], atTwo, "untracked eval mode is the batch-statistics pass")
+        XCTAssertEqual(r[.trainAccEvalMode], try Evaluation.accuracy(model: model, data: data.train, batchSize: 2,
                                                                    mode: .eval).correct.percent)
     }
 
@@ -109,18 +109,18 @@ final class RunTrainEvalModeTests: XCTestCase {
         let trained = try CellRunner.trainModel(plan: plan, data: data, onEpoch: nil)
         let model = trained.model
         let before = runningStatistics(model)
-        XCTAssertEqual(r.trainAccRunning, trained.outcome.runningAccuracy)
-        XCTAssertEqual(r.finalTrainLoss, trained.outcome.finalLoss)
+        XCTAssertEqual(r[.trainAccRunning], trained.outcome.runningAccuracy)
+        XCTAssertEqual(r[.finalTrainLoss], trained.outcome.finalLoss)
 
-        XCTAssertEqual(r.testAccTrainMode, try Evaluation.accuracy(model: model.clone(), data: data.test, batchSize: 4,
+        XCTAssertEqual(r[.testAccTrainMode], try Evaluation.accuracy(model: model.clone(), data: data.test, batchSize: 4,
                                                                    mode: Self.batchStatistics).correct.percent)
-        XCTAssertEqual(r.testAccBatchStats, try Evaluation.accuracy(model: model.clone(), data: data.test, batchSize: 7,
+        XCTAssertEqual(r[.testAccBatchStats], try Evaluation.accuracy(model: model.clone(), data: data.test, batchSize: 7,
                                                                     mode: Self.batchStatistics).correct.percent)
         XCTAssertEqual(runningStatistics(model), before)
         let eval = try Evaluation.accuracy(model: model, data: data.test, batchSize: 7, mode: .eval)
-        XCTAssertEqual(r.testAccEvalMode, eval.correct.percent)
-        XCTAssertEqual(r.testAccAssigningBug, eval.assigning.percent)
-        XCTAssertEqual(r.trainAccEvalMode, try Evaluation.accuracy(model: model, data: data.train, batchSize: 7,
+        XCTAssertEqual(r[.testAccEvalMode], eval.correct.percent)
+        XCTAssertEqual(r[.testAccAssigningBug], eval.assigning.percent)
+        XCTAssertEqual(r[.trainAccEvalMode], try Evaluation.accuracy(model: model, data: data.train, batchSize: 7,
                                                                    mode: .eval).correct.percent)
         // The cell's probe pass uses batches of max(eval_batch_size, measurementBatchSize) (eval mode does not depend on
         // it; float rounding of the batched convolution does, so compare with the same batch size).
@@ -128,13 +128,13 @@ final class RunTrainEvalModeTests: XCTestCase {
             model: model, data: data.train, batchSize: max(7, CellRunner.measurementBatchSize)).errors)
 
         let forgot = model.clone() as! Sequential
-        XCTAssertEqual(r.testAccForgotEval, try Evaluation.accuracy(model: forgot, data: data.test, batchSize: 7,
+        XCTAssertEqual(r[.testAccForgotEval], try Evaluation.accuracy(model: forgot, data: data.test, batchSize: 7,
                                                                     mode: .train).correct.percent)
         XCTAssertNotEqual(runningStatistics(forgot), before, "a forgotten eval() updates the running statistics")
-        XCTAssertEqual(r.testAccEvalAfterForgotEval, try Evaluation.accuracy(model: forgot, data: data.test, batchSize: 7,
+        XCTAssertEqual(r[.testAccEvalAfterForgotEval], try Evaluation.accuracy(model: forgot, data: data.test, batchSize: 7,
                                                                              mode: .eval).correct.percent)
-        XCTAssertEqual(r.evalModeDisagreement, 0, "eval mode is deterministic")
-        XCTAssertEqual(r.recalibrationSamples, 30)
+        XCTAssertEqual(r[.evalModeDisagreement], 0, "eval mode is deterministic")
+        XCTAssertEqual(r[.recalibrationSamples], 30)
         XCTAssertEqual(runningStatistics(model), before)
     }
 
@@ -152,12 +152,12 @@ final class RunTrainEvalModeTests: XCTestCase {
         let (plan, data) = smallMLPPlan(testCount: 10)
         let r = CellRunner.run(plan: plan, data: data)
         XCTAssertEqual(r.status, .ok)
-        XCTAssertNil(r.testAccAssigningBug)
-        XCTAssertNil(r.testAccForgotEval)
-        XCTAssertNil(r.testAccEvalAfterForgotEval)
-        XCTAssertNil(r.trainModeDisagreement)
-        XCTAssertNil(r.testAccMCDropout)
-        XCTAssertNotNil(r.testAccEvalMode)
+        XCTAssertNil(r[.testAccAssigningBug])
+        XCTAssertNil(r[.testAccForgotEval])
+        XCTAssertNil(r[.testAccEvalAfterForgotEval])
+        XCTAssertNil(r[.trainModeDisagreement])
+        XCTAssertNil(r[.testAccMCDropout])
+        XCTAssertNotNil(r[.testAccEvalMode])
     }
 
     /// The current rule (see the report of this branch): batch statistics over a last test
@@ -169,10 +169,10 @@ final class RunTrainEvalModeTests: XCTestCase {
         let (plan, data) = smallMLPPlan(testCount: 9)  // 9 = 4 + 4 + 1 at the training batch size 4
         let r = CellRunner.run(plan: plan, data: data)
         XCTAssertEqual(r.status.name, "ok")
-        XCTAssertNil(r.testAccTrainMode)
+        XCTAssertNil(r[.testAccTrainMode])
         XCTAssertTrue(r.detail.contains("test_acc_train_mode not measured"), r.detail)
         XCTAssertTrue(r.detail.contains("Expected more than 1 value per channel when training"), r.detail)
-        XCTAssertNotNil(r.testAccEvalMode)
-        XCTAssertNotNil(r.testAccRecalibrated)
+        XCTAssertNotNil(r[.testAccEvalMode])
+        XCTAssertNotNil(r[.testAccRecalibrated])
     }
 }

@@ -139,7 +139,7 @@ final class SpecVariantTests: XCTestCase {
         let cells = try parseSpec(Self.remedies + "\nseeds 0 1").cells()
         let records = cells.enumerated().map { index, cell in
             var m = CellMeasurements()
-            m.testAccEvalMode = Double(index)
+            m[.testAccEvalMode] = Double(index)
             return CellRecord(index: index, key: cell.cellKey(), settings: cell.settingColumns, seed: Int(cell.seed),
                               measurements: m)
         }
@@ -150,8 +150,8 @@ final class SpecVariantTests: XCTestCase {
         XCTAssertEqual(summary.value(summary.rows[12], "batch_size"), "32")
         // Cell 12 holds records 24 and 25: mean 24.5.
         XCTAssertEqual(summary.value(summary.rows[12], "test_acc_eval_mode_mean"), "24.50")
-        XCTAssertEqual(ResultTables.cellKeyWithoutSeed("variant=a batch_size=2 seed=10"), "variant=a batch_size=2")
-        XCTAssertEqual(ResultTables.cellKeyWithoutSeed("seed=3"), "")
+        XCTAssertEqual(Summary.cellKeyWithoutSeed("variant=a batch_size=2 seed=10"), "variant=a batch_size=2")
+        XCTAssertEqual(Summary.cellKeyWithoutSeed("seed=3"), "")
     }
 
     // MARK: The hash

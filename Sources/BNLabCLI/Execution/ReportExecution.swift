@@ -14,7 +14,11 @@ enum ReportExecution {
                   let statistics = try? String(contentsOfFile: statisticsPath, encoding: .utf8) else {
                 throw CommandFailure.input("\(summaryPath): error: no tables for \(spec.name); run 'bnlab run \(spec.path)' first")
             }
-            try SpecOutputs.writeReport(spec: spec, directory: command.outputDirectory, summary: Table(csv: summary),
+            let values: Summary
+            do { values = try Summary(csv: summary) } catch {
+                throw CommandFailure.input("\(summaryPath): error: \(error); rerun 'bnlab run \(spec.path)'")
+            }
+            try SpecOutputs.writeReport(spec: spec, directory: command.outputDirectory, summary: values,
                                         statistics: Table(csv: statistics))
             Console.out("\(command.outputDirectory)/\(spec.name).md")
         }

@@ -10,12 +10,12 @@ enum SpecOutputs {
     static func write(spec: Spec, records: [CellRecord], directory: String, quick: Bool) throws {
         let tables = ResultTables(spec: spec.name, records: records)
         try tables.write(spec: spec.name, to: directory)
-        try writeReport(spec: spec, directory: directory, summary: Table(csv: tables.summary),
+        try writeReport(spec: spec, directory: directory, summary: tables.summaryValues,
                         statistics: Table(csv: tables.statistics))
     }
 
     /// Charts and `<spec>.md` from the summary and statistics tables.
-    static func writeReport(spec: Spec, directory: String, summary: Table, statistics: Table) throws {
+    static func writeReport(spec: Spec, directory: String, summary: Summary, statistics: Table) throws {
         let charts = ResultCharts(sweptSettings: spec.sweptKeys, summary: summary)
         var files: [String] = []
         let classes = spec.cells().first.flatMap { cell -> Int? in

@@ -1,0 +1,141 @@
+import Experiment
+
+/// The mean and sample standard deviation (n - 1) of one measure over a cell's seeds, as the
+/// summary table prints them (rounded to the metric's decimals, so a report built from the
+/// records and one built from `<spec>-summary.csv` quote the same numbers).
+public struct SeedStatistics: Hashable, Sendable {
+    /// nil when no seed has a number.
+    public var mean: Double?
+    /// nil with fewer than two numbers.
+    public var std: Double?
+
+    public init(mean: Double?, std: Double?) { self.mean = mean; self.std = std }
+
+    /// Mean and sample standard deviation (n - 1) of `values`; nil where undefined.
+    public init(of values: [Double]) {
+        guard !values.isEmpty else { self.init(mean: nil, std: nil); return }
+        let mean = values.reduce(0, +) / Double(values.count)
+        guard values.count > 1 else { self.init(mean: mean, std: nil); return }
+        let variance = values.map { ($0 - mean) * ($0 - mean) }.reduce(0, +) / Double(values.count - 1)
+        self.init(mean: mean, std: variance.squareRoot())
+    }
+}
+
+/// `<spec>-summary.csv` as values: one row per grid cell with its settings, how many seeds ran
+/// (and finished `ok`), and the ``SeedStatistics`` of every summarized ``Metric``. The charts and
+/// the report take this, whether it was just computed from the records or read back from disk.
+public struct Summary: Hashable, Sendable {
+    public struct Row: Hashable, Sendable {
+        /// The setting values, in ``Summary/settingNames`` order, as the tables write them.
+        public var settings: [String]
+        public var seeds: Int
+        public var ok: Int
+        public var statistics: [Metric: SeedStatistics]
+
+        public init(settings: [String], seeds: Int, ok: Int, statistics: [Metric: SeedStatistics]) {
+            self.settings = settings; self.seeds = seeds; self.ok = ok; self.statistics = statistics
+        }
+    }
+
+    /// The summarized measures, in column order.
+    public static let metrics = Metric.all.filter(\.summarized)
+
+    public var settingNames: [String]
+    public var rows: [Row]
+
+    public init(settingNames: [String], rows: [Row]) {
+        self.settingNames = settingNames; self.rows = rows
+    }
+
+    /// One row per cell of the grid (the cell key without its seed), in order of first appearance.
+    /// Not by the setting values: cells whose variant overrides a swept key train alike but stay
+    /// separate rows (their runs are repeats, not more seeds). Non-numeric and `nan` values are
+    /// left out of the statistics.
+    public init(records unsorted: [CellRecord]) {
+        let records = unsorted.sorted { $0.index < $1.index }
+        var groups: [String: [CellRecord]] = [:]
+        var order: [String] = []
+        for r in records {
+            let cell = Self.cellKeyWithoutSeed(r.key)
+            if groups[cell] == nil { order.append(cell) }
+            groups[cell, default: []].append(r)
+        }
+        settingNames = records.first?.settings.map { $0[0] } ?? []
+        rows = order.map { cell in
+            let members = groups[cell]!
+            var statistics: [Metric: SeedStatistics] = [:]
+            for metric in Self.metrics {
+                let values = members.compactMap { $0.metric(metric.name).flatMap(Double.init) }.filter { !$0.isNaN }
+                let exact = SeedStatistics(of: values)
+                // As printed: the table's text read back.
+                func printed(_ x: Double?) -> Double? { Double(CSV.number(x, decimals: metric.decimals)) }
+                statistics[metric] = SeedStatistics(mean: printed(exact.mean), std: printed(exact.std))
+            }
+            return Row(settings: members[0].settings.map { $0[1] }, seeds: members.count,
+                       ok: members.filter { $0.metric("status") == "ok" }.count, statistics: statistics)
+        }
+    }
+
+    /// `batch_size=4 seed=1` -> `batch_size=4`; `seed=1` -> ``.
+    static func cellKeyWithoutSeed(_ key: String) -> String {
+        guard let range = key.range(of: "seed=", options: .backwards) else { return key }
+        return String(key[..<range.lowerBound]).trimmingCharacters(in: .whitespaces)
+    }
+
+    /// The table's columns: `spec`, the settings, `seeds`, `ok`, then `<metric>_mean`, `<metric>_std`.
+    public static func header(settingNames: [String]) -> [String] {
+        ["spec"] + settingNames + ["seeds", "ok"] + metrics.flatMap { [$0.name + "_mean", $0.name + "_std"] }
+    }
+
+    /// `<spec>-summary.csv`.
+    public func csv(spec: String) -> String {
+        CSV.table(header: Self.header(settingNames: settingNames), rows: rows.map { row in
+            [spec] + row.settings + [String(row.seeds), String(row.ok)] + Self.metrics.flatMap { m in
+                [CSV.number(row.statistics[m]?.mean, decimals: m.decimals),
+                 CSV.number(row.statistics[m]?.std, decimals: m.decimals)]
+            }
+        })
+    }
+
+    /// Reads `<spec>-summary.csv` back (``csv(spec:)``'s inverse, for `bnlab report`). A column this
+    /// build does not know is ignored; a summarized metric the file lacks is left unmeasured.
+    public init(csv text: String) throws {
+        let table = Table(csv: text)
+        guard let seedsColumn = table.columnIndex("seeds"), table.columnIndex("ok") == seedsColumn + 1,
+              table.header.first == "spec" else {
+            throw SummaryFormatError(reason: "the header does not start with spec, the settings, seeds, ok")
+        }
+        settingNames = Array(table.header[1..<seedsColumn])
+        rows = try table.rows.enumerated().map { line, fields in
+            guard fields.count == table.header.count,
+                  let seeds = Int(fields[seedsColumn]), let ok = Int(fields[seedsColumn + 1]) else {
+                throw SummaryFormatError(reason: "line \(line + 2) does not match the header")
+            }
+            var statistics: [Metric: SeedStatistics] = [:]
+            for m in Self.metrics {
+                statistics[m] = SeedStatistics(mean: table.number(fields, m.name + "_mean"),
+                                               std: table.number(fields, m.name + "_std"))
+            }
+            return Row(settings: Array(fields[1..<seedsColumn]), seeds: seeds, ok: ok, statistics: statistics)
+        }
+    }
+
+    /// The value of setting `name` in `row`; nil when the summary has no such setting.
+    public func setting(_ row: Row, _ name: String) -> String? {
+        settingNames.firstIndex(of: name).map { row.settings[$0] }
+    }
+
+    /// The numeric value of setting `name` in `row`; nil when absent or not a number.
+    public func number(_ row: Row, _ name: String) -> Double? {
+        setting(row, name).flatMap(Double.init).flatMap { $0.isNaN ? nil : $0 }
+    }
+
+    /// Whether any row has a mean for `metric`.
+    public func measures(_ metric: Metric) -> Bool { rows.contains { $0.statistics[metric]?.mean != nil } }
+}
+
+/// A summary file that is not one bnlab wrote.
+public struct SummaryFormatError: Error, CustomStringConvertible {
+    public var reason: String
+    public var description: String { reason }
+}
