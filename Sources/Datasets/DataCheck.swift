@@ -6,17 +6,17 @@ import SpecFormat
 ///   which name the file and, for CSV, the line and column);
 /// - it holds at least `train_split + test_split` samples for every cell (error at the
 ///   spec's `train_split`, naming the dataset file).
-/// Loaded files stay in ``DataPreparation``'s cache for the run.
+/// Loaded files stay in `data`'s cache, for the sweep that follows.
 public enum DataCheck {
     /// Checks the cells of `spec` (its `--quick` grid with `quick`).
     /// - Throws: ``DatasetError`` (a file that does not load) or ``SpecError`` (splits too large).
-    public static func check(_ spec: Spec, quick: Bool) throws {
+    public static func check(_ spec: Spec, quick: Bool, data preparation: DataPreparation = DataPreparation()) throws {
         struct Need: Hashable { var source: DatasetSource; var train: Int; var test: Int }
         var checked = Set<Need>()
         for cell in spec.cells(quick: quick) where !cell.dataset.files.isEmpty {
             let need = Need(source: cell.dataset, train: cell.trainSplit, test: cell.testSplit)
             guard checked.insert(need).inserted else { continue }
-            let data = try DataPreparation.load(cell.dataset)
+            let data = try preparation.load(cell.dataset)
             if need.train + need.test > data.count {
                 let files = cell.dataset.files.joined(separator: ", ")
                 throw SpecError(file: spec.path,

@@ -11,12 +11,16 @@ import TensorCore
 /// 3. `normalize` / `test_normalize`: per-channel standardization;
 /// 4. `split_overlap`: the first `round(overlap * test_split)` test samples are replaced
 ///    by (processed) training samples, reproducing a leaky split.
-/// Prepared data is cached per process by its settings and seed, so the cells of a
-/// sweep that share them share one copy.
-public enum DataPreparation {
-    private static let lock = NSLock()
-    nonisolated(unsafe) private static var loaded: [DatasetSource: ImageDataset] = [:]
-    nonisolated(unsafe) private static var prepared: [String: PreparedData] = [:]
+/// An instance is the data of one run: it caches the files it loaded and the splits it prepared
+/// (by ``dataKey(_:)``), so the cells of a sweep that share data settings and seed share one copy,
+/// and the files that `check` loaded are not read again by the sweep that follows. The cache lives
+/// as long as its owner (the command that runs the sweep), not the process.
+public final class DataPreparation: @unchecked Sendable {  // Sendable: `lock` guards both caches
+    private let lock = NSLock()
+    private var loaded: [DatasetSource: ImageDataset] = [:]
+    private var prepared: [String: PreparedData] = [:]
+
+    public init() {}
 
     /// The settings that determine a cell's data (part of the cache key).
     public static func dataKey(_ c: ExperimentConfig) -> String {
@@ -24,12 +28,12 @@ public enum DataPreparation {
             .map { "\($0)=\(c.canonicalValue(of: $0) ?? "")" }.joined(separator: " ") + " seed=\(c.seed)"
     }
 
-    public static func prepare(_ config: ExperimentConfig) throws -> PreparedData {
-        let key = dataKey(config)
+    public func prepare(_ config: ExperimentConfig) throws -> PreparedData {
+        let key = Self.dataKey(config)
         lock.lock()
         if let hit = prepared[key] { lock.unlock(); return hit }
         lock.unlock()
-        let data = try build(config)
+        let data = try Self.build(config, loading: load)
         lock.lock()
         prepared[key] = data
         lock.unlock()
@@ -37,7 +41,7 @@ public enum DataPreparation {
     }
 
     /// Loads a file dataset (cached); `shapes` is generated per cell instead.
-    public static func load(_ source: DatasetSource) throws -> ImageDataset {
+    public func load(_ source: DatasetSource) throws -> ImageDataset {
         lock.lock()
         if let hit = loaded[source] { lock.unlock(); return hit }
         lock.unlock()
@@ -71,7 +75,7 @@ public enum DataPreparation {
         return data
     }
 
-    static func build(_ c: ExperimentConfig) throws -> PreparedData {
+    static func build(_ c: ExperimentConfig, loading load: (DatasetSource) throws -> ImageDataset) throws -> PreparedData {
         let root = RandomGenerator(seed: c.seed).derived("data")
         var train: ImageDataset, test: ImageDataset
         switch c.dataset {

@@ -4,56 +4,7 @@ import Foundation
 import NN
 import TensorCore
 
-/// What to measure after training.
-public struct EvaluationPlan: Hashable, Sendable {
-    /// Batch size of the batch-statistics evaluation (`track_running_stats=False`).
-    public var evalBatchSize: Int
-    /// Samples used to recalibrate (nil = the whole split) and their batch size.
-    public var recalibrateSamples: Int?
-    public var recalibrateBatchSize: Int
-    public var estimator: VarianceEstimator
-    /// Recalibrate on the test inputs (AdaBN, labels unused) instead of the training split.
-    public var recalibrateOnTest: Bool
-    /// Monte-Carlo dropout passes (0 = not measured).
-    public var mcSamples: Int
-    /// Also measure what a forgotten `model.eval()` does.
-    public var forgotEval: Bool
-    /// Also report the accuracy an assigning (`n_correct = ...`) evaluation loop prints.
-    public var metricBug: Bool
-
-    public init(evalBatchSize: Int = 128, recalibrateSamples: Int? = nil, recalibrateBatchSize: Int = 32,
-                estimator: VarianceEstimator = .population, recalibrateOnTest: Bool = false,
-                mcSamples: Int = 0, forgotEval: Bool = false, metricBug: Bool = false) {
-        self.evalBatchSize = evalBatchSize; self.recalibrateSamples = recalibrateSamples
-        self.recalibrateBatchSize = recalibrateBatchSize; self.estimator = estimator
-        self.recalibrateOnTest = recalibrateOnTest; self.mcSamples = mcSamples
-        self.forgotEval = forgotEval; self.metricBug = metricBug
-    }
-}
-
-/// Everything that defines one training run (a grid cell and a seed).
-public struct CellPlan: Hashable, Sendable {
-    public var model: ModelRecipe
-    public var optimizer: OptimizerSettings
-    public var lrScaling: LRScaling
-    public var baseBatchSize: Int
-    public var training: TrainingPlan
-    public var evaluation: EvaluationPlan
-    public var seed: UInt64
-
-    public init(model: ModelRecipe, optimizer: OptimizerSettings, lrScaling: LRScaling = .none, baseBatchSize: Int = 1,
-                training: TrainingPlan, evaluation: EvaluationPlan, seed: UInt64) {
-        self.model = model; self.optimizer = optimizer; self.lrScaling = lrScaling; self.baseBatchSize = baseBatchSize
-        self.training = training; self.evaluation = evaluation; self.seed = seed
-    }
-
-    /// The learning rate after `lr_scaling`.
-    public var learningRate: Double {
-        Double(optimizer.learningRate) * lrScaling.factor(batchSize: training.batchSize, baseBatchSize: baseBatchSize)
-    }
-}
-
-/// Trains one cell and measures it. Every random draw derives from `plan.seed`.
+/// Trains one cell and measures it. Every random draw derives from `cell.seed`.
 public enum CellRunner {
     /// The smallest batch of the passes whose batch size is not part of the measurement
     /// (eval mode, the statistics probe, the recalibrated model's evaluation). 64 keeps the
@@ -63,20 +14,19 @@ public enum CellRunner {
     public static let measurementBatchSize = 64
 
     /// - Parameters:
-    ///   - cache: shares trained models between cells that differ only in evaluation settings;
-    ///     `dataKey` identifies the training data for it.
-    public static func run(plan: CellPlan, data: PreparedData, cache: TrainedModelCache? = nil, dataKey: String = "",
+    ///   - cache: shares trained models between cells that differ only in evaluation settings.
+    public static func run(_ cell: Cell, data: PreparedData, cache: TrainedModelCache? = nil,
                            onEpoch: ((Int) -> Void)? = nil) -> CellMeasurements {
         let start = Date()
         var result = CellMeasurements()
         result[.testOverlap] = data.testOverlap
-        result[.lrUsed] = plan.learningRate
+        result[.lrUsed] = cell.learningRate
         result[.recalibrationSamples] = 0
         do {
-            let train = { try trainModel(plan: plan, data: data, onEpoch: onEpoch) }
-            let trained = try cache.map { try $0.model(for: TrainedModelCache.Key(plan: plan, dataKey: dataKey), train: train) }
+            let train = { try trainModel(cell: cell, data: data, onEpoch: onEpoch) }
+            let trained = try cache.map { try $0.model(for: TrainedModelCache.Key(cell), train: train) }
                 ?? train()
-            try measure(plan: plan, data: data, trained: trained, into: &result)
+            try measure(cell: cell, data: data, trained: trained, into: &result)
         } catch let error as LayerError {
             result.status = .invalid(error.description)
         } catch {
@@ -86,35 +36,35 @@ public enum CellRunner {
         return result
     }
 
-    /// Builds the model and trains it; every draw derives from `plan.seed`.
-    static func trainModel(plan: CellPlan, data: PreparedData, onEpoch: ((Int) -> Void)?) throws -> TrainedModelCache.Entry {
-        let root = RandomGenerator(seed: plan.seed)
+    /// Builds the model and trains it; every draw derives from `cell.seed`.
+    static func trainModel(cell: Cell, data: PreparedData, onEpoch: ((Int) -> Void)?) throws -> TrainedModelCache.Entry {
+        let root = RandomGenerator(seed: cell.seed)
         let train = data.train
-        let model = try plan.model.build(channels: train.channels, height: train.height, width: train.width,
+        let model = try cell.model.build(channels: train.channels, height: train.height, width: train.width,
                                          classes: max(train.classCount, data.test.classCount), rng: root.derived("model"))
-        let optimizer = try plan.optimizer.make(parameters: model.parameters, learningRate: plan.learningRate)
+        let optimizer = try cell.optimizer.make(parameters: model.parameters, learningRate: cell.learningRate)
         var shuffleRNG = root.derived("batches")
-        let outcome = try Trainer.train(model: model, optimizer: optimizer, data: train, plan: plan.training,
+        let outcome = try Trainer.train(model: model, optimizer: optimizer, data: train, plan: cell.training,
                                         rng: &shuffleRNG, onEpoch: onEpoch)
         return TrainedModelCache.Entry(model: model, outcome: outcome)
     }
 
-    private static func measure(plan: CellPlan, data: PreparedData, trained: TrainedModelCache.Entry,
+    private static func measure(cell: Cell, data: PreparedData, trained: TrainedModelCache.Entry,
                                 into r: inout CellMeasurements) throws {
-        let root = RandomGenerator(seed: plan.seed)
+        let root = RandomGenerator(seed: cell.seed)
         let train = data.train, test = data.test
         let model = trained.model, outcome = trained.outcome
         r[.trainAccRunning] = outcome.runningAccuracy
         r[.finalTrainLoss] = outcome.finalLoss
         if let d = outcome.divergence { r.status = .diverged(d) }
 
-        let e = plan.evaluation
+        let e = cell.evaluation
         let batchStatsMode = Mode(normalization: .train, dropout: .eval)
         // Eval mode does not depend on the batch size (running statistics), so passes whose
         // batch size is not part of the measurement use batches of at least this size; with
         // track_running_stats off, eval mode normalizes with batch statistics and does depend
         // on it, so those passes use eval_batch_size as given.
-        let eval = plan.model.trackRunningStats ? max(e.evalBatchSize, measurementBatchSize) : e.evalBatchSize
+        let eval = cell.model.trackRunningStats ? max(e.evalBatchSize, measurementBatchSize) : e.evalBatchSize
         // A pass that normalizes with batch statistics can meet a batch with one value per
         // channel (its last batch); PyTorch refuses it, so do the layers: that measurement
         // stays empty, with the reason in `notes`, and the others are kept.
@@ -124,7 +74,7 @@ public enum CellRunner {
         // Train mode on a copy: batch statistics over batches of the TRAINING batch size.
         try batchStatistics("test_acc_train_mode") {
             r[.testAccTrainMode] = try Evaluation.accuracy(model: model.clone(), data: test,
-                                                         batchSize: plan.training.batchSize, mode: batchStatsMode).correct.percent
+                                                         batchSize: cell.training.batchSize, mode: batchStatsMode).correct.percent
         }
         let evalPass = try Evaluation.accuracy(model: model, data: test, batchSize: e.metricBug ? e.evalBatchSize : eval,
                                                mode: .eval)

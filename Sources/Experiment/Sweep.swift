@@ -3,25 +3,6 @@ import SpecFormat
 import Foundation
 import TensorCore
 
-/// One unit of work of a sweep: a grid cell with one seed.
-public struct SweepTask: @unchecked Sendable {
-    public var index: Int
-    public var key: String
-    public var settings: [[String]]
-    public var seed: Int
-    public var plan: CellPlan
-    /// Identity of the cell's data (its data settings and seed), for sharing trained models.
-    public var dataKey: String
-    /// Builds (or fetches from a cache) the cell's data; may throw a dataset error.
-    public var data: () throws -> PreparedData
-
-    public init(index: Int, key: String, settings: [[String]], seed: Int, plan: CellPlan, dataKey: String,
-                data: @escaping () throws -> PreparedData) {
-        self.index = index; self.key = key; self.settings = settings; self.seed = seed; self.plan = plan
-        self.dataKey = dataKey; self.data = data
-    }
-}
-
 /// Set by SIGINT / SIGTERM; workers take no new cell once it is set.
 nonisolated(unsafe) public var sweepInterruptRequested: sig_atomic_t = 0
 
@@ -40,18 +21,22 @@ private func handleStopSignal(_ signal: Int32) {
 /// depend on `jobs` or on the order in which cells finish.
 public final class Sweep {
     public enum Event {
-        case started(task: SweepTask)
-        case epoch(task: SweepTask, epoch: Int)
-        case finished(task: SweepTask, record: CellRecord, done: Int, total: Int)
+        case started(cell: Cell)
+        case epoch(cell: Cell, epoch: Int)
+        case finished(cell: Cell, record: CellRecord, done: Int, total: Int)
     }
 
     public let jobs: Int
+    /// The cells' data, prepared once per data key (and the files it loaded).
+    public let data: DataPreparation
     private let lock = NSLock()
     private let cache = TrainedModelCache()
 
-    public init(jobs: Int) {
+    /// - Parameter data: the run's data cache; pass the one `check` loaded the files into.
+    public init(jobs: Int, data: DataPreparation = DataPreparation()) {
         precondition(jobs >= 1, "jobs must be >= 1")
         self.jobs = jobs
+        self.data = data
     }
 
     /// Installs SIGINT and SIGTERM handlers. The first signal requests a clean stop: the
@@ -63,37 +48,39 @@ public final class Sweep {
         signal(SIGTERM, handleStopSignal)
     }
 
-    /// Runs `tasks` (those not in `done`), returning every record (old and new).
+    /// Runs `cells` (those not in `done`), returning every record (old and new).
     /// Returns early, without error, when an interrupt was requested; `interrupted` says so.
     /// A dataset error stops the sweep and is rethrown (it is the same for every cell).
-    public func run(tasks: [SweepTask], done: [CellRecord], journal: Journal?,
+    public func run(cells: [Cell], done: [CellRecord], journal: Journal?,
                     onEvent: @escaping (Event) -> Void) throws -> (records: [CellRecord], interrupted: Bool) {
         let finishedKeys = Set(done.map(\.key))
-        let pending = tasks.filter { !finishedKeys.contains($0.key) }
-        for task in pending { cache.expect(TrainedModelCache.Key(plan: task.plan, dataKey: task.dataKey)) }
+        let pending = cells.filter { !finishedKeys.contains($0.key) }
+        for cell in pending { cache.expect(TrainedModelCache.Key(cell)) }
         var records = done
         var next = 0
         var failure: Error?
-        let total = tasks.count
+        let total = cells.count
         /// One worker: takes the next pending cell until none is left, a cell failed or a stop was requested.
         func work() {
             while true {
                 lock.lock()
                 guard failure == nil, sweepInterruptRequested == 0, next < pending.count else { lock.unlock(); return }
-                let task = pending[next]
+                let cell = pending[next]
                 next += 1
                 lock.unlock()
-                onEvent(.started(task: task))
+                onEvent(.started(cell: cell))
                 do {
-                    let data = try task.data()
-                    let measured = CellRunner.run(plan: task.plan, data: data, cache: cache, dataKey: task.dataKey) { epoch in onEvent(.epoch(task: task, epoch: epoch)) }
-                    let record = CellRecord(index: task.index, key: task.key, settings: task.settings, seed: task.seed,
-                                            measurements: measured)
+                    let prepared = try data.prepare(cell.data)
+                    let measured = CellRunner.run(cell, data: prepared, cache: cache) { epoch in
+                        onEvent(.epoch(cell: cell, epoch: epoch))
+                    }
+                    let record = CellRecord(index: cell.index, key: cell.key, settings: cell.settings,
+                                            seed: Int(cell.seed), measurements: measured)
                     lock.lock()
                     defer { lock.unlock() }
                     try journal?.append(record)
                     records.append(record)
-                    onEvent(.finished(task: task, record: record, done: records.count, total: total))
+                    onEvent(.finished(cell: cell, record: record, done: records.count, total: total))
                 } catch {
                     lock.lock()
                     if failure == nil { failure = error }

@@ -27,9 +27,9 @@ public final class TrainedModelCache: @unchecked Sendable {
         /// Identity of the training data (settings and seed that produced it).
         public var data: String
 
-        public init(plan: CellPlan, dataKey: String) {
-            model = plan.model; optimizer = plan.optimizer; learningRate = plan.learningRate
-            training = plan.training; seed = plan.seed; data = dataKey
+        public init(_ cell: Cell) {
+            model = cell.model; optimizer = cell.optimizer; learningRate = cell.learningRate
+            training = cell.training; seed = cell.seed; data = cell.dataKey
         }
     }
 

@@ -38,4 +38,13 @@ extension ExperimentConfig {
         if let variant { text += "variant \(variant)\n" }
         return text + "seed \(seed)\n"
     }
+
+    /// The setting columns of a result row, `[name, value used]`: `variant` first
+    /// when the cell has one (every cell of a spec that sweeps variants), then
+    /// every sweepable setting in the key table's order, with the value after the
+    /// variant's overrides.
+    public var settingColumns: [[String]] {
+        let variantColumn = variant.map { [["variant", $0]] } ?? []
+        return variantColumn + SpecKeyTable.settings.filter(\.sweepable).map { [$0.name, $0.render(self) ?? ""] }
+    }
 }

@@ -26,7 +26,7 @@ final class DataPreparationTests: XCTestCase {
         return c
     }
 
-    func raw() throws -> PreparedData { try DataPreparation.prepare(config()) }
+    func raw() throws -> PreparedData { try DataPreparation().prepare(config()) }
 
     /// `(x - mean) / std` per value, in Float32 as `normalize(_:with:)` computes it.
     func standardized(_ values: [Float], mean: Float, std: Float) -> [Float] { values.map { ($0 - mean) / std } }
@@ -49,21 +49,21 @@ final class DataPreparationTests: XCTestCase {
             (.fixed(mean: 0.5, std: 2), standardized(base.test.images, mean: 0.5, std: 2)),
         ]
         for (testNormalize, expected) in expectations {
-            let prepared = try DataPreparation.prepare(config { $0.normalize = .train; $0.testNormalize = testNormalize })
+            let prepared = try DataPreparation().prepare(config { $0.normalize = .train; $0.testNormalize = testNormalize })
             XCTAssertEqual(prepared.train.images, standardized(base.train.images, mean: train.mean[0], std: train.std[0]))
             assertStandardized(prepared.train)
             XCTAssertEqual(prepared.test.images, expected, "\(testNormalize)")
             XCTAssertEqual(prepared.test.labels, base.test.labels)
         }
-        assertStandardized(try DataPreparation.prepare(config { $0.normalize = .train; $0.testNormalize = .own }).test)
+        assertStandardized(try DataPreparation().prepare(config { $0.normalize = .train; $0.testNormalize = .own }).test)
     }
 
     func testWithoutTrainNormalizationSameMeansRaw() throws {
         let base = try raw()
-        let same = try DataPreparation.prepare(config { $0.testNormalize = .same })
+        let same = try DataPreparation().prepare(config { $0.testNormalize = .same })
         XCTAssertEqual(same.train.images, base.train.images)
         XCTAssertEqual(same.test.images, base.test.images)
-        let own = try DataPreparation.prepare(config { $0.testNormalize = .own })
+        let own = try DataPreparation().prepare(config { $0.testNormalize = .own })
         XCTAssertEqual(own.train.images, base.train.images)
         assertStandardized(own.test)
     }
@@ -71,7 +71,7 @@ final class DataPreparationTests: XCTestCase {
     func testJitterApplyChoosesTheSplits() throws {
         let base = try raw()
         func jittered(_ apply: JitterApply) throws -> PreparedData {
-            try DataPreparation.prepare(config {
+            try DataPreparation().prepare(config {
                 $0.jitter = .gainOffset(gain: 0.5...2, offset: -1...1)
                 $0.jitterApply = apply
             })
@@ -119,7 +119,7 @@ final class DataPreparationTests: XCTestCase {
     func testSplitOverlapReplacesTheFirstTestSamplesByTrainingSamples() throws {
         let base = try raw()
         // round(0.25 * 30) = round(7.5) = 8 (halves away from zero)
-        let leaky = try DataPreparation.prepare(config { $0.splitOverlap = 0.25 })
+        let leaky = try DataPreparation().prepare(config { $0.splitOverlap = 0.25 })
         let size = base.train.sampleSize
         XCTAssertEqual(leaky.testOverlap, 8.0 / 30.0)
         XCTAssertEqual(Array(leaky.test.images[0..<(8 * size)]), Array(base.train.images[0..<(8 * size)]))
@@ -131,12 +131,12 @@ final class DataPreparationTests: XCTestCase {
         XCTAssertEqual(base.testOverlap, 0)
 
         // after normalization, the copied samples are the processed training samples
-        let normalized = try DataPreparation.prepare(config { $0.splitOverlap = 0.2; $0.normalize = .train; $0.testNormalize = .same })
+        let normalized = try DataPreparation().prepare(config { $0.splitOverlap = 0.2; $0.normalize = .train; $0.testNormalize = .same })
         XCTAssertEqual(normalized.testOverlap, 6.0 / 30.0)
         XCTAssertEqual(Array(normalized.test.images[0..<(6 * size)]), Array(normalized.train.images[0..<(6 * size)]))
 
         // never more than the training split holds
-        let all = try DataPreparation.prepare(config { $0.splitOverlap = 1; $0.trainSplit = 20 })
+        let all = try DataPreparation().prepare(config { $0.splitOverlap = 1; $0.trainSplit = 20 })
         XCTAssertEqual(all.testOverlap, 20.0 / 30.0)
         XCTAssertEqual(Array(all.test.images[0..<(20 * size)]), all.train.images)
     }

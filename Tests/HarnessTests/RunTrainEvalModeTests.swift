@@ -72,13 +72,13 @@ final class RunTrainEvalModeTests: XCTestCase {
         var trainRNG = RandomGenerator(seed: 11), testRNG = RandomGenerator(seed: 12)
         let data = PreparedData(train: Shapes.generate(count: 30, size: 12, rng: &trainRNG),
                                 test: Shapes.generate(count: 18, size: 12, rng: &testRNG))
-        let plan = CellPlan(model: ModelRecipe(architecture: .mlp(widths: [6]), trackRunningStats: false),
+        let plan = Cell(model: ModelRecipe(architecture: .mlp(widths: [6]), trackRunningStats: false),
                             optimizer: .sgd(SGDSettings(learningRate: 0.05)),
                             training: TrainingPlan(epochs: 1, batchSize: 4),
                             evaluation: EvaluationPlan(evalBatchSize: 2), seed: 3)
-        let r = CellRunner.run(plan: plan, data: data)
+        let r = CellRunner.run(plan, data: data)
         XCTAssertEqual(r.status, CellStatus.ok, r.detail)
-        let model = try CellRunner.trainModel(plan: plan, data: data, onEpoch: nil).model
+        let model = try CellRunner.trainModel(cell: plan, data: data, onEpoch: nil).model
         let atTwo = try Evaluation.accuracy(model: model, data: data.test, batchSize: 2, mode: .eval).correct.percent
         let atMeasurementBatch = try Evaluation.accuracy(model: model, data: data.test,
                                                          batchSize: CellRunner.measurementBatchSize, mode: .eval).correct.percent
@@ -97,16 +97,16 @@ final class RunTrainEvalModeTests: XCTestCase {
         var trainRNG = RandomGenerator(seed: 11), testRNG = RandomGenerator(seed: 12)
         let data = PreparedData(train: Shapes.generate(count: 30, size: 12, rng: &trainRNG),
                                 test: Shapes.generate(count: 18, size: 12, rng: &testRNG))
-        let plan = CellPlan(model: ModelRecipe(architecture: .mlp(widths: [6]), dropout: 0.25),
+        let plan = Cell(model: ModelRecipe(architecture: .mlp(widths: [6]), dropout: 0.25),
                             optimizer: .sgd(SGDSettings(learningRate: 0.05)),
                             training: TrainingPlan(epochs: 1, batchSize: 4),
                             evaluation: EvaluationPlan(evalBatchSize: 7, recalibrateBatchSize: 5,
                                                        forgotEval: true, metricBug: true),
                             seed: 3)
-        let r = CellRunner.run(plan: plan, data: data)
+        let r = CellRunner.run(plan, data: data)
         XCTAssertEqual(r.status, .ok)
 
-        let trained = try CellRunner.trainModel(plan: plan, data: data, onEpoch: nil)
+        let trained = try CellRunner.trainModel(cell: plan, data: data, onEpoch: nil)
         let model = trained.model
         let before = runningStatistics(model)
         XCTAssertEqual(r[.trainAccRunning], trained.outcome.runningAccuracy)
@@ -138,11 +138,11 @@ final class RunTrainEvalModeTests: XCTestCase {
         XCTAssertEqual(runningStatistics(model), before)
     }
 
-    func smallMLPPlan(testCount: Int) -> (CellPlan, PreparedData) {
+    func smallMLPPlan(testCount: Int) -> (Cell, PreparedData) {
         var trainRNG = RandomGenerator(seed: 1), testRNG = RandomGenerator(seed: 2)
         let data = PreparedData(train: Shapes.generate(count: 12, size: 12, rng: &trainRNG),
                                 test: Shapes.generate(count: testCount, size: 12, rng: &testRNG))
-        let plan = CellPlan(model: ModelRecipe(architecture: .mlp(widths: [4])), optimizer: .sgd(SGDSettings()),
+        let plan = Cell(model: ModelRecipe(architecture: .mlp(widths: [4])), optimizer: .sgd(SGDSettings()),
                             training: TrainingPlan(epochs: 1, batchSize: 4), evaluation: EvaluationPlan(evalBatchSize: 4),
                             seed: 0)
         return (plan, data)
@@ -150,7 +150,7 @@ final class RunTrainEvalModeTests: XCTestCase {
 
     func testOptionalMeasurementsAreReportedOnlyWhenAskedFor() throws {
         let (plan, data) = smallMLPPlan(testCount: 10)
-        let r = CellRunner.run(plan: plan, data: data)
+        let r = CellRunner.run(plan, data: data)
         XCTAssertEqual(r.status, .ok)
         XCTAssertNil(r[.testAccAssigningBug])
         XCTAssertNil(r[.testAccForgotEval])
@@ -167,7 +167,7 @@ final class RunTrainEvalModeTests: XCTestCase {
     /// that one measurement is left empty with the reason, and the others stand.
     func testAOneSampleLastTestBatchOnBatchNorm1dLeavesOnlyThatMeasurementEmpty() throws {
         let (plan, data) = smallMLPPlan(testCount: 9)  // 9 = 4 + 4 + 1 at the training batch size 4
-        let r = CellRunner.run(plan: plan, data: data)
+        let r = CellRunner.run(plan, data: data)
         XCTAssertEqual(r.status.name, "ok")
         XCTAssertNil(r[.testAccTrainMode])
         XCTAssertTrue(r.detail.contains("test_acc_train_mode not measured"), r.detail)

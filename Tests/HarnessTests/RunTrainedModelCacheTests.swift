@@ -8,9 +8,9 @@ import XCTest
 /// for every cell, and the entry dropped after the last expected use.
 final class RunTrainedModelCacheTests: XCTestCase {
     func key(seed: UInt64) -> TrainedModelCache.Key {
-        let plan = CellPlan(model: ModelRecipe(architecture: .mlp(widths: [2])), optimizer: .sgd(SGDSettings(learningRate: 0.1)),
+        let plan = Cell(model: ModelRecipe(architecture: .mlp(widths: [2])), optimizer: .sgd(SGDSettings(learningRate: 0.1)),
                             training: TrainingPlan(epochs: 1, batchSize: 2), evaluation: EvaluationPlan(), seed: seed)
-        return TrainedModelCache.Key(plan: plan, dataKey: "hand")
+        return TrainedModelCache.Key(plan)
     }
 
     func entry() -> TrainedModelCache.Entry {

@@ -153,7 +153,7 @@ final class SpecFuzzTests: XCTestCase {
                 XCTAssertLessThanOrEqual(cells.count, SpecGrid.maxCells, file: file, line: line)
                 XCTAssertEqual(Set(cells.map { $0.cellKey() }).count, cells.count, "cell keys unique", file: file, line: line)
                 if let cell = cells.last {  // what the runner builds from a cell must not trap
-                    XCTAssertEqual(cell.cellPlan.training.batchSize, cell.batchSize, file: file, line: line)
+                    XCTAssertEqual(Cell(cell, index: 0).training.batchSize, cell.batchSize, file: file, line: line)
                     XCTAssertEqual(cell.settingColumns.count,
                                    SpecKeyTable.settings.filter(\.sweepable).count + (cell.variant == nil ? 0 : 1),
                                    file: file, line: line)

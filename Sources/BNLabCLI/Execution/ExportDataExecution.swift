@@ -25,13 +25,14 @@ enum ExportDataExecution {
     static func execute(_ command: ExportDataCommand) throws -> Int32 {
         guard let spec = try SpecFiles.load([command.spec]).first else { return 2 }
         let cells = spec.cells(quick: command.quick)
+        let preparation = DataPreparation()
         var written: Set<String> = []
         var rows: [[String]] = []
         for (index, cell) in cells.enumerated() {
             let folder = "data-" + Journal.checksum(DataPreparation.dataKey(cell))
             if !written.contains(folder) {
                 let data: PreparedData
-                do { data = try DataPreparation.prepare(cell) } catch let e as DatasetError { throw CommandFailure.input(e.description) }
+                do { data = try preparation.prepare(cell) } catch let e as DatasetError { throw CommandFailure.input(e.description) }
                 for (split, set) in [("train", data.train), ("test", data.test)] {
                     let base = "\(command.outputDirectory)/\(folder)/\(split)"
                     try AtomicFile.write(set.images.withUnsafeBytes { Array($0) }, to: base + "-x.f32")

@@ -55,23 +55,23 @@ enum MergeExecution {
             }
         }
         let isQuick = quick ?? false
-        let tasks = SpecFiles.tasks(spec, quick: isQuick)
-        let missing = tasks.filter { records[$0.key] == nil }.map(\.key)
+        let cells = SpecFiles.cells(spec, quick: isQuick)
+        let missing = cells.filter { records[$0.key] == nil }.map(\.key)
         if !duplicates.isEmpty {
             Console.err("bnlab: merge: \(duplicates.count) duplicated cell(s) with identical results, kept once: "
                         + duplicates.prefix(5).joined(separator: "; ") + (duplicates.count > 5 ? "; ..." : ""))
         }
         guard missing.isEmpty else {
-            throw CommandFailure.run("bnlab: merge: \(missing.count) of \(tasks.count) cells missing, nothing written;"
+            throw CommandFailure.run("bnlab: merge: \(missing.count) of \(cells.count) cells missing, nothing written;"
                                      + " missing: " + missing.prefix(5).joined(separator: "; ")
                                      + (missing.count > 5 ? "; ..." : ""))
         }
-        let merged = tasks.compactMap { records[$0.key] }
+        let merged = cells.compactMap { records[$0.key] }
         try SpecOutputs.write(spec: spec, records: merged, directory: command.outputDirectory, quick: isQuick)
         let journalPath = SpecFiles.journalPath(directory: command.outputDirectory, spec: spec.name, quick: isQuick, shard: nil)
         try AtomicFile.write(Journal.text(specName: spec.name, hash: spec.resolvedHash(quick: isQuick), records: merged),
                              to: journalPath)
-        Console.out("\(command.outputDirectory)/\(spec.name).csv: \(tasks.count) cells merged from \(command.journals.count) journal(s)")
+        Console.out("\(command.outputDirectory)/\(spec.name).csv: \(cells.count) cells merged from \(command.journals.count) journal(s)")
         return 0
     }
 }

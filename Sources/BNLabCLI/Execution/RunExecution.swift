@@ -17,18 +17,20 @@ import TensorCore
 enum RunExecution {
     static func execute(_ command: RunCommand) throws -> Int32 {
         let specs = try SpecFiles.load(command.specs)
-        for spec in specs { try SpecFiles.checkData(spec, quick: command.quick) }
+        // One data cache per spec: the files its check loads are what its sweep uses.
+        let data = specs.map { _ in DataPreparation() }
+        for (spec, data) in zip(specs, data) { try SpecFiles.checkData(spec, quick: command.quick, data: data) }
         Sweep.installSignalHandlers()
-        for spec in specs { try run(spec, command) }
+        for (spec, data) in zip(specs, data) { try run(spec, command, data: data) }
         return 0
     }
 
-    private static func run(_ spec: Spec, _ command: RunCommand) throws {
+    private static func run(_ spec: Spec, _ command: RunCommand, data: DataPreparation) throws {
         let threads = spec.cells().first?.threads ?? 1
         BLAS.setThreads(threads)
         let cores = ProcessInfo.processInfo.activeProcessorCount
         let jobs = command.jobs ?? max(1, cores / threads)
-        let tasks = SpecFiles.tasks(spec, quick: command.quick, shard: command.shard)
+        let cells = SpecFiles.cells(spec, quick: command.quick, shard: command.shard)
         let journalPath = SpecFiles.journalPath(directory: command.outputDirectory, spec: spec.name,
                                                 quick: command.quick, shard: command.shard)
         let resume: JournalResume
@@ -45,16 +47,16 @@ enum RunExecution {
         if resume.droppedLines > 0 {
             Console.err("bnlab: \(journalPath): dropped \(resume.droppedLines) torn or corrupt line(s) at the end")
         }
-        let keys = Set(tasks.map(\.key))
+        let keys = Set(cells.map(\.key))
         let done = resume.records.filter { keys.contains($0.key) }
-        if !done.isEmpty { Console.err("bnlab: \(spec.name): resuming, \(done.count) of \(tasks.count) cells already done") }
+        if !done.isEmpty { Console.err("bnlab: \(spec.name): resuming, \(done.count) of \(cells.count) cells already done") }
 
-        let reporter = ProgressReporter(totalCells: tasks.count, alreadyDone: done.count,
+        let reporter = ProgressReporter(totalCells: cells.count, alreadyDone: done.count,
                                         style: ProgressReporter.standardErrorStyle(quiet: command.quiet))
         let epochs = spec.cells(quick: command.quick).first?.epochs ?? 1
         let result: (records: [CellRecord], interrupted: Bool)
         do {
-            result = try Sweep(jobs: jobs).run(tasks: tasks, done: done, journal: resume.journal) { event in
+            result = try Sweep(jobs: jobs, data: data).run(cells: cells, done: done, journal: resume.journal) { event in
                 report(event, spec: spec.name, epochs: epochs, to: reporter)
             }
         } catch let error as DatasetError {
@@ -70,7 +72,7 @@ enum RunExecution {
                 try SpecOutputs.write(spec: spec, records: result.records, directory: command.outputDirectory,
                                       quick: command.quick)
             }
-            throw CommandFailure.run("bnlab: interrupted: \(spec.name): \(result.records.count) of \(tasks.count)"
+            throw CommandFailure.run("bnlab: interrupted: \(spec.name): \(result.records.count) of \(cells.count)"
                                      + " cells done and journaled in \(journalPath)"
                                      + (command.shard == nil ? "; the tables hold them" : "")
                                      + ". To resume, run the same command again: \(resumeCommand(command))")
@@ -87,14 +89,14 @@ enum RunExecution {
 
     private static func report(_ event: Sweep.Event, spec: String, epochs: Int, to reporter: ProgressReporter) {
         switch event {
-        case .started(let task): reporter.cellStarted("\(spec) \(task.key)")
-        case .epoch(let task, let epoch): reporter.epochFinished("\(spec) \(task.key)", epoch: epoch, of: epochs)
-        case .finished(let task, let record, _, _):
+        case .started(let cell): reporter.cellStarted("\(spec) \(cell.key)")
+        case .epoch(let cell, let epoch): reporter.epochFinished("\(spec) \(cell.key)", epoch: epoch, of: epochs)
+        case .finished(let cell, let record, _, _):
             let summary = ["test_acc_eval_mode", "test_acc_train_mode"].compactMap { column -> String? in
                 guard let v = record.metric(column), !v.isEmpty else { return nil }
                 return "\(column == "test_acc_eval_mode" ? "eval" : "train-mode") \(v)%"
             }.joined(separator: ", ")
-            reporter.cellFinished("\(spec) \(task.key)", outcome: record.metric("status") ?? "?",
+            reporter.cellFinished("\(spec) \(cell.key)", outcome: record.metric("status") ?? "?",
                                   seconds: Double(record.wallSeconds) ?? 0, summary: summary)
         }
     }

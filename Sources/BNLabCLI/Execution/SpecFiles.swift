@@ -31,9 +31,9 @@ enum SpecFiles {
 
     /// Checks that the spec's file datasets load and are large enough for its splits
     /// (``DataCheck``); a problem becomes a one-line error with status 2.
-    static func checkData(_ spec: Spec, quick: Bool) throws {
+    static func checkData(_ spec: Spec, quick: Bool, data: DataPreparation = DataPreparation()) throws {
         do {
-            try DataCheck.check(spec, quick: quick)
+            try DataCheck.check(spec, quick: quick, data: data)
         } catch let error as DatasetError {
             throw CommandFailure.input(error.description)
         } catch let error as SpecError {
@@ -49,12 +49,11 @@ enum SpecFiles {
         return "\(directory)/.journal/\(name).journal"
     }
 
-    /// The tasks of a spec (all of them, or one shard's: cells whose index % N == K - 1).
-    static func tasks(_ spec: Spec, quick: Bool, shard: Shard? = nil) -> [SweepTask] {
-        spec.cells(quick: quick).enumerated().compactMap { index, cell in
+    /// The cells of a spec (all of them, or one shard's: cells whose index % N == K - 1).
+    static func cells(_ spec: Spec, quick: Bool, shard: Shard? = nil) -> [Cell] {
+        spec.cells(quick: quick).enumerated().compactMap { index, config in
             if let shard, index % shard.count != shard.index - 1 { return nil }
-            return SweepTask(index: index, key: cell.cellKey(), settings: cell.settingColumns, seed: Int(cell.seed),
-                             plan: cell.cellPlan, dataKey: DataPreparation.dataKey(cell), data: { try DataPreparation.prepare(cell) })
+            return Cell(config, index: index)
         }
     }
 }

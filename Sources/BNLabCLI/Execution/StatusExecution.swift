@@ -14,13 +14,13 @@ enum StatusExecution {
         for spec in specs {
             for (quick, shard) in runs(of: spec.name, in: command.outputDirectory) {
                 let path = SpecFiles.journalPath(directory: command.outputDirectory, spec: spec.name, quick: quick, shard: shard)
-                let tasks = SpecFiles.tasks(spec, quick: quick, shard: shard)
+                let cells = SpecFiles.cells(spec, quick: quick, shard: shard)
                 let label = spec.name + (quick ? " --quick" : "") + (shard.map { " shard \($0)" } ?? "")
                 var done = 0, note = ""
                 do {
                     if let contents = try Journal.read(path: path) {
                         if !contents.hasHeader || contents.hash == spec.resolvedHash(quick: quick) {
-                            done = Set(contents.records.map(\.key)).intersection(tasks.map(\.key)).count
+                            done = Set(contents.records.map(\.key)).intersection(cells.map(\.key)).count
                         } else {
                             note = " (its journal is from another version of the spec; the next run starts over)"
                         }
@@ -32,7 +32,7 @@ enum StatusExecution {
                     status = 2
                     continue
                 }
-                Console.out("\(label): \(done)/\(tasks.count) cells done\(note)")
+                Console.out("\(label): \(done)/\(cells.count) cells done\(note)")
             }
         }
         return status

@@ -1,0 +1,72 @@
+import Datasets
+import NN
+import SpecFormat
+
+/// One unit of work of a sweep, built once from the spec's resolved settings: a grid cell with
+/// one seed, as its four parts (data, model recipe, training plan, evaluation plan) plus its
+/// identity in the grid. The runner, the trained-model cache and the journal all take this.
+public struct Cell: Hashable, Sendable {
+    // MARK: Identity
+
+    /// Position in the spec's grid (cells, then seeds, in file order).
+    public var index: Int
+    /// The canonical identity of the cell in its grid: swept settings and seed (``ExperimentConfig/cellKey()``).
+    public var key: String
+    /// Setting columns of the result row, `[name, value used]` (``ExperimentConfig/settingColumns``).
+    public var settings: [[String]]
+    /// The seed of every random draw of this cell.
+    public var seed: UInt64
+
+    // MARK: Parts
+
+    /// The data settings (read by ``DataPreparation``) and their identity, ``DataPreparation/dataKey(_:)``.
+    public var data: ExperimentConfig
+    public var dataKey: String
+    public var model: ModelRecipe
+    public var optimizer: OptimizerSettings
+    /// lr_used = lr * f(batch_size / base_batch_size).
+    public var lrScaling: LRScaling
+    public var baseBatchSize: Int
+    public var training: TrainingPlan
+    public var evaluation: EvaluationPlan
+
+    /// A cell from its parts (tests and tools; a spec's cells come from ``init(_:index:)``).
+    public init(index: Int = 0, key: String = "", settings: [[String]] = [], data: ExperimentConfig = ExperimentConfig(),
+                model: ModelRecipe, optimizer: OptimizerSettings, lrScaling: LRScaling = .none, baseBatchSize: Int = 1,
+                training: TrainingPlan, evaluation: EvaluationPlan, seed: UInt64) {
+        self.index = index; self.key = key; self.settings = settings; self.seed = seed
+        self.data = data; self.dataKey = DataPreparation.dataKey(data)
+        self.model = model; self.optimizer = optimizer; self.lrScaling = lrScaling; self.baseBatchSize = baseBatchSize
+        self.training = training; self.evaluation = evaluation
+    }
+
+    /// The cell of a resolved spec setting list at grid position `index`.
+    public init(_ c: ExperimentConfig, index: Int) {
+        let samples: Int?
+        switch c.recalibrateSamples {
+        case .all: samples = nil
+        case .count(let n): samples = n
+        }
+        self.init(
+            index: index, key: c.cellKey(), settings: c.settingColumns, data: c,
+            model: ModelRecipe(architecture: c.model, norm: c.norm, groups: c.groups, momentum: c.momentum,
+                               trackRunningStats: c.trackRunningStats, ghostBatchSize: c.ghostBatchSize, eps: c.eps,
+                               dropout: c.dropProbability,
+                               renormLimits: BatchRenorm.Limits(rMax: c.renorm.rMax, dMax: c.renorm.dMax,
+                                                                warmupSteps: c.renorm.warmupSteps,
+                                                                rampSteps: c.renorm.rampSteps)),
+            optimizer: c.optimizer, lrScaling: c.lrScaling, baseBatchSize: c.baseBatchSize,
+            training: TrainingPlan(epochs: c.epochs, batchSize: c.batchSize, order: c.order, dropLast: c.dropLast,
+                                   frozenEpochs: c.frozenBNEpochs),
+            evaluation: EvaluationPlan(evalBatchSize: c.evalBatchSize, recalibrateSamples: samples,
+                                       recalibrateBatchSize: c.recalibrateBatchSize, estimator: c.recalibrateEstimator,
+                                       recalibrateOnTest: c.recalibrateData == .test, mcSamples: c.mcSamples,
+                                       forgotEval: c.forgotEval, metricBug: c.metricBug),
+            seed: c.seed)
+    }
+
+    /// The learning rate after `lr_scaling`.
+    public var learningRate: Double {
+        Double(optimizer.learningRate) * lrScaling.factor(batchSize: training.batchSize, baseBatchSize: baseBatchSize)
+    }
+}
