@@ -1,6 +1,7 @@
 // swift-tools-version:6.0
 // bnlab: reproduces the BatchNorm small-batch failure and measures its remedies.
-// No Swift package dependencies: the toolchain and OpenBLAS (Debian's libopenblas-dev) only.
+// No Swift package dependencies: the toolchain and two system libraries, OpenBLAS and zlib
+// (Debian's libopenblas-dev and zlib1g-dev), each through a .systemLibrary target.
 import PackageDescription
 
 let package = Package(
@@ -15,9 +16,14 @@ let package = Package(
             pkgConfig: "openblas",
             providers: [.apt(["libopenblas-dev"])]
         ),
+        .systemLibrary(
+            name: "CZlib",
+            pkgConfig: "zlib",
+            providers: [.apt(["zlib1g-dev"])]
+        ),
         .target(name: "TensorCore", dependencies: ["COpenBLAS"]),
         .target(name: "NN", dependencies: ["TensorCore"]),
-        .target(name: "Harness", dependencies: ["TensorCore", "NN"]),
+        .target(name: "Harness", dependencies: ["TensorCore", "NN", "CZlib"]),
         .target(name: "BNLabCLI", dependencies: ["Harness", "NN", "TensorCore"]),
         .executableTarget(name: "bnlab", dependencies: ["BNLabCLI"]),
 

@@ -37,7 +37,7 @@ public enum CSVHeader: Sendable, Equatable {
 public func loadCSVImages(path: String, labelColumn: LabelColumn = .last,
                           shape: (channels: Int, height: Int, width: Int)? = nil,
                           scale: Float = 1, header: CSVHeader = .auto) throws -> ImageDataset {
-    let bytes = try Inflate.readMaybeGzipped(path: path)
+    let bytes = try Gzip.readMaybeGzipped(path: path)
     guard !bytes.isEmpty else { throw DatasetError(path: path, message: "file is empty") }
     if let shape, shape.channels <= 0 || shape.height <= 0 || shape.width <= 0 {
         throw DatasetError(path: path, message: "shape \(shape.channels)x\(shape.height)x\(shape.width) "
