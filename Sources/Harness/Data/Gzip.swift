@@ -4,7 +4,7 @@ import Foundation
 /// gzip decompression (RFC 1952) by the system zlib, so that datasets can ship compressed.
 ///
 /// The one file that imports CZlib. Every error is a ``DatasetError`` naming `source` (the
-/// file path) and the byte where the gzip member in question starts:
+/// file path); an error inside a member names the byte where that member starts:
 ///
 ///     PATH: error: gzip member at byte 0: CRC-32 mismatch: ... (zlib: incorrect data check)
 ///
