@@ -1,8 +1,8 @@
 # bnlab: two commands do all the set-up on a fresh Debian machine.
 #   make experiments   run every spec in Experiments/ and write Results/
 #   make test          build and run the tests
-# Both install OpenBLAS and pkg-config with apt-get when they are missing and
-# this runs as root; otherwise they print the command to run.
+# Both install OpenBLAS, zlib and pkg-config with apt-get when they are missing
+# and this runs as root; otherwise they print the command to run.
 
 SWIFT      ?= swift
 JOBS       ?=
@@ -10,21 +10,21 @@ QUICK      ?=
 SPECS      ?= $(sort $(wildcard Experiments/*.spec))
 CROSSCHECK_SPEC ?= Experiments/small-batch-collapse.spec
 BNLAB      := .build/release/bnlab
-APT_PKGS   := libopenblas-dev pkg-config
+APT_PKGS   := libopenblas-dev zlib1g-dev pkg-config
 
 .PHONY: all deps build test experiments bench bench-torch crosscheck render clean
 
 all: build
 
-# deps: make sure `pkg-config openblas` resolves (libopenblas-dev + pkg-config).
+# deps: make sure `pkg-config openblas zlib` resolves (libopenblas-dev, zlib1g-dev + pkg-config).
 deps:
-	@if pkg-config --exists openblas 2>/dev/null; then :; \
+	@if pkg-config --exists openblas zlib 2>/dev/null; then :; \
 	elif [ "$$(id -u)" = "0" ]; then \
 	  echo "bnlab: installing $(APT_PKGS) with apt-get"; \
 	  (apt-get install -y $(APT_PKGS) || (apt-get update && apt-get install -y $(APT_PKGS))) >/dev/null \
 	    || { echo "bnlab: apt-get install -y $(APT_PKGS) failed" >&2; exit 1; }; \
 	else \
-	  echo "bnlab: OpenBLAS is missing. Run:  sudo apt-get install -y $(APT_PKGS)" >&2; exit 1; \
+	  echo "bnlab: OpenBLAS or zlib is missing. Run:  sudo apt-get install -y $(APT_PKGS)" >&2; exit 1; \
 	fi
 
 build: deps

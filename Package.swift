@@ -1,6 +1,7 @@
 // swift-tools-version:6.0
 // bnlab: reproduces the BatchNorm small-batch failure and measures its remedies.
-// No Swift package dependencies: the toolchain and OpenBLAS (Debian's libopenblas-dev) only.
+// No Swift package dependencies: the toolchain and two system libraries, OpenBLAS and zlib
+// (Debian's libopenblas-dev and zlib1g-dev), each through a .systemLibrary target.
 import PackageDescription
 
 let package = Package(
@@ -17,12 +18,17 @@ let package = Package(
             pkgConfig: "openblas",
             providers: [.apt(["libopenblas-dev"])]
         ),
+        .systemLibrary(
+            name: "CZlib",
+            pkgConfig: "zlib",
+            providers: [.apt(["zlib1g-dev"])]
+        ),
         // flush-to-zero / denormals-are-zero: the processor control bits Swift cannot set
         .target(name: "CFloatingPoint"),
         .target(name: "TensorCore", dependencies: ["COpenBLAS", "CFloatingPoint"]),
         .target(name: "NN", dependencies: ["TensorCore"]),
         .target(name: "SpecFormat", dependencies: ["TensorCore", "NN"]),
-        .target(name: "Datasets", dependencies: ["TensorCore", "SpecFormat"]),
+        .target(name: "Datasets", dependencies: ["TensorCore", "SpecFormat", "CZlib"]),
         .target(name: "Experiment", dependencies: ["TensorCore", "NN", "SpecFormat", "Datasets"]),
         .target(name: "Charts"),
         .target(name: "Reports", dependencies: ["SpecFormat", "Experiment", "Charts"]),

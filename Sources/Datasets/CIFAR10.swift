@@ -13,7 +13,7 @@ public func loadCIFAR10(paths: [String], scale: Float = 1) throws -> ImageDatase
     let recordSize = 1 + CIFAR10.sampleSize
     var images: [Float] = [], labels: [Int32] = []
     for path in paths {
-        let bytes = try Inflate.readMaybeGzipped(path: path)
+        let bytes = try Gzip.readMaybeGzipped(path: path)
         guard bytes.count % recordSize == 0 else {
             throw DatasetError(path: path, message: "file has \(bytes.count) bytes, not a multiple of the "
                 + "\(recordSize)-byte record (1 label + 3072 pixels): the last record is truncated")

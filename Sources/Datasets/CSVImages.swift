@@ -23,8 +23,9 @@ public enum CSVHeader: Sendable, Equatable {
 ///
 /// - Format: cells separated by `,`, spaces and tabs around a cell ignored, `\n` or `\r\n`
 ///   line ends, blank lines skipped; gzip-compressed files are decompressed transparently.
-///   Numbers are parsed by hand, independent of locale: optional sign, digits, optional `.`
-///   and digits, optional exponent (`1`, `-2.5`, `3e-2`). No quoting.
+///   Numbers are decimal, read by Swift's `Double(_:)` (independent of locale): optional sign,
+///   digits, optional `.` and digits, optional exponent (`1`, `-2.5`, `3e-2`). `nan`, `inf`,
+///   values that overflow to infinity and hexadecimal (`0x1p3`) are refused. No quoting.
 /// - Pixels: `x = Float(cell) * scale` (a Float multiplication), the row's pixel columns in
 ///   order; with `shape` they fill `(C, H, W)` row-major, without it an image is `(1, 1, k)`
 ///   for `k` pixel columns.
@@ -32,13 +33,13 @@ public enum CSVHeader: Sendable, Equatable {
 /// - Name: the file's base name without `.gz` and `.csv`.
 ///
 /// Errors (``DatasetError``, with line and column): an empty file or one without data rows,
-/// a row whose column count differs from the first data row, a cell that is not a number
-/// (quoted), a label that is negative, not an integer or too large, a label column outside the row,
+/// a row whose column count differs from the first data row, a cell that is not a finite
+/// decimal number (quoted), a label that is negative, not an integer or too large, a label column outside the row,
 /// and a pixel count that does not match `shape`.
 public func loadCSVImages(path: String, labelColumn: LabelColumn = .last,
                           shape: (channels: Int, height: Int, width: Int)? = nil,
                           scale: Float = 1, header: CSVHeader = .auto) throws -> ImageDataset {
-    let bytes = try Inflate.readMaybeGzipped(path: path)
+    let bytes = try Gzip.readMaybeGzipped(path: path)
     guard !bytes.isEmpty else { throw DatasetError(path: path, message: "file is empty") }
     if let shape, shape.channels <= 0 || shape.height <= 0 || shape.width <= 0 {
         throw DatasetError(path: path, message: "shape \(shape.channels)x\(shape.height)x\(shape.width) "
@@ -118,8 +119,8 @@ struct CSVImageReader {
                 } else if !parsedAll {
                     let (start, end) = cell(rowCount, lineStart, contentEnd)
                     throw DatasetError(path: path, line: line, column: start - lineStart + 1,
-                                       message: "cell '\(text(start, end))' (column \(rowCount + 1)) is not a "
-                                           + "finite number")
+                                       message: "cell '\(text(start, end))' (column \(rowCount + 1)) "
+                                           + refusal(start, end))
                 } else {
                     headerPending = false
                     try appendRow(line: line, lineStart: lineStart, lineEnd: contentEnd)
@@ -144,12 +145,47 @@ struct CSVImageReader {
         while true {
             var cellEnd = cellStart
             while cellEnd < end && bytes[cellEnd] != comma { cellEnd += 1 }
-            guard let value = DecimalParser.parse(bytes, from: cellStart, to: cellEnd) else { return false }
+            guard let value = number(cellStart, cellEnd) else { return false }
             row[rowCount] = value
             rowCount += 1
             if cellEnd == end { return true }
             cellStart = cellEnd + 1
         }
+    }
+
+    /// The number that `bytes[start..<end]` holds between spaces and tabs, or nil when it holds none.
+    ///
+    /// `Double(_:)` reads it, correctly rounded. It also reads `nan`, `inf`, `infinity` and
+    /// hexadecimal (`0x10`, `0x1p3`), which an image CSV has no business holding: those are
+    /// refused here, with decimal values that overflow to infinity (`1e999`).
+    private func number(_ start: Int, _ end: Int) -> Double? {
+        let (start, end) = trimmed(start, end)
+        guard let value = Double(text(start, end)), value.isFinite, !isHexadecimal(start, end) else { return nil }
+        return value
+    }
+
+    /// Why ``number(_:_:)`` refused `bytes[start..<end]`, for the error message.
+    private func refusal(_ start: Int, _ end: Int) -> String {
+        let (start, end) = trimmed(start, end)
+        if let value = Double(text(start, end)), value.isFinite {
+            return "is hexadecimal; only decimal numbers are accepted"
+        }
+        return "is not a finite number"
+    }
+
+    /// `start..<end` without the spaces and tabs at either end.
+    private func trimmed(_ start: Int, _ end: Int) -> (start: Int, end: Int) {
+        var start = start, end = end
+        while start < end && (bytes[start] == ASCII.space || bytes[start] == ASCII.tab) { start += 1 }
+        while end > start && (bytes[end - 1] == ASCII.space || bytes[end - 1] == ASCII.tab) { end -= 1 }
+        return (start, end)
+    }
+
+    /// Whether `bytes[start..<end]` starts `0x` or `0X` after an optional sign.
+    private func isHexadecimal(_ start: Int, _ end: Int) -> Bool {
+        var i = start
+        if i < end && (bytes[i] == ASCII.plus || bytes[i] == ASCII.minus) { i += 1 }
+        return end - i >= 2 && bytes[i] == ASCII.zero && (bytes[i + 1] | 0x20) == ASCII.lowercaseX
     }
 
     /// Checks the parsed row against the first data row and appends its pixels and label.
@@ -224,4 +260,12 @@ struct CSVImageReader {
     private func text(_ start: Int, _ end: Int) -> String {
         String(decoding: UnsafeBufferPointer(start: bytes + start, count: end - start), as: UTF8.self)
     }
+}
+
+/// ASCII codes used by the CSV reader, as plain constants (`UInt8(ascii:)` is a function
+/// call per byte in debug builds).
+enum ASCII {
+    static let tab: UInt8 = 0x09, newline: UInt8 = 0x0A, carriageReturn: UInt8 = 0x0D, space: UInt8 = 0x20
+    static let plus: UInt8 = 0x2B, comma: UInt8 = 0x2C, minus: UInt8 = 0x2D
+    static let zero: UInt8 = 0x30, lowercaseX: UInt8 = 0x78
 }

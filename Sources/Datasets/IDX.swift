@@ -12,9 +12,9 @@ import SpecFormat
 /// number, header dimensions that disagree with the file size, and image and label files
 /// with different counts.
 public func loadIDX(imagesPath: String, labelsPath: String, scale: Float = 1) throws -> ImageDataset {
-    let imageBytes = try Inflate.readMaybeGzipped(path: imagesPath)
+    let imageBytes = try Gzip.readMaybeGzipped(path: imagesPath)
     let imageDims = try IDXHeader.read(imageBytes, path: imagesPath, magic: IDXHeader.imagesMagic, rank: 3)
-    let labelBytes = try Inflate.readMaybeGzipped(path: labelsPath)
+    let labelBytes = try Gzip.readMaybeGzipped(path: labelsPath)
     let labelDims = try IDXHeader.read(labelBytes, path: labelsPath, magic: IDXHeader.labelsMagic, rank: 1)
     let (count, height, width) = (imageDims[0], imageDims[1], imageDims[2])
     guard labelDims[0] == count else {

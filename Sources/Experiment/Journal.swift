@@ -1,5 +1,6 @@
 import Datasets
 import Foundation
+import TensorCore
 
 /// The append-only record of a sweep's finished cells, so a killed sweep resumes.
 ///
@@ -102,10 +103,7 @@ public final class Journal {
 
     /// FNV-1a 64 of the UTF-8 bytes, as 16 hex digits.
     public static func checksum(_ text: String) -> String {
-        var h: UInt64 = 0xCBF2_9CE4_8422_2325
-        for b in text.utf8 { h = (h ^ UInt64(b)) &* 0x0000_0100_0000_01B3 }
-        let hex = String(h, radix: 16)
-        return String(repeating: "0", count: 16 - hex.count) + hex
+        FNV1a.hex(FNV1a.hash64(text))
     }
 
     /// Reads a journal; nil when the file does not exist.

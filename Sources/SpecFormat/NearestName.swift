@@ -1,5 +1,14 @@
-/// "Did you mean" suggestions by edit distance.
-enum NearestName {
+/// "Did you mean" suggestions, for unknown spec keys and values and for unknown commands and options.
+///
+/// One rule everywhere: a candidate is suggested for an unknown `word` when
+/// - `word` (two characters or more) is the beginning of that candidate and of no other, or else
+/// - it is the candidate nearest to `word` by edit distance, and at most
+///   `min(length - 1, max(2, length / 3))` edits away, where length is the candidate's: `lr` admits
+///   1 edit, `jobs` and `quiet` 2 (a swap of two letters is two edits), `batch_size` 3. Ties go to the
+///   earlier candidate.
+///
+/// Lengths and edits count Unicode scalars.
+public enum NearestName {
     /// Levenshtein distance between `a` and `b` over Unicode scalars
     /// (insertions, deletions and substitutions each cost 1).
     static func editDistance(_ a: String, _ b: String) -> Int {
@@ -19,16 +28,17 @@ enum NearestName {
         return previous[y.count]
     }
 
-    /// The candidate closest to `word`, when it is close enough to be a likely
-    /// misspelling: at most `max(1, length / 3)` edits away, where length is
-    /// the candidate's (so `lr` admits 1 edit, `batch_size` 3). Ties go to the
-    /// earlier candidate.
-    static func nearest(to word: String, in candidates: [String]) -> String? {
+    /// The candidate that `word` most likely misspells (see the rule above), or nil when none is close.
+    public static func nearest(to word: String, in candidates: [String]) -> String? {
         let wordLength = word.unicodeScalars.count
+        if wordLength >= 2 {
+            let extensions = candidates.filter { $0.unicodeScalars.starts(with: word.unicodeScalars) }
+            if extensions.count == 1 { return extensions[0] }
+        }
         var best: (name: String, distance: Int)? = nil
         for candidate in candidates {
             let length = candidate.unicodeScalars.count
-            let allowed = max(1, length / 3)
+            let allowed = min(length - 1, max(2, length / 3))
             // The length difference is a lower bound of the distance: skip long junk cheaply.
             guard abs(length - wordLength) <= allowed else { continue }
             let distance = editDistance(word, candidate)

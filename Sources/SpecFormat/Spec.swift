@@ -1,4 +1,5 @@
 import Foundation
+import TensorCore
 
 /// A parsed, validated experiment spec: the settings of one `.spec` file,
 /// its grid and its warnings. See Experiments/README.md for the format.

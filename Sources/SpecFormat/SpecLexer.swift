@@ -44,9 +44,9 @@ enum SpecLexer {
             throw SpecProblem(location(base + maxLineBytes),
                               "line is \(line.count) bytes long; the limit is \(maxLineBytes)")
         }
-        if let bad = firstInvalidUTF8Offset(line) {
-            let byte = line[base + bad]
-            throw SpecProblem(location(base + bad), "invalid UTF-8 byte 0x\(hex(byte)) (spec files are UTF-8 text)")
+        if String(validating: line, as: UTF8.self) == nil {
+            let bad = firstInvalidUTF8Index(line)
+            throw SpecProblem(location(bad), "invalid UTF-8 byte 0x\(hex(line[bad])) (spec files are UTF-8 text)")
         }
         var skip = 0
         if number == 1, line.starts(with: [0xEF, 0xBB, 0xBF]) { skip = 3 }
@@ -77,6 +77,23 @@ enum SpecLexer {
         }
         finish(at: i)
         return tokens
+    }
+
+    /// The index of the byte that starts the first ill-formed sequence of `line` (a stray
+    /// continuation byte, a truncated or overlong sequence, a surrogate, a code point above
+    /// U+10FFFF), found by the standard library's UTF-8 decoder; call it only for a line that
+    /// `String(validating:as:)` refused.
+    private static func firstInvalidUTF8Index(_ line: ArraySlice<UInt8>) -> Int {
+        var parser = Unicode.UTF8.ForwardParser()
+        var bytes = line.makeIterator()
+        var index = line.startIndex
+        while true {
+            switch parser.parseScalar(from: &bytes) {
+            case .valid(let scalar): index += scalar.count
+            case .error: return index
+            case .emptyInput: preconditionFailure("firstInvalidUTF8Index called on valid UTF-8")
+            }
+        }
     }
 
     /// Two upper-case hex digits.

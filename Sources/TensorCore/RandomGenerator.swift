@@ -38,9 +38,7 @@ public struct RandomGenerator: RandomNumberGenerator, Sendable, Equatable {
     /// An independent stream named by a string (FNV-1a of its UTF-8 bytes:
     /// stable across processes, unlike `hashValue`).
     public func derived(_ label: String) -> RandomGenerator {
-        var h: UInt64 = 0xCBF2_9CE4_8422_2325
-        for byte in label.utf8 { h = (h ^ UInt64(byte)) &* 0x0000_0100_0000_01B3 }
-        return derived(h)
+        derived(FNV1a.hash64(label))
     }
 
     /// Uniform in [0, 1) with 24 random bits (every Float32 step in [0, 1) equally likely).

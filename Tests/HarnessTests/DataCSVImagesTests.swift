@@ -76,6 +76,26 @@ final class DataCSVImagesTests: DataFileTestCase {
         }
     }
 
+    /// `Double(_:)` reads more than decimal numbers; what it reads beyond them is refused by name,
+    /// quoting the cell as written (spaces included).
+    func testNonFiniteAndHexadecimalCellsAreRefused() throws {
+        for bad in ["nan", "NaN", "-nan", "nan(1)", "inf", "-inf", "Infinity", "1e999", "-1e999"] {
+            let path = try write("bad.csv", text: "1,2,0\n5, \(bad),1\n")
+            let error = assertDatasetError(try loadCSVImages(path: path), path: path, line: 2, column: 3, message: "")
+            XCTAssertEqual(error?.message, "cell ' \(bad)' (column 2) is not a finite number")
+        }
+        for bad in ["0x10", "-0X1p3", "+0x1.8p1"] {
+            let path = try write("hex.csv", text: "1,2,0\n5,\(bad) ,1\n")
+            let error = assertDatasetError(try loadCSVImages(path: path), path: path, line: 2, column: 3, message: "")
+            XCTAssertEqual(error?.message, "cell '\(bad) ' (column 2) is hexadecimal; only decimal numbers are accepted")
+        }
+        // Refused cells are not numbers, so such a first line is a header under `.auto`.
+        let header = try write("header.csv", text: "inf,0x1,label\n1,2,0\n")
+        XCTAssertEqual(try loadCSVImages(path: header).count, 1)
+        // Underflow is no error: 1e-999 reads as 0, as before.
+        XCTAssertEqual(try loadCSVImages(path: try write("tiny.csv", text: "1e-999,-0,1\n")).images, [0, 0])
+    }
+
     func testLabelsMustBeNonNegativeIntegers() throws {
         for (bad, column) in [("-1", 5), ("1.5", 5)] {
             let path = try write("labels.csv", text: "1,2,0\n3,4,\(bad)\n")

@@ -11,7 +11,7 @@ final class DataMNISTTests: XCTestCase {
         .deletingLastPathComponent().appendingPathComponent("Datasets/mnist_5k.csv.gz").path
 
     func testDecompressesToTheDocumentedSize() throws {
-        XCTAssertEqual(try Inflate.readMaybeGzipped(path: Self.path).count, 9_139_322)
+        XCTAssertEqual(try Gzip.readMaybeGzipped(path: Self.path).count, 9_139_322)
     }
 
     /// Counts and the pixel sum 131,267,102 come from Python's gzip + csv on the same file.

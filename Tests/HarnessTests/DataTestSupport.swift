@@ -72,7 +72,7 @@ enum StoredGzip {
         return out + littleEndian(crc32(data), bytes: 4) + littleEndian(UInt32(truncatingIfNeeded: data.count), bytes: 4)
     }
 
-    /// Bitwise CRC-32 (reflected 0xEDB88320), independent of the table-driven one in Harness.
+    /// Bitwise CRC-32 (reflected 0xEDB88320), independent of zlib's, which checks it.
     static func crc32(_ data: [UInt8]) -> UInt32 {
         var crc: UInt32 = 0xFFFF_FFFF
         for byte in data {

@@ -115,6 +115,9 @@ final class SpecErrorTests: XCTestCase {
         // An overlong encoding of '/' and a UTF-16 surrogate are not UTF-8.
         assertSpecError(bytes: [0xC0, 0xAF], "t.spec:1:1: error: invalid UTF-8 byte 0xC0 (spec files are UTF-8 text)")
         assertSpecError(bytes: Array("x ".utf8) + [0xED, 0xA0, 0x80], "t.spec:1:3: error: invalid UTF-8 byte 0xED (spec files are UTF-8 text)")
+        // After a valid two-byte 'é', a stray continuation byte; a code point above U+10FFFF.
+        assertSpecError(bytes: Array("# é".utf8) + [0x80], "t.spec:1:5: error: invalid UTF-8 byte 0x80 (spec files are UTF-8 text)")
+        assertSpecError(bytes: [0xF4, 0x90, 0x80, 0x80], "t.spec:1:1: error: invalid UTF-8 byte 0xF4 (spec files are UTF-8 text)")
         assertSpecError("# " + String(repeating: "x", count: 5000),
                         "t.spec:1:4097: error: line is 5002 bytes long; the limit is 4096")
         assertSpecError("epochs\u{0}3", "t.spec:1:7: error: control character 0x00 is not allowed")

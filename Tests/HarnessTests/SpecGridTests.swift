@@ -4,6 +4,7 @@ import XCTest
 @testable import Experiment
 @testable import Reports
 @testable import SpecFormat
+import TensorCore
 
 /// Grid expansion, quick runs, cell keys and the resolved hash.
 final class SpecGridTests: XCTestCase {
@@ -109,13 +110,6 @@ final class SpecGridTests: XCTestCase {
         let text = a.cells().map(\.canonicalDescription).joined()
         XCTAssertEqual(a.resolvedHash, FNV1a.hex(FNV1a.hash64(text)))
         XCTAssertEqual(a.resolvedHash.count, 16)
-    }
-
-    func testFNV1aKnownVectors() {
-        // Reference values from the FNV specification (draft-eastlake-fnv, test vectors).
-        XCTAssertEqual(FNV1a.hex(FNV1a.hash64("")), "cbf29ce484222325")
-        XCTAssertEqual(FNV1a.hex(FNV1a.hash64("a")), "af63dc4c8601ec8c")
-        XCTAssertEqual(FNV1a.hex(FNV1a.hash64("foobar")), "85944171f73967e8")
     }
 
     func testCanonicalDescriptionOfTheDefaults() {

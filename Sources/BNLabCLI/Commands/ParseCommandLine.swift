@@ -1,3 +1,5 @@
+import SpecFormat
+
 /// What the whole command line asks for.
 public enum ParseOutcome: Equatable, Sendable {
     /// Run this command.
@@ -58,7 +60,7 @@ private func unknownCommand(_ word: String) -> UsageError {
     let isOption = word.hasPrefix("-") && word != "-"
     let candidates = isOption ? ["--help", "--version"] : Command.declarations.map(\.name) + ["help"]
     var message = isOption ? "unknown option '\(word)'" : "unknown command '\(word)'"
-    if let nearest = NearestName.suggestion(for: word, among: candidates) {
+    if let nearest = NearestName.nearest(to: word, in: candidates) {
         message += "; did you mean '\(nearest)'?"
     }
     return UsageError(message, command: nil)

@@ -1,3 +1,5 @@
+import SpecFormat
+
 /// What parsing one command's words gives when it succeeds.
 public enum ArgumentParseResult: Equatable, Sendable {
     /// The words, sorted and typed.
@@ -70,7 +72,7 @@ extension CommandDeclaration {
         if spelling.hasPrefix("--"), let option = option(named: name) { return option }
         if spelling == "--help" { return .flag("help", help: "") }
         var message = "unknown option '\(spelling)'"
-        if let nearest = NearestName.suggestion(for: name, among: options.map(\.name) + ["help"]) {
+        if let nearest = NearestName.nearest(to: name, in: options.map(\.name) + ["help"]) {
             message += "; did you mean '--\(nearest)'?"
         }
         throw error(message)
