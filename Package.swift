@@ -43,5 +43,5 @@ let package = Package(
         .testTarget(name: "BNLabCLITests", dependencies: ["BNLabCLI", "SpecFormat", "Datasets", "Experiment",
                                                           "Reports"]),
     ],
-    swiftLanguageModes: [.v5]
+    swiftLanguageModes: [.v6]
 )

@@ -18,7 +18,7 @@ import TensorCore
 /// ``Contents/validBytes`` is the length of the prefix kept, so that the file can be
 /// truncated to it before the next append. A first line that is complete but not a
 /// journal header is an error.
-public final class Journal {
+public final class Journal: @unchecked Sendable {  // Sendable: one writer at a time (Sweep appends under its lock)
     /// What a journal file holds.
     public struct Contents: Equatable {
         /// The spec name and resolved-spec hash of the header; empty when the file

@@ -1,9 +1,11 @@
 import Datasets
 import SpecFormat
 import Foundation
+import Synchronization
 import TensorCore
 
-/// Set by SIGINT / SIGTERM; workers take no new cell once it is set.
+/// Set by SIGINT / SIGTERM; workers take no new cell once it is set. nonisolated(unsafe): a signal
+/// handler may only write a `volatile sig_atomic_t`, and no lock is async-signal-safe.
 nonisolated(unsafe) public var sweepInterruptRequested: sig_atomic_t = 0
 
 /// The handler of ``Sweep/installSignalHandlers()``; only async-signal-safe calls
@@ -29,7 +31,6 @@ public final class Sweep {
     public let jobs: Int
     /// The cells' data, prepared once per data key (and the files it loaded).
     public let data: DataPreparation
-    private let lock = NSLock()
     private let cache = TrainedModelCache()
 
     /// - Parameter data: the run's data cache; pass the one `check` loaded the files into.
@@ -52,22 +53,24 @@ public final class Sweep {
     /// Returns early, without error, when an interrupt was requested; `interrupted` says so.
     /// A dataset error stops the sweep and is rethrown (it is the same for every cell).
     public func run(cells: [Cell], done: [CellRecord], journal: Journal?,
-                    onEvent: @escaping (Event) -> Void) throws -> (records: [CellRecord], interrupted: Bool) {
+                    onEvent: @escaping @Sendable (Event) -> Void) throws -> (records: [CellRecord], interrupted: Bool) {
         let finishedKeys = Set(done.map(\.key))
         let pending = cells.filter { !finishedKeys.contains($0.key) }
         for cell in pending { cache.expect(TrainedModelCache.Key(cell)) }
-        var records = done
-        var next = 0
-        var failure: Error?
+        /// What the workers share: the next pending cell, the records so far, the first failure.
+        struct Progress { var next = 0; var records: [CellRecord]; var failure: (any Error)? }
+        let progress = Mutex(Progress(records: done))
         let total = cells.count
+        let (data, cache) = (self.data, self.cache)
         /// One worker: takes the next pending cell until none is left, a cell failed or a stop was requested.
-        func work() {
+        @Sendable func work() {
             while true {
-                lock.lock()
-                guard failure == nil, sweepInterruptRequested == 0, next < pending.count else { lock.unlock(); return }
-                let cell = pending[next]
-                next += 1
-                lock.unlock()
+                let taken: Cell? = progress.withLock { p in
+                    guard p.failure == nil, sweepInterruptRequested == 0, p.next < pending.count else { return nil }
+                    p.next += 1
+                    return pending[p.next - 1]
+                }
+                guard let cell = taken else { return }
                 onEvent(.started(cell: cell))
                 do {
                     let prepared = try data.prepare(cell.data)
@@ -76,15 +79,14 @@ public final class Sweep {
                     }
                     let record = CellRecord(index: cell.index, key: cell.key, settings: cell.settings,
                                             seed: Int(cell.seed), measurements: measured)
-                    lock.lock()
-                    defer { lock.unlock() }
-                    try journal?.append(record)
-                    records.append(record)
-                    onEvent(.finished(cell: cell, record: record, done: records.count, total: total))
+                    // Journal, record and report one cell at a time, in the order they finish.
+                    try progress.withLock { p in
+                        try journal?.append(record)
+                        p.records.append(record)
+                        onEvent(.finished(cell: cell, record: record, done: p.records.count, total: total))
+                    }
                 } catch {
-                    lock.lock()
-                    if failure == nil { failure = error }
-                    lock.unlock()
+                    progress.withLock { p in if p.failure == nil { p.failure = error } }
                     return
                 }
             }
@@ -94,7 +96,8 @@ public final class Sweep {
         DispatchQueue.concurrentPerform(iterations: min(jobs, max(pending.count, 1))) { _ in
             FloatingPointMode.withDenormalsFlushed(work)
         }
-        if let failure { throw failure }
-        return (records.sorted { $0.index < $1.index }, sweepInterruptRequested != 0)
+        let finished = progress.withLock { $0 }
+        if let failure = finished.failure { throw failure }
+        return (finished.records.sorted { $0.index < $1.index }, sweepInterruptRequested != 0)
     }
 }

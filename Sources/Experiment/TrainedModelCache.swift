@@ -16,7 +16,7 @@ import NN
 /// dropped, so a sweep holds only the trained models that cells still to run will
 /// share (the flagship sweep held all 144 before: 950 MB resident). A key nobody
 /// declared counts as one use.
-public final class TrainedModelCache: @unchecked Sendable {
+public final class TrainedModelCache: @unchecked Sendable {  // Sendable: `condition` guards the entries
     /// Everything that determines a training run.
     public struct Key: Hashable, Sendable {
         public var model: ModelRecipe

@@ -12,14 +12,14 @@ enum SpecSection: String, CaseIterable, Sendable {
 
 /// One entry of ``SpecKeyTable``: everything the parser, the canonical
 /// strings and the documentation know about a key.
-package struct SpecKey {
+package struct SpecKey: Sendable {
     /// What the key does in the grammar.
-    enum Role {
+    enum Role: Sendable {
         /// A setting of ``ExperimentConfig``: `parse` reads the value words
         /// (throwing located errors, recording warnings), `render` writes the
         /// canonical text of the value a cell holds.
-        case setting(parse: (inout SettingInput) throws -> SettingAssignment,
-                     render: (ExperimentConfig) -> String)
+        case setting(parse: @Sendable (inout SettingInput) throws -> SettingAssignment,
+                     render: @Sendable (ExperimentConfig) -> String)
         /// `seeds`: the repetition axis.
         case seeds
         /// `quick`: overrides under `--quick`.
@@ -80,8 +80,8 @@ extension SpecKey {
     /// A one-word setting stored at `field`: `read` parses the word, `write` renders the value.
     static func scalar<Value: Sendable>(_ name: String, _ section: SpecSection, sweepable: Bool, values: String,
                               meaning: String, _ field: WritableKeyPath<ExperimentConfig, Value> & Sendable,
-                              read: @escaping (SpecToken) throws -> Value,
-                              write: @escaping (Value) -> String) -> SpecKey {
+                              read: @escaping @Sendable (SpecToken) throws -> Value,
+                              write: @escaping @Sendable (Value) -> String) -> SpecKey {
         SpecKey(name, section, sweepable: sweepable, values: values, meaning: meaning,
                 role: .setting(parse: { input in
                     let value = try read(input.single())
@@ -122,8 +122,8 @@ extension SpecKey {
     /// A setting with its own `parse` and `render` (see ``SettingParsers``).
     static func custom(_ name: String, _ section: SpecSection, sweepable: Bool = false, oneWord: Bool = true,
                        values: String, meaning: String,
-                       parse: @escaping (inout SettingInput) throws -> SettingAssignment,
-                       render: @escaping (ExperimentConfig) -> String) -> SpecKey {
+                       parse: @escaping @Sendable (inout SettingInput) throws -> SettingAssignment,
+                       render: @escaping @Sendable (ExperimentConfig) -> String) -> SpecKey {
         SpecKey(name, section, sweepable: sweepable, oneWord: oneWord, values: values, meaning: meaning,
                 role: .setting(parse: parse, render: render))
     }

@@ -9,15 +9,15 @@
 /// cells is refused, and so is a line that every cell's variant overrides.
 extension SpecRules {
     /// A key that does nothing unless `applies` holds for the cell.
-    private struct Relevance {
+    private struct Relevance: Sendable {
         let key: String
-        let applies: (ExperimentConfig) -> Bool
+        let applies: @Sendable (ExperimentConfig) -> Bool
         let otherwise: String
     }
 
     private static let relevance: [Relevance] = {
         let batchNorm = "no cell uses a BatchNorm (norm batch or batchrenorm)"
-        let usesBatchNorm: (ExperimentConfig) -> Bool = { $0.norm.usesBatchStatistics }
+        let usesBatchNorm: @Sendable (ExperimentConfig) -> Bool = { $0.norm.usesBatchStatistics }
         return [
             Relevance(key: "jitter_apply", applies: { $0.jitter != .none }, otherwise: "jitter is none"),
             Relevance(key: "groups", applies: { $0.norm == .group }, otherwise: "no cell uses norm group"),

@@ -50,6 +50,8 @@ public enum BLAS {
     public static let parallelMinimumWork = 1 << 21
 
     /// The thread count asked for with ``setThreads(_:)`` (OpenBLAS's default until then).
+    // nonisolated(unsafe): mirrors OpenBLAS's own process-wide setting; written by setThreads before a
+    // sweep starts its workers, only read while they run.
     nonisolated(unsafe) private static var requestedThreads = Int(openblas_get_num_threads())
 
     /// The thread count OpenBLAS will use for its next call (tests check the policy with it).

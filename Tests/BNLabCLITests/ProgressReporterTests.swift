@@ -3,7 +3,7 @@ import Foundation
 import XCTest
 
 /// A clock the test sets, and a sink that collects what the reporter writes.
-private final class Recorder: @unchecked Sendable {
+private final class Recorder: @unchecked Sendable {  // Sendable: `lock` guards its state
     private let lock = NSLock()
     private var now = 0.0
     private var written: [String] = []

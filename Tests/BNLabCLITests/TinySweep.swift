@@ -69,6 +69,7 @@ enum TinySweep {
     }
 
     private static let lock = NSLock()
+    // nonisolated(unsafe): read and written under `lock` only.
     nonisolated(unsafe) private static var cachedReferences: [Int: [String: String]] = [:]
 
     /// The tables of an uninterrupted `--jobs 1` run with `epochs` epochs, computed once per test process.

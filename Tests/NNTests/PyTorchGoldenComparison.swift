@@ -50,7 +50,7 @@ struct GoldenTolerance {
 /// - absolute error `|actual - expected|`, over every element.
 /// The relative measures skip a tensor whose every entry is below the absolute floor (a
 /// gradient that is zero up to rounding) and checks with an absolute tolerance only (`rtol == 0`).
-final class GoldenErrorRecord {
+final class GoldenErrorRecord: @unchecked Sendable {  // Sendable: `lock` guards `errors`
     /// The worst error of one kind in one family and the check it came from.
     struct Worst { var error: Double = 0; var what = "-" }
     /// The three measures above for one family.

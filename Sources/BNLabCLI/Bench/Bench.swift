@@ -16,7 +16,7 @@ import TensorCore
 enum Bench {
     static let seed: UInt64 = 20_240_601
 
-    static func run(_ command: BenchCommand, write: (String) -> Void = { print($0); fflush(stdout) }) -> Int32 {
+    static func run(_ command: BenchCommand, write: (String) -> Void = Console.out) -> Int32 {
         let quick = command.quick
         let threadCounts = quick ? Array(command.threads.prefix(1)) : command.threads
         let small = command.batchSizes.filter { $0 <= 32 }

@@ -10,7 +10,7 @@ import Foundation
 /// - `.silent` (`--quiet`): nothing.
 ///
 /// Every method takes a lock, because cells finish on several threads.
-public final class ProgressReporter: @unchecked Sendable {
+public final class ProgressReporter: @unchecked Sendable {  // Sendable: every method takes `lock`
     /// How progress is shown.
     public enum Style: Equatable, Sendable {
         /// A single line redrawn in place (a terminal).
