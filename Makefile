@@ -12,7 +12,7 @@ CROSSCHECK_SPEC ?= Experiments/small-batch-collapse.spec
 BNLAB      := .build/release/bnlab
 APT_PKGS   := libopenblas-dev zlib1g-dev pkg-config
 
-.PHONY: all deps build test experiments bench bench-torch crosscheck render clean
+.PHONY: all deps build test experiments bench bench-torch crosscheck render loc clean
 
 all: build
 
@@ -55,6 +55,14 @@ crosscheck: build
 render:
 	@command -v rsvg-convert >/dev/null || { echo "bnlab: apt-get install -y librsvg2-bin" >&2; exit 1; }
 	@for f in Results/*.svg; do rsvg-convert -o "$${f%.svg}.png" "$$f" && echo "$${f%.svg}.png"; done
+
+# loc: lines of Swift per module (sources and tests), so growth is visible (like tinygrad's line budget)
+loc:
+	@for d in Sources/* Tests/*; do [ -d "$$d" ] || continue; \
+	  n=$$(find "$$d" -name '*.swift' -print0 | xargs -0 cat 2>/dev/null | wc -l); \
+	  [ "$$n" -gt 0 ] && printf '%-28s %6d\n' "$$d" "$$n"; done; \
+	printf '%-28s %6d\n' "Sources total" "$$(find Sources -name '*.swift' -print0 | xargs -0 cat | wc -l)"; \
+	printf '%-28s %6d\n' "Tests total" "$$(find Tests -name '*.swift' -print0 | xargs -0 cat | wc -l)"
 
 clean:
 	rm -rf .build

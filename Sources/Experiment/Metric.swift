@@ -5,10 +5,10 @@
 /// ``CellRunner`` that computes it (`measurements[.name] = value`). Everything else follows:
 /// - `<spec>.csv` gets the column, in this table's order, formatted with `decimals` digits;
 /// - `<spec>-summary.csv` gets `<name>_mean` and `<name>_std` over seeds when `summarized`;
-/// - the accuracy chart draws a curve when `chartLabel` is set (test-split measures first, then
+/// - the accuracy chart draws a curve when `shown.chart` is set (test-split measures first, then
 ///   training-split ones, so the test curves keep their colours);
-/// - the report's summary table shows a column when `reportHeading` is set, and its sentences name
-///   the measure when `sentenceName` is set;
+/// - the report's summary table shows a column when `shown.report` is set, and its sentences name
+///   the measure when `shown.sentence` is set;
 /// - Results/README.md must describe it with `meaning` (a test holds the file to this table).
 public struct Metric: Hashable, Sendable {
     /// What the number is, for its formatting and its axis.
@@ -28,6 +28,20 @@ public struct Metric: Hashable, Sendable {
     /// The split a measure is taken on; nil for a property of the cell (a setting's effect, a count).
     public enum Split: String, Hashable, Sendable { case train, test }
 
+    /// Where a measure appears besides the tables: its curve in the accuracy chart, its column in the
+    /// report's summary table, its name in the report's sentences; an empty string = not there.
+    public struct Shown: Sendable {
+        public let chartLabel: String?
+        public let reportHeading: String?
+        public let sentenceName: String?
+
+        public init(chart: String, report: String, sentence: String) {
+            chartLabel = chart.isEmpty ? nil : chart
+            reportHeading = report.isEmpty ? nil : report
+            sentenceName = sentence.isEmpty ? nil : sentence
+        }
+    }
+
     /// The column name in the tables.
     public let name: String
     public let unit: Unit
@@ -35,15 +49,24 @@ public struct Metric: Hashable, Sendable {
     public let decimals: Int
     /// Whether the summary averages it over seeds (`<name>_mean`, `<name>_std`).
     public let summarized: Bool
+    /// The split it is measured on; `.none` for a property of the cell (a learning rate, a count).
     public let split: Split?
-    /// The curve's legend in the accuracy chart; nil = not drawn.
-    public let chartLabel: String?
-    /// The column heading in the report's summary table; nil = not shown.
-    public let reportHeading: String?
-    /// How the report's sentences name the measure; nil = not named.
-    public let sentenceName: String?
+    public let shown: Shown
     /// The column dictionary entry (Results/README.md).
     public let meaning: String
+
+    public init(_ name: String, _ unit: Unit, decimals: Int, summarized: Bool, split: Split?, shown: Shown,
+                meaning: String) {
+        self.name = name; self.unit = unit; self.decimals = decimals; self.summarized = summarized
+        self.split = split; self.shown = shown; self.meaning = meaning
+    }
+
+    /// The curve's legend in the accuracy chart; nil = not drawn.
+    public var chartLabel: String? { shown.chartLabel }
+    /// The column heading in the report's summary table; nil = not shown.
+    public var reportHeading: String? { shown.reportHeading }
+    /// How the report's sentences name the measure; nil = not named.
+    public var sentenceName: String? { shown.sentenceName }
 
     public static func == (a: Metric, b: Metric) -> Bool { a.name == b.name }
     public func hash(into hasher: inout Hasher) { hasher.combine(name) }
@@ -51,68 +74,68 @@ public struct Metric: Hashable, Sendable {
 
 extension Metric {
     public static let lrUsed = Metric(
-        name: "lr_used", unit: .learningRate, decimals: 6, summarized: false, split: nil,
-        chartLabel: nil, reportHeading: nil, sentenceName: nil,
+        "lr_used", .learningRate, decimals: 6, summarized: false, split: .none,
+        shown: Shown(chart: "", report: "", sentence: ""),
         meaning: "the learning rate after `lr_scaling`")
     public static let trainAccRunning = Metric(
-        name: "train_acc_running", unit: .percent, decimals: 2, summarized: true, split: .train,
-        chartLabel: "printed while training (train split)", reportHeading: "train (running)", sentenceName: nil,
+        "train_acc_running", .percent, decimals: 2, summarized: true, split: .train,
+        shown: Shown(chart: "printed while training (train split)", report: "train (running)", sentence: ""),
         meaning: "accuracy (%) accumulated over the last training epoch in train mode, before each step's update: what a training loop prints")
     public static let trainAccEvalMode = Metric(
-        name: "train_acc_eval_mode", unit: .percent, decimals: 2, summarized: true, split: .train,
-        chartLabel: nil, reportHeading: nil, sentenceName: nil,
+        "train_acc_eval_mode", .percent, decimals: 2, summarized: true, split: .train,
+        shown: Shown(chart: "", report: "", sentence: ""),
         meaning: "accuracy (%) on the training split in eval mode (running statistics)")
     public static let testAccTrainMode = Metric(
-        name: "test_acc_train_mode", unit: .percent, decimals: 2, summarized: true, split: .test,
-        chartLabel: "train mode (batch stats)", reportHeading: "test, train mode", sentenceName: "train mode",
+        "test_acc_train_mode", .percent, decimals: 2, summarized: true, split: .test,
+        shown: Shown(chart: "train mode (batch stats)", report: "test, train mode", sentence: "train mode"),
         meaning: "test accuracy (%) in train mode: BatchNorm on batch statistics over test batches of the **training** batch size, dropout off, running statistics untouched (measured on a copy)")
     public static let testAccEvalMode = Metric(
-        name: "test_acc_eval_mode", unit: .percent, decimals: 2, summarized: true, split: .test,
-        chartLabel: "eval mode (running stats)", reportHeading: "test, eval mode", sentenceName: "eval mode",
+        "test_acc_eval_mode", .percent, decimals: 2, summarized: true, split: .test,
+        shown: Shown(chart: "eval mode (running stats)", report: "test, eval mode", sentence: "eval mode"),
         meaning: "test accuracy (%) in eval mode: BatchNorm on its running statistics, dropout off; in batches of max(`eval_batch_size`, 64) (eval mode does not depend on the batch size), or of `eval_batch_size` itself with `track_running_stats off`, where eval mode normalizes with batch statistics")
     public static let testAccRecalibrated = Metric(
-        name: "test_acc_recalibrated", unit: .percent, decimals: 2, summarized: true, split: .test,
-        chartLabel: "recalibrated BN", reportHeading: "test, recalibrated", sentenceName: "recalibrated",
+        "test_acc_recalibrated", .percent, decimals: 2, summarized: true, split: .test,
+        shown: Shown(chart: "recalibrated BN", report: "test, recalibrated", sentence: "recalibrated"),
         meaning: "test accuracy (%) in eval mode after re-estimating the BatchNorm statistics with frozen weights on a copy of the model (`recalibrate_*` settings: samples, batch size, estimator, data)")
     public static let testAccBatchStats = Metric(
-        name: "test_acc_batch_stats", unit: .percent, decimals: 2, summarized: true, split: .test,
-        chartLabel: "batch stats at eval batch size", reportHeading: "test, batch stats", sentenceName: "batch statistics at the eval batch size",
+        "test_acc_batch_stats", .percent, decimals: 2, summarized: true, split: .test,
+        shown: Shown(chart: "batch stats at eval batch size", report: "test, batch stats", sentence: "batch statistics at the eval batch size"),
         meaning: "test accuracy (%) with batch statistics over test batches of `eval_batch_size` (PyTorch's `track_running_stats=False`)")
     public static let testAccMCDropout = Metric(
-        name: "test_acc_mc_dropout", unit: .percent, decimals: 2, summarized: true, split: .test,
-        chartLabel: "MC-dropout", reportHeading: "test, MC-dropout", sentenceName: "MC-dropout",
+        "test_acc_mc_dropout", .percent, decimals: 2, summarized: true, split: .test,
+        shown: Shown(chart: "MC-dropout", report: "test, MC-dropout", sentence: "MC-dropout"),
         meaning: "Monte-Carlo dropout: accuracy (%) of the softmax averaged over `mc_samples` passes with dropout on and BatchNorm in eval mode")
     public static let testAccForgotEval = Metric(
-        name: "test_acc_forgot_eval", unit: .percent, decimals: 2, summarized: true, split: .test,
-        chartLabel: "forgot eval() (train mode)", reportHeading: "test, forgot eval()", sentenceName: "with eval() forgotten",
+        "test_acc_forgot_eval", .percent, decimals: 2, summarized: true, split: .test,
+        shown: Shown(chart: "forgot eval() (train mode)", report: "test, forgot eval()", sentence: "with eval() forgotten"),
         meaning: "accuracy (%) printed by an evaluation that forgot `model.eval()`: the whole model in train mode over the test set in batches of `eval_batch_size` (dropout on, running statistics updated by the test batches)")
     public static let testAccEvalAfterForgotEval = Metric(
-        name: "test_acc_eval_after_forgot_eval", unit: .percent, decimals: 2, summarized: true, split: .test,
-        chartLabel: "eval after forgot eval()", reportHeading: "eval after forgot eval()", sentenceName: "eval mode afterwards",
+        "test_acc_eval_after_forgot_eval", .percent, decimals: 2, summarized: true, split: .test,
+        shown: Shown(chart: "eval after forgot eval()", report: "eval after forgot eval()", sentence: "eval mode afterwards"),
         meaning: "eval-mode test accuracy (%) of that mutated model afterwards")
     public static let trainModeDisagreement = Metric(
-        name: "train_mode_disagreement", unit: .percent, decimals: 2, summarized: true, split: .test,
-        chartLabel: nil, reportHeading: "train-mode disagreement", sentenceName: nil,
+        "train_mode_disagreement", .percent, decimals: 2, summarized: true, split: .test,
+        shown: Shown(chart: "", report: "train-mode disagreement", sentence: ""),
         meaning: "% of test predictions that differ between two identical train-mode passes (dropout draws new masks)")
     public static let evalModeDisagreement = Metric(
-        name: "eval_mode_disagreement", unit: .percent, decimals: 2, summarized: true, split: .test,
-        chartLabel: nil, reportHeading: nil, sentenceName: nil,
+        "eval_mode_disagreement", .percent, decimals: 2, summarized: true, split: .test,
+        shown: Shown(chart: "", report: "", sentence: ""),
         meaning: "the same for two eval-mode passes (0 when eval mode is deterministic)")
     public static let testAccAssigningBug = Metric(
-        name: "test_acc_assigning_bug", unit: .percent, decimals: 2, summarized: true, split: .test,
-        chartLabel: "n_correct = ... bug", reportHeading: "n_correct = ... bug", sentenceName: "reported by the n_correct = ... loop",
+        "test_acc_assigning_bug", .percent, decimals: 2, summarized: true, split: .test,
+        shown: Shown(chart: "n_correct = ... bug", report: "n_correct = ... bug", sentence: "reported by the n_correct = ... loop"),
         meaning: "the accuracy (%) an evaluation loop reports when it writes `n_correct = batch_correct` instead of `+=` (with `n_samples` accumulated correctly), next to the true `test_acc_eval_mode`")
     public static let finalTrainLoss = Metric(
-        name: "final_train_loss", unit: .loss, decimals: 4, summarized: true, split: .train,
-        chartLabel: nil, reportHeading: nil, sentenceName: nil,
+        "final_train_loss", .loss, decimals: 4, summarized: true, split: .train,
+        shown: Shown(chart: "", report: "", sentence: ""),
         meaning: "mean cross-entropy over the last epoch's batches")
     public static let testOverlap = Metric(
-        name: "test_overlap", unit: .fraction, decimals: 3, summarized: false, split: nil,
-        chartLabel: nil, reportHeading: nil, sentenceName: nil,
+        "test_overlap", .fraction, decimals: 3, summarized: false, split: .none,
+        shown: Shown(chart: "", report: "", sentence: ""),
         meaning: "fraction of the test split that is also in the training split (`split_overlap`)")
     public static let recalibrationSamples = Metric(
-        name: "recalibration_samples", unit: .count, decimals: 0, summarized: false, split: nil,
-        chartLabel: nil, reportHeading: nil, sentenceName: nil,
+        "recalibration_samples", .count, decimals: 0, summarized: false, split: .none,
+        shown: Shown(chart: "", report: "", sentence: ""),
         meaning: "how many samples the recalibration used")
 
     /// Every measured column, in the tables' column order (after `status` and `status_detail`).
