@@ -11,17 +11,20 @@ import TensorCore
 /// exactly as ``BatchNorm`` does (momentum convention, unbiased variance).
 /// Eval mode: identical to BatchNorm's.
 ///
-/// The clipping limits follow the paper's schedule, counted in train-mode forward
-/// passes `t` (one per optimizer step): `r_max(t) = 1 + (rMax - 1) * ramp(t)`,
-/// `d_max(t) = dMax * ramp(t)`, `ramp(t) = clamp((t - warmupSteps) / rampSteps, 0, 1)`
-/// (a step from 0 to 1 after `warmupSteps` when `rampSteps == 0`). With `r_max = 1`,
-/// `d_max = 0` the layer is plain BatchNorm.
+/// The clipping limits follow the paper's schedule (r_max = 1, d_max = 0 at first, "then gradually
+/// relaxed"), counted in train-mode forward passes: `t` = the passes BEFORE this one (0 at the first
+/// step; one per optimizer step), see ``Limits/limits(atStep:)``.
+/// With `r_max = 1`, `d_max = 0` the layer is plain BatchNorm.
 public final class BatchRenorm: RunningStatisticsLayer {
     /// The clipping limits and their warm-up schedule.
     public struct Limits: Equatable, Hashable, Sendable {
+        /// The final limit of r, `r` in `[1/rMax, rMax]`; >= 1.
         public var rMax: Float
+        /// The final limit of d, `|d| <= dMax`; >= 0.
         public var dMax: Float
+        /// Train steps with `r_max = 1`, `d_max = 0` (plain BatchNorm) before the ramp starts.
         public var warmupSteps: Int
+        /// Train steps over which the limits rise linearly to `rMax` and `dMax`.
         public var rampSteps: Int
         public init(rMax: Float = 3, dMax: Float = 5, warmupSteps: Int = 0, rampSteps: Int = 0) {
             precondition(rMax >= 1 && dMax >= 0 && warmupSteps >= 0 && rampSteps >= 0,
@@ -29,7 +32,21 @@ public final class BatchRenorm: RunningStatisticsLayer {
             self.rMax = rMax; self.dMax = dMax; self.warmupSteps = warmupSteps; self.rampSteps = rampSteps
         }
 
-        /// `(r_max, d_max)` at train step `t` (0-based count of earlier train steps).
+        /// `(r_max, d_max)` at train step `t`, the number of train steps taken BEFORE this one
+        /// (0 for the first):
+        /// `ramp(t) = clamp((t - warmupSteps) / rampSteps, 0, 1)`, `r_max(t) = 1 + (rMax - 1) * ramp(t)`,
+        /// `d_max(t) = dMax * ramp(t)`. With `rampSteps > 0` the steps `t <= warmupSteps` are plain
+        /// BatchNorm (`ramp = 0` at `t = warmupSteps` too) and the full limits hold from
+        /// `t = warmupSteps + rampSteps` on; with `rampSteps == 0` the limits jump from plain to
+        /// full at `t = warmupSteps`.
+        ///
+        /// Source: Ioffe 2017 (experiments: r_max = 1, d_max = 0 for the first 5k steps, then
+        /// "gradually relaxed" to reach r_max = 3 at 40k and d_max = 5 at 25k steps) gives no formula; the
+        /// public PyTorch implementation ludvb/batchrenorm writes that schedule as
+        /// `r_max = clamp(2/35000 * num_batches_tracked + 25/35, 1, 3)`, read before
+        /// `num_batches_tracked += 1`, i.e. `1 + 2 * (t - 5000) / 35000` with this `t`: 1 at
+        /// `t = 5000`, 3 at `t = 40000`. TensorFlow/Keras take `renorm_clipping` values from the
+        /// caller and have no schedule of their own.
         public func limits(atStep t: Int) -> (rMax: Float, dMax: Float) {
             let ramp: Float
             if t < warmupSteps { ramp = 0 }

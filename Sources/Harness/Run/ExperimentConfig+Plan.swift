@@ -8,8 +8,7 @@ extension ExperimentConfig {
             architecture: model, norm: norm, groups: groups, momentum: momentum,
             trackRunningStats: trackRunningStats, ghostBatchSize: ghostBatchSize, eps: eps,
             dropout: dropProbability,
-            renormLimits: BatchRenorm.Limits(rMax: renorm.rMax, dMax: renorm.dMax,
-                                             warmupSteps: renorm.warmupSteps, rampSteps: renorm.rampSteps))
+            renormLimits: renorm)
         let training = TrainingPlan(epochs: epochs, batchSize: batchSize, order: order, dropLast: dropLast,
                                     frozenEpochs: frozenBNEpochs)
         let samples: Int?
