@@ -18,7 +18,7 @@ public final class AvgPool2d: Layer {
     }
 
     public var name: String { "AvgPool2d(k\(kernelSize), s\(stride))" }
-    public func clone() -> Layer { AvgPool2d(kernelSize: kernelSize, stride: stride) }
+    public func clone() -> AvgPool2d { AvgPool2d(kernelSize: kernelSize, stride: stride) }
 
     public func forward(_ x: Tensor, mode: Mode) throws -> Tensor {
         guard x.shape.rank == 4, x.shape[2] >= kernelSize, x.shape[3] >= kernelSize else {

@@ -75,7 +75,7 @@ public final class BatchNorm: RunningStatisticsLayer {
     public var name: String { "BatchNorm(\(numFeatures), momentum=\(momentum)\(ghostBatchSize.map { ", ghost=\($0)" } ?? ""))" }
     public var parameters: [Parameter] { [weight, bias] }
 
-    public func clone() -> Layer {
+    public func clone() -> BatchNorm {
         let c = BatchNorm(numFeatures, eps: eps, momentum: momentum, trackRunningStats: trackRunningStats,
                           ghostBatchSize: ghostBatchSize)
         c.weight.value.assign(weight.value)

@@ -108,7 +108,7 @@ public final class BatchRenorm: RunningStatisticsLayer {
     public var name: String { "BatchRenorm(\(numFeatures), momentum=\(momentum), rmax=\(limits.rMax), dmax=\(limits.dMax))" }
     public var parameters: [Parameter] { [weight, bias] }
 
-    public func clone() -> Layer {
+    public func clone() -> BatchRenorm {
         let c = BatchRenorm(numFeatures, eps: eps, momentum: momentum, limits: limits)
         c.weight.value.assign(weight.value)
         c.bias.value.assign(bias.value)

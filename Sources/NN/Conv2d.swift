@@ -79,7 +79,7 @@ public final class Conv2d: Layer {
 
     public var name: String { "Conv2d(\(inChannels)->\(outChannels), k\(kernelSize), s\(stride), p\(padding))" }
     public var parameters: [Parameter] { bias.map { [weight, $0] } ?? [weight] }
-    public func clone() -> Layer { Conv2d(copying: self) }
+    public func clone() -> Conv2d { Conv2d(copying: self) }
 
     /// Output spatial size for an input of `size` pixels.
     public func outputSize(_ size: Int) -> Int { (size + 2 * padding - kernelSize) / stride + 1 }

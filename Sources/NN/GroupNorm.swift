@@ -38,7 +38,7 @@ public final class GroupNorm: Layer {
     public var name: String { "GroupNorm(\(groups), \(channels))" }
     public var parameters: [Parameter] { [weight, bias] }
 
-    public func clone() -> Layer {
+    public func clone() -> GroupNorm {
         let c = try! GroupNorm(groups: groups, channels: channels, eps: eps)
         c.weight.value.assign(weight.value)
         c.bias.value.assign(bias.value)

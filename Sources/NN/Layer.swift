@@ -70,9 +70,10 @@ public protocol Layer: AnyObject {
     /// The trainable parameters, in a fixed order.
     var parameters: [Parameter] { get }
 
-    /// A deep copy: parameters, running statistics and random state are
-    /// copied; workspaces are not. Changing the copy never changes `self`.
-    func clone() -> Layer
+    /// A deep copy of the same type (`Sequential.clone()` is a `Sequential`): parameters,
+    /// running statistics and random state are copied; workspaces are not. Changing the
+    /// copy never changes `self`.
+    func clone() -> Self
 
     /// The layers inside this one (for containers), in order; empty for a leaf.
     var children: [Layer] { get }

@@ -35,7 +35,7 @@ public final class LayerNorm: Layer {
     public var name: String { "LayerNorm\(normalizedShape.dims.dropFirst())" }
     public var parameters: [Parameter] { [weight, bias] }
 
-    public func clone() -> Layer {
+    public func clone() -> LayerNorm {
         let c = LayerNorm(sampleShape: normalizedShape, eps: eps)
         c.weight.value.assign(weight.value)
         c.bias.value.assign(bias.value)

@@ -44,7 +44,7 @@ public final class Linear: Layer {
 
     public var name: String { "Linear(\(inFeatures)->\(outFeatures))" }
     public var parameters: [Parameter] { bias.map { [weight, $0] } ?? [weight] }
-    public func clone() -> Layer { Linear(copying: self) }
+    public func clone() -> Linear { Linear(copying: self) }
 
     public func forward(_ x: Tensor, mode: Mode) throws -> Tensor {
         guard x.shape.rank == 2, x.shape.channels == inFeatures else {

@@ -26,7 +26,7 @@ public final class MaxPool2d: Layer {
     deinit { argmax.deallocate() }
 
     public var name: String { "MaxPool2d(k\(kernelSize), s\(stride))" }
-    public func clone() -> Layer { MaxPool2d(kernelSize: kernelSize, stride: stride) }
+    public func clone() -> MaxPool2d { MaxPool2d(kernelSize: kernelSize, stride: stride) }
 
     public func forward(_ x: Tensor, mode: Mode) throws -> Tensor {
         guard x.shape.rank == 4, x.shape[2] >= kernelSize, x.shape[3] >= kernelSize else {

@@ -130,7 +130,7 @@ final class RunRecalibrationTests: XCTestCase {
         let original = Sequential([handBatchNorm(mean: [5, -5], variance: [7, 0.5])])
         let before = runningStatistics(original)
         for estimator in VarianceEstimator.allCases {
-            let copy = original.clone() as! Sequential
+            let copy = original.clone()
             let after = try recalibrated(copy, batchSize: 3, estimator: estimator)
             XCTAssertEqual(runningStatistics(original), before, "\(estimator)")
             XCTAssertNotEqual(after.mean, before[0].mean, "\(estimator): the copy was not recalibrated")

@@ -125,7 +125,7 @@ final class ModeBehaviourTests: XCTestCase {
     func testEvalNormalizationWithTrainDropout() throws {
         let norm = batchNorm(3)
         norm.restoreRunningStatistics(RunningStatistics(mean: [1, -1, 0.5], variance: [2, 0.5, 1], batchesTracked: 4))
-        let reference = norm.clone() as! BatchNorm
+        let reference = norm.clone()
         let model = Sequential([norm, try Dropout(p: 0.5, rng: RandomGenerator(seed: 8))])
         let x = TestTensors.normal(Shape(8, 3), seed: 9)
         let y = try model.forward(x, mode: Mode(normalization: .eval, dropout: .train)).array
@@ -236,7 +236,7 @@ final class ModeBehaviourTests: XCTestCase {
         let dropoutStream = original.dropoutLayers[0].rng
         let evalOutput = try original.forward(x, mode: .eval).array
 
-        let copy = original.clone() as! Sequential
+        let copy = original.clone()
         let optimizer = try SGD(parameters: copy.parameters, learningRate: 0.1, momentum: 0.9)
         let labels: [Int32] = [0, 1, 2, 1]
         let loss = SoftmaxCrossEntropy()
