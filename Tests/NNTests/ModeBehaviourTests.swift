@@ -172,6 +172,21 @@ final class ModeBehaviourTests: XCTestCase {
         }
     }
 
+    func testGhostBatchesOffNormalizesOverTheWholeBatch() throws {
+        // Mode.ghostBatches false (recalibration): a ghost BatchNorm computes exactly what the
+        // same layer without ghost batches does, and a train-mode pass updates once.
+        let ghost = batchNorm(2, ghostBatchSize: 2)
+        let whole = batchNorm(2)  // same parameters (same seed)
+        let x = TestTensors.normal(Shape(5, 2, 2, 2), seed: 10, mean: 1)
+        let dy = TestTensors.normal(x.shape, seed: 11)
+        let mode = Mode(normalization: .train, dropout: .train, ghostBatches: false)
+        XCTAssertEqual(try ghost.forward(x, mode: mode).array, try whole.forward(x, mode: .train).array)
+        XCTAssertEqual(ghost.backward(dy).array, whole.backward(dy).array)
+        XCTAssertEqual(ghost.snapshotRunningStatistics(), whole.snapshotRunningStatistics())
+        XCTAssertEqual(ghost.numBatchesTracked, 1)
+        XCTAssertEqual(ghost.lastBatchStatistics?.valuesPerChannel, 5 * 4)
+    }
+
     // MARK: - Dropout
 
     func testDropoutEvalIsTheIdentity() throws {
