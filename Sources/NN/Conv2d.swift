@@ -164,7 +164,7 @@ public final class Conv2d: Layer {
             beta = 1
             if let b = bias {
                 let db = b.gradient.data
-                for c in 0..<o { db[c] += ConvolutionLayout.sum(dY + c * width, count: width) }
+                for c in 0..<o { db[c] += PartialSums.sum(dY + c * width, count: width) }
             }
             guard computesInputGradient else { continue }
             // dcols (CKK, S*P) = W^T (CKK, O) x dY (O, S*P)
