@@ -60,9 +60,7 @@ public final class BatchNormCore {
         self.features = features
         self.eps = eps
         self.momentum = momentum
-        weight = Parameter(name: "weight", value: Tensor(Shape(features)))
-        weight.value.fill(1)
-        bias = Parameter(name: "bias", value: Tensor(Shape(features)))
+        (weight, bias) = Parameter.normalizationAffine(count: features)
         runningMean = Tensor(Shape(features))
         runningVar = Tensor(Shape(features))
         runningVar.fill(1)

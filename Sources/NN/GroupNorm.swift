@@ -30,9 +30,7 @@ public final class GroupNorm: Layer {
         self.groups = groups
         self.channels = channels
         self.eps = eps
-        weight = Parameter(name: "weight", value: Tensor(Shape(channels)))
-        weight.value.fill(1)
-        bias = Parameter(name: "bias", value: Tensor(Shape(channels)))
+        (weight, bias) = Parameter.normalizationAffine(count: channels)
     }
 
     public var name: String { "GroupNorm(\(groups), \(channels))" }
