@@ -50,7 +50,8 @@ public final class BatchNormCore {
     private let sums: UnsafeMutablePointer<Double>
     private let coefficients: Tensor
 
-    /// - Parameter layer: the layer's type name, for the messages of refused settings.
+    /// - Parameter layer: the layer's type name, for the messages of refused settings. The
+    ///   passes below take the layer's `name` as an autoclosure: it is formatted only for an error.
     init(layer: String, features: Int, eps: Float, momentum: BNMomentum) {
         precondition(features > 0, "\(layer): numFeatures must be positive, got \(features)")
         precondition(eps > 0, "\(layer): eps must be positive, got \(eps)")
@@ -88,9 +89,9 @@ public final class BatchNormCore {
         RunningStatistics(mean: runningMean.array, variance: runningVar.array, batchesTracked: batchesTracked)
     }
 
-    func restore(_ s: RunningStatistics, layer: String) {
+    func restore(_ s: RunningStatistics, layer: @autoclosure () -> String) {
         precondition(s.mean.count == features && s.variance.count == features,
-                     "\(layer): snapshot has \(s.mean.count) features, layer has \(features)")
+                     "\(layer()): snapshot has \(s.mean.count) features, layer has \(features)")
         for c in 0..<features {
             runningMean.data[c] = s.mean[c]
             runningVar.data[c] = s.variance[c]
@@ -107,9 +108,9 @@ public final class BatchNormCore {
 
     // MARK: - Forward
 
-    func checkInput(_ x: Tensor, layer: String) throws {
+    func checkInput(_ x: Tensor, layer: @autoclosure () -> String) throws {
         guard (x.shape.rank == 2 || x.shape.rank == 4), x.shape.channels == features else {
-            throw LayerError(layer: layer, "expected input (N, \(features)) or (N, \(features), H, W), got \(x.shape)")
+            throw LayerError(layer: layer(), "expected input (N, \(features)) or (N, \(features), H, W), got \(x.shape)")
         }
     }
 
@@ -135,12 +136,12 @@ public final class BatchNormCore {
     /// Starts a batch-statistics forward of `x` in chunks of `chunkSize` samples (>= 1) and returns
     /// the chunks' indices. Throws PyTorch's error, before any state changes, when a chunk has a
     /// single value per channel.
-    func beginBatchStatistics(_ x: Tensor, chunkSize size: Int, layer: String) throws -> Range<Int> {
+    func beginBatchStatistics(_ x: Tensor, chunkSize size: Int, layer: @autoclosure () -> String) throws -> Range<Int> {
         let n = x.shape.batch, hw = x.shape.spatial
-        precondition(size >= 1, "\(layer): chunk size must be >= 1, got \(size)")  // backward divides by it
+        precondition(size >= 1, "\(layer()): chunk size must be >= 1, got \(size)")  // backward divides by it
         let chunks = n == 0 ? 0 : (n + size - 1) / size
         for k in 0..<chunks where min(size, n - k * size) * hw <= 1 {
-            throw singleValueError(layer: layer, shape: x.shape.withBatch(min(size, n - k * size)))
+            throw singleValueError(layer: layer(), shape: x.shape.withBatch(min(size, n - k * size)))
         }
         input = x
         usedBatchStatistics = true
@@ -226,10 +227,10 @@ public final class BatchNormCore {
     /// (stop-gradient): `dx` times `r`, `dweight += r * sum(xhat * dy) + d * sum(dy)`.
     /// Running statistics: `dx = dy * weight / sqrt(running_var + eps)`,
     /// `dweight += sum((x - running_mean) * dy) / sqrt(running_var + eps)`, `dbias += sum(dy)`.
-    func backward(_ dy: Tensor, layer: String, correction: (r: UnsafePointer<Float>, d: UnsafePointer<Float>)? = nil)
+    func backward(_ dy: Tensor, layer: @autoclosure () -> String, correction: (r: UnsafePointer<Float>, d: UnsafePointer<Float>)? = nil)
         -> Tensor {
-        guard let x = input else { preconditionFailure("\(layer): backward before forward") }
-        precondition(dy.shape == x.shape, "\(layer): gradient \(dy.shape) does not match input \(x.shape)")
+        guard let x = input else { preconditionFailure("\(layer()): backward before forward") }
+        precondition(dy.shape == x.shape, "\(layer()): gradient \(dy.shape) does not match input \(x.shape)")
         let n = x.shape.batch, channels = features, hw = x.shape.spatial
         inputGradient.resize(to: x.shape)
         let gamma = weight.value.data, dGamma = weight.gradient.data, dBeta = bias.gradient.data

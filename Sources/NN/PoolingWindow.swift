@@ -11,10 +11,11 @@ enum PoolingWindow {
         return stride ?? kernelSize
     }
 
-    /// `(N, C, OH, OW)`; throws unless `x` is `(N, C, H, W)` with `H, W >= K`.
-    static func outputShape(of x: Shape, kernelSize k: Int, stride s: Int, layer: String) throws -> Shape {
+    /// `(N, C, OH, OW)`; throws unless `x` is `(N, C, H, W)` with `H, W >= K`. `layer` (the
+    /// layer's name) is formatted only for the error.
+    static func outputShape(of x: Shape, kernelSize k: Int, stride s: Int, layer: @autoclosure () -> String) throws -> Shape {
         guard x.rank == 4, x[2] >= k, x[3] >= k else {
-            throw LayerError(layer: layer, "expected input (N, C, H, W) with H, W >= \(k), got \(x)")
+            throw LayerError(layer: layer(), "expected input (N, C, H, W) with H, W >= \(k), got \(x)")
         }
         return Shape(x.batch, x.channels, (x[2] - k) / s + 1, (x[3] - k) / s + 1)
     }
