@@ -93,7 +93,7 @@ public enum CellRunner {
         let samples = min(e.recalibrateSamples ?? calibrationData.count, calibrationData.count)
         r[.recalibrationSamples] = Double(samples)
         try batchStatistics("test_acc_recalibrated") {
-            let recalibrated = model.clone() as! Sequential
+            let recalibrated = model.clone()
             var recalibrationRNG = root.derived("recalibrate")
             try Recalibration.recalibrate(model: recalibrated, data: calibrationData, samples: samples,
                                           batchSize: e.recalibrateBatchSize, estimator: e.estimator, rng: &recalibrationRNG)
@@ -106,7 +106,7 @@ public enum CellRunner {
         }
         if e.mcSamples > 0 {
             r[.testAccMCDropout] = try Evaluation.monteCarloDropoutAccuracy(
-                model: model.clone() as! Sequential, data: test, batchSize: eval, passes: e.mcSamples,
+                model: model.clone(), data: test, batchSize: eval, passes: e.mcSamples,
                 rng: root.derived("mc-dropout"))
         }
         if e.forgotEval {

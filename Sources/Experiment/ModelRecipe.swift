@@ -44,12 +44,20 @@ public struct ModelRecipe: Hashable, Sendable {
             case .none: return nil
             }
         }
+        // Nothing upstream of the first weight layer needs dLoss/dInput (as in PyTorch,
+        // where the input does not require a gradient): it skips computing it.
+        var weightLayers = 0
+        func computesInputGradient() -> Bool {
+            weightLayers += 1
+            return weightLayers > 1
+        }
         var layers: [Layer] = []
         switch architecture {
         case .cnn(let widths, let kernel):
             var c = channels, h = height, w = width
             for out in widths {
-                let conv = Conv2d(c, out, kernelSize: kernel, padding: kernel / 2, rng: &initRNG)
+                let conv = Conv2d(c, out, kernelSize: kernel, padding: kernel / 2,
+                                  computesInputGradient: computesInputGradient(), rng: &initRNG)
                 h = conv.outputSize(h); w = conv.outputSize(w)
                 layers.append(conv)
                 if let n = try normLayer(out, sample: Shape(1, out, h, w)) { layers.append(n) }
@@ -62,24 +70,18 @@ public struct ModelRecipe: Hashable, Sendable {
             }
             layers.append(Flatten())
             if let d = try dropoutLayer() { layers.append(d) }
-            layers.append(Linear(c * h * w, classes, rng: &initRNG))
+            layers.append(Linear(c * h * w, classes, computesInputGradient: computesInputGradient(), rng: &initRNG))
         case .mlp(let widths):
             layers.append(Flatten())
             var inFeatures = channels * height * width
             for out in widths {
-                layers.append(Linear(inFeatures, out, rng: &initRNG))
+                layers.append(Linear(inFeatures, out, computesInputGradient: computesInputGradient(), rng: &initRNG))
                 if let n = try normLayer(out, sample: Shape(1, out)) { layers.append(n) }
                 layers.append(ReLU())
                 if let d = try dropoutLayer() { layers.append(d) }
                 inFeatures = out
             }
-            layers.append(Linear(inFeatures, classes, rng: &initRNG))
-        }
-        // Nothing upstream of the first weight layer needs dLoss/dInput (as in PyTorch,
-        // where the input does not require a gradient): skip computing it.
-        for layer in layers {
-            if let conv = layer as? Conv2d { conv.computesInputGradient = false; break }
-            if let linear = layer as? Linear { linear.computesInputGradient = false; break }
+            layers.append(Linear(inFeatures, classes, computesInputGradient: computesInputGradient(), rng: &initRNG))
         }
         return Sequential(layers)
     }

@@ -4,27 +4,27 @@ import NN
 import TensorCore
 
 /// Re-estimates the running statistics of every BatchNorm / BatchRenorm layer of `model`
-/// with its weights frozen (PreciseBN, Wu & Johnson 2021; `update_bn`).
+/// that tracks them, with its weights frozen (PreciseBN, Wu & Johnson 2021; `update_bn`).
 ///
 /// Runs `model` in `Mode.train` over the given batches, as both tools do (`model.train()`:
-/// dropout is active and BatchNorm normalizes with batch statistics while the
-/// estimate is taken). Ghost batching is switched off during the passes, so the
-/// statistics are those of the declared recalibration batch size, and restored after.
+/// dropout is active and BatchNorm normalizes with batch statistics while the estimate is
+/// taken), with `ghostBatches: false`, so the statistics are those of the declared
+/// recalibration batch size. After each pass it reads every layer's batch statistics
+/// (``RunningStatisticsLayer/lastBatchStatistics``), folds them into its estimator and
+/// writes the running statistics explicitly (``RunningStatisticsLayer/restoreRunningStatistics(_:)``);
+/// no layer setting changes. Between passes the running statistics hold what each tool's
+/// momentum setting leaves in them, which Batch Renormalization's train-mode `r` and `d` read:
+/// fvcore (`momentum = 1`) the last batch's, `update_bn` (`momentum = None`) the average so far.
+/// `num_batches_tracked` counts the passes, as in both tools.
 /// Call it on a copy (`clone()`) to keep the original.
 public enum Recalibration {
     public static func recalibrate(model: Sequential, data: ImageDataset, samples: Int, batchSize: Int,
                                    estimator: VarianceEstimator, rng: inout RandomGenerator) throws {
-        let layers = model.runningStatisticsLayers
+        // Without running statistics (track_running_stats off) there is nothing to recalibrate.
+        let layers = model.runningStatisticsLayers.filter(\.trackRunningStats)
         guard !layers.isEmpty else { return }
         let count = min(samples, data.count)
         let order = Array(rng.permutation(data.count).prefix(count))
-        let savedMomenta = layers.map(\.momentum)
-        let savedGhosts = layers.map(\.ghostBatchSize)
-        defer {
-            for (layer, m) in zip(layers, savedMomenta) { layer.momentum = m }
-            for (layer, g) in zip(layers, savedGhosts) where layer.ghostBatchSize != g { layer.ghostBatchSize = g }
-        }
-        for layer in layers where layer.ghostBatchSize != nil { layer.ghostBatchSize = nil }
         let assembler = BatchAssembler()
         var batches: [ArraySlice<Int>] = []
         var start = 0
@@ -32,59 +32,104 @@ public enum Recalibration {
             batches.append(order[start..<min(start + batchSize, order.count)])
             start += batchSize
         }
+        let estimators: [RunningStatisticsEstimator]
         switch estimator {
         case .meanOfBatchVariances:
-            for layer in layers {
-                layer.resetRunningStatistics()
-                layer.momentum = .cumulative
-            }
-            for batch in batches {
-                assembler.assemble(data, indices: batch)
-                _ = try model.forward(assembler.input, mode: .train)
-            }
+            // update_bn: reset_running_stats(), then the cumulative average (momentum None)
+            for layer in layers { layer.resetRunningStatistics() }
+            estimators = layers.map { MeanOfBatchesEstimator(features: $0.numFeatures) }
         case .population:
-            let estimators = layers.map { PopulationEstimator(features: $0.numFeatures) }
-            for layer in layers { layer.momentum = .exponential(1) }
-            for batch in batches {
-                assembler.assemble(data, indices: batch)
-                _ = try model.forward(assembler.input, mode: .train)
-                // momentum 1: running_mean = batch mean, running_var = unbiased batch variance
-                for (layer, e) in zip(layers, estimators) {
-                    e.update(batchMean: layer.runningMean, batchUnbiasedVariance: layer.runningVar,
-                             valuesPerChannel: layer.lastValuesPerChannel)
-                }
-            }
+            estimators = layers.map { PopulationEstimator(features: $0.numFeatures) }
+        }
+        let mode = Mode(normalization: .train, dropout: .train, ghostBatches: false)
+        for batch in batches {
+            assembler.assemble(data, indices: batch)
+            _ = try model.forward(assembler.input, mode: mode)
             for (layer, e) in zip(layers, estimators) {
-                for c in 0..<layer.numFeatures {
-                    layer.runningMean.data[c] = Float(e.mean[c])
-                    layer.runningVar.data[c] = Float(e.variance(c))
+                guard let statistics = layer.lastBatchStatistics else {
+                    preconditionFailure("\(layer.name): no batch statistics after a train-mode pass")
                 }
+                e.add(statistics)
+                layer.restoreRunningStatistics(RunningStatistics(mean: e.betweenBatches.mean, variance: e.betweenBatches.variance,
+                                                                 batchesTracked: layer.numBatchesTracked))
             }
+        }
+        for (layer, e) in zip(layers, estimators) {
+            let (mean, variance) = e.estimate
+            layer.restoreRunningStatistics(RunningStatistics(mean: mean, variance: variance,
+                                                             batchesTracked: layer.numBatchesTracked))
         }
     }
 }
 
-/// fvcore's `_PopulationVarianceEstimator`, in Double.
-final class PopulationEstimator {
-    private(set) var mean: [Double]
+/// An estimator of a layer's population statistics from its batch statistics, one batch at a time.
+protocol RunningStatisticsEstimator: AnyObject {
+    func add(_ batch: BatchStatistics)
+    /// The running statistics the tool's momentum trick leaves in the layer after the batches so far.
+    var betweenBatches: (mean: [Float], variance: [Float]) { get }
+    /// The estimate, for the layer's running statistics.
+    var estimate: (mean: [Float], variance: [Float]) { get }
+}
+
+/// fvcore's `_PopulationVarianceEstimator`, in Double, over the batch statistics as Float32
+/// buffers hold them (fvcore reads them from `running_mean` / `running_var` after a pass
+/// with momentum 1), each batch weighted by its values per channel `n`:
+/// `mean += (mu - mean) * n / total`, `E[x^2] += (mu^2 + var_unbiased * (n - 1) / n - E[x^2]) * n / total`;
+/// the variance is `E[x^2] - mean^2`, the biased variance of all values seen.
+final class PopulationEstimator: RunningStatisticsEstimator {
+    private var mean: [Double]
     private var squareMean: [Double]
     private var total = 0.0
+    private var last: (mean: [Float], variance: [Float]) = ([], [])
 
     init(features: Int) {
         mean = Array(repeating: 0, count: features)
         squareMean = Array(repeating: 0, count: features)
     }
 
-    func update(batchMean: Tensor, batchUnbiasedVariance: Tensor, valuesPerChannel m: Int) {
-        let n = Double(m)
+    func add(_ batch: BatchStatistics) {
+        let n = Double(batch.valuesPerChannel)
         total += n
         for c in 0..<mean.count {
-            let mu = Double(batchMean.data[c])
-            let batchSquareMean = mu * mu + Double(batchUnbiasedVariance.data[c]) * (n - 1) / n
+            let mu = Double(batch.mean[c])
+            let batchSquareMean = mu * mu + Double(batch.unbiasedVariance[c]) * (n - 1) / n
             mean[c] += (mu - mean[c]) * (n / total)
             squareMean[c] += (batchSquareMean - squareMean[c]) * (n / total)
         }
+        last = (batch.mean, batch.unbiasedVariance)
     }
 
-    func variance(_ c: Int) -> Double { squareMean[c] - mean[c] * mean[c] }
+    /// momentum 1: the last batch's mean and unbiased variance.
+    var betweenBatches: (mean: [Float], variance: [Float]) { last }
+
+    var estimate: (mean: [Float], variance: [Float]) {
+        (mean.map { Float($0) }, zip(squareMean, mean).map { Float($0 - $1 * $1) })
+    }
+}
+
+/// `torch.optim.swa_utils.update_bn`'s estimate: the unweighted cumulative average of the batch
+/// means and UNBIASED batch variances, in Float32 as BatchNorm's `momentum=None` update computes
+/// it from the reset statistics (mean 0, variance 1): at the `t`-th batch, `f = 1 / t`,
+/// `running = (1 - f) * running + f * batch`.
+final class MeanOfBatchesEstimator: RunningStatisticsEstimator {
+    private var mean: [Float]
+    private var variance: [Float]
+    private var batches = 0
+
+    init(features: Int) {
+        mean = Array(repeating: 0, count: features)
+        variance = Array(repeating: 1, count: features)
+    }
+
+    func add(_ batch: BatchStatistics) {
+        batches += 1
+        let f = BNMomentum.cumulative.factor(batchesTracked: batches)
+        for c in 0..<mean.count {
+            mean[c] = (1 - f) * mean[c] + f * batch.mean[c]
+            variance[c] = (1 - f) * variance[c] + f * batch.unbiasedVariance[c]
+        }
+    }
+
+    var betweenBatches: (mean: [Float], variance: [Float]) { (mean, variance) }
+    var estimate: (mean: [Float], variance: [Float]) { (mean, variance) }
 }

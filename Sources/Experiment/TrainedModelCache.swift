@@ -75,7 +75,7 @@ public final class TrainedModelCache: @unchecked Sendable {  // Sendable: `condi
     public func model(for key: Key, train: () throws -> Entry) throws -> Entry {
         func handOut(_ result: Result<Entry, Error>, last: Bool) throws -> Entry {
             let entry = try result.get()
-            return last ? entry : Entry(model: entry.model.clone() as! Sequential, outcome: entry.outcome)
+            return last ? entry : Entry(model: entry.model.clone(), outcome: entry.outcome)
         }
         condition.lock()
         while true {

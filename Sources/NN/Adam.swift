@@ -11,7 +11,7 @@ import TensorCore
 /// ```
 public final class Adam: Optimizer {
     public let parameters: [Parameter]
-    public var learningRate: Float
+    public let learningRate: Float
     public let beta1: Float
     public let beta2: Float
     public let eps: Float

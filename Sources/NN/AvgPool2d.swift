@@ -2,7 +2,7 @@ import TensorCore
 
 /// Average pooling, as `torch.nn.AvgPool2d(kernel, stride)` (padding 0, floor mode):
 /// `y = (1 / K^2) * sum of the K x K window`.
-/// Shapes: `x (N, C, H, W) -> y (N, C, OH, OW)`, `OH = (H - K) / S + 1`.
+/// Shapes: `x (N, C, H, W) -> y (N, C, OH, OW)`, `OH = (H - K) / S + 1` (``PoolingWindow``).
 public final class AvgPool2d: Layer {
     public let kernelSize: Int
     public let stride: Int
@@ -12,22 +12,17 @@ public final class AvgPool2d: Layer {
     private let inputGradient = Tensor()
 
     public init(kernelSize: Int, stride: Int? = nil) {
-        precondition(kernelSize > 0 && (stride ?? 1) > 0, "AvgPool2d: kernel and stride must be positive")
         self.kernelSize = kernelSize
-        self.stride = stride ?? kernelSize
+        self.stride = PoolingWindow.stride(stride, kernelSize: kernelSize, layer: "AvgPool2d")
     }
 
     public var name: String { "AvgPool2d(k\(kernelSize), s\(stride))" }
-    public func clone() -> Layer { AvgPool2d(kernelSize: kernelSize, stride: stride) }
+    public func clone() -> AvgPool2d { AvgPool2d(kernelSize: kernelSize, stride: stride) }
 
     public func forward(_ x: Tensor, mode: Mode) throws -> Tensor {
-        guard x.shape.rank == 4, x.shape[2] >= kernelSize, x.shape[3] >= kernelSize else {
-            throw LayerError(layer: name, "expected input (N, C, H, W) with H, W >= \(kernelSize), got \(x.shape)")
-        }
+        output.resize(to: try PoolingWindow.outputShape(of: x.shape, kernelSize: kernelSize, stride: stride, layer: name))
         inputShape = x.shape
-        let h = x.shape[2], w = x.shape[3]
-        let oh = (h - kernelSize) / stride + 1, ow = (w - kernelSize) / stride + 1
-        output.resize(to: Shape(x.shape.batch, x.shape.channels, oh, ow))
+        let h = x.shape[2], w = x.shape[3], oh = output.shape[2], ow = output.shape[3]
         let scale = 1 / Float(kernelSize * kernelSize)
         for plane in 0..<(x.shape.batch * x.shape.channels) {
             let src = x.data + plane * h * w

@@ -113,18 +113,10 @@ enum BatchNormKernels {
     /// Mean and sum of squared deviations from it of one plane, in Float with eight partial sums.
     @inline(__always)
     static func planeMoments(_ x: UnsafePointer<Float>, count: Int) -> (mean: Float, m2: Float) {
-        var acc = SIMD8<Float>(repeating: 0)
-        var i = 0
-        while i + 8 <= count {
-            acc += UnsafeRawPointer(x + i).loadUnaligned(as: SIMD8<Float>.self)
-            i += 8
-        }
-        var total = acc.sum()
-        for j in i..<count { total += x[j] }
-        let mean = total / Float(count)
+        let mean = PartialSums.sum(x, count: count) / Float(count)
         let center = SIMD8<Float>(repeating: mean)
         var squares = SIMD8<Float>(repeating: 0)
-        i = 0
+        var i = 0
         while i + 8 <= count {
             let d = UnsafeRawPointer(x + i).loadUnaligned(as: SIMD8<Float>.self) - center
             squares += d * d

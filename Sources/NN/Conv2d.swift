@@ -31,12 +31,10 @@ public final class Conv2d: Layer {
     /// for it (PyTorch skips it too when the input does not require a gradient); when
     /// false, `backward` still accumulates the parameter gradients but returns an
     /// EMPTY tensor (shape `(0)`), so a caller that needs dInput fails loudly.
-    public var computesInputGradient = true
+    public let computesInputGradient: Bool
     /// Most values of im2col columns per chunk (`S*CKK*P`); bounds the workspace.
     /// Changes only speed and memory, never the results beyond float rounding.
-    public var columnBudget = Conv2d.defaultColumnBudget {
-        didSet { precondition(columnBudget >= 1, "\(name): column budget must be >= 1, got \(columnBudget)") }
-    }
+    public let columnBudget: Int
 
     private var input: Tensor?
     private let output = Tensor()
@@ -49,14 +47,18 @@ public final class Conv2d: Layer {
     private let chunkOutput = Tensor()
 
     public init(_ inChannels: Int, _ outChannels: Int, kernelSize: Int, stride: Int = 1, padding: Int = 0,
-                bias: Bool = true, rng: inout RandomGenerator) {
+                bias: Bool = true, computesInputGradient: Bool = true, columnBudget: Int = Conv2d.defaultColumnBudget,
+                rng: inout RandomGenerator) {
         precondition(inChannels > 0 && outChannels > 0 && kernelSize > 0 && stride > 0 && padding >= 0,
                      "Conv2d(\(inChannels), \(outChannels), k\(kernelSize), s\(stride), p\(padding)): bad configuration")
+        precondition(columnBudget >= 1, "Conv2d: column budget must be >= 1, got \(columnBudget)")
         self.inChannels = inChannels
         self.outChannels = outChannels
         self.kernelSize = kernelSize
         self.stride = stride
         self.padding = padding
+        self.computesInputGradient = computesInputGradient
+        self.columnBudget = columnBudget
         let fanIn = inChannels * kernelSize * kernelSize
         weight = Parameter(name: "weight", value: Tensor(Shape(outChannels, inChannels, kernelSize, kernelSize)))
         Initialization.pytorchDefault(weight.value, fanIn: fanIn, rng: &rng)
@@ -79,7 +81,7 @@ public final class Conv2d: Layer {
 
     public var name: String { "Conv2d(\(inChannels)->\(outChannels), k\(kernelSize), s\(stride), p\(padding))" }
     public var parameters: [Parameter] { bias.map { [weight, $0] } ?? [weight] }
-    public func clone() -> Layer { Conv2d(copying: self) }
+    public func clone() -> Conv2d { Conv2d(copying: self) }
 
     /// Output spatial size for an input of `size` pixels.
     public func outputSize(_ size: Int) -> Int { (size + 2 * padding - kernelSize) / stride + 1 }
@@ -162,7 +164,7 @@ public final class Conv2d: Layer {
             beta = 1
             if let b = bias {
                 let db = b.gradient.data
-                for c in 0..<o { db[c] += ConvolutionLayout.sum(dY + c * width, count: width) }
+                for c in 0..<o { db[c] += PartialSums.sum(dY + c * width, count: width) }
             }
             guard computesInputGradient else { continue }
             // dcols (CKK, S*P) = W^T (CKK, O) x dY (O, S*P)

@@ -31,17 +31,4 @@ enum ConvolutionLayout {
             }
         }
     }
-
-    /// `sum x[i]` in Float with eight partial sums.
-    static func sum(_ x: UnsafePointer<Float>, count: Int) -> Float {
-        var acc = SIMD8<Float>(repeating: 0)
-        var i = 0
-        while i + 8 <= count {
-            acc += UnsafeRawPointer(x + i).loadUnaligned(as: SIMD8<Float>.self)
-            i += 8
-        }
-        var total = acc.sum()
-        while i < count { total += x[i]; i += 1 }
-        return total
-    }
 }

@@ -28,7 +28,7 @@ public final class Dropout: Layer {
     }
 
     public var name: String { "Dropout(p=\(dropProbability))" }
-    public func clone() -> Layer { try! Dropout(p: dropProbability, rng: rng) }
+    public func clone() -> Dropout { try! Dropout(p: dropProbability, rng: rng) }
 
     /// Replaces the random stream (Monte-Carlo dropout draws a fresh stream per pass).
     public func reseed(_ generator: RandomGenerator) { rng = generator }

@@ -9,7 +9,7 @@ public final class Flatten: Layer {
 
     public init() {}
     public var name: String { "Flatten" }
-    public func clone() -> Layer { Flatten() }
+    public func clone() -> Flatten { Flatten() }
 
     public func forward(_ x: Tensor, mode: Mode) throws -> Tensor {
         inputShape = x.shape

@@ -9,7 +9,7 @@ public final class GlobalAvgPool2d: Layer {
 
     public init() {}
     public var name: String { "GlobalAvgPool2d" }
-    public func clone() -> Layer { GlobalAvgPool2d() }
+    public func clone() -> GlobalAvgPool2d { GlobalAvgPool2d() }
 
     public func forward(_ x: Tensor, mode: Mode) throws -> Tensor {
         guard x.shape.rank == 4 else { throw LayerError(layer: name, "expected input (N, C, H, W), got \(x.shape)") }

@@ -30,15 +30,13 @@ public final class GroupNorm: Layer {
         self.groups = groups
         self.channels = channels
         self.eps = eps
-        weight = Parameter(name: "weight", value: Tensor(Shape(channels)))
-        weight.value.fill(1)
-        bias = Parameter(name: "bias", value: Tensor(Shape(channels)))
+        (weight, bias) = Parameter.normalizationAffine(count: channels)
     }
 
     public var name: String { "GroupNorm(\(groups), \(channels))" }
     public var parameters: [Parameter] { [weight, bias] }
 
-    public func clone() -> Layer {
+    public func clone() -> GroupNorm {
         let c = try! GroupNorm(groups: groups, channels: channels, eps: eps)
         c.weight.value.assign(weight.value)
         c.bias.value.assign(bias.value)

@@ -49,6 +49,16 @@ public final class Parameter {
     }
 }
 
+extension Parameter {
+    /// The elementwise affine of a normalization layer over `count` values, PyTorch's init:
+    /// `weight = 1`, `bias = 0`.
+    static func normalizationAffine(count: Int) -> (weight: Parameter, bias: Parameter) {
+        let weight = Parameter(name: "weight", value: Tensor(Shape(count)))
+        weight.value.fill(1)
+        return (weight, Parameter(name: "bias", value: Tensor(Shape(count))))
+    }
+}
+
 /// A layer: a forward and a hand-written backward, side by side.
 ///
 /// Ownership (see ``Tensor``): the tensor returned by `forward` or `backward`
@@ -70,9 +80,10 @@ public protocol Layer: AnyObject {
     /// The trainable parameters, in a fixed order.
     var parameters: [Parameter] { get }
 
-    /// A deep copy: parameters, running statistics and random state are
-    /// copied; workspaces are not. Changing the copy never changes `self`.
-    func clone() -> Layer
+    /// A deep copy of the same type (`Sequential.clone()` is a `Sequential`): parameters,
+    /// running statistics and random state are copied; workspaces are not. Changing the
+    /// copy never changes `self`.
+    func clone() -> Self
 
     /// The layers inside this one (for containers), in order; empty for a leaf.
     var children: [Layer] { get }

@@ -27,15 +27,13 @@ public final class LayerNorm: Layer {
         precondition(sampleShape.batch == 1 && sampleShape.perSample > 0, "LayerNorm: sample shape must have batch 1, got \(sampleShape)")
         normalizedShape = sampleShape
         self.eps = eps
-        weight = Parameter(name: "weight", value: Tensor(Shape(sampleShape.perSample)))
-        weight.value.fill(1)
-        bias = Parameter(name: "bias", value: Tensor(Shape(sampleShape.perSample)))
+        (weight, bias) = Parameter.normalizationAffine(count: sampleShape.perSample)
     }
 
     public var name: String { "LayerNorm\(normalizedShape.dims.dropFirst())" }
     public var parameters: [Parameter] { [weight, bias] }
 
-    public func clone() -> Layer {
+    public func clone() -> LayerNorm {
         let c = LayerNorm(sampleShape: normalizedShape, eps: eps)
         c.weight.value.assign(weight.value)
         c.bias.value.assign(bias.value)

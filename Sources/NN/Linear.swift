@@ -13,16 +13,18 @@ public final class Linear: Layer {
     /// for it (PyTorch skips it too when the input does not require a gradient); when
     /// false, `backward` still accumulates the parameter gradients but returns an
     /// EMPTY tensor (shape `(0)`), so a caller that needs dInput fails loudly.
-    public var computesInputGradient = true
+    public let computesInputGradient: Bool
 
     private var input: Tensor?
     private let output = Tensor()
     private let inputGradient = Tensor()
 
-    public init(_ inFeatures: Int, _ outFeatures: Int, bias: Bool = true, rng: inout RandomGenerator) {
+    public init(_ inFeatures: Int, _ outFeatures: Int, bias: Bool = true, computesInputGradient: Bool = true,
+                rng: inout RandomGenerator) {
         precondition(inFeatures > 0 && outFeatures > 0, "Linear(\(inFeatures), \(outFeatures)): sizes must be positive")
         self.inFeatures = inFeatures
         self.outFeatures = outFeatures
+        self.computesInputGradient = computesInputGradient
         weight = Parameter(name: "weight", value: Tensor(Shape(outFeatures, inFeatures)))
         Initialization.pytorchDefault(weight.value, fanIn: inFeatures, rng: &rng)
         if bias {
@@ -44,7 +46,7 @@ public final class Linear: Layer {
 
     public var name: String { "Linear(\(inFeatures)->\(outFeatures))" }
     public var parameters: [Parameter] { bias.map { [weight, $0] } ?? [weight] }
-    public func clone() -> Layer { Linear(copying: self) }
+    public func clone() -> Linear { Linear(copying: self) }
 
     public func forward(_ x: Tensor, mode: Mode) throws -> Tensor {
         guard x.shape.rank == 2, x.shape.channels == inFeatures else {

@@ -2,7 +2,7 @@ import TensorCore
 
 /// Max pooling, as `torch.nn.MaxPool2d(kernel, stride)` (padding 0, floor mode).
 ///
-/// Shapes: `x (N, C, H, W) -> y (N, C, OH, OW)`, `OH = (H - K) / S + 1`.
+/// Shapes: `x (N, C, H, W) -> y (N, C, OH, OW)`, `OH = (H - K) / S + 1` (``PoolingWindow``).
 /// Ties keep the first maximum in row-major window order and NaN propagates,
 /// as PyTorch's CPU kernel does (`val > max || isnan(val)`).
 /// Forward keeps the argmax of each output (an index into its input plane).
@@ -17,26 +17,21 @@ public final class MaxPool2d: Layer {
     private let inputGradient = Tensor()
 
     public init(kernelSize: Int, stride: Int? = nil) {
-        precondition(kernelSize > 0 && (stride ?? 1) > 0, "MaxPool2d: kernel and stride must be positive")
         self.kernelSize = kernelSize
-        self.stride = stride ?? kernelSize
+        self.stride = PoolingWindow.stride(stride, kernelSize: kernelSize, layer: "MaxPool2d")
         argmax = .allocate(capacity: 1)
     }
 
     deinit { argmax.deallocate() }
 
     public var name: String { "MaxPool2d(k\(kernelSize), s\(stride))" }
-    public func clone() -> Layer { MaxPool2d(kernelSize: kernelSize, stride: stride) }
+    public func clone() -> MaxPool2d { MaxPool2d(kernelSize: kernelSize, stride: stride) }
 
     public func forward(_ x: Tensor, mode: Mode) throws -> Tensor {
-        guard x.shape.rank == 4, x.shape[2] >= kernelSize, x.shape[3] >= kernelSize else {
-            throw LayerError(layer: name, "expected input (N, C, H, W) with H, W >= \(kernelSize), got \(x.shape)")
-        }
+        output.resize(to: try PoolingWindow.outputShape(of: x.shape, kernelSize: kernelSize, stride: stride, layer: name))
         inputShape = x.shape
         let h = x.shape[2], w = x.shape[3]
-        let oh = (h - kernelSize) / stride + 1, ow = (w - kernelSize) / stride + 1
         let planes = x.shape.batch * x.shape.channels
-        output.resize(to: Shape(x.shape.batch, x.shape.channels, oh, ow))
         if output.count > argmaxCapacity {
             argmax.deallocate()
             argmaxCapacity = output.count

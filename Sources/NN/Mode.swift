@@ -14,7 +14,9 @@ public enum Phase: String, Sendable, Equatable {
 ///   dropout off ("train-mode accuracy");
 /// - `Mode(normalization: .eval, dropout: .train)`: Monte-Carlo dropout with
 ///   BatchNorm on its running statistics (unlike Keras's `training=True`,
-///   which flips both).
+///   which flips both);
+/// - `Mode(normalization: .train, dropout: .train, ghostBatches: false)`: recalibration's
+///   passes, with Ghost BatchNorm's statistics over the whole batch.
 public struct Mode: Sendable, Equatable, CustomStringConvertible {
     /// BatchNorm and Batch Renormalization: `.train` normalizes with the
     /// batch's statistics and updates the running ones; `.eval` uses the
@@ -22,10 +24,16 @@ public struct Mode: Sendable, Equatable, CustomStringConvertible {
     public var normalization: Phase
     /// Dropout: `.train` drops and rescales, `.eval` is the identity.
     public var dropout: Phase
+    /// Ghost BatchNorm (a BatchNorm with a ghost batch size `g`), in `normalization == .train`:
+    /// `true` takes the statistics per ghost batch of `g` samples, as in training; `false` over
+    /// the whole batch, as recalibration does to measure statistics at its own batch size.
+    /// Other layers ignore it.
+    public var ghostBatches: Bool
 
-    public init(normalization: Phase, dropout: Phase) {
+    public init(normalization: Phase, dropout: Phase, ghostBatches: Bool = true) {
         self.normalization = normalization
         self.dropout = dropout
+        self.ghostBatches = ghostBatches
     }
 
     /// `model.train()`.
@@ -33,5 +41,7 @@ public struct Mode: Sendable, Equatable, CustomStringConvertible {
     /// `model.eval()`.
     public static let eval = Mode(normalization: .eval, dropout: .eval)
 
-    public var description: String { "normalization=\(normalization.rawValue) dropout=\(dropout.rawValue)" }
+    public var description: String {
+        "normalization=\(normalization.rawValue) dropout=\(dropout.rawValue)" + (ghostBatches ? "" : " ghost_batches=off")
+    }
 }

@@ -3,8 +3,9 @@ import TensorCore
 /// Updates parameters from their accumulated gradients.
 public protocol Optimizer: AnyObject {
     var parameters: [Parameter] { get }
-    /// The learning rate used by the next `step()` (schedules and lr scaling set it).
-    var learningRate: Float { get set }
+    /// The learning rate of every `step()`, fixed at construction (lr scaling is applied
+    /// before: the harness builds the optimizer with the scaled rate; there are no schedules).
+    var learningRate: Float { get }
     /// One update from the current gradients.
     func step()
 }

@@ -8,7 +8,7 @@ public final class ReLU: Layer {
 
     public init() {}
     public var name: String { "ReLU" }
-    public func clone() -> Layer { ReLU() }
+    public func clone() -> ReLU { ReLU() }
 
     public func forward(_ x: Tensor, mode: Mode) throws -> Tensor {
         output.resize(to: x.shape)

@@ -41,43 +41,69 @@ public struct RunningStatistics: Equatable, Sendable {
     }
 }
 
-/// A layer that keeps running mean/variance (BatchNorm, Batch Renormalization):
-/// the harness recalibrates, probes and measures them through this protocol.
+/// The statistics of the last batch (the last ghost batch with Ghost BatchNorm) that a layer
+/// normalized with, per channel, rounded to Float from the Double moments
+/// (``BatchNormKernels/moments``) as PyTorch's Float32 tensors hold them.
+public struct BatchStatistics: Equatable, Sendable {
+    /// `mean = sum x / m`.
+    public var mean: [Float]
+    /// BIASED `var = sum (x - mean)^2 / m`, the one the layer normalizes with.
+    public var variance: [Float]
+    /// UNBIASED `var * m / (m - 1)` (computed in Double, then rounded), the one the running
+    /// update takes.
+    public var unbiasedVariance: [Float]
+    /// `m = N*H*W`, the values per channel.
+    public var valuesPerChannel: Int
+
+    public init(mean: [Float], variance: [Float], unbiasedVariance: [Float], valuesPerChannel: Int) {
+        self.mean = mean
+        self.variance = variance
+        self.unbiasedVariance = unbiasedVariance
+        self.valuesPerChannel = valuesPerChannel
+    }
+}
+
+/// A layer that keeps running mean/variance (BatchNorm, Batch Renormalization): the harness
+/// recalibrates, probes and measures them through this protocol. The settings are fixed at
+/// construction; the running statistics change only by a train-mode forward or explicitly,
+/// through ``restoreRunningStatistics(_:)`` (recalibration writes its estimate with it).
+///
+/// The state and the passes live in the layer's own ``BatchNormCore`` (opaque outside NN, so
+/// only NN's layers conform); this extension reads everything else from it.
 public protocol RunningStatisticsLayer: Layer {
-    var numFeatures: Int { get }
-    var runningMean: Tensor { get }
-    var runningVar: Tensor { get }
-    var numBatchesTracked: Int { get set }
-    var momentum: BNMomentum { get set }
+    /// The shared implementation that owns the parameters and running statistics.
+    var core: BatchNormCore { get }
     var trackRunningStats: Bool { get }
-    /// Values per channel in the last batch-statistics forward (`N*H*W`), 0 before any.
-    var lastValuesPerChannel: Int { get }
     /// Statistics over virtual sub-batches of this many samples (Ghost BatchNorm); nil = the whole batch.
-    var ghostBatchSize: Int? { get set }
+    var ghostBatchSize: Int? { get }
 }
 
 public extension RunningStatisticsLayer {
-    /// A copy of the running statistics.
-    func snapshotRunningStatistics() -> RunningStatistics {
-        RunningStatistics(mean: runningMean.array, variance: runningVar.array, batchesTracked: numBatchesTracked)
-    }
+    var numFeatures: Int { core.features }
+    var eps: Float { core.eps }
+    /// The running update's momentum (PyTorch's meaning, see ``BNMomentum``).
+    var momentum: BNMomentum { core.momentum }
+    var weight: Parameter { core.weight }
+    var bias: Parameter { core.bias }
+    var runningMean: Tensor { core.runningMean }
+    /// Unbiased (n/(n-1)), as PyTorch stores it.
+    var runningVar: Tensor { core.runningVar }
+    var numBatchesTracked: Int { core.batchesTracked }
+    /// The batch statistics of the last batch-statistics forward; nil before any.
+    var lastBatchStatistics: BatchStatistics? { core.lastBatchStatistics }
 
-    /// Puts back a snapshot taken from a layer with the same number of features.
-    func restoreRunningStatistics(_ s: RunningStatistics) {
-        precondition(s.mean.count == numFeatures && s.variance.count == numFeatures,
-                     "\(name): snapshot has \(s.mean.count) features, layer has \(numFeatures)")
-        for c in 0..<numFeatures {
-            runningMean.data[c] = s.mean[c]
-            runningVar.data[c] = s.variance[c]
-        }
-        numBatchesTracked = s.batchesTracked
-    }
+    /// A copy of the running statistics.
+    func snapshotRunningStatistics() -> RunningStatistics { core.runningStatistics }
+
+    /// Sets the running statistics (and `num_batches_tracked`) to `s`, taken from a layer with
+    /// the same number of features.
+    func restoreRunningStatistics(_ s: RunningStatistics) { core.restore(s, layer: name) }
 
     /// PyTorch's `reset_running_stats()`: mean 0, variance 1, `num_batches_tracked` 0.
     func resetRunningStatistics() {
-        runningMean.fill(0)
-        runningVar.fill(1)
-        numBatchesTracked = 0
+        restoreRunningStatistics(RunningStatistics(mean: Array(repeating: 0, count: numFeatures),
+                                                   variance: Array(repeating: 1, count: numFeatures),
+                                                   batchesTracked: 0))
     }
 }
 

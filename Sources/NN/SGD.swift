@@ -12,7 +12,7 @@ import TensorCore
 /// Nesterov needs `momentum > 0` and `dampening == 0` (PyTorch's rule).
 public final class SGD: Optimizer {
     public let parameters: [Parameter]
-    public var learningRate: Float
+    public let learningRate: Float
     public let momentum: Float
     public let dampening: Float
     public let weightDecay: Float

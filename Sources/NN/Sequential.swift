@@ -9,7 +9,7 @@ public final class Sequential: Layer {
     public var name: String { "Sequential(" + layers.map(\.name).joined(separator: ", ") + ")" }
     public var parameters: [Parameter] { layers.flatMap(\.parameters) }
     public var children: [Layer] { layers }
-    public func clone() -> Layer { Sequential(layers.map { $0.clone() }) }
+    public func clone() -> Sequential { Sequential(layers.map { $0.clone() }) }
 
     public func forward(_ x: Tensor, mode: Mode) throws -> Tensor {
         var h = x

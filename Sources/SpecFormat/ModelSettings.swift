@@ -30,38 +30,6 @@ public enum NormKind: String, CaseIterable, Hashable, Sendable {
     public var usesBatchStatistics: Bool { self == .batch || self == .batchrenorm }
 }
 
-/// Batch Renormalization's clipping limits over training (`renorm`);
-/// Ioffe, "Batch Renormalization", NeurIPS 2017.
-public struct RenormSchedule: Hashable, Sendable {
-    /// The final limit of r, |r| in [1/rMax, rMax]; >= 1.
-    public var rMax: Float
-    /// The final limit of d, |d| <= dMax; >= 0.
-    public var dMax: Float
-    /// Optimizer steps with rMax = 1 and dMax = 0 (plain BatchNorm).
-    public var warmupSteps: Int
-    /// Optimizer steps over which the limits rise linearly to rMax and dMax.
-    public var rampSteps: Int
-
-    /// A schedule; the defaults are those of the spec.
-    public init(rMax: Float = 3, dMax: Float = 5, warmupSteps: Int = 0, rampSteps: Int = 0) {
-        self.rMax = rMax
-        self.dMax = dMax
-        self.warmupSteps = warmupSteps
-        self.rampSteps = rampSteps
-    }
-
-    /// The limits in force for optimizer step `step` (0-based):
-    /// progress = 0 before `warmupSteps`, then min(1, (step - warmupSteps + 1) / rampSteps)
-    /// (1 at once when rampSteps = 0); r_max = 1 + (rMax - 1) * progress, d_max = dMax * progress.
-    public func limits(atStep step: Int) -> (rMax: Float, dMax: Float) {
-        let progress: Float
-        if step < warmupSteps {
-            progress = 0
-        } else if rampSteps == 0 {
-            progress = 1
-        } else {
-            progress = min(1, Float(step - warmupSteps + 1) / Float(rampSteps))
-        }
-        return (1 + (rMax - 1) * progress, dMax * progress)
-    }
-}
+/// Batch Renormalization's clipping limits over training (`renorm`): the layer's own type, whose
+/// ``BatchRenorm/Limits/limits(atStep:)`` is the one definition of the schedule.
+public typealias RenormSchedule = BatchRenorm.Limits

@@ -28,16 +28,16 @@ final class RunMCDropoutTests: XCTestCase {
     func testOnePassEqualsASingleDropoutPassWithTheSameSeed() throws {
         let (model, data) = try identityCase(p: 0.5)
         let rng = RandomGenerator(seed: 77)
-        let single = model.clone() as! Sequential
+        let single = model.clone()
         single.dropoutLayers[0].reseed(rng.derived("mc-0-0"))
         let expected = try Evaluation.accuracy(model: single, data: data, batchSize: 4, mode: Self.mcMode).correct.percent
-        let mc = try Evaluation.monteCarloDropoutAccuracy(model: model.clone() as! Sequential, data: data, batchSize: 4,
+        let mc = try Evaluation.monteCarloDropoutAccuracy(model: model.clone(), data: data, batchSize: 4,
                                                           passes: 1, rng: rng)
         XCTAssertEqual(mc, expected)
         XCTAssertLessThan(mc, 100, "dropout was active: some samples lost their deciding feature")
         // masks are drawn value by value in data order, so batching does not change them
         for batchSize in [1, 7, 30] {
-            XCTAssertEqual(try Evaluation.monteCarloDropoutAccuracy(model: model.clone() as! Sequential, data: data,
+            XCTAssertEqual(try Evaluation.monteCarloDropoutAccuracy(model: model.clone(), data: data,
                                                                     batchSize: batchSize, passes: 1, rng: rng), mc)
         }
     }

@@ -127,7 +127,7 @@ final class RunTrainEvalModeTests: XCTestCase {
         XCTAssertEqual(r.statisticsErrors, try RunningStatisticsProbe.measure(
             model: model, data: data.train, batchSize: max(7, CellRunner.measurementBatchSize)).errors)
 
-        let forgot = model.clone() as! Sequential
+        let forgot = model.clone()
         XCTAssertEqual(r[.testAccForgotEval], try Evaluation.accuracy(model: forgot, data: data.test, batchSize: 7,
                                                                     mode: .train).correct.percent)
         XCTAssertNotEqual(runningStatistics(forgot), before, "a forgotten eval() updates the running statistics")

@@ -139,16 +139,6 @@ final class SpecSettingsTests: XCTestCase {
         XCTAssertEqual(ExperimentConfig().effectiveLearningRate, 0.01)
     }
 
-    func testRenormScheduleRampsLinearly() {
-        let s = RenormSchedule(rMax: 3, dMax: 5, warmupSteps: 2, rampSteps: 4)
-        XCTAssertTrue(s.limits(atStep: 0) == (1, 0) && s.limits(atStep: 1) == (1, 0))
-        // Steps 2, 3, 4, 5 carry progress 1/4, 2/4, 3/4, 1: exact in binary floating point.
-        XCTAssertTrue(s.limits(atStep: 2) == (1.5, 1.25))
-        XCTAssertTrue(s.limits(atStep: 3) == (2, 2.5))
-        XCTAssertTrue(s.limits(atStep: 5) == (3, 5) && s.limits(atStep: 500) == (3, 5))
-        XCTAssertTrue(RenormSchedule().limits(atStep: 0) == (3, 5), "no warm-up, no ramp: the limits at once")
-    }
-
     func testMomentumWarningNamesBothConventions() throws {
         let spec = try parseSpec("sweep momentum 0.1 0.9 0.99")
         XCTAssertEqual(spec.warnings.map(\.description), [

@@ -69,9 +69,8 @@ final class ConvolutionKernelTests: XCTestCase {
 
     func run(_ t: Case, budget: Int, computesInputGradient: Bool = true) throws {
         var rng = RandomGenerator(seed: UInt64(t.n * 1000 + t.c * 100 + t.k * 10 + t.stride + budget))
-        let conv = Conv2d(t.c, t.o, kernelSize: t.k, stride: t.stride, padding: t.padding, rng: &rng)
-        conv.columnBudget = budget
-        conv.computesInputGradient = computesInputGradient
+        let conv = Conv2d(t.c, t.o, kernelSize: t.k, stride: t.stride, padding: t.padding,
+                          computesInputGradient: computesInputGradient, columnBudget: budget, rng: &rng)
         let x = Tensor(Shape(t.n, t.c, t.h, t.w), (0..<(t.n * t.c * t.h * t.w)).map { _ in rng.uniform(-1, 1) })
         let y = try conv.forward(x, mode: .train)
         let dy = Tensor(y.shape, (0..<y.count).map { _ in rng.uniform(-1, 1) })

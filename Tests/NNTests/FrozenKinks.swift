@@ -42,7 +42,7 @@ final class FrozenMask: Layer {
 
     init(_ mask: [Float]) { self.mask = mask }
     var name: String { "FrozenMask" }
-    func clone() -> Layer { FrozenMask(mask) }
+    func clone() -> FrozenMask { FrozenMask(mask) }
 
     func forward(_ x: Tensor, mode: Mode) throws -> Tensor {
         precondition(x.count == mask.count, "FrozenMask: \(mask.count) mask values for input \(x.shape)")
@@ -97,7 +97,7 @@ final class FrozenSelection: Layer {
     }
 
     var name: String { "FrozenSelection" }
-    func clone() -> Layer { FrozenSelection(source: source, inputShape: inputShape, outputShape: outputShape) }
+    func clone() -> FrozenSelection { FrozenSelection(source: source, inputShape: inputShape, outputShape: outputShape) }
 
     func forward(_ x: Tensor, mode: Mode) throws -> Tensor {
         precondition(x.shape == inputShape, "FrozenSelection: input \(x.shape), expected \(inputShape)")

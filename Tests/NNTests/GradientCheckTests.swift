@@ -23,7 +23,7 @@ private final class ScaleLayer: Layer {
 
     var name: String { "Scale" }
     var parameters: [Parameter] { [scale] }
-    func clone() -> Layer {
+    func clone() -> ScaleLayer {
         ScaleLayer(scale.value[0], inputFactor: inputFactor, parameterFactor: parameterFactor, accumulates: accumulates)
     }
 

@@ -125,7 +125,7 @@ final class ModeBehaviourTests: XCTestCase {
     func testEvalNormalizationWithTrainDropout() throws {
         let norm = batchNorm(3)
         norm.restoreRunningStatistics(RunningStatistics(mean: [1, -1, 0.5], variance: [2, 0.5, 1], batchesTracked: 4))
-        let reference = norm.clone() as! BatchNorm
+        let reference = norm.clone()
         let model = Sequential([norm, try Dropout(p: 0.5, rng: RandomGenerator(seed: 8))])
         let x = TestTensors.normal(Shape(8, 3), seed: 9)
         let y = try model.forward(x, mode: Mode(normalization: .eval, dropout: .train)).array
@@ -170,6 +170,21 @@ final class ModeBehaviourTests: XCTestCase {
             }
             XCTAssertEqual(ghost.snapshotRunningStatistics(), separate.snapshotRunningStatistics(), "\(momentum)")
         }
+    }
+
+    func testGhostBatchesOffNormalizesOverTheWholeBatch() throws {
+        // Mode.ghostBatches false (recalibration): a ghost BatchNorm computes exactly what the
+        // same layer without ghost batches does, and a train-mode pass updates once.
+        let ghost = batchNorm(2, ghostBatchSize: 2)
+        let whole = batchNorm(2)  // same parameters (same seed)
+        let x = TestTensors.normal(Shape(5, 2, 2, 2), seed: 10, mean: 1)
+        let dy = TestTensors.normal(x.shape, seed: 11)
+        let mode = Mode(normalization: .train, dropout: .train, ghostBatches: false)
+        XCTAssertEqual(try ghost.forward(x, mode: mode).array, try whole.forward(x, mode: .train).array)
+        XCTAssertEqual(ghost.backward(dy).array, whole.backward(dy).array)
+        XCTAssertEqual(ghost.snapshotRunningStatistics(), whole.snapshotRunningStatistics())
+        XCTAssertEqual(ghost.numBatchesTracked, 1)
+        XCTAssertEqual(ghost.lastBatchStatistics?.valuesPerChannel, 5 * 4)
     }
 
     // MARK: - Dropout
@@ -236,7 +251,7 @@ final class ModeBehaviourTests: XCTestCase {
         let dropoutStream = original.dropoutLayers[0].rng
         let evalOutput = try original.forward(x, mode: .eval).array
 
-        let copy = original.clone() as! Sequential
+        let copy = original.clone()
         let optimizer = try SGD(parameters: copy.parameters, learningRate: 0.1, momentum: 0.9)
         let labels: [Int32] = [0, 1, 2, 1]
         let loss = SoftmaxCrossEntropy()

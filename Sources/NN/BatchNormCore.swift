@@ -1,0 +1,280 @@
+import TensorCore
+
+/// What ``BatchNorm`` and ``BatchRenorm`` share, owned by each layer (its `clone()` copies it):
+/// the affine parameters, the running statistics and their update, the running-statistics pass,
+/// and the batch-statistics pass, which Batch Renormalization corrects per channel with `(r, d)`.
+///
+/// Legend: `x (N, C)` or `(N, C, H, W)`; the batch is cut into chunks of consecutive samples
+/// (one chunk, or Ghost BatchNorm's ghost batches), `m = samples * H*W` values per channel of a
+/// chunk. Per chunk and channel:
+/// - ``measure(chunk:)``: `mean = sum x / m`, `var = sum (x - mean)^2 / m` (BIASED), in Double
+///   (``BatchNormKernels/moments``), and the batch statistics of ``lastBatchStatistics``;
+/// - ``normalize(chunk:correction:)``: `invStd = 1 / sqrt(var + eps)`, `y = x * scale + shift` with
+///   `scale = invStd * weight`, `shift = bias - mean * scale`; with a correction `(r, d)`:
+///   `scale = invStd * weight * r`, `shift = weight * d + bias - mean * scale`;
+/// - ``updateRunningStatistics(chunk:)``, PyTorch's convention (``BNMomentum``), `t = batchesTracked`
+///   after the caller's increment: `f = momentum.factor(t)`,
+///   `running_mean = (1 - f) * running_mean + f * mean`,
+///   `running_var = (1 - f) * running_var + f * var * m / (m - 1)` (UNBIASED).
+/// Running statistics (``forwardWithRunningStatistics(_:)``):
+/// `y = (x - running_mean) / sqrt(running_var + eps) * weight + bias`.
+///
+/// Forward keeps a reference to `x` and, per chunk and channel, `mean` and `invStd`
+/// (`(chunks, C)` buffers); backward recomputes `x - mean` from them.
+///
+/// Public only as an opaque handle (``RunningStatisticsLayer/core``): nothing of it is visible
+/// outside NN, and nothing outside NN can make one.
+public final class BatchNormCore {
+    let features: Int
+    let eps: Float
+    let momentum: BNMomentum
+    let weight: Parameter
+    let bias: Parameter
+    let runningMean: Tensor
+    let runningVar: Tensor
+    var batchesTracked = 0
+
+    /// The last measured chunk: `(3, C)` Float mean, biased and unbiased variance, and its `m`.
+    private let lastBatch: Tensor
+    private var lastValuesPerChannel = 0
+
+    private var input: Tensor?
+    private var usedBatchStatistics = false
+    private var chunkSize = 1
+    private let savedMean = Tensor()
+    private let savedInvStd = Tensor()
+    let output = Tensor()
+    private let inputGradient = Tensor()
+    /// Per-channel workspace: Double sums `(2, C)` (the chunk's mean and variance after
+    /// ``measure(chunk:)``) and Float coefficients `(4, C)`, see ``BatchNormKernels``.
+    private let sums: UnsafeMutablePointer<Double>
+    private let coefficients: Tensor
+
+    /// - Parameter layer: the layer's type name, for the messages of refused settings. The
+    ///   passes below take the layer's `name` as an autoclosure: it is formatted only for an error.
+    init(layer: String, features: Int, eps: Float, momentum: BNMomentum) {
+        precondition(features > 0, "\(layer): numFeatures must be positive, got \(features)")
+        precondition(eps > 0, "\(layer): eps must be positive, got \(eps)")
+        if case .exponential(let m) = momentum {
+            precondition(m >= 0 && m <= 1, "\(layer): momentum must be in [0, 1], got \(m)")
+        }
+        self.features = features
+        self.eps = eps
+        self.momentum = momentum
+        (weight, bias) = Parameter.normalizationAffine(count: features)
+        runningMean = Tensor(Shape(features))
+        runningVar = Tensor(Shape(features))
+        runningVar.fill(1)
+        lastBatch = Tensor(Shape(3, features))
+        sums = .allocate(capacity: 2 * features)
+        coefficients = Tensor(Shape(4, features))
+    }
+
+    deinit { sums.deallocate() }
+
+    /// A real copy of the parameter values and running statistics (no workspaces, no gradients).
+    func copy(layer: String) -> BatchNormCore {
+        let c = BatchNormCore(layer: layer, features: features, eps: eps, momentum: momentum)
+        c.weight.value.assign(weight.value)
+        c.bias.value.assign(bias.value)
+        c.runningMean.assign(runningMean)
+        c.runningVar.assign(runningVar)
+        c.batchesTracked = batchesTracked
+        return c
+    }
+
+    // MARK: - Running statistics as values
+
+    var runningStatistics: RunningStatistics {
+        RunningStatistics(mean: runningMean.array, variance: runningVar.array, batchesTracked: batchesTracked)
+    }
+
+    func restore(_ s: RunningStatistics, layer: @autoclosure () -> String) {
+        precondition(s.mean.count == features && s.variance.count == features,
+                     "\(layer()): snapshot has \(s.mean.count) features, layer has \(features)")
+        for c in 0..<features {
+            runningMean.data[c] = s.mean[c]
+            runningVar.data[c] = s.variance[c]
+        }
+        batchesTracked = s.batchesTracked
+    }
+
+    var lastBatchStatistics: BatchStatistics? {
+        guard lastValuesPerChannel > 0 else { return nil }
+        let values = lastBatch.array
+        return BatchStatistics(mean: Array(values[0..<features]), variance: Array(values[features..<(2 * features)]),
+                               unbiasedVariance: Array(values[(2 * features)...]), valuesPerChannel: lastValuesPerChannel)
+    }
+
+    // MARK: - Forward
+
+    func checkInput(_ x: Tensor, layer: @autoclosure () -> String) throws {
+        guard (x.shape.rank == 2 || x.shape.rank == 4), x.shape.channels == features else {
+            throw LayerError(layer: layer(), "expected input (N, \(features)) or (N, \(features), H, W), got \(x.shape)")
+        }
+    }
+
+    /// `y = x * scale + shift` with `scale = weight / sqrt(running_var + eps)`,
+    /// `shift = bias - running_mean * scale`; keeps `x` for backward.
+    func forwardWithRunningStatistics(_ x: Tensor) -> Tensor {
+        let n = x.shape.batch, channels = features, hw = x.shape.spatial
+        input = x
+        usedBatchStatistics = false
+        output.resize(to: x.shape)
+        let gamma = weight.value.data, beta = bias.value.data
+        let scale = coefficients.data, shift = coefficients.data + channels
+        for c in 0..<channels {
+            let invStd = Float(1 / (Double(runningVar.data[c]) + Double(eps)).squareRoot())
+            scale[c] = invStd * gamma[c]
+            shift[c] = beta[c] - runningMean.data[c] * scale[c]
+        }
+        BatchNormKernels.affine(x.data, output.data, samples: 0..<n, channels: channels, spatial: hw,
+                                scale: scale, shift: shift)
+        return output
+    }
+
+    /// Starts a batch-statistics forward of `x` in chunks of `chunkSize` samples (>= 1) and returns
+    /// the chunks' indices. Throws PyTorch's error, before any state changes, when a chunk has a
+    /// single value per channel.
+    func beginBatchStatistics(_ x: Tensor, chunkSize size: Int, layer: @autoclosure () -> String) throws -> Range<Int> {
+        let n = x.shape.batch, hw = x.shape.spatial
+        precondition(size >= 1, "\(layer()): chunk size must be >= 1, got \(size)")  // backward divides by it
+        let chunks = n == 0 ? 0 : (n + size - 1) / size
+        for k in 0..<chunks where min(size, n - k * size) * hw <= 1 {
+            throw singleValueError(layer: layer(), shape: x.shape.withBatch(min(size, n - k * size)))
+        }
+        input = x
+        usedBatchStatistics = true
+        chunkSize = size
+        output.resize(to: x.shape)
+        savedMean.resize(to: Shape(chunks, features))
+        savedInvStd.resize(to: Shape(chunks, features))
+        return 0..<chunks
+    }
+
+    /// The samples of chunk `k` of the current input.
+    private func samples(ofChunk k: Int) -> Range<Int> {
+        (k * chunkSize)..<min(input!.shape.batch, (k + 1) * chunkSize)
+    }
+
+    /// Computes chunk `k`'s per-channel mean and BIASED variance (``chunkMean``, ``chunkVariance``)
+    /// and records them as the last batch statistics.
+    func measure(chunk k: Int) {
+        guard let x = input else { preconditionFailure("measure before beginBatchStatistics") }
+        let samples = samples(ofChunk: k), hw = x.shape.spatial, channels = features
+        let m = samples.count * hw
+        BatchNormKernels.moments(x.data, samples: samples, channels: channels, spatial: hw,
+                                 mean: sums, variance: sums + channels)
+        lastValuesPerChannel = m
+        let last = lastBatch.data
+        for c in 0..<channels {
+            let variance = chunkVariance[c]
+            last[c] = Float(chunkMean[c])
+            last[channels + c] = Float(variance)
+            last[2 * channels + c] = Float(variance * Double(m) / Double(m - 1))
+        }
+    }
+
+    /// The last measured chunk's mean and BIASED variance per channel, in Double.
+    var chunkMean: UnsafePointer<Double> { UnsafePointer(sums) }
+    var chunkVariance: UnsafePointer<Double> { UnsafePointer(sums + features) }
+
+    /// Normalizes chunk `k` with the statistics ``measure(chunk:)`` just computed, corrected by
+    /// `(r, d)` per channel if given (Batch Renormalization), and keeps `mean`, `invStd` for backward.
+    func normalize(chunk k: Int, correction: (r: UnsafePointer<Float>, d: UnsafePointer<Float>)? = nil) {
+        guard let x = input else { preconditionFailure("normalize before beginBatchStatistics") }
+        let channels = features
+        let gamma = weight.value.data, beta = bias.value.data
+        let scale = coefficients.data, shift = coefficients.data + channels
+        for c in 0..<channels {
+            let mean = chunkMean[c], variance = chunkVariance[c]
+            let invStd = Float(1 / (variance + Double(eps)).squareRoot())
+            savedMean.data[k * channels + c] = Float(mean)
+            savedInvStd.data[k * channels + c] = invStd
+            if let correction {
+                // y = gamma * ((x - mean) * invStd * r + d) + beta = x * scale + shift
+                let r = correction.r[c], d = correction.d[c]
+                scale[c] = invStd * gamma[c] * r
+                shift[c] = gamma[c] * d + beta[c] - Float(mean) * scale[c]
+            } else {
+                scale[c] = invStd * gamma[c]
+                shift[c] = beta[c] - Float(mean) * scale[c]
+            }
+        }
+        BatchNormKernels.affine(x.data, output.data, samples: samples(ofChunk: k), channels: channels,
+                                spatial: x.shape.spatial, scale: scale, shift: shift)
+    }
+
+    /// Folds chunk `k`'s statistics into the running ones (see the type's summary); the caller
+    /// has counted the batch in ``batchesTracked``.
+    func updateRunningStatistics(chunk k: Int) {
+        guard let x = input else { preconditionFailure("update before beginBatchStatistics") }
+        let m = samples(ofChunk: k).count * x.shape.spatial
+        let f = momentum.factor(batchesTracked: max(batchesTracked, 1))
+        for c in 0..<features {
+            let unbiased = chunkVariance[c] * Double(m) / Double(m - 1)
+            runningMean.data[c] = (1 - f) * runningMean.data[c] + f * Float(chunkMean[c])
+            runningVar.data[c] = (1 - f) * runningVar.data[c] + f * Float(unbiased)
+        }
+    }
+
+    // MARK: - Backward
+
+    /// The gradient of the last forward.
+    /// Batch statistics (per chunk and channel, `m` values, `xhat = (x - mean) * invStd`):
+    /// `dx = (dy - sum(dy)/m - (x - mean) * invStd^2 * sum((x - mean) dy)/m) * invStd * weight`,
+    /// `dweight += sum(xhat * dy)`, `dbias += sum(dy)`; with a correction `(r, d)` held constant
+    /// (stop-gradient): `dx` times `r`, `dweight += r * sum(xhat * dy) + d * sum(dy)`.
+    /// Running statistics: `dx = dy * weight / sqrt(running_var + eps)`,
+    /// `dweight += sum((x - running_mean) * dy) / sqrt(running_var + eps)`, `dbias += sum(dy)`.
+    func backward(_ dy: Tensor, layer: @autoclosure () -> String, correction: (r: UnsafePointer<Float>, d: UnsafePointer<Float>)? = nil)
+        -> Tensor {
+        guard let x = input else { preconditionFailure("\(layer()): backward before forward") }
+        precondition(dy.shape == x.shape, "\(layer()): gradient \(dy.shape) does not match input \(x.shape)")
+        let n = x.shape.batch, channels = features, hw = x.shape.spatial
+        inputGradient.resize(to: x.shape)
+        let gamma = weight.value.data, dGamma = weight.gradient.data, dBeta = bias.gradient.data
+        let sum = sums, dot = sums + channels
+        let scale = coefficients.data, gradMean = scale + channels
+        let projection = scale + 2 * channels, zeroShift = scale + 3 * channels
+        if !usedBatchStatistics {
+            BatchNormKernels.gradientSums(x.data, dy.data, samples: 0..<n, channels: channels, spatial: hw,
+                                          mean: runningMean.data, sum: sum, dot: dot)
+            for c in 0..<channels {
+                let invStd = Float(1 / (Double(runningVar.data[c]) + Double(eps)).squareRoot())
+                dGamma[c] += Float(dot[c]) * invStd
+                dBeta[c] += Float(sum[c])
+                scale[c] = invStd * gamma[c]
+                zeroShift[c] = 0
+            }
+            BatchNormKernels.affine(dy.data, inputGradient.data, samples: 0..<n, channels: channels, spatial: hw,
+                                    scale: scale, shift: zeroShift)
+            return inputGradient
+        }
+        let chunks = (n + chunkSize - 1) / chunkSize
+        for k in 0..<chunks {
+            let samples = samples(ofChunk: k)
+            let m = Float(samples.count * hw)
+            let mean = savedMean.data + k * channels, invStd = savedInvStd.data + k * channels
+            BatchNormKernels.gradientSums(x.data, dy.data, samples: samples, channels: channels, spatial: hw,
+                                          mean: mean, sum: sum, dot: dot)
+            for c in 0..<channels {
+                if let correction {
+                    let r = correction.r[c], d = correction.d[c]
+                    dGamma[c] += r * Float(dot[c]) * invStd[c] + d * Float(sum[c])
+                    scale[c] = invStd[c] * r * gamma[c]
+                } else {
+                    dGamma[c] += Float(dot[c]) * invStd[c]
+                    scale[c] = invStd[c] * gamma[c]
+                }
+                dBeta[c] += Float(sum[c])
+                gradMean[c] = Float(sum[c]) / m
+                projection[c] = Float(dot[c]) * invStd[c] * invStd[c] / m
+            }
+            BatchNormKernels.inputGradient(x.data, dy.data, inputGradient.data, samples: samples, channels: channels,
+                                           spatial: hw, mean: mean, gradMean: gradMean, projection: projection,
+                                           scale: scale)
+        }
+        return inputGradient
+    }
+}
