@@ -50,7 +50,7 @@ enum SpecFiles {
     static func tasks(_ spec: Spec, quick: Bool, shard: Shard? = nil) -> [SweepTask] {
         spec.cells(quick: quick).enumerated().compactMap { index, cell in
             if let shard, index % shard.count != shard.index - 1 { return nil }
-            return SweepTask(index: index, key: cell.cellKey(), settings: cell.settingColumns, seed: Int(cell.seed),
+            return SweepTask(index: index, key: cell.cellKey(), settings: cell.settingColumns, seed: cell.seed,
                              plan: cell.cellPlan, dataKey: DataPreparation.dataKey(cell), data: { try DataPreparation.prepare(cell) })
         }
     }

@@ -6,14 +6,14 @@ public struct SweepTask: @unchecked Sendable {
     public var index: Int
     public var key: String
     public var settings: [[String]]
-    public var seed: Int
+    public var seed: UInt64
     public var plan: CellPlan
     /// Identity of the cell's data (its data settings and seed), for sharing trained models.
     public var dataKey: String
     /// Builds (or fetches from a cache) the cell's data; may throw a dataset error.
     public var data: () throws -> PreparedData
 
-    public init(index: Int, key: String, settings: [[String]], seed: Int, plan: CellPlan, dataKey: String,
+    public init(index: Int, key: String, settings: [[String]], seed: UInt64, plan: CellPlan, dataKey: String,
                 data: @escaping () throws -> PreparedData) {
         self.index = index; self.key = key; self.settings = settings; self.seed = seed; self.plan = plan
         self.dataKey = dataKey; self.data = data

@@ -100,7 +100,7 @@ enum SpecKeyTable {
                 meaning: "lr_used = lr * f(batch_size / base_batch_size), f = 1, k, sqrt(k)", \.lrScaling),
         .integer("base_batch_size", .training, atLeast: 1,
                  meaning: "the batch size at which lr_used = lr; needs lr_scaling", \.baseBatchSize),
-        SpecKey("seeds", .training, values: "integers >= 0",
+        SpecKey("seeds", .training, values: "integers in [0, 2^64)",
                 meaning: "the repetitions: one cell per seed, innermost axis of the grid", role: .seeds,
                 fixedDefault: "0"),
         .integer("threads", .training, atLeast: 1, meaning: "BLAS threads per cell", \.threads),
