@@ -10,7 +10,7 @@ enum CheckExecution {
         for spec in specs {
             let cells = spec.cells(quick: command.quick)
             let seconds = RunTimeEstimate.seconds(cells)
-            let jobs = max(1, cores / max(1, cells.first?.threads ?? 1))
+            let jobs = max(1, cores / spec.threads)
             let axes = spec.sweptKeys.map { key in "\(key) x\(Set(cells.map { $0.canonicalValue(of: key) ?? "" }).count)" }
             Console.out("\(spec.path): ok: \(cells.count) runs (\((axes + ["seeds x\(Set(cells.map(\.seed)).count)"]).joined(separator: ", ")))")
             for (i, cell) in cells.enumerated() { Console.out(String(format: "%5d  ", i) + cell.cellKey()) }

@@ -103,7 +103,11 @@ enum SpecKeyTable {
         SpecKey("seeds", .training, values: "integers in [0, 2^64)",
                 meaning: "the repetitions: one cell per seed, innermost axis of the grid", role: .seeds,
                 fixedDefault: "0"),
-        .integer("threads", .training, atLeast: 1, meaning: "BLAS threads per cell", \.threads),
+        .integer("threads", .training, atLeast: 1,
+                 meaning: "OpenBLAS threads of the whole run; one value per spec: sweep, quick and variant refuse it",
+                 \.threads)
+            .perSpec(because: "OpenBLAS's thread count is process-wide and the cells of a run train concurrently in"
+                     + " one process, so a value per cell could not act"),
 
         // MARK: Evaluation
         .integer("eval_batch_size", .evaluation, sweepable: true, atLeast: 1,
@@ -151,15 +155,16 @@ enum SpecKeyTable {
     /// The names `sweep` accepts.
     static let sweepableNames: [String] = keys.filter(\.sweepable).map(\.name)
 
-    /// The names `quick KEY=VALUE` accepts: settings with one-word values, and `seeds`.
+    /// The names `quick KEY=VALUE` accepts: settings with one-word values that may differ
+    /// between cells, and `seeds`.
     static let quickNames: [String] = keys.filter { key in
         if case .seeds = key.role { return true }
-        if case .setting = key.role { return key.oneWord }
+        if case .setting = key.role { return key.oneWord && key.perSpecReason == nil }
         return false
     }.map(\.name)
 
-    /// The names a `variant` line may set: the settings with one-word values.
-    static let variantNames: [String] = settings.filter(\.oneWord).map(\.name)
+    /// The names a `variant` line may set: the settings with one-word values that may differ between cells.
+    static let variantNames: [String] = settings.filter { $0.oneWord && $0.perSpecReason == nil }.map(\.name)
 
     /// The setting entries, in table order.
     static let settings: [SpecKey] = keys.filter { if case .setting = $0.role { return true } else { return false } }
