@@ -20,9 +20,10 @@ final class BadInputTests: XCTestCase {
     }
 
     /// The spec of a CSV dataset case.
-    static func csvSpec(_ path: String, trainSplit: Int = 20, testSplit: Int = 10, batchSize: Int = 4) -> [UInt8] {
+    static func csvSpec(_ path: String, trainSplit: Int = 20, testSplit: Int = 10, batchSize: Int = 4,
+                        shape: String? = nil) -> [UInt8] {
         Array("""
-            dataset csv path=\(path) label_column=last
+            dataset csv path=\(path) label_column=last\(shape.map { " shape=" + $0 } ?? "")
             model mlp widths=4
             train_split \(trainSplit)
             test_split \(testSplit)
@@ -84,6 +85,9 @@ final class BadInputTests: XCTestCase {
         Case(name: "fewer samples than the splits", spec: csvSpec("small.csv", trainSplit: 25, testSplit: 10),
              files: ["small.csv": csv(rows: 30)],
              error: "bad.spec:3:1: error: train_split 25 + test_split 10 = 35 samples, but small.csv has 30"),
+        Case(name: "shape that does not match the rows", spec: csvSpec("rows.csv", shape: "1x3x3"),
+             files: ["rows.csv": csv(rows: 30)],
+             error: "rows.csv:1: error: rows have 16 pixel values but shape 1x3x3 needs 9"),
     ]
 
     /// Writes case `index` into its own directory under `root`; returns the directory.
@@ -106,6 +110,21 @@ final class BadInputTests: XCTestCase {
             XCTAssertEqual(outcome.standardOutput, "", c.name)
             XCTAssertFalse(FileManager.default.fileExists(atPath: directory.appendingPathComponent("out").path),
                            "\(c.name): no partial output")
+        }
+    }
+
+    /// `bnlab check` refuses every bad input that `bnlab run` refuses (it loads the datasets too): the same
+    /// single line on stderr, status 2, and nothing on stdout (no "ok", no estimate).
+    func testCheckReportsEveryErrorThatRunReports() throws {
+        let root = try scratchDirectory(for: self)
+        for (i, c) in Self.cases.enumerated() {
+            let directory = try write(c, index: i, under: root)
+            let check = try BNLabChild.run(["check", "bad.spec"], in: directory)
+            let run = try BNLabChild.run(["run", "bad.spec", "--out", "out"], in: directory)
+            XCTAssertEqual(check.status, 2, c.name)
+            XCTAssertEqual(check.standardError, run.standardError, c.name)
+            XCTAssertEqual(check.standardError, c.error + "\n", c.name)
+            XCTAssertEqual(check.standardOutput, "", c.name)
         }
     }
 

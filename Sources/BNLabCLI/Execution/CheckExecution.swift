@@ -1,11 +1,13 @@
 import Foundation
 import Harness
 
-/// `bnlab check`: validates specs and prints each expanded grid with its size and a
-/// rough run-time estimate.
+/// `bnlab check`: validates specs and their data as `bnlab run` does before it starts (so it
+/// refuses every bad input that run refuses, with the same message and status 2, and prints
+/// nothing else then), and prints each expanded grid with its size and a rough run-time estimate.
 enum CheckExecution {
     static func execute(_ command: CheckCommand) throws -> Int32 {
         let specs = try SpecFiles.load(command.specs)
+        for spec in specs { try SpecFiles.checkData(spec, quick: command.quick) }
         let cores = ProcessInfo.processInfo.activeProcessorCount
         for spec in specs {
             let cells = spec.cells(quick: command.quick)
