@@ -7,7 +7,8 @@ import TensorCore
 ///    seeded streams; a file dataset is loaded once per process and split
 ///    stratified by label (shuffled: the shipped MNIST file is sorted by label);
 /// 2. `jitter` on the splits named by `jitter_apply` (one gain and offset per image);
-/// 3. `normalize` / `test_normalize`: per-channel standardization;
+/// 3. `normalize` / `test_normalize`: standardization per channel (images) or, for tabular
+///    rows (a CSV without `shape=`), per feature (``StandardizationUnit``);
 /// 4. `split_overlap`: the first `round(overlap * test_split)` test samples are replaced
 ///    by (processed) training samples, reproducing a leaky split.
 /// Prepared data is cached per process by its settings and seed, so the cells of a
@@ -97,12 +98,13 @@ public enum DataPreparation {
             if c.jitterApply == .both || c.jitterApply == .train { var r = root.derived("jitter-train"); jitter.apply(to: &train, rng: &r) }
             if c.jitterApply == .both || c.jitterApply == .test { var r = root.derived("jitter-test"); jitter.apply(to: &test, rng: &r) }
         }
-        let trainStatistics = ChannelStatistics(of: train)
+        let unit = StandardizationUnit.of(c.dataset)
+        let trainStatistics = ChannelStatistics(of: train, per: unit)
         if c.normalize == .train { normalize(&train, with: trainStatistics) }
         switch c.testNormalize {
         case .same: if c.normalize == .train { normalize(&test, with: trainStatistics) }
         case .none: break
-        case .own: normalize(&test, with: ChannelStatistics(of: test))
+        case .own: normalize(&test, with: ChannelStatistics(of: test, per: unit))
         case .fixed(let mean, let std):
             normalize(&test, with: ChannelStatistics(mean: Array(repeating: mean, count: test.channels),
                                                      std: Array(repeating: std, count: test.channels)))

@@ -32,11 +32,12 @@ enum SpecKeyTable {
                     + "> 0 warns",
                 parse: SettingParsers.splitOverlap, render: { SpecNumber.format($0.splitOverlap) }),
         .choice("normalize", .data,
-                meaning: "train: x' = (x - mean_c) / std_c per channel c, with the training split's statistics; "
-                    + "none: raw", \.normalize),
+                meaning: "train: x' = (x - mean_c) / std_c per channel c of images, and per feature (column) of "
+                    + "the tabular rows of a csv without shape, with the training split's statistics; none: raw",
+                \.normalize),
         .custom("test_normalize", .data, sweepable: true, values: "same | none | own | MEAN,STD",
-                meaning: "how the test split is standardized: as train, raw, with its own per-channel "
-                    + "statistics, or with the given ones (STD > 0, units of the data after scale)",
+                meaning: "how the test split is standardized: as train, raw, with its own per-channel (tabular: "
+                    + "per-feature) statistics, or with the given ones (STD > 0, units of the data after scale)",
                 parse: SettingParsers.testNormalize, render: SettingParsers.renderTestNormalize),
         .choice("order", .data, sweepable: true,
                 meaning: "training batches: reshuffled every epoch; the split sorted by label, never shuffled; "
