@@ -17,6 +17,7 @@ public enum DataPreparation {
     private static let lock = NSLock()
     nonisolated(unsafe) private static var loaded: [DatasetSource: ImageDataset] = [:]
     nonisolated(unsafe) private static var prepared: [String: PreparedData] = [:]
+    nonisolated(unsafe) private static var loadWarnings: [DatasetSource: [DatasetWarning]] = [:]
 
     /// The settings that determine a cell's data (part of the cache key).
     public static func dataKey(_ c: ExperimentConfig) -> String {
@@ -36,12 +37,21 @@ public enum DataPreparation {
         return data
     }
 
-    /// Loads a file dataset (cached); `shapes` is generated per cell instead.
+    /// The warnings that loading `source` gave (a CSV class with very few samples); empty before
+    /// ``load(_:)`` has loaded it.
+    public static func warnings(of source: DatasetSource) -> [DatasetWarning] {
+        lock.lock()
+        defer { lock.unlock() }
+        return loadWarnings[source] ?? []
+    }
+
+    /// Loads a file dataset (cached, with its warnings: ``warnings(of:)``); `shapes` is generated per cell instead.
     public static func load(_ source: DatasetSource) throws -> ImageDataset {
         lock.lock()
         if let hit = loaded[source] { lock.unlock(); return hit }
         lock.unlock()
         let data: ImageDataset
+        var warnings: [DatasetWarning] = []
         switch source {
         case .shapes:
             preconditionFailure("shapes data is generated per cell")
@@ -59,7 +69,8 @@ public enum DataPreparation {
             case .no: header = .absent
             }
             data = try loadCSVImages(path: s.path, labelColumn: column,
-                                     shape: s.shape.map { ($0.channels, $0.height, $0.width) }, scale: s.scale, header: header)
+                                     shape: s.shape.map { ($0.channels, $0.height, $0.width) }, scale: s.scale, header: header,
+                                     warn: { warnings.append($0) })
         case .idx(let images, let labels):
             data = try loadIDX(imagesPath: images, labelsPath: labels, scale: 1.0 / 255)
         case .cifar10(let batches):
@@ -67,6 +78,7 @@ public enum DataPreparation {
         }
         lock.lock()
         loaded[source] = data
+        loadWarnings[source] = warnings
         lock.unlock()
         return data
     }

@@ -87,5 +87,5 @@ enum DecimalParser {
 enum ASCII {
     static let tab: UInt8 = 0x09, newline: UInt8 = 0x0A, carriageReturn: UInt8 = 0x0D, space: UInt8 = 0x20
     static let plus: UInt8 = 0x2B, comma: UInt8 = 0x2C, minus: UInt8 = 0x2D, point: UInt8 = 0x2E
-    static let zero: UInt8 = 0x30, lowercaseE: UInt8 = 0x65
+    static let zero: UInt8 = 0x30, lowercaseE: UInt8 = 0x65, semicolon: UInt8 = 0x3B
 }

@@ -14,10 +14,11 @@ enum SpecKeyTable {
                 values: "`shapes [size=16] [noise=0.25]` | `csv path=P [label_column=first|last|N] [shape=CxHxW] "
                     + "[scale=X] [header=auto|yes|no]` | `idx images=P labels=P` | `cifar10 path=P[,P...]`",
                 meaning: "shapes: the embedded synthetic 3-class images, size in pixels >= 12, noise = std of "
-                    + "Gaussian pixel noise >= 0. csv: one image per row; label_column is 0-based; without shape "
-                    + "a row is a flat vector; x' = scale * x (scale > 0); header auto = a first row that is not "
-                    + "numbers. idx: MNIST-format files. cifar10: binary batch files. Paths are relative to the "
-                    + "spec file's directory.",
+                    + "Gaussian pixel noise >= 0. csv: one image per comma-separated row; label_column (default "
+                    + "first) is first, last or a 0-based index, and the labels must be the classes 0..K-1, each with "
+                    + "a sample (see CSV data); without shape a row is a flat vector of features; x' = scale * x "
+                    + "(scale > 0); header auto = a first row that is not numbers. idx: MNIST-format files. cifar10: "
+                    + "binary batch files. Paths are relative to the spec file's directory.",
                 parse: SettingParsers.dataset, render: SettingParsers.renderDataset),
         .custom("jitter", .data, oneWord: false, values: "`none` | `[gain=LO:HI] [offset=LO:HI]`",
                 meaning: "per image x' = gain * x + offset; gain log-uniform in [LO, HI] (0 < LO <= HI, "
