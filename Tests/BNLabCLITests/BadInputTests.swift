@@ -74,7 +74,7 @@ final class BadInputTests: XCTestCase {
                      "lab.idx": bigEndian([0x801, 5]) + [0, 1, 2, 0, 1]],
              error: "img.idx: error: header dimensions 5x4x4 need 16 + 80 bytes but the file has 80"),
         Case(name: "truncated CIFAR batch",
-             spec: Array("dataset cifar10 path=cifar.bin\nmodel mlp widths=4\ntrain_split 1\ntest_split 1\nbatch_size 1\n".utf8),
+             spec: Array("dataset cifar10 path=cifar.bin\nmodel cnn channels=4\ntrain_split 1\ntest_split 1\nbatch_size 1\n".utf8),
              files: ["cifar.bin": [UInt8](repeating: 1, count: 3073 * 2 + 100)],
              error: "cifar.bin: error: file has 6246 bytes, not a multiple of the 3073-byte record (1 label + 3072 pixels):"
                 + " the last record is truncated"),
@@ -167,6 +167,26 @@ final class BadInputTests: XCTestCase {
         let run = try BNLabChild.run(["run", "rare.spec", "--out", "out", "--quiet"], in: directory)
         XCTAssertEqual(run.status, 0, run.standardError)
         XCTAssertEqual(run.standardError, warning)
+    }
+
+    /// A setting whose column can never be measured (an mlp's BatchNorm1d at eval_batch_size 1) is a
+    /// warning of check and of run, at the setting, naming the column; run leaves it empty with a note.
+    func testAColumnThatCannotBeMeasuredIsAWarningOfCheckAndRun() throws {
+        let directory = try scratchDirectory(for: self)
+        try Data(Self.csv(rows: 30)).write(to: directory.appendingPathComponent("small.csv"))
+        try Data(Self.csvSpec("small.csv") + Array("eval_batch_size 1\nepochs 1\n".utf8))
+            .write(to: directory.appendingPathComponent("one.spec"))
+        let warning = "one.spec:6:17: warning: eval_batch_size 1 with model mlp leaves test_acc_batch_stats empty: every"
+            + " batch of the batch-statistics pass over the 10 test samples holds one sample, and BatchNorm1d refuses"
+            + " a batch with one value per channel (as PyTorch does)\n"
+        let check = try BNLabChild.run(["check", "one.spec"], in: directory)
+        XCTAssertEqual(check.status, 0, check.standardError)
+        XCTAssertEqual(check.standardError, warning)
+        let run = try BNLabChild.run(["run", "one.spec", "--out", "out", "--quiet"], in: directory)
+        XCTAssertEqual(run.status, 0, run.standardError)
+        XCTAssertEqual(run.standardError, warning)
+        let table = try String(contentsOf: directory.appendingPathComponent("out/one.csv"), encoding: .utf8)
+        XCTAssertTrue(table.contains(",ok,\"test_acc_batch_stats not measured: "), table)
     }
 
     /// The same through `BNLab.main` in this process: the exit status is 2 and nothing is written.

@@ -69,7 +69,11 @@ struct SpecParser {
         }
         try SpecRules.checkNotAlwaysOverridden(grid, sources(parsed.settings, parsed.sweeps))
         try SpecRules.checkNotAlwaysOverridden(quickGrid, sources(parsed.quickSettings, parsed.quickSweeps))
-        warnings += SpecRules.warnings(grid) + SpecRules.warnings(quickGrid)
+        let gridWarnings = SpecRules.warnings(grid)
+        let quickOnly = SpecRules.warnings(quickGrid).filter { quick in
+            !gridWarnings.contains { $0.location == quick.location && $0.message == quick.message }
+        }
+        warnings += gridWarnings + quickOnly.map { SpecProblem($0.location, "with --quick: " + $0.message) }
         var seen = Set<String>()
         let located = warnings.sorted { $0.location < $1.location }.compactMap { problem -> SpecWarning? in
             let key = "\(problem.location) \(problem.message)"
