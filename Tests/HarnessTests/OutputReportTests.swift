@@ -11,7 +11,7 @@ final class OutputReportTests: XCTestCase {
     override func setUp() {
         let tables = SampleRecords.tables
         summary = Table(csv: tables.summary)
-        report = Report.markdown(spec: "tiny", specText: Self.specText, sweptSettings: ["batch_size"], summary: summary,
+        report = Report.markdown(spec: "tiny", specPath: "Experiments/tiny.spec", specText: Self.specText, sweptSettings: ["batch_size"], summary: summary,
                                  statistics: Table(csv: tables.statistics), charts: ["tiny-accuracy.svg"],
                                  warnings: ["tiny.spec:4:1: warning: something"])
     }
@@ -66,7 +66,7 @@ final class OutputReportTests: XCTestCase {
 
     func testNoFinishedCells() {
         let empty = Table(header: summary.header, rows: [])
-        let text = Report.markdown(spec: "none", specText: "", sweptSettings: ["batch_size"], summary: empty,
+        let text = Report.markdown(spec: "none", specPath: "none.spec", specText: "", sweptSettings: ["batch_size"], summary: empty,
                                    statistics: Table(header: [], rows: []), charts: [])
         XCTAssertTrue(text.contains("## What the numbers show\n\nNo cells finished.\n"), text)
     }

@@ -25,7 +25,8 @@ enum SpecKeyTable {
                     + "default 1:1), offset uniform in [LO, HI] (default 0:0)",
                 parse: SettingParsers.jitter, render: SettingParsers.renderJitter),
         .choice("jitter_apply", .data, sweepable: true,
-                meaning: "the splits the jitter applies to (none: neither, for a with/without sweep); an error when jitter is none", \.jitterApply),
+                meaning: "the splits the jitter applies to (none: neither, for a with/without sweep); an error when "
+                    + "jitter is none, and the result tables then leave its column empty", \.jitterApply),
         .integer("train_split", .data, atLeast: 1, meaning: "training samples", \.trainSplit),
         .integer("test_split", .data, atLeast: 1, meaning: "test samples", \.testSplit),
         .custom("split_overlap", .data, sweepable: true, values: "number in [0, 1]",
