@@ -7,6 +7,15 @@ public enum LabelColumn: Sendable, Equatable {
     case last
     /// Column `k`, counting from 0.
     case index(Int)
+
+    /// As a spec writes it after `label_column=`: `first`, `last` or the 0-based index.
+    var specText: String {
+        switch self {
+        case .first: return "first"
+        case .last: return "last"
+        case .index(let k): return String(k)
+        }
+    }
 }
 
 /// Whether the first non-blank line of a CSV is a header (skipped) or data.
@@ -25,20 +34,26 @@ public enum CSVHeader: Sendable, Equatable {
 ///   line ends, blank lines skipped; gzip-compressed files are decompressed transparently.
 ///   Numbers are decimal, read by Swift's `Double(_:)` (independent of locale): optional sign,
 ///   digits, optional `.` and digits, optional exponent (`1`, `-2.5`, `3e-2`). `nan`, `inf`,
-///   values that overflow to infinity and hexadecimal (`0x1p3`) are refused. No quoting.
+///   values that overflow to infinity and hexadecimal (`0x1p3`) are refused. No quoting. A first
+///   line without any `,` but with a `;` or a tab is refused (a file in another separator, not a header).
 /// - Pixels: `x = Float(cell) * scale` (a Float multiplication), the row's pixel columns in
 ///   order; with `shape` they fill `(C, H, W)` row-major, without it an image is `(1, 1, k)`
 ///   for `k` pixel columns.
-/// - Labels: integers in `0 ..< ImageDataset.maxClassCount`; `classCount = max label + 1`.
+/// - Labels: integers in `0 ..< ImageDataset.maxClassCount`; `classCount = max label + 1`, and
+///   the classes must be numbered `0 ..< classCount` with a sample each (CSVLabels.swift). A
+///   class with fewer than 1/20 of the median class's samples is a ``DatasetWarning`` passed to `warn`.
 /// - Name: the file's base name without `.gz` and `.csv`.
 ///
 /// Errors (``DatasetError``, with line and column): an empty file or one without data rows,
-/// a row whose column count differs from the first data row, a cell that is not a finite
-/// decimal number (quoted), a label that is negative, not an integer or too large, a label column outside the row,
-/// and a pixel count that does not match `shape`.
+/// a file separated by `;` or tabs, a row whose column count differs from the first data row, a
+/// cell that is not a finite decimal number (quoted), a label that is negative, not an integer or
+/// too large (naming its column and asking whether the label is in another one), a label column
+/// outside the row, a pixel count that does not match `shape`, and classes that do not start at 0
+/// or skip one (at the first label above the first missing class, with the labels found).
 public func loadCSVImages(path: String, labelColumn: LabelColumn = .last,
                           shape: (channels: Int, height: Int, width: Int)? = nil,
-                          scale: Float = 1, header: CSVHeader = .auto) throws -> ImageDataset {
+                          scale: Float = 1, header: CSVHeader = .auto,
+                          warn: (DatasetWarning) -> Void = { _ in }) throws -> ImageDataset {
     let bytes = try Gzip.readMaybeGzipped(path: path)
     guard !bytes.isEmpty else { throw DatasetError(path: path, message: "file is empty") }
     if let shape, shape.channels <= 0 || shape.height <= 0 || shape.width <= 0 {
@@ -59,6 +74,8 @@ public func loadCSVImages(path: String, labelColumn: LabelColumn = .last,
             throw DatasetError(path: path, line: layout.firstLine, message: "rows have \(pixelCount) pixel "
                 + "values but shape \(channels)x\(height)x\(width) needs \(channels * height * width)")
         }
+        try reader.checkClassNumbering(header: header)
+        reader.rareClassWarnings().forEach(warn)
         let classCount = Int(reader.labels.max()!) + 1
         return try ImageDataset(name: ImageDataset.name(fromPath: path, extensions: ["gz", "csv"]),
                                 channels: channels, height: height, width: width,
@@ -79,6 +96,11 @@ struct CSVImageReader {
     /// Column count, label column index and line of the first data row, once seen.
     private(set) var layout: (columnCount: Int, labelIndex: Int, firstLine: Int)?
     private(set) var labels: [Int32] = []
+    /// Per data row: its line number and the byte range of its content, to locate a label afterwards.
+    private(set) var rowLines: [Int] = []
+    private(set) var rowRanges: [Range<Int>] = []
+    /// Whether a header line was skipped.
+    private(set) var skippedHeader = false
     /// The parsed cells of the current row.
     private var row: UnsafeMutablePointer<Double>, rowCapacity = 1024, rowCount = 0
     /// The pixels of the rows read so far.
@@ -105,7 +127,7 @@ struct CSVImageReader {
 
     /// Reads every line, appending each data row to `pixels` and `labels`.
     mutating func read(header: CSVHeader) throws {
-        var lineStart = 0, line = 1, headerPending = header != .absent
+        var lineStart = 0, line = 1, headerPending = header != .absent, firstContent = true
         let newline = ASCII.newline
         while lineStart < count {
             var lineEnd = lineStart
@@ -113,9 +135,14 @@ struct CSVImageReader {
             var contentEnd = lineEnd
             if contentEnd > lineStart && bytes[contentEnd - 1] == ASCII.carriageReturn { contentEnd -= 1 }
             if !isBlank(lineStart, contentEnd) {
+                if firstContent {
+                    try checkSeparator(line: line, lineStart, contentEnd)
+                    firstContent = false
+                }
                 let parsedAll = splitAndParse(lineStart, contentEnd)
                 if headerPending && (header == .present || !parsedAll) {
                     headerPending = false
+                    skippedHeader = true
                 } else if !parsedAll {
                     let (start, end) = cell(rowCount, lineStart, contentEnd)
                     throw DatasetError(path: path, line: line, column: start - lineStart + 1,
@@ -128,6 +155,19 @@ struct CSVImageReader {
             }
             lineStart = lineEnd + 1
             line += 1
+        }
+    }
+
+    /// Refuses a line without any `,` that has a `;` or a tab, at the first of them: a file in another
+    /// separator, whose first line would otherwise be taken for a header and its second for a bad row.
+    private func checkSeparator(line: Int, _ start: Int, _ end: Int) throws {
+        var i = start
+        while i < end && bytes[i] != ASCII.comma { i += 1 }
+        guard i == end else { return }
+        for j in start..<end where bytes[j] == ASCII.semicolon || bytes[j] == ASCII.tab {
+            let what = bytes[j] == ASCII.tab ? "a tab" : "';'"
+            throw DatasetError(path: path, line: line, column: j - start + 1,
+                               message: "line \(line) has no ',' but has \(what): bnlab reads comma-separated values")
         }
     }
 
@@ -197,15 +237,18 @@ struct CSVImageReader {
                 + "\(layout.columnCount) (as in line \(layout.firstLine))")
         }
         let label = row[layout.labelIndex]
-        guard label >= 0, label == label.rounded(), label < Double(ImageDataset.maxClassCount) else {
+        guard Self.isLabel(label) else {
             let (start, end) = cell(layout.labelIndex, lineStart, lineEnd)
             let problem = label >= 0 && label == label.rounded()
                 ? "is out of range: at most \(ImageDataset.maxClassCount) classes (labels 0...\(ImageDataset.maxClassCount - 1))"
                 : "is not a non-negative integer"
             throw DatasetError(path: path, line: line, column: start - lineStart + 1,
-                               message: "label '\(text(start, end))' \(problem)")
+                               message: "label '\(text(start, end))' \(labelWhere(layout.labelIndex)) \(problem);"
+                                   + " is the label in another column? \(otherLabelColumn(layout.labelIndex))")
         }
         labels.append(Int32(label))
+        rowLines.append(line)
+        rowRanges.append(lineStart..<lineEnd)
         if pixelCount + rowCount > pixelsCapacity {
             let larger = UnsafeMutablePointer<Float>.allocate(capacity: 2 * (pixelCount + rowCount))
             larger.moveInitialize(from: pixels, count: pixelCount)
@@ -239,8 +282,26 @@ struct CSVImageReader {
         return (rowCount, labelIndex, line)
     }
 
+    /// Whether a parsed cell is a valid label: an integer in `0 ..< ImageDataset.maxClassCount`.
+    static func isLabel(_ value: Double) -> Bool {
+        value >= 0 && value == value.rounded() && value < Double(ImageDataset.maxClassCount)
+    }
+
+    /// `in column 17 (label_column last)`: the 1-based column of the label cell and the setting that chose it.
+    func labelWhere(_ labelIndex: Int) -> String { "in column \(labelIndex + 1) (label_column \(labelColumn.specText))" }
+
+    /// The other end of the current row when its cell would be a valid label, as a spec writes it:
+    /// `(label_column last)`; else the choices.
+    private func otherLabelColumn(_ labelIndex: Int) -> String {
+        let ends: [(index: Int, name: String)] = [(0, "first"), (rowCount - 1, "last")]
+        if let end = ends.first(where: { $0.index != labelIndex && Self.isLabel(row[$0.index]) }) {
+            return "(label_column \(end.name))"
+        }
+        return "(label_column first, last or a 0-based column index)"
+    }
+
     /// Byte range of cell `index` (0-based) of the line `bytes[lineStart..<lineEnd]`.
-    private func cell(_ index: Int, _ lineStart: Int, _ lineEnd: Int) -> (start: Int, end: Int) {
+    func cell(_ index: Int, _ lineStart: Int, _ lineEnd: Int) -> (start: Int, end: Int) {
         var start = lineStart
         for _ in 0..<index {
             while bytes[start] != ASCII.comma { start += 1 }
@@ -257,7 +318,7 @@ struct CSVImageReader {
         return i == end
     }
 
-    private func text(_ start: Int, _ end: Int) -> String {
+    func text(_ start: Int, _ end: Int) -> String {
         String(decoding: UnsafeBufferPointer(start: bytes + start, count: end - start), as: UTF8.self)
     }
 }
@@ -267,5 +328,5 @@ struct CSVImageReader {
 enum ASCII {
     static let tab: UInt8 = 0x09, newline: UInt8 = 0x0A, carriageReturn: UInt8 = 0x0D, space: UInt8 = 0x20
     static let plus: UInt8 = 0x2B, comma: UInt8 = 0x2C, minus: UInt8 = 0x2D
-    static let zero: UInt8 = 0x30, lowercaseX: UInt8 = 0x78
+    static let zero: UInt8 = 0x30, lowercaseX: UInt8 = 0x78, semicolon: UInt8 = 0x3B
 }

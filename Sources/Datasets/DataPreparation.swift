@@ -8,17 +8,19 @@ import TensorCore
 ///    seeded streams; a file dataset is loaded once per process and split
 ///    stratified by label (shuffled: the shipped MNIST file is sorted by label);
 /// 2. `jitter` on the splits named by `jitter_apply` (one gain and offset per image);
-/// 3. `normalize` / `test_normalize`: per-channel standardization;
+/// 3. `normalize` / `test_normalize`: standardization per channel (images) or, for tabular
+///    rows (a CSV without `shape=`), per feature (``StandardizationUnit``);
 /// 4. `split_overlap`: the first `round(overlap * test_split)` test samples are replaced
 ///    by (processed) training samples, reproducing a leaky split.
-/// An instance is the data of one run: it caches the files it loaded and the splits it prepared
-/// (by ``dataKey(_:)``), so the cells of a sweep that share data settings and seed share one copy,
-/// and the files that `check` loaded are not read again by the sweep that follows. The cache lives
-/// as long as its owner (the command that runs the sweep), not the process.
-public final class DataPreparation: @unchecked Sendable {  // Sendable: `lock` guards both caches
+/// An instance is the data of one run: it caches the files it loaded (with their warnings) and the
+/// splits it prepared (by ``dataKey(_:)``), so the cells of a sweep that share data settings and seed
+/// share one copy, and the files that `check` loaded are not read again by the sweep that follows.
+/// The cache lives as long as its owner (the command that runs the sweep), not the process.
+public final class DataPreparation: @unchecked Sendable {  // Sendable: `lock` guards the caches
     private let lock = NSLock()
     private var loaded: [DatasetSource: ImageDataset] = [:]
     private var prepared: [String: PreparedData] = [:]
+    private var loadWarnings: [DatasetSource: [DatasetWarning]] = [:]
 
     public init() {}
 
@@ -40,12 +42,21 @@ public final class DataPreparation: @unchecked Sendable {  // Sendable: `lock` g
         return data
     }
 
-    /// Loads a file dataset (cached); `shapes` is generated per cell instead.
+    /// The warnings that loading `source` gave (a CSV class with very few samples); empty before
+    /// ``load(_:)`` has loaded it.
+    public func warnings(of source: DatasetSource) -> [DatasetWarning] {
+        lock.lock()
+        defer { lock.unlock() }
+        return loadWarnings[source] ?? []
+    }
+
+    /// Loads a file dataset (cached, with its warnings: ``warnings(of:)``); `shapes` is generated per cell instead.
     public func load(_ source: DatasetSource) throws -> ImageDataset {
         lock.lock()
         if let hit = loaded[source] { lock.unlock(); return hit }
         lock.unlock()
         let data: ImageDataset
+        var warnings: [DatasetWarning] = []
         switch source {
         case .shapes:
             preconditionFailure("shapes data is generated per cell")
@@ -63,7 +74,8 @@ public final class DataPreparation: @unchecked Sendable {  // Sendable: `lock` g
             case .no: header = .absent
             }
             data = try loadCSVImages(path: s.path, labelColumn: column,
-                                     shape: s.shape.map { ($0.channels, $0.height, $0.width) }, scale: s.scale, header: header)
+                                     shape: s.shape.map { ($0.channels, $0.height, $0.width) }, scale: s.scale, header: header,
+                                     warn: { warnings.append($0) })
         case .idx(let images, let labels):
             data = try loadIDX(imagesPath: images, labelsPath: labels, scale: 1.0 / 255)
         case .cifar10(let batches):
@@ -71,6 +83,7 @@ public final class DataPreparation: @unchecked Sendable {  // Sendable: `lock` g
         }
         lock.lock()
         loaded[source] = data
+        loadWarnings[source] = warnings
         lock.unlock()
         return data
     }
@@ -102,12 +115,13 @@ public final class DataPreparation: @unchecked Sendable {  // Sendable: `lock` g
             if c.jitterApply == .both || c.jitterApply == .train { var r = root.derived("jitter-train"); jitter.apply(to: &train, rng: &r) }
             if c.jitterApply == .both || c.jitterApply == .test { var r = root.derived("jitter-test"); jitter.apply(to: &test, rng: &r) }
         }
-        let trainStatistics = ChannelStatistics(of: train)
+        let unit = StandardizationUnit.of(c.dataset)
+        let trainStatistics = ChannelStatistics(of: train, per: unit)
         if c.normalize == .train { normalize(&train, with: trainStatistics) }
         switch c.testNormalize {
         case .same: if c.normalize == .train { normalize(&test, with: trainStatistics) }
         case .none: break
-        case .own: normalize(&test, with: ChannelStatistics(of: test))
+        case .own: normalize(&test, with: ChannelStatistics(of: test, per: unit))
         case .fixed(let mean, let std):
             normalize(&test, with: ChannelStatistics(mean: Array(repeating: mean, count: test.channels),
                                                      std: Array(repeating: std, count: test.channels)))

@@ -9,7 +9,9 @@ public struct CellRecord: Codable, Hashable, Sendable {
     public var key: String
     /// Setting columns, in the fixed column order: `[name, value]` pairs.
     public var settings: [[String]]
-    public var seed: Int
+    /// The cell's seed, 0 ... 2^64 - 1 as the spec's `seeds` allow (a JSON integer in the journal;
+    /// journals written while this was an `Int` hold the same digits and decode unchanged).
+    public var seed: UInt64
     /// Measured columns, in ``CellRecord/metricColumns`` order.
     public var metrics: [String]
     /// Rows of the BatchNorm-statistics table for this cell (fields after the settings and seed).
@@ -26,7 +28,7 @@ public struct CellRecord: Codable, Hashable, Sendable {
         "running_mean_error", "running_var_error", "recalibrated_mean_error", "recalibrated_var_error",
     ]
 
-    public init(index: Int, key: String, settings: [[String]], seed: Int, measurements m: CellMeasurements) {
+    public init(index: Int, key: String, settings: [[String]], seed: UInt64, measurements m: CellMeasurements) {
         self.index = index
         self.key = key
         self.settings = settings

@@ -7,7 +7,8 @@ import TensorCore
 /// Format: line 1 is `bnlab-journal v1 spec=<name> hash=<resolved-spec-hash>`; every
 /// further line is one ``CellRecord`` as compact JSON (sorted keys) followed by a tab
 /// and the FNV-1a 64 checksum of the JSON in hex. Each append is one `write(2)`,
-/// `fsync`ed before the next cell starts.
+/// `fsync`ed before the next cell starts. The record's `seed` is a JSON integer in
+/// 0 ... 2^64 - 1 (a `UInt64`, as the spec's `seeds`).
 ///
 /// Reading tolerates what a `kill -9` can leave behind:
 /// - a last line without its final newline (a torn write) is dropped;

@@ -78,7 +78,7 @@ public final class Sweep {
                         onEvent(.epoch(cell: cell, epoch: epoch))
                     }
                     let record = CellRecord(index: cell.index, key: cell.key, settings: cell.settings,
-                                            seed: Int(cell.seed), measurements: measured)
+                                            seed: cell.seed, measurements: measured)
                     // Journal, record and report one cell at a time, in the order they finish.
                     try progress.withLock { p in
                         try journal?.append(record)

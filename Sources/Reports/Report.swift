@@ -7,10 +7,13 @@ import Foundation
 /// generated from the summary's numbers (every number quoted comes from the table).
 public enum Report {
     /// - Parameters:
+    ///   - spec: the spec's name.
+    ///   - specPath: the spec file's path as the command line gave it, for the `bnlab run` sentence
+    ///     (which names `make experiments` too when it is `Experiments/<spec>.spec`).
     ///   - specText: the spec file's text (its leading comment block is the description).
     ///   - sweptSettings: the swept setting names in file order.
     ///   - warnings: the spec's warnings, quoted in the report.
-    public static func markdown(spec: String, specText: String, sweptSettings: [String], summary: Summary,
+    public static func markdown(spec: String, specPath: String, specText: String, sweptSettings: [String], summary: Summary,
                                 statistics: Table, charts: [String], warnings: [String] = []) -> String {
         var out = "# \(spec)\n\n"
         let description = specText.split(separator: "\n", omittingEmptySubsequences: false)
@@ -18,7 +21,8 @@ public enum Report {
             .map { $0.dropFirst().trimmingCharacters(in: .whitespaces) }
             .joined(separator: "\n")
         if !description.isEmpty { out += description + "\n\n" }
-        out += "Written by `bnlab run Experiments/\(spec).spec` (`make experiments`); the tables are "
+        out += "Written by `bnlab run \(specPath)`" + (specPath == "Experiments/\(spec).spec" ? " (`make experiments`)" : "")
+        out += "; the tables are "
         out += "[`\(spec).csv`](\(spec).csv), [`\(spec)-summary.csv`](\(spec)-summary.csv) and "
         out += "[`\(spec)-bnstats.csv`](\(spec)-bnstats.csv). Accuracies in %, mean ± standard deviation over seeds.\n\n"
         for w in warnings { out += "> warning: \(w)\n" }

@@ -93,7 +93,8 @@ public enum JitterApply: String, CaseIterable, Hashable, Sendable {
 
 /// How inputs are standardized (`normalize`).
 public enum InputNormalization: String, CaseIterable, Hashable, Sendable {
-    /// x' = (x - mean_c) / std_c with the training split's per-channel statistics.
+    /// x' = (x - mean_c) / std_c with the training split's per-channel statistics (tabular rows, a csv
+    /// without shape: per feature, ``StandardizationUnit/feature``).
     case train
     /// Raw inputs.
     case none
@@ -105,7 +106,7 @@ public enum TestNormalization: Hashable, Sendable {
     case same
     /// Left raw.
     case none
-    /// With the test split's own per-channel statistics.
+    /// With the test split's own per-channel (tabular rows: per-feature) statistics.
     case own
     /// With the given statistics, in the units of the data after `scale`.
     case fixed(mean: Float, std: Float)

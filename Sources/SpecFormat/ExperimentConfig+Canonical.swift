@@ -42,9 +42,13 @@ extension ExperimentConfig {
     /// The setting columns of a result row, `[name, value used]`: `variant` first
     /// when the cell has one (every cell of a spec that sweeps variants), then
     /// every sweepable setting in the key table's order, with the value after the
-    /// variant's overrides.
+    /// variant's overrides; empty for a setting that does not apply in the cell
+    /// and whose relevance rule says so (`jitter_apply` without a jitter,
+    /// ``SpecRules/showsInTables(_:_:)``).
     public var settingColumns: [[String]] {
         let variantColumn = variant.map { [["variant", $0]] } ?? []
-        return variantColumn + SpecKeyTable.settings.filter(\.sweepable).map { [$0.name, $0.render(self) ?? ""] }
+        return variantColumn + SpecKeyTable.settings.filter(\.sweepable).map { key in
+            [key.name, SpecRules.showsInTables(key.name, self) ? key.render(self) ?? "" : ""]
+        }
     }
 }

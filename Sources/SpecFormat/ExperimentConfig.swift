@@ -18,7 +18,7 @@ public struct ExperimentConfig: Hashable, Sendable {
     public var testSplit: Int = 1000
     /// `split_overlap`: fraction in [0, 1] of the test split drawn from the training split.
     public var splitOverlap: Float = 0
-    /// `normalize`: per-channel standardization of the inputs.
+    /// `normalize`: standardization of the inputs, per channel (tabular rows: per feature).
     public var normalize: InputNormalization = .train
     /// `test_normalize`: how the test split is standardized.
     public var testNormalize: TestNormalization = .same

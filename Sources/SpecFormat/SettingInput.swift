@@ -69,10 +69,10 @@ struct KeywordArguments {
     private let context: String
     private let anchor: SpecToken
 
-    /// Reads `words`; a name outside `allowed` is refused with `refusal(name)`
+    /// Reads `words`; a name outside `allowed` is refused with `refusal(name, value)`
     /// when that gives a message, else as unknown with the nearest allowed name.
     init(_ words: ArraySlice<SpecToken>, context: String, allowed: [String], anchor: SpecToken,
-         refusal: (String) -> String? = { _ in nil }) throws {
+         refusal: (_ name: String, _ value: SpecToken) -> String? = { _, _ in nil }) throws {
         self.context = context
         self.anchor = anchor
         var names: [String: SpecToken] = [:]
@@ -82,7 +82,7 @@ struct KeywordArguments {
             }
             let nameToken = SpecToken(text: name, location: word.location)
             guard allowed.contains(name) else {
-                if let message = refusal(name) { throw SpecProblem(word.location, message) }
+                if let message = refusal(name, value) { throw SpecProblem(word.location, message) }
                 let hint = NearestName.suggestion(for: name, in: allowed)
                 throw SpecProblem(word.location, "unknown keyword \(quoted(name)) for \(context)"
                                   + (hint.isEmpty ? " (allowed: \(allowed.joined(separator: ", ")))" : hint))

@@ -74,6 +74,10 @@ public struct Spec: Sendable {
     /// before the seed); the same under `--quick`.
     public var sweptKeys: [String] { sweeps.map(\.key) }
 
+    /// `threads`: the OpenBLAS thread count of a whole run of this spec. One value for every cell
+    /// of both grids: OpenBLAS's count is process-wide, so the parser refuses it per cell.
+    public var threads: Int { grid.first?.threads ?? ExperimentConfig().threads }
+
     /// Every cell in grid order: the sweeps like nested loops in file order
     /// (the first outermost), the seeds innermost. With `quick`, the `quick`
     /// overrides and `quick_sweep` values apply.

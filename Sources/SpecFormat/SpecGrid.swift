@@ -11,7 +11,10 @@ struct ResolvedCell {
     /// Where to blame a rule between `keys`: the first of them that the cell's
     /// variant overrides (the variant caused the problem), else the first that
     /// the file sets, else the file's start.
-    func location(_ keys: String...) -> SourceLocation {
+    func location(_ keys: String...) -> SourceLocation { location(keys) }
+
+    /// ``location(_:)-(String...)`` of `keys` given as an array.
+    func location(_ keys: [String]) -> SourceLocation {
         if let key = keys.first(where: variantKeys.contains), let location = locations[key] { return location }
         for key in keys { if let location = locations[key] { return location } }
         return .fileStart

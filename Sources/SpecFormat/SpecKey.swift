@@ -44,6 +44,9 @@ package struct SpecKey: Sendable {
     let role: Role
     /// The default as written in a spec, for keys that are not settings.
     let fixedDefault: String
+    /// Why the key is one value for the whole spec, or nil when cells may differ in it. A key
+    /// with a reason cannot be swept nor set by `quick` or a `variant` (see ``perSpec(because:)``).
+    private(set) var perSpecReason: String? = nil
 
     init(_ name: String, _ section: SpecSection, sweepable: Bool = false, oneWord: Bool = true,
          values: String, meaning: String, role: Role, fixedDefault: String = "") {
@@ -61,6 +64,27 @@ package struct SpecKey: Sendable {
     var defaultText: String {
         if case let .setting(_, render) = role { return render(ExperimentConfig()) }
         return fixedDefault
+    }
+
+    /// This key as one value for the whole spec, because of `reason` (which completes "it is one
+    /// value for the whole spec, because ..."): `sweep`, `quick_sweep`, `quick` and `variant` refuse it.
+    func perSpec(because reason: String) -> SpecKey {
+        precondition(!sweepable, "\(name): a per-spec key cannot be sweepable")
+        var key = self
+        key.perSpecReason = reason
+        return key
+    }
+
+    /// Why `setter` (`quick`, `a variant`) cannot set this key to `value`; nil when it may.
+    func perSpecRefusal(by setter: String, value: String) -> String? {
+        guard let reason = perSpecReason else { return nil }
+        return "\(quoted(name)) cannot be set by \(setter): it is one value for the whole spec, because \(reason);"
+            + " write '\(name) \(value)' on its own line"
+    }
+
+    /// Why `sweep` cannot name this key because it is one value per spec; nil for other keys.
+    var perSpecSweepRefusal: String? {
+        perSpecReason.map { "\(quoted(name)) cannot be swept: it is one value for the whole spec, because \($0)" }
     }
 
     /// The canonical text of this setting's value in `config`: for `variant` the

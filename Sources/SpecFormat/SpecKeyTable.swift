@@ -14,17 +14,19 @@ package enum SpecKeyTable {
                 values: "`shapes [size=16] [noise=0.25]` | `csv path=P [label_column=first|last|N] [shape=CxHxW] "
                     + "[scale=X] [header=auto|yes|no]` | `idx images=P labels=P` | `cifar10 path=P[,P...]`",
                 meaning: "shapes: the embedded synthetic 3-class images, size in pixels >= 12, noise = std of "
-                    + "Gaussian pixel noise >= 0. csv: one image per row; label_column is 0-based; without shape "
-                    + "a row is a flat vector; x' = scale * x (scale > 0); header auto = a first row that is not "
-                    + "numbers. idx: MNIST-format files. cifar10: binary batch files. Paths are relative to the "
-                    + "spec file's directory.",
+                    + "Gaussian pixel noise >= 0. csv: one image per comma-separated row; label_column (default "
+                    + "first) is first, last or a 0-based index, and the labels must be the classes 0..K-1, each with "
+                    + "a sample (see CSV data); without shape a row is a flat vector of features; x' = scale * x "
+                    + "(scale > 0); header auto = a first row that is not numbers. idx: MNIST-format files. cifar10: "
+                    + "binary batch files. Paths are relative to the spec file's directory.",
                 parse: SettingParsers.dataset, render: SettingParsers.renderDataset),
         .custom("jitter", .data, oneWord: false, values: "`none` | `[gain=LO:HI] [offset=LO:HI]`",
                 meaning: "per image x' = gain * x + offset; gain log-uniform in [LO, HI] (0 < LO <= HI, "
                     + "default 1:1), offset uniform in [LO, HI] (default 0:0)",
                 parse: SettingParsers.jitter, render: SettingParsers.renderJitter),
         .choice("jitter_apply", .data, sweepable: true,
-                meaning: "the splits the jitter applies to (none: neither, for a with/without sweep); an error when jitter is none", \.jitterApply),
+                meaning: "the splits the jitter applies to (none: neither, for a with/without sweep); an error when "
+                    + "jitter is none, and the result tables then leave its column empty", \.jitterApply),
         .integer("train_split", .data, atLeast: 1, meaning: "training samples", \.trainSplit),
         .integer("test_split", .data, atLeast: 1, meaning: "test samples", \.testSplit),
         .custom("split_overlap", .data, sweepable: true, values: "number in [0, 1]",
@@ -32,11 +34,12 @@ package enum SpecKeyTable {
                     + "> 0 warns",
                 parse: SettingParsers.splitOverlap, render: { SpecNumber.format($0.splitOverlap) }),
         .choice("normalize", .data,
-                meaning: "train: x' = (x - mean_c) / std_c per channel c, with the training split's statistics; "
-                    + "none: raw", \.normalize),
+                meaning: "train: x' = (x - mean_c) / std_c per channel c of images, and per feature (column) of "
+                    + "the tabular rows of a csv without shape, with the training split's statistics; none: raw",
+                \.normalize),
         .custom("test_normalize", .data, sweepable: true, values: "same | none | own | MEAN,STD",
-                meaning: "how the test split is standardized: as train, raw, with its own per-channel "
-                    + "statistics, or with the given ones (STD > 0, units of the data after scale)",
+                meaning: "how the test split is standardized: as train, raw, with its own per-channel (tabular: "
+                    + "per-feature) statistics, or with the given ones (STD > 0, units of the data after scale)",
                 parse: SettingParsers.testNormalize, render: SettingParsers.renderTestNormalize),
         .choice("order", .data, sweepable: true,
                 meaning: "training batches: reshuffled every epoch; the split sorted by label, never shuffled; "
@@ -100,10 +103,14 @@ package enum SpecKeyTable {
                 meaning: "lr_used = lr * f(batch_size / base_batch_size), f = 1, k, sqrt(k)", \.lrScaling),
         .integer("base_batch_size", .training, atLeast: 1,
                  meaning: "the batch size at which lr_used = lr; needs lr_scaling", \.baseBatchSize),
-        SpecKey("seeds", .training, values: "integers >= 0",
+        SpecKey("seeds", .training, values: "integers in [0, 2^64)",
                 meaning: "the repetitions: one cell per seed, innermost axis of the grid", role: .seeds,
                 fixedDefault: "0"),
-        .integer("threads", .training, atLeast: 1, meaning: "BLAS threads per cell", \.threads),
+        .integer("threads", .training, atLeast: 1,
+                 meaning: "OpenBLAS threads of the whole run; one value per spec: sweep, quick and variant refuse it",
+                 \.threads)
+            .perSpec(because: "OpenBLAS's thread count is process-wide and the cells of a run train concurrently in"
+                     + " one process, so a value per cell could not act"),
 
         // MARK: Evaluation
         .integer("eval_batch_size", .evaluation, sweepable: true, atLeast: 1,
@@ -151,15 +158,16 @@ package enum SpecKeyTable {
     /// The names `sweep` accepts.
     static let sweepableNames: [String] = keys.filter(\.sweepable).map(\.name)
 
-    /// The names `quick KEY=VALUE` accepts: settings with one-word values, and `seeds`.
+    /// The names `quick KEY=VALUE` accepts: settings with one-word values that may differ
+    /// between cells, and `seeds`.
     static let quickNames: [String] = keys.filter { key in
         if case .seeds = key.role { return true }
-        if case .setting = key.role { return key.oneWord }
+        if case .setting = key.role { return key.oneWord && key.perSpecReason == nil }
         return false
     }.map(\.name)
 
-    /// The names a `variant` line may set: the settings with one-word values.
-    static let variantNames: [String] = settings.filter(\.oneWord).map(\.name)
+    /// The names a `variant` line may set: the settings with one-word values that may differ between cells.
+    static let variantNames: [String] = settings.filter { $0.oneWord && $0.perSpecReason == nil }.map(\.name)
 
     /// The setting entries, in table order.
     package static let settings: [SpecKey] = keys.filter { if case .setting = $0.role { return true } else { return false } }

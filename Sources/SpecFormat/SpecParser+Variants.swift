@@ -22,9 +22,11 @@ extension SpecParser {
         parsed.variants.append(SpecVariant(name: name.text, location: name.location, overrides: settings))
     }
 
-    /// Why a key of the table other than a one-word setting cannot be a variant's KEY.
-    private static func variantRefusal(_ name: String) -> String? {
+    /// Why a key of the table other than a one-word setting that may differ between cells
+    /// cannot be a variant's KEY.
+    private static func variantRefusal(_ name: String, _ value: SpecToken) -> String? {
         guard let key = SpecKeyTable.byName[name] else { return nil }
+        if let refusal = key.perSpecRefusal(by: "a variant", value: value.text) { return refusal }
         if case .setting = key.role {
             return "\(quoted(name)) takes several words and cannot be set by a variant; a variant overrides"
                 + " settings with one-word values (give \(name) its own line)"

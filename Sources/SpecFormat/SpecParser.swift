@@ -69,7 +69,11 @@ struct SpecParser {
         }
         try SpecRules.checkNotAlwaysOverridden(grid, sources(parsed.settings, parsed.sweeps))
         try SpecRules.checkNotAlwaysOverridden(quickGrid, sources(parsed.quickSettings, parsed.quickSweeps))
-        warnings += SpecRules.warnings(grid) + SpecRules.warnings(quickGrid)
+        let gridWarnings = SpecRules.warnings(grid)
+        let quickOnly = SpecRules.warnings(quickGrid).filter { quick in
+            !gridWarnings.contains { $0.location == quick.location && $0.message == quick.message }
+        }
+        warnings += gridWarnings + quickOnly.map { SpecProblem($0.location, "with --quick: " + $0.message) }
         var seen = Set<String>()
         let located = warnings.sorted { $0.location < $1.location }.compactMap { problem -> SpecWarning? in
             let key = "\(problem.location) \(problem.message)"
@@ -124,6 +128,7 @@ struct SpecParser {
             throw SpecProblem(keyToken.location, "'seeds' cannot be swept: the seeds are their own, innermost"
                               + " axis; write 'seeds 0 1 2'")
         }
+        if let refusal = key.perSpecSweepRefusal { throw SpecProblem(keyToken.location, refusal) }
         guard key.sweepable else {
             throw SpecProblem(keyToken.location, "\(quoted(key.name)) cannot be swept; the sweepable keys are "
                               + SpecKeyTable.sweepableNames.joined(separator: ", "))
@@ -162,8 +167,9 @@ struct SpecParser {
             throw SpecProblem(head.location, "'quick' needs overrides: quick KEY=VALUE ...")
         }
         let overrides = try KeywordArguments(words[...], context: "quick", allowed: SpecKeyTable.quickNames,
-                                             anchor: head, refusal: { name in
-            name == "variant" ? "quick cannot choose a variant; write 'quick_sweep variant NAME ...'" : nil
+                                             anchor: head, refusal: { name, value in
+            if name == "variant" { return "quick cannot choose a variant; write 'quick_sweep variant NAME ...'" }
+            return SpecKeyTable.byName[name]?.perSpecRefusal(by: "quick", value: value.text)
         })
         parsed.quickSettings = try overrideSettings(overrides, names: SpecKeyTable.variantNames)
         if let seeds = overrides.optional("seeds") {

@@ -13,13 +13,20 @@ extension SpecRules {
         let key: String
         let applies: @Sendable (ExperimentConfig) -> Bool
         let otherwise: String
+        /// Whether the result tables show the key's column empty in a cell where it does not apply
+        /// (instead of its default, which would read as if it acted).
+        var emptyInTables = false
     }
 
     private static let relevance: [Relevance] = {
         let batchNorm = "no cell uses a BatchNorm (norm batch or batchrenorm)"
         let usesBatchNorm: @Sendable (ExperimentConfig) -> Bool = { $0.norm.usesBatchStatistics }
         return [
-            Relevance(key: "jitter_apply", applies: { $0.jitter != .none }, otherwise: "jitter is none"),
+            // Without a jitter there is nothing for jitter_apply to apply to: its column is empty. The
+            // per-layer keys below keep their values in the tables (the PyTorch reference,
+            // Benchmarks/pytorch_reference.py, builds every cell's layers from them).
+            Relevance(key: "jitter_apply", applies: { $0.jitter != .none }, otherwise: "jitter is none",
+                      emptyInTables: true),
             Relevance(key: "groups", applies: { $0.norm == .group }, otherwise: "no cell uses norm group"),
             Relevance(key: "renorm", applies: { $0.norm == .batchrenorm }, otherwise: "no cell uses norm batchrenorm"),
             Relevance(key: "momentum", applies: usesBatchNorm, otherwise: batchNorm),
@@ -29,6 +36,13 @@ extension SpecRules {
             Relevance(key: "base_batch_size", applies: { $0.lrScaling != .none }, otherwise: "lr_scaling is none"),
         ]
     }()
+
+    /// Whether a result table shows `key`'s value in `config`: false where the key's rule marks it as
+    /// not applying and its column is then empty (`jitter_apply` without a jitter).
+    static func showsInTables(_ key: String, _ config: ExperimentConfig) -> Bool {
+        guard let rule = relevance.first(where: { $0.key == key }), rule.emptyInTables else { return true }
+        return rule.applies(config)
+    }
 
     /// Refuses a key that is set but acts in none of the cells where its
     /// source's value is in force, among the sources on `lines` (nil: every

@@ -60,7 +60,8 @@ enum SpecRules {
     // MARK: Over a grid (relevance: SpecRules+Relevance.swift)
 
     /// Settings that are allowed but probably a mistake (the warnings about a
-    /// single value, like `momentum 0.9`, come from the value's parser).
+    /// single value, like `momentum 0.9`, come from the value's parser), and
+    /// columns that a cell can never measure (SpecRules+EmptyColumns.swift).
     static func warnings(_ cells: [ResolvedCell]) -> [SpecProblem] {
         var warnings: [SpecProblem] = []
         for cell in cells where !cell.config.dropLast && cell.config.norm.usesBatchStatistics {
@@ -71,6 +72,6 @@ enum SpecRules {
                                             + " (PyTorch refuses a batch with one value per channel)"))
             }
         }
-        return warnings
+        return warnings + emptyColumnWarnings(cells)
     }
 }

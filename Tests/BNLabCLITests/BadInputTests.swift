@@ -13,16 +13,21 @@ final class BadInputTests: XCTestCase {
         var error: String
     }
 
-    /// A well-formed CSV of `rows` images of 16 pixels, labels 0, 1, 2 in turn.
-    static func csv(rows: Int) -> [UInt8] {
-        Array((0..<rows).map { i in ((0..<16).map { j in String((i * 7 + j * 3) % 10) } + [String(i % 3)]).joined(separator: ",") }
-            .map { $0 + "\n" }.joined().utf8)
+    /// A well-formed CSV of `rows` images of 16 pixels, labels 0, 1, 2 in turn (or `label(i)`), with
+    /// `separator` between the cells.
+    static func csv(rows: Int, separator: String = ",", label: (Int) -> Int = { $0 % 3 }) -> [UInt8] {
+        Array(csvLines(rows: rows, separator: separator, label: label).map { $0 + "\n" }.joined().utf8)
     }
 
-    /// The spec of a CSV dataset case.
-    static func csvSpec(_ path: String, trainSplit: Int = 20, testSplit: Int = 10, batchSize: Int = 4) -> [UInt8] {
+    static func csvLines(rows: Int, separator: String = ",", label: (Int) -> Int = { $0 % 3 }) -> [String] {
+        (0..<rows).map { i in ((0..<16).map { j in String((i * 7 + j * 3) % 10) } + [String(label(i))]).joined(separator: separator) }
+    }
+
+    /// The spec of a CSV dataset case (`labelColumn` nil: the default, first).
+    static func csvSpec(_ path: String, trainSplit: Int = 20, testSplit: Int = 10, batchSize: Int = 4,
+                        shape: String? = nil, labelColumn: String? = "last") -> [UInt8] {
         Array("""
-            dataset csv path=\(path) label_column=last
+            dataset csv path=\(path)\(labelColumn.map { " label_column=" + $0 } ?? "")\(shape.map { " shape=" + $0 } ?? "")
             model mlp widths=4
             train_split \(trainSplit)
             test_split \(testSplit)
@@ -69,7 +74,7 @@ final class BadInputTests: XCTestCase {
                      "lab.idx": bigEndian([0x801, 5]) + [0, 1, 2, 0, 1]],
              error: "img.idx: error: header dimensions 5x4x4 need 16 + 80 bytes but the file has 80"),
         Case(name: "truncated CIFAR batch",
-             spec: Array("dataset cifar10 path=cifar.bin\nmodel mlp widths=4\ntrain_split 1\ntest_split 1\nbatch_size 1\n".utf8),
+             spec: Array("dataset cifar10 path=cifar.bin\nmodel cnn channels=4\ntrain_split 1\ntest_split 1\nbatch_size 1\n".utf8),
              files: ["cifar.bin": [UInt8](repeating: 1, count: 3073 * 2 + 100)],
              error: "cifar.bin: error: file has 6246 bytes, not a multiple of the 3073-byte record (1 label + 3072 pixels):"
                 + " the last record is truncated"),
@@ -78,12 +83,35 @@ final class BadInputTests: XCTestCase {
         Case(name: "non-numeric cell", spec: csvSpec("nonnum.csv"), files: ["nonnum.csv": Array("1,2,3,0\n4,x,6,1\n".utf8)],
              error: "nonnum.csv:2:3: error: cell 'x' (column 2) is not a finite number"),
         Case(name: "negative label", spec: csvSpec("neg.csv"), files: ["neg.csv": Array("1,2,3,0\n4,5,6,-1\n".utf8)],
-             error: "neg.csv:2:7: error: label '-1' is not a non-negative integer"),
+             error: "neg.csv:2:7: error: label '-1' in column 4 (label_column last) is not a non-negative integer;"
+                + " is the label in another column? (label_column first)"),
         Case(name: "label out of range", spec: csvSpec("big.csv"), files: ["big.csv": Array("1,2,3,0\n4,5,6,1000000000\n".utf8)],
-             error: "big.csv:2:7: error: label '1000000000' is out of range: at most 10000 classes (labels 0...9999)"),
+             error: "big.csv:2:7: error: label '1000000000' in column 4 (label_column last) is out of range: at most"
+                + " 10000 classes (labels 0...9999); is the label in another column? (label_column first)"),
+        Case(name: "label in another column than the default first", spec: csvSpec("wine.csv", labelColumn: nil),
+             files: ["wine.csv": Array("alcohol,malic_acid,ash,class\n14.23,1.71,2.43,0\n13.2,1.78,2.14,1\n".utf8)],
+             error: "wine.csv:2:1: error: label '14.23' in column 1 (label_column first) is not a non-negative integer;"
+                + " is the label in another column? (label_column last)"),
+        Case(name: "labels from 1", spec: csvSpec("one.csv"), files: ["one.csv": csv(rows: 30, label: { $0 % 3 + 1 })],
+             error: "one.csv:1:33: error: label '1' in column 17 (label_column last) leaves class 0 without a sample:"
+                + " labels found: 1, 2, 3; classes must be numbered 0..K-1"),
+        Case(name: "a stray label", spec: csvSpec("stray.csv"), files: ["stray.csv": csv(rows: 30, label: { $0 == 12 ? 7 : $0 % 3 })],
+             error: "stray.csv:13:33: error: label '7' in column 17 (label_column last) leaves classes 3, 4, 5, 6 without"
+                + " a sample: labels found: 0, 1, 2, 7; classes must be numbered 0..K-1"),
+        Case(name: "numeric header read as data", spec: csvSpec("header.csv"),
+             files: ["header.csv": Array(((1...17).map(String.init).joined(separator: ",") + "\n").utf8) + csv(rows: 30)],
+             error: "header.csv:1:40: error: label '17' in column 17 (label_column last) leaves classes 3...16 without a"
+                + " sample: labels found: 0, 1, 2, 17; classes must be numbered 0..K-1; is line 1 a header? (header=yes)"),
+        Case(name: "semicolon-separated", spec: csvSpec("semi.csv"), files: ["semi.csv": csv(rows: 30, separator: ";")],
+             error: "semi.csv:1:2: error: line 1 has no ',' but has ';': bnlab reads comma-separated values"),
+        Case(name: "tab-separated", spec: csvSpec("tabs.csv"), files: ["tabs.csv": csv(rows: 30, separator: "\t")],
+             error: "tabs.csv:1:2: error: line 1 has no ',' but has a tab: bnlab reads comma-separated values"),
         Case(name: "fewer samples than the splits", spec: csvSpec("small.csv", trainSplit: 25, testSplit: 10),
              files: ["small.csv": csv(rows: 30)],
              error: "bad.spec:3:1: error: train_split 25 + test_split 10 = 35 samples, but small.csv has 30"),
+        Case(name: "shape that does not match the rows", spec: csvSpec("rows.csv", shape: "1x3x3"),
+             files: ["rows.csv": csv(rows: 30)],
+             error: "rows.csv:1: error: rows have 16 pixel values but shape 1x3x3 needs 9"),
     ]
 
     /// Writes case `index` into its own directory under `root`; returns the directory.
@@ -107,6 +135,58 @@ final class BadInputTests: XCTestCase {
             XCTAssertFalse(FileManager.default.fileExists(atPath: directory.appendingPathComponent("out").path),
                            "\(c.name): no partial output")
         }
+    }
+
+    /// `bnlab check` refuses every bad input that `bnlab run` refuses (it loads the datasets too): the same
+    /// single line on stderr, status 2, and nothing on stdout (no "ok", no estimate).
+    func testCheckReportsEveryErrorThatRunReports() throws {
+        let root = try scratchDirectory(for: self)
+        for (i, c) in Self.cases.enumerated() {
+            let directory = try write(c, index: i, under: root)
+            let check = try BNLabChild.run(["check", "bad.spec"], in: directory)
+            let run = try BNLabChild.run(["run", "bad.spec", "--out", "out"], in: directory)
+            XCTAssertEqual(check.status, 2, c.name)
+            XCTAssertEqual(check.standardError, run.standardError, c.name)
+            XCTAssertEqual(check.standardError, c.error + "\n", c.name)
+            XCTAssertEqual(check.standardOutput, "", c.name)
+        }
+    }
+
+    /// A class with very few samples is accepted with a warning at its first sample, from check and
+    /// from run alike (exit status 0).
+    func testARareClassIsAWarningOfCheckAndRun() throws {
+        let directory = try scratchDirectory(for: self)
+        let rows = Self.csvLines(rows: 60, label: { $0 % 2 }) + Self.csvLines(rows: 1, label: { _ in 2 })
+        try Data((rows.joined(separator: "\n") + "\n").utf8).write(to: directory.appendingPathComponent("rare.csv"))
+        try Data(Self.csvSpec("rare.csv") + Array("epochs 1\n".utf8)).write(to: directory.appendingPathComponent("rare.spec"))
+        let warning = "rare.csv:61:33: warning: class 2 has 1 sample (this line) while the median class has 30; the"
+            + " stratified split may leave it out of the training or the test split\n"
+        let check = try BNLabChild.run(["check", "rare.spec"], in: directory)
+        XCTAssertEqual(check.status, 0, check.standardError)
+        XCTAssertEqual(check.standardError, warning)
+        let run = try BNLabChild.run(["run", "rare.spec", "--out", "out", "--quiet"], in: directory)
+        XCTAssertEqual(run.status, 0, run.standardError)
+        XCTAssertEqual(run.standardError, warning)
+    }
+
+    /// A setting whose column can never be measured (an mlp's BatchNorm1d at eval_batch_size 1) is a
+    /// warning of check and of run, at the setting, naming the column; run leaves it empty with a note.
+    func testAColumnThatCannotBeMeasuredIsAWarningOfCheckAndRun() throws {
+        let directory = try scratchDirectory(for: self)
+        try Data(Self.csv(rows: 30)).write(to: directory.appendingPathComponent("small.csv"))
+        try Data(Self.csvSpec("small.csv") + Array("eval_batch_size 1\nepochs 1\n".utf8))
+            .write(to: directory.appendingPathComponent("one.spec"))
+        let warning = "one.spec:6:17: warning: eval_batch_size 1 with model mlp leaves test_acc_batch_stats empty: every"
+            + " batch of the batch-statistics pass over the 10 test samples holds one sample, and BatchNorm1d refuses"
+            + " a batch with one value per channel (as PyTorch does)\n"
+        let check = try BNLabChild.run(["check", "one.spec"], in: directory)
+        XCTAssertEqual(check.status, 0, check.standardError)
+        XCTAssertEqual(check.standardError, warning)
+        let run = try BNLabChild.run(["run", "one.spec", "--out", "out", "--quiet"], in: directory)
+        XCTAssertEqual(run.status, 0, run.standardError)
+        XCTAssertEqual(run.standardError, warning)
+        let table = try String(contentsOf: directory.appendingPathComponent("out/one.csv"), encoding: .utf8)
+        XCTAssertTrue(table.contains(",ok,\"test_acc_batch_stats not measured: "), table)
     }
 
     /// The same through `BNLab.main` in this process: the exit status is 2 and nothing is written.

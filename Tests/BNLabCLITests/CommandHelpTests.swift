@@ -33,6 +33,27 @@ final class CommandHelpTests: XCTestCase {
         XCTAssertEqual(helpText(["run", "--help"]), expected)
     }
 
+    /// `bnlab report` says what it does: it reads the result tables and rewrites the charts and the
+    /// report; it neither reads the journals nor writes a table.
+    func testReportHelpText() {
+        XCTAssertEqual(helpText(["help", "report"]), """
+            USAGE: bnlab report SPEC... [--out DIR]
+
+            Rebuild the charts and the reports of the specs from their result tables.
+            Nothing is trained and no table is written: NAME-summary.csv and
+            NAME-bnstats.csv in the output directory are read, and NAME-accuracy.svg,
+            NAME-bnstats.svg and NAME.md are written beside them.
+
+            ARGUMENTS:
+              SPEC...     Experiment spec files (Experiments/*.spec).
+
+            OPTIONS:
+              --out DIR   Directory holding the result tables. (default: Results)
+              -h, --help  Show help for this command.
+
+            """)
+    }
+
     /// A label longer than `maximumLabelWidth` gets its own line; the others keep a narrow column.
     func testBenchLongLabelStandsAlone() {
         let options = helpText(["bench", "-h"]).map { $0.components(separatedBy: "OPTIONS:\n")[1] }

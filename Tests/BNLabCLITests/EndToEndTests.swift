@@ -48,13 +48,13 @@ final class EndToEndTests: XCTestCase {
     test_acc_recalibrated,test_acc_batch_stats,test_acc_mc_dropout,test_acc_forgot_eval,\
     test_acc_eval_after_forgot_eval,train_mode_disagreement,eval_mode_disagreement,test_acc_assigning_bug,\
     final_train_loss,test_overlap,recalibration_samples
-    e2e,both,0,same,shuffled,batch,8,0.1,on,off,0,0.25,1,2,0.05,8,all,4,population,train,2,0,ok,,0.050000,\
+    e2e,,0,same,shuffled,batch,8,0.1,on,off,0,0.25,1,2,0.05,8,all,4,population,train,2,0,ok,,0.050000,\
     28.33,33.33,33.33,33.33,33.33,33.33,33.33,33.33,33.33,0.00,0.00,3.33,1.9438,0.000,60
-    e2e,both,0,same,shuffled,batch,8,0.1,on,off,0,0.25,1,2,0.05,8,all,4,population,train,2,1,ok,,0.050000,\
+    e2e,,0,same,shuffled,batch,8,0.1,on,off,0,0.25,1,2,0.05,8,all,4,population,train,2,1,ok,,0.050000,\
     36.67,33.33,33.33,33.33,33.33,33.33,33.33,33.33,33.33,0.00,0.00,3.33,1.6327,0.000,60
-    e2e,both,0,same,shuffled,batch,8,0.1,on,off,0,0.25,1,4,0.05,8,all,4,population,train,2,0,ok,,0.050000,\
+    e2e,,0,same,shuffled,batch,8,0.1,on,off,0,0.25,1,4,0.05,8,all,4,population,train,2,0,ok,,0.050000,\
     25.00,25.00,30.00,23.33,33.33,33.33,33.33,33.33,40.00,30.00,0.00,6.67,2.0311,0.000,60
-    e2e,both,0,same,shuffled,batch,8,0.1,on,off,0,0.25,1,4,0.05,8,all,4,population,train,2,1,ok,,0.050000,\
+    e2e,,0,same,shuffled,batch,8,0.1,on,off,0,0.25,1,4,0.05,8,all,4,population,train,2,1,ok,,0.050000,\
     26.67,31.67,26.67,33.33,26.67,26.67,33.33,26.67,30.00,36.67,0.00,3.33,1.9420,0.000,60
 
     """
@@ -70,10 +70,10 @@ final class EndToEndTests: XCTestCase {
     test_acc_eval_after_forgot_eval_mean,test_acc_eval_after_forgot_eval_std,train_mode_disagreement_mean,\
     train_mode_disagreement_std,eval_mode_disagreement_mean,eval_mode_disagreement_std,\
     test_acc_assigning_bug_mean,test_acc_assigning_bug_std,final_train_loss_mean,final_train_loss_std
-    e2e,both,0,same,shuffled,batch,8,0.1,on,off,0,0.25,1,2,0.05,8,all,4,population,train,2,2,2,32.50,5.90,\
+    e2e,,0,same,shuffled,batch,8,0.1,on,off,0,0.25,1,2,0.05,8,all,4,population,train,2,2,2,32.50,5.90,\
     33.33,0.00,33.33,0.00,33.33,0.00,33.33,0.00,33.33,0.00,33.33,0.00,33.33,0.00,33.33,0.00,0.00,0.00,0.00,\
     0.00,3.33,0.00,1.7882,0.2200
-    e2e,both,0,same,shuffled,batch,8,0.1,on,off,0,0.25,1,4,0.05,8,all,4,population,train,2,2,2,25.84,1.18,\
+    e2e,,0,same,shuffled,batch,8,0.1,on,off,0,0.25,1,4,0.05,8,all,4,population,train,2,2,2,25.84,1.18,\
     28.34,4.72,28.34,2.35,28.33,7.07,30.00,4.71,30.00,4.71,33.33,0.00,30.00,4.71,35.00,7.07,33.34,4.72,0.00,\
     0.00,5.00,2.36,1.9865,0.0630
 
@@ -84,13 +84,13 @@ final class EndToEndTests: XCTestCase {
     ghost_batch_size,frozen_bn_epochs,dropout,epochs,batch_size,lr,eval_batch_size,recalibrate_samples,\
     recalibrate_batch_size,recalibrate_estimator,recalibrate_data,mc_samples,seed,layer_index,layer,\
     channels,running_mean_error,running_var_error,recalibrated_mean_error,recalibrated_var_error
-    e2e,both,0,same,shuffled,batch,8,0.1,on,off,0,0.25,1,2,0.05,8,all,4,population,train,2,0,0,"BatchNorm(4,\
+    e2e,,0,same,shuffled,batch,8,0.1,on,off,0,0.25,1,2,0.05,8,all,4,population,train,2,0,0,"BatchNorm(4,\
      momentum=0.1)",4,0.05033,0.33676,0.00000,0.00000
-    e2e,both,0,same,shuffled,batch,8,0.1,on,off,0,0.25,1,2,0.05,8,all,4,population,train,2,1,0,"BatchNorm(4,\
+    e2e,,0,same,shuffled,batch,8,0.1,on,off,0,0.25,1,2,0.05,8,all,4,population,train,2,1,0,"BatchNorm(4,\
      momentum=0.1)",4,0.00752,0.32872,0.00000,0.00000
-    e2e,both,0,same,shuffled,batch,8,0.1,on,off,0,0.25,1,4,0.05,8,all,4,population,train,2,0,0,"BatchNorm(4,\
+    e2e,,0,same,shuffled,batch,8,0.1,on,off,0,0.25,1,4,0.05,8,all,4,population,train,2,0,0,"BatchNorm(4,\
      momentum=0.1)",4,0.05882,0.52380,0.00000,0.00000
-    e2e,both,0,same,shuffled,batch,8,0.1,on,off,0,0.25,1,4,0.05,8,all,4,population,train,2,1,0,"BatchNorm(4,\
+    e2e,,0,same,shuffled,batch,8,0.1,on,off,0,0.25,1,4,0.05,8,all,4,population,train,2,1,0,"BatchNorm(4,\
      momentum=0.1)",4,0.01711,0.61984,0.00000,0.00000
 
     """

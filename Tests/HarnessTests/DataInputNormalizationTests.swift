@@ -29,6 +29,18 @@ final class DataInputNormalizationTests: XCTestCase {
         XCTAssertEqual(after.std[0], 1, accuracy: 1e-6)
     }
 
+    /// Per feature (tabular rows, 1 x 1 x 2): rows (1, 10) and (3, 30) give means (2, 20) and
+    /// population stds (1, 10), and standardizing leaves -1 and 1 in both features (exact in Float).
+    func testFeatureStatisticsOfKnownNumbers() throws {
+        var rows = try ImageDataset(name: "rows", channels: 1, height: 1, width: 2, images: [1, 10, 3, 30],
+                                    labels: [0, 1], classCount: 2)
+        let statistics = ChannelStatistics(of: rows, per: .feature)
+        XCTAssertEqual(statistics, ChannelStatistics(mean: [2, 20], std: [1, 10], unit: .feature))
+        XCTAssertEqual(ChannelStatistics(of: rows).mean, [11], "per channel: one mean over both features")
+        normalize(&rows, with: statistics)
+        XCTAssertEqual(rows.images, [-1, -1, 1, 1])
+    }
+
     func testGivenStatisticsAreAppliedAsWritten() throws {
         var dataset = try twoChannels()
         normalize(&dataset, with: ChannelStatistics(mean: [1, 0], std: [2, 0.5]))

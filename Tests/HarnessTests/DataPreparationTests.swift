@@ -116,6 +116,39 @@ final class DataPreparationTests: XCTestCase {
                              file: file, line: line)
     }
 
+    /// Tabular rows (a CSV without shape=, 1 x 1 x K) are standardized per feature: each of the
+    /// three features below has its own scale (0..59, about 1000, 0..0.04), and after
+    /// `normalize train` each has mean 0 and std 1 over the training split (`test_normalize own`:
+    /// over the test split). Tolerance 1e-5 as above (60 values per feature of magnitude below 3).
+    func testTabularRowsAreStandardizedPerFeature() throws {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("bnlab-tabular-\(UUID().uuidString).csv").path
+        addTeardownBlock { try? FileManager.default.removeItem(atPath: path) }
+        let rows = (0..<60).map { i in "\(i),\(1000 + (i * 7) % 11),\(Double(i % 5) / 100),\(i % 3)" }
+        try (rows.joined(separator: "\n") + "\n").write(toFile: path, atomically: true, encoding: .utf8)
+        func prepared(_ testNormalize: TestNormalization) throws -> PreparedData {
+            try DataPreparation().prepare(config {
+                $0.dataset = .csv(CSVSource(path: path, labelColumn: .last))
+                $0.normalize = .train
+                $0.testNormalize = testNormalize
+            })
+        }
+        func featureMoments(_ data: ImageDataset) -> [(mean: Double, std: Double)] {
+            (0..<data.sampleSize).map { j in
+                let v = (0..<data.count).map { Double(data.images[$0 * data.sampleSize + j]) }
+                let mean = v.reduce(0, +) / Double(v.count)
+                return (mean, (v.map { ($0 - mean) * ($0 - mean) }.reduce(0, +) / Double(v.count)).squareRoot())
+            }
+        }
+        let same = try prepared(.same), own = try prepared(.own)
+        XCTAssertEqual([same.train.channels, same.train.height, same.train.width], [1, 1, 3])
+        for (data, split) in [(same.train, "train"), (own.test, "test, own")] {
+            for (j, m) in featureMoments(data).enumerated() {
+                XCTAssertEqual(m.mean, 0, accuracy: 1e-5, "\(split): feature \(j) mean")
+                XCTAssertEqual(m.std, 1, accuracy: 1e-5, "\(split): feature \(j) std")
+            }
+        }
+    }
+
     func testSplitOverlapReplacesTheFirstTestSamplesByTrainingSamples() throws {
         let base = try raw()
         // round(0.25 * 30) = round(7.5) = 8 (halves away from zero)

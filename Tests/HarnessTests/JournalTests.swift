@@ -60,6 +60,27 @@ final class JournalTests: DataFileTestCase {
         XCTAssertNil(try Journal.read(path: path + ".absent"))
     }
 
+    /// Seeds are UInt64 end to end: 2^64 - 1 is written as its digits and reads back, and a line that an
+    /// earlier bnlab wrote (the seed then an Int; the text is the same) still decodes.
+    func testSeedsAreUInt64AndLinesWithIntSeedsStillDecode() throws {
+        var big = journalRecord(2)
+        big.seed = .max
+        let line = try Journal.line(for: big)
+        XCTAssertTrue(line.hasPrefix(#"{"index":2,"key":"batch_size=2 seed=0","metrics":"#), line)
+        XCTAssertTrue(line.contains(#""seed":18446744073709551615,"#), line)
+        let older = #"{"index":2,"key":"batch_size=2 seed=0","metrics":["diverged","non-finite loss at epoch 1 step 2","#
+            + #""0.030000","","","52.00","2.50","","","","","","","","","0.3333","0.000","0"],"seed":7,"#
+            + #""settings":[["batch_size","2"]],"statistics":[["0","BatchNorm2d(4)","4","0.50000","2.00000","",""]],"#
+            + #""wallSeconds":"0.29"}"#
+        try setBytes(Array((Journal.header(specName: "spec", hash: "00000000000000aa") + "\n" + line + "\n"
+                            + older + "\t" + Journal.checksum(older) + "\n").utf8))
+        let contents = try XCTUnwrap(try Journal.read(path: path))
+        var seven = journalRecord(2)
+        seven.seed = 7
+        XCTAssertEqual(contents.records, [big, seven])
+        XCTAssertEqual(contents.droppedLines, 0)
+    }
+
     func testChecksumIsFNV1a64() {
         // Reference values from the FNV specification's test vectors.
         XCTAssertEqual(Journal.checksum(""), "cbf29ce484222325")

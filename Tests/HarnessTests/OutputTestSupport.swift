@@ -8,7 +8,7 @@ enum SampleRecords {
     static let layer = "BatchNorm(4, momentum=0.1)"
 
     struct Row {
-        var batchSize: Int, seed: Int, status: CellStatus, learningRate: Double
+        var batchSize: Int, seed: UInt64, status: CellStatus, learningRate: Double
         var accuracies: [Double]  // train running, train eval, test train, test eval, recalibrated, batch stats
         var loss: Double
         var statistics: (Double, Double), recalibrated: (Double, Double)?

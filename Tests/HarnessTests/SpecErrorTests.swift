@@ -203,6 +203,20 @@ final class SpecErrorTests: XCTestCase {
         assertSpecError("quick epochs=2\nfrozen_bn_epochs 3", "t.spec:2:18: error: frozen_bn_epochs 3 exceeds epochs 2")
     }
 
+    /// `threads` is one value for the whole spec: OpenBLAS's thread count is process-wide and the cells
+    /// of a run train concurrently, so neither `quick`, a `variant` nor a `sweep` may give it per cell.
+    func testThreadsIsOneValuePerSpec() {
+        let why = "it is one value for the whole spec, because OpenBLAS's thread count is process-wide and the"
+            + " cells of a run train concurrently in one process, so a value per cell could not act"
+        assertSpecError("threads 2\nquick epochs=1 threads=1",
+                        "t.spec:2:16: error: 'threads' cannot be set by quick: \(why); write 'threads 1' on its own line")
+        assertSpecError("variant two threads=2\nsweep variant two",
+                        "t.spec:1:13: error: 'threads' cannot be set by a variant: \(why); write 'threads 2' on its own line")
+        assertSpecError("sweep threads 1 2", "t.spec:1:7: error: 'threads' cannot be swept: \(why)")
+        assertSpecError("sweep epochs 1 2\nquick_sweep threads 1", "t.spec:2:13: error: 'threads' cannot be swept: \(why)")
+        XCTAssertEqual(try parseSpec("threads 2\nquick epochs=1").cells(quick: true).map(\.threads), [2])
+    }
+
     func testLoadReportsAnUnreadableFile() {
         XCTAssertThrowsError(try Spec.load(path: "/nonexistent/x.spec")) { error in
             XCTAssertEqual("\(error)", "/nonexistent/x.spec:1:1: error: cannot read the spec file")

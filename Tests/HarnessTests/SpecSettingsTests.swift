@@ -195,7 +195,7 @@ final class SpecSettingsTests: XCTestCase {
         ])
         XCTAssertEqual(SpecKeyTable.quickNames.filter { !SpecKeyTable.sweepableNames.contains($0) }, [
             "train_split", "test_split", "normalize", "drop_last", "eps", "lr_scaling", "base_batch_size", "seeds",
-            "threads", "forgot_eval", "metric_bug",
+            "forgot_eval", "metric_bug",
         ])
     }
 }

@@ -140,7 +140,7 @@ final class SpecVariantTests: XCTestCase {
         let records = cells.enumerated().map { index, cell in
             var m = CellMeasurements()
             m[.testAccEvalMode] = Double(index)
-            return CellRecord(index: index, key: cell.cellKey(), settings: cell.settingColumns, seed: Int(cell.seed),
+            return CellRecord(index: index, key: cell.cellKey(), settings: cell.settingColumns, seed: cell.seed,
                               measurements: m)
         }
         let summary = Table(csv: ResultTables(spec: "r", records: records).summary)

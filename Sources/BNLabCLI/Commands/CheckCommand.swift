@@ -3,8 +3,8 @@ public struct CheckCommand: ParsableCommand {
     /// The declaration of `bnlab check`.
     public static let declaration = CommandDeclaration(
         name: "check",
-        abstract: "Validate specs and print each expanded grid with its size and estimated run time.",
-        discussion: "Nothing is trained. Errors are reported as FILE:LINE:COLUMN.",
+        abstract: "Validate specs and their data and print each expanded grid with its size and estimated run time.",
+        discussion: "Nothing is trained. The datasets are loaded and checked as run checks them; errors are reported as FILE:LINE:COLUMN.",
         arguments: [specsArgument],
         options: [quickSpecOption])
 

@@ -3,14 +3,15 @@ public struct ReportCommand: ParsableCommand {
     /// The declaration of `bnlab report`.
     public static let declaration = CommandDeclaration(
         name: "report",
-        abstract: "Rebuild the result tables of the specs from their journals.",
-        discussion: "Nothing is trained; cells not yet in the journal are left out of the tables.",
+        abstract: "Rebuild the charts and the reports of the specs from their result tables.",
+        discussion: "Nothing is trained and no table is written: NAME-summary.csv and NAME-bnstats.csv in the"
+            + " output directory are read, and NAME-accuracy.svg, NAME-bnstats.svg and NAME.md are written beside them.",
         arguments: [specsArgument],
-        options: [resultsDirectoryOption])
+        options: [.value("out", .path, default: .value("Results"), help: "Directory holding the result tables.")])
 
     /// The spec files, in command-line order.
     public var specs: [String]
-    /// Where journals are read and tables written.
+    /// Where the tables are read and the charts and reports written.
     public var outputDirectory: String
 
     /// Reads `bnlab report`'s values.

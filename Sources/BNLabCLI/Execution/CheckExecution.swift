@@ -3,16 +3,18 @@ import Charts
 import Experiment
 import SpecFormat
 
-/// `bnlab check`: validates specs and prints each expanded grid with its size and a
-/// rough run-time estimate.
+/// `bnlab check`: validates specs and their data as `bnlab run` does before it starts (so it
+/// refuses every bad input that run refuses, with the same message and status 2, and prints
+/// nothing else then), and prints each expanded grid with its size and a rough run-time estimate.
 enum CheckExecution {
     static func execute(_ command: CheckCommand) throws -> Int32 {
         let specs = try SpecFiles.load(command.specs)
+        for spec in specs { try SpecFiles.checkData(spec, quick: command.quick) }
         let cores = ProcessInfo.processInfo.activeProcessorCount
         for spec in specs {
             let cells = spec.cells(quick: command.quick)
             let seconds = RunTimeEstimate.seconds(cells)
-            let jobs = max(1, cores / max(1, cells.first?.threads ?? 1))
+            let jobs = max(1, cores / spec.threads)
             let axes = spec.sweptKeys.map { key in "\(key) x\(Set(cells.map { $0.canonicalValue(of: key) ?? "" }).count)" }
             Console.out("\(spec.path): ok: \(cells.count) runs (\((axes + ["seeds x\(Set(cells.map(\.seed)).count)"]).joined(separator: ", ")))")
             for (i, cell) in cells.enumerated() { Console.out(String(format: "%5d  ", i) + cell.cellKey()) }

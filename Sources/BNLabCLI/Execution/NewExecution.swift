@@ -13,16 +13,19 @@ enum NewExecution {
         if FileManager.default.fileExists(atPath: path) && !command.force {
             throw CommandFailure.input("\(path): error: already exists (use --force to overwrite)")
         }
-        try AtomicFile.write(template(name: command.name), to: path)
+        try AtomicFile.write(template(name: command.name, path: path, inExperiments: command.directory == "Experiments"),
+                             to: path)
         Console.out(path)
         return 0
     }
 
-    static func template(name: String) -> String {
+    /// The template of spec `name` written to `path`; `inExperiments`: it is in Experiments/, which
+    /// `make experiments` runs.
+    static func template(name: String, path: String, inExperiments: Bool) -> String {
         """
         # \(name): describe in one line what this experiment shows
         # Every key, its default, unit and convention: Experiments/README.md.
-        # Run it with: bnlab run \(name).spec   (or: make experiments)
+        # Run it with: bnlab run \(path)\(inExperiments ? "   (or: make experiments)" : "")
 
         # Data: the embedded 3-class shapes with a per-image gain and offset.
         dataset shapes size=16 noise=0.25

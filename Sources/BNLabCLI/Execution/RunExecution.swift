@@ -26,7 +26,7 @@ enum RunExecution {
     }
 
     private static func run(_ spec: Spec, _ command: RunCommand, data: DataPreparation) throws {
-        let threads = spec.cells().first?.threads ?? 1
+        let threads = spec.threads  // process-wide, so one value per spec
         BLAS.setThreads(threads)
         let cores = ProcessInfo.processInfo.activeProcessorCount
         let jobs = command.jobs ?? max(1, cores / threads)

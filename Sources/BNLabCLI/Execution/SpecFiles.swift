@@ -30,10 +30,11 @@ enum SpecFiles {
     }
 
     /// Checks that the spec's file datasets load and are large enough for its splits
-    /// (``DataCheck``); a problem becomes a one-line error with status 2.
+    /// (``DataCheck``); a problem becomes a one-line error with status 2. The datasets' warnings
+    /// go to stderr as `FILE:LINE:COLUMN: warning: ...`.
     static func checkData(_ spec: Spec, quick: Bool, data: DataPreparation = DataPreparation()) throws {
         do {
-            try DataCheck.check(spec, quick: quick, data: data)
+            for warning in try DataCheck.check(spec, quick: quick, data: data) { Console.err(warning.description) }
         } catch let error as DatasetError {
             throw CommandFailure.input(error.description)
         } catch let error as SpecError {

@@ -31,7 +31,7 @@ enum SpecOutputs {
             files.append("\(spec.name)-bnstats.svg")
         }
         let text = (try? String(contentsOfFile: spec.path, encoding: .utf8)) ?? ""
-        let report = Report.markdown(spec: spec.name, specText: text, sweptSettings: spec.sweptKeys, summary: summary,
+        let report = Report.markdown(spec: spec.name, specPath: spec.path, specText: text, sweptSettings: spec.sweptKeys, summary: summary,
                                      statistics: statistics, charts: files,
                                      warnings: spec.warnings.map(\.description))
         try AtomicFile.write(report, to: "\(directory)/\(spec.name).md")

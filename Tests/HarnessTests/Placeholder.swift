@@ -1,5 +1,0 @@
-import XCTest
-
-final class HarnessTestsPlaceholder: XCTestCase {
-    func testPlaceholderBuilds() { XCTAssertEqual(1 + 1, 2) }
-}
