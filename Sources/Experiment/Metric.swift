@@ -149,3 +149,45 @@ extension Metric {
     /// The metric named `name` (a column of the tables), if any.
     public static func named(_ name: String) -> Metric? { all.first { $0.name == name } }
 }
+
+/// The difference of two measures of one cell, taken per seed and then summarized over seeds
+/// with its own interval. Both measures come from the same trained model, so the paired
+/// interval is the honest one, and much narrower than the two intervals side by side: the
+/// seed-to-seed spread of the model cancels in the difference.
+public struct PairedDifference: Hashable, Sendable {
+    /// The summary column stem (`<name>_mean`, `<name>_std`, `<name>_ci95`).
+    public let name: String
+    public let minuend: Metric
+    public let subtrahend: Metric
+    /// How the report's sentences name it.
+    public let sentenceName: String
+
+    public init(_ name: String, _ minuend: Metric, minus subtrahend: Metric, sentence: String) {
+        self.name = name; self.minuend = minuend; self.subtrahend = subtrahend; self.sentenceName = sentence
+    }
+
+    /// The column dictionary entry (Results/README.md).
+    public var meaning: String {
+        "per seed, `\(minuend.name)` minus `\(subtrahend.name)` (points), then mean, std and 95% CI over seeds"
+    }
+
+    /// `minuend - subtrahend` of one record's measured values; nil when either is missing or not a number.
+    public func value(_ values: (Metric) -> Double?) -> Double? {
+        guard let a = values(minuend), let b = values(subtrahend), !a.isNaN, !b.isNaN else { return nil }
+        return a - b
+    }
+}
+
+extension PairedDifference {
+    public static let trainMinusEval = PairedDifference(
+        "train_mode_minus_eval_mode", .testAccTrainMode, minus: .testAccEvalMode, sentence: "train mode minus eval mode")
+    public static let recalibratedMinusEval = PairedDifference(
+        "recalibrated_minus_eval_mode", .testAccRecalibrated, minus: .testAccEvalMode,
+        sentence: "recalibrated minus eval mode")
+    public static let batchStatsMinusEval = PairedDifference(
+        "batch_stats_minus_eval_mode", .testAccBatchStats, minus: .testAccEvalMode,
+        sentence: "batch statistics minus eval mode")
+
+    /// Every paired difference of the summary, in column order (after the metrics).
+    public static let all: [PairedDifference] = [.trainMinusEval, .recalibratedMinusEval, .batchStatsMinusEval]
+}

@@ -24,7 +24,9 @@ public enum Report {
         out += "Written by `bnlab run \(specPath)`" + (specPath == "Experiments/\(spec).spec" ? " (`make experiments`)" : "")
         out += "; the tables are "
         out += "[`\(spec).csv`](\(spec).csv), [`\(spec)-summary.csv`](\(spec)-summary.csv) and "
-        out += "[`\(spec)-bnstats.csv`](\(spec)-bnstats.csv). Accuracies in %, mean ± standard deviation over seeds.\n\n"
+        out += "[`\(spec)-bnstats.csv`](\(spec)-bnstats.csv). Accuracies in %, mean ± the half-width of its 95% confidence interval over seeds "
+        out += "(Student t; the summary CSV also has the standard deviation). A paired difference is taken per seed "
+        out += "between two measures of the same model, so its interval is the one to read for a gap.\n\n"
         for w in warnings { out += "> warning: \(w)\n" }
         if !warnings.isEmpty { out += "\n" }
         for chart in charts { out += "![\(chart)](\(chart))\n\n" }
@@ -34,23 +36,41 @@ public enum Report {
         return out
     }
 
-    /// `mean ± std` as the summary table prints them; empty when not measured.
-    static func formatted(_ metric: Metric, _ row: Summary.Row) -> String {
-        guard let mean = row.statistics[metric]?.mean else { return "" }
-        let text = CSV.number(mean, decimals: metric.decimals)
-        guard let std = row.statistics[metric]?.std else { return text }
-        return "\(text) ± \(CSV.number(std, decimals: metric.decimals))"
+    /// `mean ± ci95` as the summary table prints them (the mean alone with one seed); empty when not measured.
+    static func formatted(_ statistics: SeedStatistics?, decimals: Int, signed: Bool = false) -> String {
+        guard let mean = statistics?.mean else { return "" }
+        let text = (signed && mean > 0 ? "+" : "") + CSV.number(mean, decimals: decimals)
+        guard let ci95 = statistics?.ci95 else { return text }
+        return "\(text) ± \(CSV.number(ci95, decimals: decimals))"
+    }
+
+    /// A paired difference for a sentence: `+35.9 points (95% CI +33.0 to +38.8)`, and whether the
+    /// interval excludes 0; with one seed, no interval and no verdict.
+    static func differenceSentence(_ d: PairedDifference, _ s: SeedStatistics) -> String? {
+        guard let mean = s.mean else { return nil }
+        func signed(_ x: Double) -> String { (x > 0 ? "+" : "") + CSV.number(x, decimals: 1) }
+        var text = "\(d.sentenceName) \(signed(mean)) points"
+        if let interval = s.interval {
+            let excludesZero = interval.lowerBound > 0 || interval.upperBound < 0
+            text += " (95% CI \(signed(interval.lowerBound)) to \(signed(interval.upperBound))"
+                + (excludesZero ? ")" : ": no significant difference)")
+        } else {
+            text += " (one seed: no interval)"
+        }
+        return text
     }
 
     static func summaryTable(sweptSettings: [String], summary: Summary) -> String {
         let shown = Metric.all.filter { $0.reportHeading != nil && summary.measures($0) }
-        let header = sweptSettings + ["ok/seeds"] + shown.map { $0.reportHeading! }
+        let gaps = PairedDifference.all.filter { d in summary.rows.contains { $0.differences[d]?.mean != nil } }
+        let header = sweptSettings + ["ok/seeds"] + shown.map { $0.reportHeading! } + gaps.map { "\($0.sentenceName) (paired)" }
         let rows = summary.rows.map { row in
             sweptSettings.map { summary.setting(row, $0) ?? "" } + ["\(row.ok)/\(row.seeds)"]
-                + shown.map { formatted($0, row) }
+                + shown.map { formatted(row.statistics[$0], decimals: $0.decimals) }
+                + gaps.map { formatted(row.differences[$0], decimals: Summary.differenceDecimals, signed: true) }
         }
         let alignments = sweptSettings.map { _ in MarkdownTable.Alignment.left }
-            + Array(repeating: MarkdownTable.Alignment.right, count: shown.count + 1)
+            + Array(repeating: MarkdownTable.Alignment.right, count: shown.count + gaps.count + 1)
         return MarkdownTable.render(header: header, rows: rows, alignments: alignments)
     }
 
@@ -82,8 +102,8 @@ public enum Report {
                 for metric in named {
                     if let m = mean(metric) { measures.append("\(metric.sentenceName!) \(CSV.number(m, decimals: 1))%") }
                 }
-                if let t = mean(.testAccTrainMode), let e = mean(.testAccEvalMode) {
-                    measures.append("train mode minus eval mode \(CSV.number(t - e, decimals: 1)) points")
+                for d in PairedDifference.all {
+                    if let sentence = row.differences[d].flatMap({ differenceSentence(d, $0) }) { measures.append(sentence) }
                 }
                 if let d = mean(.trainModeDisagreement) {
                     measures.append("\(CSV.number(d, decimals: 1))% of predictions differ between two train-mode passes")

@@ -7,7 +7,7 @@ import SpecFormat
 /// numeric setting; log2 for sizes and counts. One panel per combination of the
 /// other swept settings. Accuracy chart: one curve per measured accuracy column
 /// (train mode, eval mode, recalibrated, batch statistics, and MC-dropout /
-/// forgot-eval when measured), error bars = standard deviation over seeds.
+/// forgot-eval when measured), error bars = the 95% confidence interval of the mean over seeds (Student t).
 /// Statistics chart: the relative error of the running variance per layer,
 /// before and after recalibration, on a log10 axis.
 public struct ResultCharts {
@@ -58,12 +58,12 @@ public struct ResultCharts {
             ChartPanel(title: panel.title, series: curves.map { metric in
                 ChartSeries(label: metric.chartLabel!, points: panel.rows.compactMap { row in
                     guard let xv = summary.number(row, x), let y = row.statistics[metric]?.mean else { return nil }
-                    return ChartPoint(x: xv, y: y, error: row.statistics[metric]?.std)
+                    return ChartPoint(x: xv, y: y, error: row.statistics[metric]?.ci95)
                 })
             })
         }
         let chance = classes.map { [ChartReferenceLine(y: 100 / Double($0), label: "chance")] } ?? []
-        return Chart(title: "\(spec): accuracy (mean ± std over seeds; test split unless marked)", panels: panels, xAxis: axis,
+        return Chart(title: "\(spec): accuracy (mean ± 95% CI over seeds, Student t; test split unless marked)", panels: panels, xAxis: axis,
                      yAxis: ChartAxis(title: "accuracy (%)", scale: .linear, range: 0...100),
                      referenceLines: chance)
     }
@@ -76,7 +76,7 @@ public struct ResultCharts {
             var series: [ChartSeries] = []
             for (column, suffix) in [("running_var_error", "running"), ("recalibrated_var_error", "recalibrated")] {
                 for layer in layers {
-                    // mean and std over seeds of each x value
+                    // mean and 95% CI over seeds of each x value
                     var byX: [Double: [Double]] = [:]
                     var zeros = 0, measured = 0
                     for row in panel.rows where statistics.value(row, "layer_index") == layer {
@@ -86,7 +86,7 @@ public struct ResultCharts {
                     }
                     let points = byX.keys.sorted().map { xv -> ChartPoint in
                         let statistics = SeedStatistics(of: byX[xv]!)
-                        return ChartPoint(x: xv, y: statistics.mean ?? .nan, error: statistics.std)
+                        return ChartPoint(x: xv, y: statistics.mean ?? .nan, error: statistics.ci95)
                     }
                     // An error of exactly 0 has no place on a log axis: say so in the legend
                     // rather than leave an entry with nothing drawn (e.g. the first BatchNorm

@@ -1,23 +1,44 @@
 import Experiment
 
-/// The mean and sample standard deviation (n - 1) of one measure over a cell's seeds, as the
-/// summary table prints them (rounded to the metric's decimals, so a report built from the
+/// A measure over a cell's seeds: the mean, the sample standard deviation (n - 1) and the
+/// half-width of the 95% confidence interval of the mean (Student t, ``StudentT/halfWidth95(std:n:)``),
+/// as the summary table prints them (rounded to the metric's decimals, so a report built from the
 /// records and one built from `<spec>-summary.csv` quote the same numbers).
 public struct SeedStatistics: Hashable, Sendable {
     /// nil when no seed has a number.
     public var mean: Double?
     /// nil with fewer than two numbers.
     public var std: Double?
+    /// `t_{0.975, n-1} * std / sqrt(n)`; nil with fewer than two numbers.
+    public var ci95: Double?
 
-    public init(mean: Double?, std: Double?) { self.mean = mean; self.std = std }
+    public init(mean: Double?, std: Double?, ci95: Double?) { self.mean = mean; self.std = std; self.ci95 = ci95 }
 
-    /// Mean and sample standard deviation (n - 1) of `values`; nil where undefined.
+    /// The statistics of `values`; nil where undefined.
     public init(of values: [Double]) {
-        guard !values.isEmpty else { self.init(mean: nil, std: nil); return }
+        guard !values.isEmpty else { self.init(mean: nil, std: nil, ci95: nil); return }
         let mean = values.reduce(0, +) / Double(values.count)
-        guard values.count > 1 else { self.init(mean: mean, std: nil); return }
+        guard values.count > 1 else { self.init(mean: mean, std: nil, ci95: nil); return }
         let variance = values.map { ($0 - mean) * ($0 - mean) }.reduce(0, +) / Double(values.count - 1)
-        self.init(mean: mean, std: variance.squareRoot())
+        let std = variance.squareRoot()
+        self.init(mean: mean, std: std, ci95: StudentT.halfWidth95(std: std, n: values.count))
+    }
+
+    /// The interval `mean ± ci95`; nil without one.
+    public var interval: ClosedRange<Double>? {
+        guard let mean, let ci95 else { return nil }
+        return (mean - ci95)...(mean + ci95)
+    }
+
+    /// As the table prints it: each number rounded to `decimals` digits.
+    func printed(decimals: Int) -> SeedStatistics {
+        func round(_ x: Double?) -> Double? { Double(CSV.number(x, decimals: decimals)) }
+        return SeedStatistics(mean: round(mean), std: round(std), ci95: round(ci95))
+    }
+
+    /// The three summary fields.
+    func fields(decimals: Int) -> [String] {
+        [mean, std, ci95].map { CSV.number($0, decimals: decimals) }
     }
 }
 
@@ -31,14 +52,19 @@ public struct Summary: Hashable, Sendable {
         public var seeds: Int
         public var ok: Int
         public var statistics: [Metric: SeedStatistics]
+        public var differences: [PairedDifference: SeedStatistics]
 
-        public init(settings: [String], seeds: Int, ok: Int, statistics: [Metric: SeedStatistics]) {
+        public init(settings: [String], seeds: Int, ok: Int, statistics: [Metric: SeedStatistics],
+                    differences: [PairedDifference: SeedStatistics] = [:]) {
             self.settings = settings; self.seeds = seeds; self.ok = ok; self.statistics = statistics
+            self.differences = differences
         }
     }
 
     /// The summarized measures, in column order.
     public static let metrics = Metric.all.filter(\.summarized)
+    /// Digits of the paired differences (points of accuracy).
+    static let differenceDecimals = 2
 
     public var settingNames: [String]
     public var rows: [Row]
@@ -63,16 +89,23 @@ public struct Summary: Hashable, Sendable {
         settingNames = records.first?.settings.map { $0[0] } ?? []
         rows = order.map { cell in
             let members = groups[cell]!
+            func number(_ record: CellRecord, _ metric: Metric) -> Double? {
+                record.metric(metric.name).flatMap(Double.init).flatMap { $0.isNaN ? nil : $0 }
+            }
             var statistics: [Metric: SeedStatistics] = [:]
             for metric in Self.metrics {
-                let values = members.compactMap { $0.metric(metric.name).flatMap(Double.init) }.filter { !$0.isNaN }
-                let exact = SeedStatistics(of: values)
-                // As printed: the table's text read back.
-                func printed(_ x: Double?) -> Double? { Double(CSV.number(x, decimals: metric.decimals)) }
-                statistics[metric] = SeedStatistics(mean: printed(exact.mean), std: printed(exact.std))
+                statistics[metric] = SeedStatistics(of: members.compactMap { number($0, metric) })
+                    .printed(decimals: metric.decimals)
+            }
+            var differences: [PairedDifference: SeedStatistics] = [:]
+            for difference in PairedDifference.all {
+                // The difference of each seed's values as the row table prints them.
+                differences[difference] = SeedStatistics(of: members.compactMap { r in difference.value { number(r, $0) } })
+                    .printed(decimals: Self.differenceDecimals)
             }
             return Row(settings: members[0].settings.map { $0[1] }, seeds: members.count,
-                       ok: members.filter { $0.metric("status") == "ok" }.count, statistics: statistics)
+                       ok: members.filter { $0.metric("status") == "ok" }.count, statistics: statistics,
+                       differences: differences)
         }
     }
 
@@ -82,18 +115,22 @@ public struct Summary: Hashable, Sendable {
         return String(key[..<range.lowerBound]).trimmingCharacters(in: .whitespaces)
     }
 
-    /// The table's columns: `spec`, the settings, `seeds`, `ok`, then `<metric>_mean`, `<metric>_std`.
+    static let statisticSuffixes = ["_mean", "_std", "_ci95"]
+
+    /// The table's columns: `spec`, the settings, `seeds`, `ok`, then `<metric>_mean`, `<metric>_std`,
+    /// `<metric>_ci95` for every summarized metric, then the same for every paired difference.
     public static func header(settingNames: [String]) -> [String] {
-        ["spec"] + settingNames + ["seeds", "ok"] + metrics.flatMap { [$0.name + "_mean", $0.name + "_std"] }
+        let stems = metrics.map(\.name) + PairedDifference.all.map(\.name)
+        return ["spec"] + settingNames + ["seeds", "ok"] + stems.flatMap { stem in statisticSuffixes.map { stem + $0 } }
     }
 
     /// `<spec>-summary.csv`.
     public func csv(spec: String) -> String {
         CSV.table(header: Self.header(settingNames: settingNames), rows: rows.map { row in
-            [spec] + row.settings + [String(row.seeds), String(row.ok)] + Self.metrics.flatMap { m in
-                [CSV.number(row.statistics[m]?.mean, decimals: m.decimals),
-                 CSV.number(row.statistics[m]?.std, decimals: m.decimals)]
-            }
+            let none = SeedStatistics(mean: nil, std: nil, ci95: nil)
+            return [spec] + row.settings + [String(row.seeds), String(row.ok)]
+                + Self.metrics.flatMap { m in (row.statistics[m] ?? none).fields(decimals: m.decimals) }
+                + PairedDifference.all.flatMap { d in (row.differences[d] ?? none).fields(decimals: Self.differenceDecimals) }
         })
     }
 
@@ -111,12 +148,16 @@ public struct Summary: Hashable, Sendable {
                   let seeds = Int(fields[seedsColumn]), let ok = Int(fields[seedsColumn + 1]) else {
                 throw SummaryFormatError(reason: "line \(line + 2) does not match the header")
             }
-            var statistics: [Metric: SeedStatistics] = [:]
-            for m in Self.metrics {
-                statistics[m] = SeedStatistics(mean: table.number(fields, m.name + "_mean"),
-                                               std: table.number(fields, m.name + "_std"))
+            func read(_ stem: String) -> SeedStatistics {
+                SeedStatistics(mean: table.number(fields, stem + "_mean"), std: table.number(fields, stem + "_std"),
+                               ci95: table.number(fields, stem + "_ci95"))
             }
-            return Row(settings: Array(fields[1..<seedsColumn]), seeds: seeds, ok: ok, statistics: statistics)
+            var statistics: [Metric: SeedStatistics] = [:]
+            for m in Self.metrics { statistics[m] = read(m.name) }
+            var differences: [PairedDifference: SeedStatistics] = [:]
+            for d in PairedDifference.all { differences[d] = read(d.name) }
+            return Row(settings: Array(fields[1..<seedsColumn]), seeds: seeds, ok: ok, statistics: statistics,
+                       differences: differences)
         }
     }
 

@@ -21,11 +21,19 @@ final class MetricTableTests: XCTestCase {
         XCTAssertEqual(described, Metric.all.map { "| `\($0.name)` | \($0.meaning) |" })
     }
 
+    /// The summary's paired differences are described there too, from their declaration.
+    func testResultsReadmeDescribesEveryPairedDifference() throws {
+        let readme = try String(contentsOf: Self.root.appendingPathComponent("Results/README.md"), encoding: .utf8)
+        for d in PairedDifference.all {
+            XCTAssertTrue(readme.contains("| `\(d.name)` | \(d.meaning) |\n"), d.name)
+        }
+    }
+
     func testColumnNamesAreUniqueAndTheRecordFollowsTheTable() {
         XCTAssertEqual(Set(Metric.all.map(\.name)).count, Metric.all.count)
         XCTAssertEqual(CellRecord.metricColumns, ["status", "status_detail"] + Metric.all.map(\.name))
-        XCTAssertEqual(Summary.header(settingNames: ["batch_size"]).filter { $0.hasSuffix("_mean") },
-                       Metric.all.filter(\.summarized).map { $0.name + "_mean" })
+        XCTAssertEqual(Summary.header(settingNames: ["batch_size"]).filter { $0.hasSuffix("_ci95") },
+                       Metric.all.filter(\.summarized).map { $0.name + "_ci95" } + PairedDifference.all.map { $0.name + "_ci95" })
     }
 
     /// A measured value is written with its metric's decimals; an unmeasured one stays empty.

@@ -31,7 +31,7 @@ final class OutputResultChartsTests: XCTestCase {
 
     func testNoNumericSettingMeansNoChart() {
         let summary = Summary(settingNames: ["norm"], rows: [("batch", 50.0), ("group", 60.0)].map {
-            Summary.Row(settings: [$0.0], seeds: 1, ok: 1, statistics: [.testAccEvalMode: SeedStatistics(mean: $0.1, std: nil)])
+            Summary.Row(settings: [$0.0], seeds: 1, ok: 1, statistics: [.testAccEvalMode: SeedStatistics(mean: $0.1, std: nil, ci95: nil)])
         })
         let charts = ResultCharts(sweptSettings: ["norm"], summary: summary)
         XCTAssertNil(charts.xSetting)
@@ -40,8 +40,8 @@ final class OutputResultChartsTests: XCTestCase {
     }
 
     /// The accuracy chart of `SampleRecords`: one panel, a curve per measured accuracy column,
-    /// points at the summary means with the stds as error bars, chance at 100 / 3.
-    func testAccuracyChartPlotsTheSummaryMeansAndStds() throws {
+    /// points at the summary means with the 95% CI half-widths as error bars, chance at 100 / 3.
+    func testAccuracyChartPlotsTheSummaryMeansAndIntervals() throws {
         let summary = SampleRecords.tables.summaryValues
         let charts = ResultCharts(sweptSettings: ["batch_size"], summary: summary)
         let chart = try XCTUnwrap(charts.accuracyChart(spec: "tiny", summary: summary, classes: 3))
@@ -51,7 +51,7 @@ final class OutputResultChartsTests: XCTestCase {
                        ["train mode (batch stats)", "eval mode (running stats)", "recalibrated BN",
                         "batch stats at eval batch size", "printed while training (train split)"])
         XCTAssertEqual(chart.panels[0].series[1].points,
-                       [ChartPoint(x: 2, y: 55, error: 7.07), ChartPoint(x: 4, y: 59.5, error: 41.72)])
+                       [ChartPoint(x: 2, y: 55, error: 63.53), ChartPoint(x: 4, y: 59.5, error: 374.83)])
         XCTAssertEqual(chart.referenceLines, [ChartReferenceLine(y: 100.0 / 3, label: "chance")])
     }
 
@@ -65,8 +65,8 @@ final class OutputResultChartsTests: XCTestCase {
         let running = try XCTUnwrap(chart.panels[0].series.first { $0.label == "BN layer 0 running" })
         XCTAssertEqual(running.points.first?.x, 2)
         XCTAssertEqual(running.points.first?.y, 2)  // (1.5 + 2.5) / 2
-        // sample std of 1.5 and 2.5: 1 / sqrt 2; 1e-12 for Double rounding
-        XCTAssertEqual(try XCTUnwrap(running.points.first?.error), 0.5.squareRoot(), accuracy: 1e-12)
+        // 95% CI of 1.5 and 2.5: t_{0.975, 1} * (1 / sqrt 2) / sqrt 2 = 12.7062 / 2 (scipy); 1e-9 for the t quantile
+        XCTAssertEqual(try XCTUnwrap(running.points.first?.error), 12.706204736174694 / 2, accuracy: 1e-9)
         let svg = chart.svg()
         XCTAssertFalse(svg.contains("nan"), "NaN coordinates in the SVG")
         XCTAssertFalse(svg.contains("inf"), "infinite coordinates in the SVG")

@@ -15,6 +15,9 @@ import XCTest
 ///   train eval 94, nan -> 94.00 (nan left out, one value: no std); test train mode 91, 25
 ///   -> 58.00 +- 46.67; eval 89, 30 -> 59.50 +- 41.72; recalibrated 90, 35 -> 62.50 +- 38.89;
 ///   batch stats 88, 20 -> 54.00 +- 48.08; loss 0.125, nan -> 0.1250.
+/// 95% CI half-widths: t_{0.975, 1} * std / sqrt 2 = 8.985 * std (12.706 / 1.414); paired differences per
+/// seed (train mode, recalibrated, batch stats minus eval mode: 35, 27 -> 31.00; 20, 12 -> 16.00; 10, 4 -> 7.00;
+/// 2, -5 -> -1.50; 1, 5 -> 3.00; -1, -10 -> -5.50). Values computed independently with scipy.stats.t.
 /// Unmeasured columns (MC-dropout, forgot-eval, ...) stay empty in every table.
 final class OutputResultTablesTests: XCTestCase {
     static let results = """
@@ -30,16 +33,24 @@ final class OutputResultTablesTests: XCTestCase {
     """
 
     static let summary = """
-    spec,batch_size,seeds,ok,train_acc_running_mean,train_acc_running_std,train_acc_eval_mode_mean,\
-    train_acc_eval_mode_std,test_acc_train_mode_mean,test_acc_train_mode_std,test_acc_eval_mode_mean,\
-    test_acc_eval_mode_std,test_acc_recalibrated_mean,test_acc_recalibrated_std,test_acc_batch_stats_mean,\
-    test_acc_batch_stats_std,test_acc_mc_dropout_mean,test_acc_mc_dropout_std,test_acc_forgot_eval_mean,\
-    test_acc_forgot_eval_std,test_acc_eval_after_forgot_eval_mean,test_acc_eval_after_forgot_eval_std,\
-    train_mode_disagreement_mean,train_mode_disagreement_std,eval_mode_disagreement_mean,\
-    eval_mode_disagreement_std,test_acc_assigning_bug_mean,test_acc_assigning_bug_std,final_train_loss_mean,\
-    final_train_loss_std
-    tiny,2,2,2,91.50,2.12,81.00,1.41,86.00,1.41,55.00,7.07,71.00,1.41,62.00,2.83,,,,,,,,,,,,,0.3750,0.1768
-    tiny,4,2,1,67.50,38.89,94.00,,58.00,46.67,59.50,41.72,62.50,38.89,54.00,48.08,,,,,,,,,,,,,0.1250,
+    spec,batch_size,seeds,ok,train_acc_running_mean,train_acc_running_std,train_acc_running_ci95,\
+    train_acc_eval_mode_mean,train_acc_eval_mode_std,train_acc_eval_mode_ci95,test_acc_train_mode_mean,\
+    test_acc_train_mode_std,test_acc_train_mode_ci95,test_acc_eval_mode_mean,test_acc_eval_mode_std,\
+    test_acc_eval_mode_ci95,test_acc_recalibrated_mean,test_acc_recalibrated_std,test_acc_recalibrated_ci95,\
+    test_acc_batch_stats_mean,test_acc_batch_stats_std,test_acc_batch_stats_ci95,test_acc_mc_dropout_mean,\
+    test_acc_mc_dropout_std,test_acc_mc_dropout_ci95,test_acc_forgot_eval_mean,test_acc_forgot_eval_std,\
+    test_acc_forgot_eval_ci95,test_acc_eval_after_forgot_eval_mean,test_acc_eval_after_forgot_eval_std,\
+    test_acc_eval_after_forgot_eval_ci95,train_mode_disagreement_mean,train_mode_disagreement_std,\
+    train_mode_disagreement_ci95,eval_mode_disagreement_mean,eval_mode_disagreement_std,\
+    eval_mode_disagreement_ci95,test_acc_assigning_bug_mean,test_acc_assigning_bug_std,\
+    test_acc_assigning_bug_ci95,final_train_loss_mean,final_train_loss_std,final_train_loss_ci95,\
+    train_mode_minus_eval_mode_mean,train_mode_minus_eval_mode_std,train_mode_minus_eval_mode_ci95,\
+    recalibrated_minus_eval_mode_mean,recalibrated_minus_eval_mode_std,recalibrated_minus_eval_mode_ci95,\
+    batch_stats_minus_eval_mode_mean,batch_stats_minus_eval_mode_std,batch_stats_minus_eval_mode_ci95
+    tiny,2,2,2,91.50,2.12,19.06,81.00,1.41,12.71,86.00,1.41,12.71,55.00,7.07,63.53,71.00,1.41,12.71,62.00,2.83,25.41,\
+    ,,,,,,,,,,,,,,,,,,0.3750,0.1768,1.5883,31.00,5.66,50.82,16.00,5.66,50.82,7.00,4.24,38.12
+    tiny,4,2,1,67.50,38.89,349.42,94.00,,,58.00,46.67,419.30,59.50,41.72,374.83,62.50,38.89,349.42,54.00,48.08,432.01,\
+    ,,,,,,,,,,,,,,,,,,0.1250,,,-1.50,4.95,44.47,3.00,2.83,25.41,-5.50,6.36,57.18
 
     """
 
