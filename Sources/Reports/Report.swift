@@ -100,7 +100,9 @@ public enum Report {
                 func mean(_ m: Metric) -> Double? { row.statistics[m]?.mean }
                 var measures: [String] = []
                 for metric in named {
-                    if let m = mean(metric) { measures.append("\(metric.sentenceName!) \(CSV.number(m, decimals: 1))%") }
+                    guard let m = mean(metric) else { continue }
+                    let ci = row.statistics[metric]?.ci95.map { " ± \(CSV.number($0, decimals: 1))" } ?? ""
+                    measures.append("\(metric.sentenceName!) \(CSV.number(m, decimals: 1))%\(ci)")
                 }
                 for d in PairedDifference.all {
                     if let sentence = row.differences[d].flatMap({ differenceSentence(d, $0) }) { measures.append(sentence) }

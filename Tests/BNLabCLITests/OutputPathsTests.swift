@@ -33,8 +33,10 @@ final class OutputPathsTests: XCTestCase {
         XCTAssertEqual(line(report, startingWith: "Written by"),
                        "Written by `bnlab run specs/tiny-paths.spec`; the tables are [`tiny-paths.csv`](tiny-paths.csv),"
                        + " [`tiny-paths-summary.csv`](tiny-paths-summary.csv) and"
-                       + " [`tiny-paths-bnstats.csv`](tiny-paths-bnstats.csv). Accuracies in %, mean ± standard"
-                       + " deviation over seeds.")
+                       + " [`tiny-paths-bnstats.csv`](tiny-paths-bnstats.csv). Accuracies in %, mean ± the half-width"
+                       + " of its 95% confidence interval over seeds (Student t; the summary CSV also has the standard"
+                       + " deviation). A paired difference is taken per seed between two measures of the same model,"
+                       + " so its interval is the one to read for a gap.")
         // bnlab report rewrites it from the tables with the same sentence.
         try FileManager.default.removeItem(at: directory.appendingPathComponent("out/tiny-paths.md"))
         let rebuilt = try BNLabChild.run(["report", "specs/tiny-paths.spec", "--out", "out"], in: directory)

@@ -8,18 +8,24 @@ import XCTest
 final class OutputReportTests: XCTestCase {
     static let specText = "# tiny: a test spec\n# second line of the description\n\nsweep batch_size 2 8\nseeds 0 1\n"
 
-    /// Means and standard deviations as ResultTables writes them (two decimals; empty std where only
-    /// one seed measured the column), read as `bnlab report` reads a summary file.
+    /// Means, standard deviations and 95% CI half-widths as ResultTables writes them (two decimals;
+    /// empty std and CI where only one seed measured the column), read as `bnlab report` reads a
+    /// summary file. The paired difference at batch 2 (31.00 ± 3.59) excludes 0; at batch 8 one seed.
     static let summary = try! Summary(csv: CSV.table(header: table.header, rows: table.rows))
     static let table = Table(
         header: ["spec", "batch_size", "seeds", "ok",
-                 "train_acc_running_mean", "train_acc_running_std", "test_acc_train_mode_mean", "test_acc_train_mode_std",
-                 "test_acc_eval_mode_mean", "test_acc_eval_mode_std", "test_acc_recalibrated_mean",
-                 "test_acc_recalibrated_std", "test_acc_mc_dropout_mean", "test_acc_mc_dropout_std",
-                 "train_mode_disagreement_mean", "train_mode_disagreement_std"],
+                 "train_acc_running_mean", "train_acc_running_std", "train_acc_running_ci95",
+                 "test_acc_train_mode_mean", "test_acc_train_mode_std", "test_acc_train_mode_ci95",
+                 "test_acc_eval_mode_mean", "test_acc_eval_mode_std", "test_acc_eval_mode_ci95",
+                 "test_acc_recalibrated_mean", "test_acc_recalibrated_std", "test_acc_recalibrated_ci95",
+                 "test_acc_mc_dropout_mean", "test_acc_mc_dropout_std", "test_acc_mc_dropout_ci95",
+                 "train_mode_disagreement_mean", "train_mode_disagreement_std", "train_mode_disagreement_ci95",
+                 "train_mode_minus_eval_mode_mean", "train_mode_minus_eval_mode_std", "train_mode_minus_eval_mode_ci95"],
         rows: [
-            ["tiny", "2", "2", "2", "91.50", "2.12", "86.00", "1.41", "55.00", "7.07", "71.00", "1.41", "", "", "12.50", "3.54"],
-            ["tiny", "8", "2", "1", "67.50", "38.89", "58.00", "", "59.50", "41.72", "62.50", "", "", "", "4.00", ""],
+            ["tiny", "2", "2", "2", "91.50", "2.12", "19.06", "86.00", "1.41", "12.71", "55.00", "7.07", "63.53",
+             "71.00", "1.41", "12.71", "", "", "", "12.50", "3.54", "31.77", "31.00", "0.40", "3.59"],
+            ["tiny", "8", "2", "1", "67.50", "38.89", "349.42", "58.00", "", "", "59.50", "41.72", "374.83",
+             "62.50", "", "", "", "", "", "4.00", "", "", "-1.50", "", ""],
         ])
 
     static func report(specPath: String = "Experiments/tiny.spec", summary: Summary = summary,
@@ -30,48 +36,53 @@ final class OutputReportTests: XCTestCase {
     }
 
     /// The title, the description (the spec's leading comment), the run line, the warnings, the chart,
-    /// one sentence per end of the batch-size axis (means to one decimal, train minus eval mode:
-    /// 86 - 55 = 31.0 and 58 - 59.5 = -1.5, the seeds that failed), the table of the measured columns
-    /// (MC-dropout, never measured, is left out; a missing std shows the mean alone), and the spec.
+    /// one sentence per end of the batch-size axis (means and CI half-widths to one decimal; the paired
+    /// train minus eval mode gap with its interval, 31.00 ± 3.59 = +27.4 to +34.6, or "one seed"; the
+    /// seeds that failed), the table of the measured columns (MC-dropout, never measured, is left out; a
+    /// missing interval shows the mean alone) with the paired gap, and the spec.
     func testTheWholeReport() {
         XCTAssertEqual(Self.report(), """
             # tiny
-
+            
             tiny: a test spec
             second line of the description
-
-            Written by `bnlab run Experiments/tiny.spec` (`make experiments`); the tables are [`tiny.csv`](tiny.csv), \
-            [`tiny-summary.csv`](tiny-summary.csv) and [`tiny-bnstats.csv`](tiny-bnstats.csv). Accuracies in %, \
-            mean ± standard deviation over seeds.
-
+            
+            Written by `bnlab run Experiments/tiny.spec` (`make experiments`); the tables are \
+            [`tiny.csv`](tiny.csv), [`tiny-summary.csv`](tiny-summary.csv) and \
+            [`tiny-bnstats.csv`](tiny-bnstats.csv). Accuracies in %, mean ± the half-width of its 95% confidence \
+            interval over seeds (Student t; the summary CSV also has the standard deviation). A paired \
+            difference is taken per seed between two measures of the same model, so its interval is the one to \
+            read for a gap.
+            
             > warning: tiny.spec:4:1: warning: something
-
+            
             ![tiny-accuracy.svg](tiny-accuracy.svg)
-
+            
             ## What the numbers show
-
-            - at batch_size 2, test accuracy: train mode 86.0%, eval mode 55.0%, recalibrated 71.0%, train mode \
-            minus eval mode 31.0 points, 12.5% of predictions differ between two train-mode passes; at batch_size 8, \
-            test accuracy: train mode 58.0%, eval mode 59.5%, recalibrated 62.5%, train mode minus eval mode -1.5 \
-            points, 4.0% of predictions differ between two train-mode passes (only 1 of 2 seeds ok).
-
+            
+            - at batch_size 2, test accuracy: train mode 86.0% ± 12.7, eval mode 55.0% ± 63.5, recalibrated \
+            71.0% ± 12.7, train mode minus eval mode +31.0 points (95% CI +27.4 to +34.6), 12.5% of predictions \
+            differ between two train-mode passes; at batch_size 8, test accuracy: train mode 58.0%, eval mode \
+            59.5% ± 374.8, recalibrated 62.5%, train mode minus eval mode -1.5 points (one seed: no interval), \
+            4.0% of predictions differ between two train-mode passes (only 1 of 2 seeds ok).
+            
             ## Summary
-
-            | batch_size | ok/seeds | train (running) | test, train mode | test, eval mode | test, recalibrated | train-mode disagreement |
-            |:-----------|---------:|----------------:|-----------------:|----------------:|-------------------:|------------------------:|
-            | 2          |      2/2 |    91.50 ± 2.12 |     86.00 ± 1.41 |    55.00 ± 7.07 |       71.00 ± 1.41 |            12.50 ± 3.54 |
-            | 8          |      1/2 |   67.50 ± 38.89 |            58.00 |   59.50 ± 41.72 |              62.50 |                    4.00 |
-
+            
+            | batch_size | ok/seeds | train (running) | test, train mode | test, eval mode | test, recalibrated | train-mode disagreement | train mode minus eval mode (paired) |
+            |:-----------|---------:|----------------:|-----------------:|----------------:|-------------------:|------------------------:|------------------------------------:|
+            | 2          |      2/2 |   91.50 ± 19.06 |    86.00 ± 12.71 |   55.00 ± 63.53 |      71.00 ± 12.71 |           12.50 ± 31.77 |                       +31.00 ± 3.59 |
+            | 8          |      1/2 |  67.50 ± 349.42 |            58.00 |  59.50 ± 374.83 |              62.50 |                    4.00 |                               -1.50 |
+            
             ## Spec
-
+            
             ```
             # tiny: a test spec
             # second line of the description
-
+            
             sweep batch_size 2 8
             seeds 0 1
             ```
-
+            
             """)
     }
 
@@ -99,7 +110,9 @@ final class OutputReportTests: XCTestCase {
 
             Written by `bnlab run Experiments/tiny.spec` (`make experiments`); the tables are [`tiny.csv`](tiny.csv), \
             [`tiny-summary.csv`](tiny-summary.csv) and [`tiny-bnstats.csv`](tiny-bnstats.csv). Accuracies in %, \
-            mean ± standard deviation over seeds.
+            mean ± the half-width of its 95% confidence interval over seeds (Student t; the summary CSV also has \
+            the standard deviation). A paired difference is taken per seed between two measures of the same model, \
+            so its interval is the one to read for a gap.
 
             ## What the numbers show
 

@@ -129,6 +129,8 @@ final class SpecFuzzTests: XCTestCase {
     struct FuzzTally {
         var accepted = 0, rejected = 0
         var seconds = 0.0
+        /// The longest single parse: a hang shows here whatever the machine's load.
+        var slowestSeconds = 0.0
     }
 
     /// Parses `iterations` seeded mutations of `sources` (round robin). An accepted spec must
@@ -141,6 +143,8 @@ final class SpecFuzzTests: XCTestCase {
         var tally = FuzzTally()
         let start = Date()
         for iteration in 0..<iterations {
+            let parseStart = Date()
+            defer { tally.slowestSeconds = max(tally.slowestSeconds, Date().timeIntervalSince(parseStart)) }
             let source = Array(sources[iteration % sources.count].utf8)
             let bytes = Self.mutate(source, &random)
             let lines = bytes.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: false)
@@ -185,10 +189,13 @@ final class SpecFuzzTests: XCTestCase {
     func testMutationsOfTheFixturesNeverCrashAndAlwaysLocate() throws {
         let tally = try fuzz(Self.fixtures, iterations: 4_000, seed: 20_240_601)
         print("SpecFuzzTests: fixtures: \(tally.accepted) mutations accepted, \(tally.rejected) rejected,"
-              + " in \(String(format: "%.1f", tally.seconds)) s")
+              + " in \(String(format: "%.1f", tally.seconds)) s, slowest \(String(format: "%.3f", tally.slowestSeconds)) s")
         XCTAssertGreaterThan(tally.accepted, 100, "the mutations must also reach the grid and its rules")
         XCTAssertGreaterThan(tally.rejected, 2_000)
-        XCTAssertLessThan(tally.seconds, 30, "the parser must not hang")
+        // A bound per mutation, not on the total: the total depends on the build and the machine's load
+        // (35 s for the shipped specs in a debug build on a busy 2-core machine); one parse of a spec
+        // of a few dozen lines takes milliseconds, so 5 s can only be a hang.
+        XCTAssertLessThan(tally.slowestSeconds, 5, "the parser must not hang")
     }
 
     /// Ten thousand mutations of the specs that ship in Experiments/.
@@ -197,9 +204,12 @@ final class SpecFuzzTests: XCTestCase {
         XCTAssertGreaterThanOrEqual(shipped.count, 3, "Experiments/*.spec not found from \(#filePath)")
         let tally = try fuzz(shipped, iterations: 10_000, seed: 20_241_123)
         print("SpecFuzzTests: shipped specs: \(tally.accepted) mutations accepted, \(tally.rejected) rejected,"
-              + " in \(String(format: "%.1f", tally.seconds)) s")
+              + " in \(String(format: "%.1f", tally.seconds)) s, slowest \(String(format: "%.3f", tally.slowestSeconds)) s")
         XCTAssertGreaterThan(tally.accepted, 500, "the mutations must also reach the grid and its rules")
         XCTAssertGreaterThan(tally.rejected, 5_000)
-        XCTAssertLessThan(tally.seconds, 30, "the parser must not hang")
+        // A bound per mutation, not on the total: the total depends on the build and the machine's load
+        // (35 s for the shipped specs in a debug build on a busy 2-core machine); one parse of a spec
+        // of a few dozen lines takes milliseconds, so 5 s can only be a hang.
+        XCTAssertLessThan(tally.slowestSeconds, 5, "the parser must not hang")
     }
 }
