@@ -54,13 +54,24 @@ public struct Cell: Hashable, Sendable {
                                dropout: c.dropProbability,
                                renormLimits: c.renorm),
             optimizer: c.optimizer, lrScaling: c.lrScaling, baseBatchSize: c.baseBatchSize,
-            training: TrainingPlan(epochs: c.epochs, batchSize: c.batchSize, order: c.order, dropLast: c.dropLast,
-                                   frozenEpochs: c.frozenBNEpochs),
+            training: Self.trainingPlan(c),
             evaluation: EvaluationPlan(evalBatchSize: c.evalBatchSize, recalibrateSamples: samples,
                                        recalibrateBatchSize: c.recalibrateBatchSize, estimator: c.recalibrateEstimator,
                                        recalibrateOnTest: c.recalibrateData == .test, mcSamples: c.mcSamples,
                                        forgotEval: c.forgotEval, metricBug: c.metricBug),
             seed: c.seed)
+    }
+
+    /// The training plan of `c`, its budget multiplied by `budget_factor`: epochs or steps, the FrozenBN
+    /// epochs and the schedule's warmup and decay steps all stretch together, so a cell with
+    /// `budget_factor 2` trains the same schedule over twice the steps.
+    static func trainingPlan(_ c: ExperimentConfig) -> TrainingPlan {
+        let f = c.budgetFactor
+        var schedule = c.lrSchedule
+        schedule.warmupSteps *= f
+        if case let .step(every, gamma) = schedule.shape { schedule.shape = .step(every: every * f, gamma: gamma) }
+        return TrainingPlan(epochs: c.epochs * f, batchSize: c.batchSize, order: c.order, dropLast: c.dropLast,
+                            frozenEpochs: c.frozenBNEpochs * f, steps: c.steps * f, schedule: schedule)
     }
 
     /// The learning rate after `lr_scaling`.

@@ -23,6 +23,9 @@ public struct TrainingOutcome: Sendable {
 }
 
 /// Settings of the training loop.
+///
+/// The budget is `steps` optimizer steps when `steps > 0` (as many epochs as they need, the last one
+/// cut at the budget), else `epochs` full epochs; T, the total steps, is what the schedule spans.
 public struct TrainingPlan: Hashable, Sendable {
     public var epochs: Int
     public var batchSize: Int
@@ -30,16 +33,36 @@ public struct TrainingPlan: Hashable, Sendable {
     public var dropLast: Bool
     /// FrozenBN (Wu & Johnson 2021): the last `frozenEpochs` epochs run BatchNorm in eval mode.
     public var frozenEpochs: Int
+    /// The step budget; 0 = `epochs` decides.
+    public var steps: Int
+    /// The learning rate of each step as a factor of the optimizer's.
+    public var schedule: LRSchedule
 
-    public init(epochs: Int, batchSize: Int, order: BatchOrder = .shuffled, dropLast: Bool = true, frozenEpochs: Int = 0) {
+    public init(epochs: Int, batchSize: Int, order: BatchOrder = .shuffled, dropLast: Bool = true, frozenEpochs: Int = 0,
+                steps: Int = 0, schedule: LRSchedule = LRSchedule()) {
         self.epochs = epochs; self.batchSize = batchSize; self.order = order
-        self.dropLast = dropLast; self.frozenEpochs = frozenEpochs
+        self.dropLast = dropLast; self.frozenEpochs = frozenEpochs; self.steps = steps; self.schedule = schedule
     }
 
-    /// The mode of epoch `e` (1-based): `.train`, or BatchNorm frozen in the last `frozenEpochs`.
-    public func mode(epoch e: Int) -> Mode {
-        e > epochs - frozenEpochs ? Mode(normalization: .eval, dropout: .train) : .train
+    /// The epochs that run when an epoch has `batchesPerEpoch` batches: `epochs`, or as many as
+    /// `steps` need (at least one).
+    public func epochCount(batchesPerEpoch: Int) -> Int {
+        guard steps > 0, batchesPerEpoch > 0 else { return epochs }
+        return max(1, (steps + batchesPerEpoch - 1) / batchesPerEpoch)
     }
+
+    /// T, the optimizer steps of the whole training.
+    public func totalSteps(batchesPerEpoch: Int) -> Int {
+        steps > 0 && batchesPerEpoch > 0 ? steps : epochs * batchesPerEpoch
+    }
+
+    /// The mode of epoch `e` (1-based) of `epochCount`: `.train`, or BatchNorm frozen in the last `frozenEpochs`.
+    public func mode(epoch e: Int, of epochCount: Int) -> Mode {
+        e > epochCount - frozenEpochs ? Mode(normalization: .eval, dropout: .train) : .train
+    }
+
+    /// The mode of epoch `e` (1-based) of an epoch budget.
+    public func mode(epoch e: Int) -> Mode { mode(epoch: e, of: epochs) }
 }
 
 /// The training loop: `zero_grad; forward; loss; backward; step` per batch.
@@ -52,12 +75,18 @@ public enum Trainer {
         let assembler = BatchAssembler()
         let loss = SoftmaxCrossEntropy()
         var outcome = TrainingOutcome(runningAccuracy: .nan, finalLoss: .nan, steps: 0, divergence: nil)
-        for epoch in 1...plan.epochs {
+        let perEpoch = plan.order.batchCount(labels: data.labels, batchSize: plan.batchSize, dropLast: plan.dropLast)
+        let epochCount = plan.epochCount(batchesPerEpoch: perEpoch)
+        let totalSteps = plan.totalSteps(batchesPerEpoch: perEpoch)
+        for epoch in 1...epochCount {
             onEpoch?(epoch)
-            let mode = plan.mode(epoch: epoch)
-            let batches = plan.order.batches(labels: data.labels, batchSize: plan.batchSize, dropLast: plan.dropLast, rng: &rng)
+            let mode = plan.mode(epoch: epoch, of: epochCount)
+            var batches = plan.order.batches(labels: data.labels, batchSize: plan.batchSize, dropLast: plan.dropLast, rng: &rng)
+            batches = Array(batches.prefix(totalSteps - outcome.steps))  // the step budget cuts the last epoch
             var correct = 0, seen = 0, lossSum = 0.0
             for (step, batch) in batches.enumerated() {
+                let rate = Float(Double(optimizer.learningRate)
+                                 * plan.schedule.factor(step: outcome.steps, totalSteps: totalSteps))
                 assembler.assemble(data, indices: batch)
                 optimizer.zeroGradients()
                 let logits = try model.forward(assembler.input, mode: mode)
@@ -75,7 +104,7 @@ public enum Trainer {
                 seen += batch.count
                 lossSum += Double(value)
                 _ = model.backward(loss.gradient)
-                optimizer.step()
+                optimizer.step(learningRate: rate)
             }
             outcome.runningAccuracy = seen > 0 ? 100 * Double(correct) / Double(seen) : .nan
             outcome.finalLoss = batches.isEmpty ? .nan : lossSum / Double(batches.count)

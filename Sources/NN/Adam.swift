@@ -40,18 +40,18 @@ public final class Adam: Optimizer {
         secondMoments = parameters.map { Tensor($0.value.shape) }
     }
 
-    public func step() {
+    public func step(learningRate lr: Float) {
         stepCount += 1
         let t = Double(stepCount)
         let biasCorrection1 = 1 - pow(Double(beta1), t)
         let biasCorrection2Sqrt = (1 - pow(Double(beta2), t)).squareRoot()
-        let stepSize = Float(Double(learningRate) / biasCorrection1)
+        let stepSize = Float(Double(lr) / biasCorrection1)
         let bc2 = Float(biasCorrection2Sqrt)
         for (index, p) in parameters.enumerated() {
             let w = p.value.data, grad = p.gradient.data, count = p.value.count
             let m = firstMoments[index].data, v = secondMoments[index].data
             if decoupledWeightDecay && weightDecay != 0 {
-                let shrink = 1 - learningRate * weightDecay
+                let shrink = 1 - lr * weightDecay
                 for i in 0..<count { w[i] *= shrink }
             }
             for i in 0..<count {

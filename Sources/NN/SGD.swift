@@ -36,8 +36,7 @@ public final class SGD: Optimizer {
         buffers = Array(repeating: nil, count: parameters.count)
     }
 
-    public func step() {
-        let lr = learningRate
+    public func step(learningRate lr: Float) {
         for (index, p) in parameters.enumerated() {
             let w = p.value.data, g = p.gradient.data, count = p.value.count
             guard momentum != 0 else {

@@ -14,7 +14,8 @@ public enum Report {
     ///   - sweptSettings: the swept setting names in file order.
     ///   - warnings: the spec's warnings, quoted in the report.
     public static func markdown(spec: String, specPath: String, specText: String, sweptSettings: [String], summary: Summary,
-                                statistics: Table, charts: [String], warnings: [String] = []) -> String {
+                                statistics: Table, charts: [String], warnings: [String] = [],
+                                convergence: ConvergenceCheck? = nil) -> String {
         var out = "# \(spec)\n\n"
         let description = specText.split(separator: "\n", omittingEmptySubsequences: false)
             .prefix { $0.hasPrefix("#") }
@@ -30,8 +31,13 @@ public enum Report {
         for w in warnings { out += "> warning: \(w)\n" }
         if !warnings.isEmpty { out += "\n" }
         for chart in charts { out += "![\(chart)](\(chart))\n\n" }
-        out += "## What the numbers show\n\n" + findings(sweptSettings: sweptSettings, summary: summary) + "\n"
-        out += "## Summary\n\n" + summaryTable(sweptSettings: sweptSettings, summary: summary) + "\n"
+        out += "## What the numbers show\n\n" + findings(sweptSettings: sweptSettings, summary: convergence?.grid ?? summary)
+            + "\n"
+        if let convergence {
+            out += "## Convergence check\n\n" + convergence.markdown(sweptSettings: sweptSettings, summary: summary) + "\n"
+        }
+        let shown = convergence == nil ? sweptSettings : sweptSettings + ["budget_factor"]
+        out += "## Summary\n\n" + summaryTable(sweptSettings: shown, summary: summary) + "\n"
         out += "## Spec\n\n```\n" + specText + (specText.hasSuffix("\n") ? "" : "\n") + "```\n"
         return out
     }

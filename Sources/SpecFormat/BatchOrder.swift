@@ -41,4 +41,17 @@ public enum BatchOrder: String, CaseIterable, Hashable, Sendable {
             return all
         }
     }
+
+    /// How many batches ``batches(labels:batchSize:dropLast:rng:)`` makes: the same for every draw.
+    public func batchCount(labels: [Int32], batchSize: Int, dropLast: Bool) -> Int {
+        func chunks(_ n: Int) -> Int { dropLast ? n / batchSize : (n + batchSize - 1) / batchSize }
+        switch self {
+        case .shuffled, .sorted:
+            return chunks(labels.count)
+        case .classBlocked:
+            var perClass: [Int32: Int] = [:]
+            for label in labels { perClass[label, default: 0] += 1 }
+            return perClass.values.map(chunks).reduce(0, +)
+        }
+    }
 }

@@ -52,8 +52,15 @@ public struct ExperimentConfig: Hashable, Sendable {
 
     // MARK: Training
 
-    /// `epochs`: passes over the training split.
+    /// `epochs`: passes over the training split (when ``steps`` is 0).
     public var epochs: Int = 3
+    /// `steps`: optimizer steps of the training; 0 = ``epochs`` decides.
+    public var steps: Int = 0
+    /// `budget_factor`: multiplies the budget (epochs or steps, and the schedule's warmup and decay
+    /// steps with it): 2 is the convergence check's doubled budget.
+    public var budgetFactor: Int = 1
+    /// `lr_schedule`: the learning rate of each step, as a factor of lr_used.
+    public var lrSchedule: LRSchedule = LRSchedule()
     /// `batch_size`: training batch size.
     public var batchSize: Int = 32
     /// `optimizer` (and `lr`): the optimizer; its learning rate is before `lr_scaling`.

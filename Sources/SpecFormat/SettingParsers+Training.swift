@@ -52,6 +52,50 @@ extension SettingParsers {
         }
     }
 
+    /// `constant` | `cosine [min=M]` | `step every=K [gamma=G]`, each with `[warmup=W] [warmup_start=S]`.
+    static func lrSchedule(_ input: inout SettingInput) throws -> SettingAssignment {
+        let kind = try input.first()
+        let name = try kind.oneOf("lr_schedule", ["constant", "cosine", "step"])
+        let shapeKeys = name == "cosine" ? ["min"] : name == "step" ? ["every", "gamma"] : []
+        let k = try input.keywords("lr_schedule \(name)", allowed: shapeKeys + ["warmup", "warmup_start"])
+        var schedule = LRSchedule()
+        if let t = k.optional("warmup") { schedule.warmupSteps = try t.integer("lr_schedule warmup", atLeast: 0) }
+        if let t = k.optional("warmup_start") {
+            // LinearLR refuses a start factor outside (0, 1].
+            let start = try t.float("lr_schedule warmup_start", in: .above(0))
+            guard start <= 1 else {
+                throw SpecProblem(t.location, "lr_schedule warmup_start must be in (0, 1] (LinearLR's start_factor),"
+                                  + " got \(t.text)")
+            }
+            schedule.warmupStartFactor = start
+        }
+        switch name {
+        case "cosine":
+            let minimum = try k.optional("min").map { try $0.float("lr_schedule cosine min", in: .fraction) } ?? 0
+            schedule.shape = .cosine(minimumFactor: minimum)
+        case "step":
+            let every = try k.required("every")
+            let gamma = try k.optional("gamma").map { try $0.float("lr_schedule step gamma", in: .above(0)) } ?? 0.1
+            schedule.shape = .step(every: try every.integer("lr_schedule step every", atLeast: 1), gamma: gamma)
+        default:
+            schedule.shape = .constant
+        }
+        let parsed = schedule
+        return { $0.lrSchedule = parsed }
+    }
+
+    static func renderLRSchedule(_ config: ExperimentConfig) -> String {
+        let s = config.lrSchedule
+        let f = SpecNumber.format
+        let shape: String
+        switch s.shape {
+        case .constant: shape = "constant"
+        case let .cosine(m): shape = "cosine min=\(f(m))"
+        case let .step(every, gamma): shape = "step every=\(every) gamma=\(f(gamma))"
+        }
+        return shape + " warmup=\(s.warmupSteps) warmup_start=\(f(s.warmupStartFactor))"
+    }
+
     /// A learning rate > 0 that replaces the optimizer's.
     static func learningRate(_ input: inout SettingInput) throws -> SettingAssignment {
         let value = try input.single().float("lr", in: .above(0))

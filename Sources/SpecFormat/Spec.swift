@@ -27,6 +27,8 @@ public struct Spec: Sendable {
     public let variants: [SpecVariant]
     /// What looks wrong but is accepted, in file order.
     public let warnings: [SpecWarning]
+    /// Whether the spec has a `convergence_check` line: cells after the grid's rerun with twice the budget.
+    public let hasConvergenceCheck: Bool
 
     let grid: [ExperimentConfig]
     let quickGrid: [ExperimentConfig]
@@ -44,6 +46,7 @@ public struct Spec: Sendable {
         self.quickSweeps = parsed.quickSweeps
         self.variants = parsed.variants
         self.warnings = warnings
+        self.hasConvergenceCheck = parsed.convergenceFilter != nil
         self.grid = grid
         self.quickGrid = quickGrid
     }

@@ -79,7 +79,31 @@ enum SpecGrid {
             cells.append(cell)
             advance(&digits, radices: radices)
         }
+        if let filter = parsed.convergenceFilter { cells += try convergenceCells(cells, filter: filter) }
         return cells
+    }
+
+    /// The convergence check's cells: every cell whose values match `filter` (all of them for an empty
+    /// filter), again with its budget doubled, in grid order after the grid. `budget_factor` joins their
+    /// key, so each is a cell of its own in the tables.
+    private static func convergenceCells(_ cells: [ResolvedCell], filter: [SpecSetting]) throws -> [ResolvedCell] {
+        if cells.first?.config.sweptKeys.contains("budget_factor") == true {
+            throw SpecProblem(filter.first?.location ?? .fileStart,
+                              "convergence_check doubles budget_factor, which this spec sweeps; sweep it alone")
+        }
+        let matching = cells.filter { cell in
+            filter.allSatisfy { cell.config.canonicalValue(of: $0.key) == $0.canonicalValue }
+        }
+        if matching.isEmpty, let first = filter.first {
+            throw SpecProblem(first.location, "convergence_check matches no cell of the grid")
+        }
+        return matching.map { cell in
+            var config = cell.config
+            config.budgetFactor *= 2
+            config.sweptKeys.append("budget_factor")
+            config.sweptValues.append(String(config.budgetFactor))
+            return ResolvedCell(config: config, locations: cell.locations, variantKeys: cell.variantKeys)
+        }
     }
 
     /// The product of `radices`; refuses one above ``maxCells`` at the axis that passes it.

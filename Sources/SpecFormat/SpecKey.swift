@@ -29,6 +29,8 @@ package struct SpecKey: Sendable {
         /// `variant NAME KEY=VALUE ...`: a named set of overrides; as a swept
         /// pseudo-key, the cell's variant name.
         case variant
+        /// `convergence_check all | KEY=VALUE ...`: the cells rerun with twice the budget.
+        case convergenceCheck
     }
 
     package let name: String
@@ -93,7 +95,7 @@ package struct SpecKey: Sendable {
         switch role {
         case let .setting(_, render): return render(config)
         case .variant: return config.variant
-        case .seeds, .quick, .sweep: return nil
+        case .seeds, .quick, .sweep, .convergenceCheck: return nil
         }
     }
 }

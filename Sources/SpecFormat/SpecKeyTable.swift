@@ -84,8 +84,26 @@ package enum SpecKeyTable {
                 \.eps),
 
         // MARK: Training
-        .integer("epochs", .training, sweepable: true, atLeast: 1, meaning: "passes over the training split",
+        .integer("epochs", .training, sweepable: true, atLeast: 1,
+                 meaning: "passes over the training split; with steps > 0 the step budget decides instead",
                  \.epochs),
+        .integer("steps", .training, sweepable: true, atLeast: 0,
+                 meaning: "optimizer steps of the training, 0 = epochs decides; otherwise as many epochs as the"
+                    + " steps need, the last one cut at the budget (a fixed step budget at every batch size)",
+                 \.steps),
+        .integer("budget_factor", .training, sweepable: true, atLeast: 1,
+                 meaning: "multiplies the training budget (epochs or steps) and the schedule's warmup and step"
+                    + " decay with it; convergence_check adds cells with 2",
+                 \.budgetFactor),
+        .custom("lr_schedule", .training, oneWord: false,
+                values: "`constant` | `cosine [min=0]` | `step every=K [gamma=0.1]`, each `[warmup=W]"
+                    + " [warmup_start=0.3333]`",
+                meaning: "the learning rate of step t as a factor of lr_used, as torch.optim.lr_scheduler defines"
+                    + " it, stepped once per optimizer step: linear warmup (LinearLR(start_factor=warmup_start,"
+                    + " total_iters=W)) for t < W, then constant, CosineAnnealingLR(T_max=T-W, eta_min=min*lr)"
+                    + " or StepLR(step_size=K, gamma); T = the cell's optimizer steps (formulas in"
+                    + " Experiments/README.md)",
+                parse: SettingParsers.lrSchedule, render: SettingParsers.renderLRSchedule),
         .integer("batch_size", .training, sweepable: true, atLeast: 1, meaning: "training batch size",
                  \.batchSize),
         .custom("optimizer", .training, oneWord: false,
@@ -147,6 +165,11 @@ package enum SpecKeyTable {
                 role: .quick, fixedDefault: "none"),
         SpecKey("quick_sweep", .grid, values: "`KEY V1 V2 ...`",
                 meaning: "replaces the values of the sweep of KEY under --quick", role: .sweep),
+        SpecKey("convergence_check", .grid, values: "`all` | `KEY=VALUE ...` (swept keys)",
+                meaning: "the convergence check: every cell of the grid whose swept values match (all: every cell)"
+                    + " is trained again with twice its budget (budget_factor doubled, seeds as the grid's), and the"
+                    + " report compares the two; these cells follow the grid's, budget_factor in their key",
+                role: .convergenceCheck, fixedDefault: "none"),
     ]
 
     /// The entries by name.

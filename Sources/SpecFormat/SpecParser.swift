@@ -8,6 +8,9 @@ struct ParsedSpec {
     var quickSeeds: [UInt64]? = nil
     var quickSweeps: [SpecSweep] = []
     var variants: [SpecVariant] = []
+    /// `convergence_check`: the swept values a cell must have to be rerun with twice its budget
+    /// (empty = every cell); nil = no check.
+    var convergenceFilter: [SpecSetting]? = nil
 }
 
 /// Reads a spec file line by line into a ``ParsedSpec``, then builds and
@@ -111,7 +114,22 @@ struct SpecParser {
             parsed.settings.append(try makeSetting(key, head, words, at: head.location))
         case .variant:
             try parseVariant(head, words)
+        case .convergenceCheck:
+            try claim(head, swept: false)
+            try parseConvergenceCheck(head, words)
         }
+    }
+
+    /// `convergence_check all` or `convergence_check KEY=VALUE ...` over swept keys (checked against the
+    /// sweeps once every line is read, in ``SpecGrid``).
+    private mutating func parseConvergenceCheck(_ head: SpecToken, _ words: [SpecToken]) throws {
+        guard !words.isEmpty else {
+            throw SpecProblem(head.location, "'convergence_check' needs 'all' or KEY=VALUE ... of swept keys")
+        }
+        if words.count == 1 && words[0].text == "all" { parsed.convergenceFilter = []; return }
+        let filter = try KeywordArguments(words[...], context: "convergence_check", allowed: SpecKeyTable.variantNames,
+                                          anchor: head, refusal: { _, _ in nil })
+        parsed.convergenceFilter = try overrideSettings(filter, names: SpecKeyTable.variantNames)
     }
 
     /// `sweep KEY V1 V2 ...` or `quick_sweep KEY V1 V2 ...`.

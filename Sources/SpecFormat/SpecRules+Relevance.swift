@@ -34,6 +34,7 @@ extension SpecRules {
             Relevance(key: "ghost_batch_size", applies: usesBatchNorm, otherwise: batchNorm),
             Relevance(key: "frozen_bn_epochs", applies: usesBatchNorm, otherwise: batchNorm),
             Relevance(key: "base_batch_size", applies: { $0.lrScaling != .none }, otherwise: "lr_scaling is none"),
+            Relevance(key: "epochs", applies: { $0.steps == 0 }, otherwise: "steps is set: the step budget decides"),
         ]
     }()
 

@@ -1,3 +1,5 @@
+import Foundation
+
 // The typed values of the training settings of a spec (`optimizer`, `lr_scaling`).
 
 /// The optimizer and its hyper-parameters (`optimizer`, `lr`), in PyTorch's conventions.
@@ -103,6 +105,55 @@ public enum LRScaling: String, CaseIterable, Hashable, Sendable {
         case .none: return 1
         case .linear: return k
         case .sqrt: return k.squareRoot()
+        }
+    }
+}
+
+/// `lr_schedule`: the learning rate of optimizer step `t` = 0, 1, ..., T - 1 (T = the cell's optimizer
+/// steps), `lr(t) = lr_used * factor(t)`, as `torch.optim.lr_scheduler` defines the schedules when
+/// `scheduler.step()` follows every `optimizer.step()`:
+/// - warmup, `LinearLR(start_factor=s, total_iters=W)`: `factor(t) = s + (1 - s) * t / W` for t < W;
+/// - then, with u = t - W and U = T - W (`SequentialLR([LinearLR, main], milestones=[W])` when W > 0):
+///   - `constant`: 1;
+///   - `cosine`, `CosineAnnealingLR(T_max=U, eta_min=m * lr_used)`: `m + (1 - m) * (1 + cos(pi * u / U)) / 2`;
+///   - `step`, `StepLR(step_size=k, gamma=g)`: `g^floor(u / k)`.
+/// The factor is computed in Double in closed form (torch's schedulers update recursively; the two
+/// agree to rounding of Double, far below the float32 learning rate).
+public struct LRSchedule: Hashable, Sendable {
+    public enum Shape: Hashable, Sendable {
+        case constant
+        /// Cosine annealing to `minimumFactor * lr_used`.
+        case cosine(minimumFactor: Float)
+        /// Multiplied by `gamma` every `every` steps.
+        case step(every: Int, gamma: Float)
+    }
+
+    public var shape: Shape
+    /// W, the linear warmup's steps (0 = none).
+    public var warmupSteps: Int
+    /// s, the warmup's first factor; PyTorch's LinearLR default is 1/3 (here the float nearest it, as
+    /// every number of a spec is a float).
+    public var warmupStartFactor: Float
+
+    public init(shape: Shape = .constant, warmupSteps: Int = 0, warmupStartFactor: Float = 1.0 / 3) {
+        self.shape = shape; self.warmupSteps = warmupSteps; self.warmupStartFactor = warmupStartFactor
+    }
+
+    /// `factor(t)` for step `t` of `totalSteps`.
+    public func factor(step t: Int, totalSteps: Int) -> Double {
+        if t < warmupSteps {
+            let s = Double(warmupStartFactor)
+            return s + (1 - s) * Double(t) / Double(warmupSteps)
+        }
+        let u = t - warmupSteps, span = max(totalSteps - warmupSteps, 1)
+        switch shape {
+        case .constant:
+            return 1
+        case let .cosine(minimum):
+            let m = Double(minimum)
+            return m + (1 - m) * (1 + cos(Double.pi * Double(u) / Double(span))) / 2
+        case let .step(every, gamma):
+            return pow(Double(gamma), Double(u / every))
         }
     }
 }

@@ -135,6 +135,9 @@ final class SpecGridTests: XCTestCase {
             dropout 0
             eps 1e-05
             epochs 3
+            steps 0
+            budget_factor 1
+            lr_schedule constant warmup=0 warmup_start=0.33333334
             batch_size 32
             optimizer sgd lr=0.01 momentum=0.9 dampening=0 weight_decay=0 nesterov=off
             lr 0.01

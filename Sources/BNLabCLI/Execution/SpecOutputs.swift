@@ -15,7 +15,14 @@ enum SpecOutputs {
     }
 
     /// Charts and `<spec>.md` from the summary and statistics tables.
-    static func writeReport(spec: Spec, directory: String, summary: Summary, statistics: Table) throws {
+    static func writeReport(spec: Spec, directory: String, summary all: Summary, statistics allStatistics: Table) throws {
+        // The convergence check's doubled cells get their own section; the charts and findings show the grid.
+        let gridFactor = spec.cells().first?.budgetFactor ?? 1
+        let convergence = spec.hasConvergenceCheck ? ConvergenceCheck(summary: all, gridBudgetFactor: gridFactor) : nil
+        let summary = convergence?.grid ?? all
+        let statistics = !spec.hasConvergenceCheck ? allStatistics : Table(
+            header: allStatistics.header,
+            rows: allStatistics.rows.filter { allStatistics.value($0, "budget_factor") == String(gridFactor) })
         let charts = ResultCharts(sweptSettings: spec.sweptKeys, summary: summary)
         var files: [String] = []
         let classes = spec.cells().first.flatMap { cell -> Int? in
@@ -31,9 +38,9 @@ enum SpecOutputs {
             files.append("\(spec.name)-bnstats.svg")
         }
         let text = (try? String(contentsOfFile: spec.path, encoding: .utf8)) ?? ""
-        let report = Report.markdown(spec: spec.name, specPath: spec.path, specText: text, sweptSettings: spec.sweptKeys, summary: summary,
-                                     statistics: statistics, charts: files,
-                                     warnings: spec.warnings.map(\.description))
+        let report = Report.markdown(spec: spec.name, specPath: spec.path, specText: text, sweptSettings: spec.sweptKeys,
+                                     summary: all, statistics: statistics, charts: files,
+                                     warnings: spec.warnings.map(\.description), convergence: convergence)
         try AtomicFile.write(report, to: "\(directory)/\(spec.name).md")
     }
 }

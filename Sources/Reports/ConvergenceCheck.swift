@@ -1,0 +1,68 @@
+import Experiment
+
+/// The convergence check of a spec (`convergence_check`): each checked cell of the grid, trained
+/// again with twice its budget, against the grid's cell. A measure has converged when doubling
+/// the budget moves its mean by less than the half-width of the grid cell's 95% confidence interval.
+public struct ConvergenceCheck: Sendable {
+    /// The measures judged.
+    public static let measures: [Metric] = [.testAccTrainMode, .testAccEvalMode, .testAccRecalibrated]
+
+    public struct Pair: Sendable {
+        public let grid: Summary.Row
+        public let doubled: Summary.Row
+    }
+
+    /// The summary without the doubled cells: what the charts and the findings describe.
+    public let grid: Summary
+    public let pairs: [Pair]
+
+    /// Splits `summary` into the grid's rows (`budget_factor` = `gridBudgetFactor`) and the doubled
+    /// cells, each paired with the grid row that has the same other settings.
+    public init(summary: Summary, gridBudgetFactor: Int) {
+        let column = summary.settingNames.firstIndex(of: "budget_factor")
+        func isGrid(_ row: Summary.Row) -> Bool { column.map { row.settings[$0] == String(gridBudgetFactor) } ?? true }
+        func others(_ row: Summary.Row) -> [String] {
+            column.map { c in row.settings.enumerated().filter { $0.offset != c }.map(\.element) } ?? row.settings
+        }
+        let gridRows = summary.rows.filter(isGrid)
+        grid = Summary(settingNames: summary.settingNames, rows: gridRows)
+        pairs = summary.rows.filter { !isGrid($0) }.compactMap { doubled in
+            gridRows.first { others($0) == others(doubled) }.map { Pair(grid: $0, doubled: doubled) }
+        }
+    }
+
+    /// The report's section: a line per checked cell and measure, then the verdict.
+    func markdown(sweptSettings: [String], summary: Summary) -> String {
+        guard !pairs.isEmpty else { return "No checked cell finished.\n" }
+        var lines: [String] = []
+        var judged = 0, converged = 0
+        for pair in pairs {
+            let title = sweptSettings.map { "\($0)=\(summary.setting(pair.grid, $0) ?? "")" }.joined(separator: ", ")
+            var parts: [String] = []
+            for metric in Self.measures {
+                guard let before = pair.grid.statistics[metric]?.mean, let after = pair.doubled.statistics[metric]?.mean
+                else { continue }
+                let move = after - before
+                let signed = (move > 0 ? "+" : "") + CSV.number(move, decimals: 1)
+                guard let ci = pair.grid.statistics[metric]?.ci95 else {
+                    parts.append("\(metric.sentenceName ?? metric.name) \(signed) (one seed: not judged)")
+                    continue
+                }
+                judged += 1
+                let within = abs(move) < ci
+                if within { converged += 1 }
+                parts.append("\(metric.sentenceName ?? metric.name) \(signed) (\(within ? "within" : "outside") ±"
+                             + "\(CSV.number(ci, decimals: 1)))")
+            }
+            lines.append("- \(title.isEmpty ? "the cell" : title): twice the budget moves " + parts.joined(separator: ", ") + ".")
+        }
+        let verdict = judged == 0 ? "No measure could be judged (one seed)."
+            : converged == judged ? "Every move is within the grid cell's 95% CI: these trainings have converged for"
+                + " what the table reports."
+            : "\(judged - converged) of \(judged) moves exceed the grid cell's 95% CI: those cells have not converged,"
+                + " and their numbers measure the training budget as well as the normalization."
+        return "Each checked cell trained again with twice the budget (`budget_factor` doubled, same seeds); a move"
+            + " is the change of the mean, judged against the half-width of the grid cell's 95% CI.\n\n"
+            + lines.joined(separator: "\n") + "\n\n" + verdict + "\n"
+    }
+}

@@ -1,0 +1,35 @@
+import Experiment
+@testable import Reports
+import XCTest
+
+/// The report's convergence section: the doubled cells against the grid's, judged by the grid cell's CI.
+final class OutputConvergenceTests: XCTestCase {
+    func row(_ batch: String, _ factor: String, train: Double, eval: Double, ci: Double?) -> Summary.Row {
+        Summary.Row(settings: [batch, factor], seeds: 5, ok: 5, statistics: [
+            .testAccTrainMode: SeedStatistics(mean: train, std: nil, ci95: ci),
+            .testAccEvalMode: SeedStatistics(mean: eval, std: nil, ci95: ci),
+        ])
+    }
+
+    func testMovesAreJudgedAgainstTheGridCellsInterval() {
+        let summary = Summary(settingNames: ["batch_size", "budget_factor"], rows: [
+            row("1", "1", train: 97.5, eval: 60.0, ci: 1.5),
+            row("64", "1", train: 88.0, eval: 87.0, ci: 2.0),
+            row("1", "2", train: 97.9, eval: 58.0, ci: 1.0),
+            row("64", "2", train: 89.0, eval: 86.5, ci: 1.0),
+        ])
+        let check = ConvergenceCheck(summary: summary, gridBudgetFactor: 1)
+        XCTAssertEqual(check.grid.rows.map(\.settings), [["1", "1"], ["64", "1"]])
+        XCTAssertEqual(check.markdown(sweptSettings: ["batch_size"], summary: summary), """
+            Each checked cell trained again with twice the budget (`budget_factor` doubled, same seeds); a move is \
+            the change of the mean, judged against the half-width of the grid cell's 95% CI.
+
+            - batch_size=1: twice the budget moves train mode +0.4 (within ±1.5), eval mode -2.0 (outside ±1.5).
+            - batch_size=64: twice the budget moves train mode +1.0 (within ±2.0), eval mode -0.5 (within ±2.0).
+
+            1 of 4 moves exceed the grid cell's 95% CI: those cells have not converged, and their numbers measure \
+            the training budget as well as the normalization.
+
+            """)
+    }
+}
