@@ -8,18 +8,7 @@ import XCTest
 /// Seeds are UInt64 from the spec to the tables: `seeds` accepts 0 ... 2^64 - 1, and a seed above
 /// Int.max runs, is journaled, resumes and is tabulated with the digits the spec wrote.
 final class SeedRangeTests: XCTestCase {
-    static let spec = """
-    dataset shapes size=12
-    train_split 8
-    test_split 4
-    model cnn channels=4
-    batch_size 2
-    epochs 1
-    eval_batch_size 4
-    recalibrate_batch_size 4
-    seeds 9223372036854775808 18446744073709551615
-
-    """
+    static let spec = OneCellSpec.settings + "seeds 9223372036854775808 18446744073709551615\n"
 
     func testSeedsAboveIntMaxRunResumeAndAreTabulatedAsWritten() throws {
         let directory = try scratchDirectory(for: self)
