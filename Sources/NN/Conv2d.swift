@@ -59,16 +59,8 @@ public final class Conv2d: Layer {
         self.padding = padding
         self.computesInputGradient = computesInputGradient
         self.columnBudget = columnBudget
-        let fanIn = inChannels * kernelSize * kernelSize
-        weight = Parameter(name: "weight", value: Tensor(Shape(outChannels, inChannels, kernelSize, kernelSize)))
-        Initialization.pytorchDefault(weight.value, fanIn: fanIn, rng: &rng)
-        if bias {
-            let b = Parameter(name: "bias", value: Tensor(Shape(outChannels)))
-            Initialization.pytorchDefault(b.value, fanIn: fanIn, rng: &rng)
-            self.bias = b
-        } else {
-            self.bias = nil
-        }
+        (weight, self.bias) = Initialization.weightAndBias(Shape(outChannels, inChannels, kernelSize, kernelSize),
+                                                           fanIn: inChannels * kernelSize * kernelSize, bias: bias, rng: &rng)
     }
 
     private init(copying o: Conv2d) {

@@ -2,14 +2,12 @@ import TensorCore
 
 /// `(N, C, H, W) -> (N, C*H*W)`, as `torch.nn.Flatten()`. A copy, so the
 /// layer that produced the input keeps its own tensor's shape.
-public final class Flatten: Layer {
+public final class Flatten: ParameterlessLayer {
     private var inputShape = Shape(0)
     private let output = Tensor()
     private let inputGradient = Tensor()
 
     public init() {}
-    public var name: String { "Flatten" }
-    public func clone() -> Flatten { Flatten() }
 
     public func forward(_ x: Tensor, mode: Mode) throws -> Tensor {
         inputShape = x.shape

@@ -2,14 +2,12 @@ import TensorCore
 
 /// Global average pooling, as `nn.AdaptiveAvgPool2d(1)` followed by `flatten(1)`:
 /// `(N, C, H, W) -> (N, C)`, `y[n, c] = mean over H*W of x[n, c]`.
-public final class GlobalAvgPool2d: Layer {
+public final class GlobalAvgPool2d: ParameterlessLayer {
     private var inputShape = Shape(0)
     private let output = Tensor()
     private let inputGradient = Tensor()
 
     public init() {}
-    public var name: String { "GlobalAvgPool2d" }
-    public func clone() -> GlobalAvgPool2d { GlobalAvgPool2d() }
 
     public func forward(_ x: Tensor, mode: Mode) throws -> Tensor {
         guard x.shape.rank == 4 else { throw LayerError(layer: name, "expected input (N, C, H, W), got \(x.shape)") }

@@ -8,20 +8,13 @@ import TensorCore
 /// No running statistics: train and eval mode compute the same function, and
 /// the result for one sample never depends on the rest of the batch.
 /// `G = C` is InstanceNorm with a per-channel affine; `G = 1` normalizes each sample over all its values.
-/// Forward keeps `x` and `(N, G)` buffers of mean and invStd.
+/// Forward keeps `x` and `(N*G)` buffers of mean and invStd (``SegmentNormalization``, shared with ``LayerNorm``).
 public final class GroupNorm: Layer {
     public let groups: Int
     public let channels: Int
-    public let eps: Float
     public let weight: Parameter
     public let bias: Parameter
-
-    private var input: Tensor?
-    private let savedMean = Tensor()
-    private let savedInvStd = Tensor()
-    private let output = Tensor()
-    private let inputGradient = Tensor()
-    private let scratch = Tensor()
+    private let normalization: SegmentNormalization
 
     public init(groups: Int, channels: Int, eps: Float = 1e-5) throws {
         guard groups >= 1, channels >= 1, channels % groups == 0 else {
@@ -29,10 +22,11 @@ public final class GroupNorm: Layer {
         }
         self.groups = groups
         self.channels = channels
-        self.eps = eps
         (weight, bias) = Parameter.normalizationAffine(count: channels)
+        normalization = SegmentNormalization(eps: eps)
     }
 
+    public var eps: Float { normalization.eps }
     public var name: String { "GroupNorm(\(groups), \(channels))" }
     public var parameters: [Parameter] { [weight, bias] }
 
@@ -49,15 +43,11 @@ public final class GroupNorm: Layer {
         }
         let n = x.shape.batch, hw = x.shape.spatial, perGroup = channels / groups
         let length = perGroup * hw
-        input = x
-        output.resize(to: x.shape)
-        savedMean.resize(to: Shape(n, groups))
-        savedInvStd.resize(to: Shape(n, groups))
+        normalization.beginForward(x, segments: n * groups)
+        let output = normalization.output
         for s in 0..<(n * groups) {
             let seg = x.data + s * length, out = output.data + s * length
-            let (mean, invStd) = SegmentNormalization.statistics(seg, count: length, eps: eps)
-            savedMean.data[s] = mean
-            savedInvStd.data[s] = invStd
+            let (mean, invStd) = normalization.measure(seg, segment: s, length: length)
             let firstChannel = (s % groups) * perGroup
             for k in 0..<perGroup {
                 let c = firstChannel + k
@@ -72,14 +62,12 @@ public final class GroupNorm: Layer {
     /// `dweight[c] += sum(dy * xhat)`, `dbias[c] += sum(dy)`, and per segment the
     /// normalization backward with `dL/dxhat = dy * weight[c]`.
     public func backward(_ dy: Tensor) -> Tensor {
-        guard let x = input else { preconditionFailure("\(name): backward before forward") }
-        precondition(dy.shape == x.shape, "\(name): gradient \(dy.shape) does not match input \(x.shape)")
-        let n = x.shape.batch, hw = x.shape.spatial, perGroup = channels / groups, length = perGroup * hw
-        inputGradient.resize(to: x.shape)
-        scratch.resize(to: Shape(length))
+        let hw = dy.shape.spatial, perGroup = channels / groups, length = perGroup * hw
+        let x = normalization.beginBackward(dy, length: length, layer: name)
         let gamma = weight.value.data, dGamma = weight.gradient.data, dBeta = bias.gradient.data
-        for s in 0..<(n * groups) {
-            let mean = savedMean.data[s], invStd = savedInvStd.data[s]
+        let dxhat = normalization.dxhat.data
+        for s in 0..<(x.shape.batch * groups) {
+            let (mean, invStd) = normalization.saved(segment: s)
             let xs = x.data + s * length, g = dy.data + s * length
             let firstChannel = (s % groups) * perGroup
             for k in 0..<perGroup {
@@ -89,14 +77,13 @@ public final class GroupNorm: Layer {
                     let j = k * hw + i
                     dotSum += g[j] * (xs[j] - mean) * invStd
                     sum += g[j]
-                    scratch.data[j] = g[j] * gamma[c]
+                    dxhat[j] = g[j] * gamma[c]
                 }
                 dGamma[c] += dotSum
                 dBeta[c] += sum
             }
-            SegmentNormalization.inputGradient(x: xs, dxhat: scratch.data, dx: inputGradient.data + s * length,
-                                               count: length, mean: mean, invStd: invStd)
+            normalization.backpropagate(xs, segment: s, length: length)
         }
-        return inputGradient
+        return normalization.inputGradient
     }
 }

@@ -107,7 +107,9 @@ public enum Im2col {
         }
     }
 
-    /// `dx = col2im(dcols)` for one sample; OVERWRITES `inputGradient` (`C*H*W` values).
+    /// `dx = col2im(dcols)` for one sample; OVERWRITES `inputGradient` (`C*H*W` values). The adjoint
+    /// of ``forward(_:channels:height:width:kernel:stride:padding:cols:rowStride:)``: the same loops
+    /// over `(c, ki, kj, i)`, each copy turned into an accumulation.
     /// `dcols` is scratch: the entries of a "same" convolution that fall outside the image
     /// (padding) are set to zero on the way.
     public static func backward(_ dcols: UnsafeMutablePointer<Float>, channels: Int, height: Int, width: Int,

@@ -15,4 +15,17 @@ public enum Initialization {
         let bound = 1 / Float(fanIn).squareRoot()
         for i in 0..<tensor.count { tensor.data[i] = rng.uniform(-bound, bound) }
     }
+
+    /// The parameters of a weight layer (``Linear``, ``Conv2d``): `weight` of `shape`, output units
+    /// first, and when `bias` is true a `bias` of one value per output unit, each filled by
+    /// ``pytorchDefault(_:fanIn:rng:)``, the weight first.
+    static func weightAndBias(_ shape: Shape, fanIn: Int, bias: Bool,
+                              rng: inout RandomGenerator) -> (weight: Parameter, bias: Parameter?) {
+        let weight = Parameter(name: "weight", value: Tensor(shape))
+        pytorchDefault(weight.value, fanIn: fanIn, rng: &rng)
+        guard bias else { return (weight, nil) }
+        let b = Parameter(name: "bias", value: Tensor(Shape(shape[0])))
+        pytorchDefault(b.value, fanIn: fanIn, rng: &rng)
+        return (weight, b)
+    }
 }

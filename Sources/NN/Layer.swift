@@ -107,6 +107,17 @@ public extension Layer {
     }
 }
 
+/// A layer with no parameters and no settings (``Flatten``, ``GlobalAvgPool2d``, ``ReLU``): its name
+/// is its type's, and a clone is a new instance (it holds nothing but workspaces, which clones never copy).
+public protocol ParameterlessLayer: Layer {
+    init()
+}
+
+public extension ParameterlessLayer {
+    var name: String { String(describing: Self.self) }
+    func clone() -> Self { Self() }
+}
+
 /// A shape or configuration error that PyTorch would raise as well.
 public struct LayerError: Error, CustomStringConvertible, Equatable {
     public let layer: String

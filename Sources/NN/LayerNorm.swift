@@ -7,29 +7,23 @@ import TensorCore
 /// Each sample is normalized over its `L = C*H*W` values with the biased variance,
 /// then an ELEMENTWISE affine: `y[i] = (x[i] - mean) / sqrt(var + eps) * weight[i] + bias[i]`,
 /// `weight`, `bias` of `L` values. No running statistics; mode-independent.
-/// Forward keeps `x` and `(N)` buffers of mean and invStd.
+/// Forward keeps `x` and `(N)` buffers of mean and invStd (``SegmentNormalization``, shared with ``GroupNorm``).
 public final class LayerNorm: Layer {
     /// The normalized shape without batch: `Shape(1, C)` or `Shape(1, C, H, W)`.
     public let normalizedShape: Shape
-    public let eps: Float
     public let weight: Parameter
     public let bias: Parameter
-
-    private var input: Tensor?
-    private let savedMean = Tensor()
-    private let savedInvStd = Tensor()
-    private let output = Tensor()
-    private let inputGradient = Tensor()
-    private let scratch = Tensor()
+    private let normalization: SegmentNormalization
 
     /// - Parameter sampleShape: the shape of one sample, as `Shape(1, C)` or `Shape(1, C, H, W)`.
     public init(sampleShape: Shape, eps: Float = 1e-5) {
         precondition(sampleShape.batch == 1 && sampleShape.perSample > 0, "LayerNorm: sample shape must have batch 1, got \(sampleShape)")
         normalizedShape = sampleShape
-        self.eps = eps
         (weight, bias) = Parameter.normalizationAffine(count: sampleShape.perSample)
+        normalization = SegmentNormalization(eps: eps)
     }
 
+    public var eps: Float { normalization.eps }
     public var name: String { "LayerNorm\(normalizedShape.dims.dropFirst())" }
     public var parameters: [Parameter] { [weight, bias] }
 
@@ -45,16 +39,12 @@ public final class LayerNorm: Layer {
             throw LayerError(layer: name, "expected samples of shape \(normalizedShape), got \(x.shape)")
         }
         let n = x.shape.batch, length = normalizedShape.perSample
-        input = x
-        output.resize(to: x.shape)
-        savedMean.resize(to: Shape(n))
-        savedInvStd.resize(to: Shape(n))
+        normalization.beginForward(x, segments: n)
+        let output = normalization.output
         let gamma = weight.value.data, beta = bias.value.data
         for s in 0..<n {
             let src = x.data + s * length, dst = output.data + s * length
-            let (mean, invStd) = SegmentNormalization.statistics(src, count: length, eps: eps)
-            savedMean.data[s] = mean
-            savedInvStd.data[s] = invStd
+            let (mean, invStd) = normalization.measure(src, segment: s, length: length)
             for i in 0..<length { dst[i] = (src[i] - mean) * invStd * gamma[i] + beta[i] }
         }
         return output
@@ -63,23 +53,20 @@ public final class LayerNorm: Layer {
     /// `dweight[i] += sum_n dy * xhat`, `dbias[i] += sum_n dy`, then the
     /// normalization backward with `dL/dxhat = dy * weight`.
     public func backward(_ dy: Tensor) -> Tensor {
-        guard let x = input else { preconditionFailure("\(name): backward before forward") }
-        precondition(dy.shape == x.shape, "\(name): gradient \(dy.shape) does not match input \(x.shape)")
-        let n = x.shape.batch, length = normalizedShape.perSample
-        inputGradient.resize(to: x.shape)
-        scratch.resize(to: Shape(length))
+        let length = normalizedShape.perSample
+        let x = normalization.beginBackward(dy, length: length, layer: name)
         let gamma = weight.value.data, dGamma = weight.gradient.data, dBeta = bias.gradient.data
-        for s in 0..<n {
-            let mean = savedMean.data[s], invStd = savedInvStd.data[s]
+        let dxhat = normalization.dxhat.data
+        for s in 0..<x.shape.batch {
+            let (mean, invStd) = normalization.saved(segment: s)
             let xs = x.data + s * length, g = dy.data + s * length
             for i in 0..<length {
                 dGamma[i] += g[i] * (xs[i] - mean) * invStd
                 dBeta[i] += g[i]
-                scratch.data[i] = g[i] * gamma[i]
+                dxhat[i] = g[i] * gamma[i]
             }
-            SegmentNormalization.inputGradient(x: xs, dxhat: scratch.data, dx: inputGradient.data + s * length,
-                                               count: length, mean: mean, invStd: invStd)
+            normalization.backpropagate(xs, segment: s, length: length)
         }
-        return inputGradient
+        return normalization.inputGradient
     }
 }

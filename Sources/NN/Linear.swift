@@ -25,15 +25,8 @@ public final class Linear: Layer {
         self.inFeatures = inFeatures
         self.outFeatures = outFeatures
         self.computesInputGradient = computesInputGradient
-        weight = Parameter(name: "weight", value: Tensor(Shape(outFeatures, inFeatures)))
-        Initialization.pytorchDefault(weight.value, fanIn: inFeatures, rng: &rng)
-        if bias {
-            let b = Parameter(name: "bias", value: Tensor(Shape(outFeatures)))
-            Initialization.pytorchDefault(b.value, fanIn: inFeatures, rng: &rng)
-            self.bias = b
-        } else {
-            self.bias = nil
-        }
+        (weight, self.bias) = Initialization.weightAndBias(Shape(outFeatures, inFeatures), fanIn: inFeatures, bias: bias,
+                                                           rng: &rng)
     }
 
     private init(copying other: Linear) {

@@ -162,12 +162,7 @@ final class BadInputTests: XCTestCase {
         try Data(Self.csvSpec("rare.csv") + Array("epochs 1\n".utf8)).write(to: directory.appendingPathComponent("rare.spec"))
         let warning = "rare.csv:61:33: warning: class 2 has 1 sample (this line) while the median class has 30; the"
             + " stratified split may leave it out of the training or the test split\n"
-        let check = try BNLabChild.run(["check", "rare.spec"], in: directory)
-        XCTAssertEqual(check.status, 0, check.standardError)
-        XCTAssertEqual(check.standardError, warning)
-        let run = try BNLabChild.run(["run", "rare.spec", "--out", "out", "--quiet"], in: directory)
-        XCTAssertEqual(run.status, 0, run.standardError)
-        XCTAssertEqual(run.standardError, warning)
+        try assertCheckAndRunWarn("rare.spec", warning, in: directory)
     }
 
     /// A setting whose column can never be measured (an mlp's BatchNorm1d at eval_batch_size 1) is a
@@ -180,14 +175,20 @@ final class BadInputTests: XCTestCase {
         let warning = "one.spec:6:17: warning: eval_batch_size 1 with model mlp leaves test_acc_batch_stats empty: every"
             + " batch of the batch-statistics pass over the 10 test samples holds one sample, and BatchNorm1d refuses"
             + " a batch with one value per channel (as PyTorch does)\n"
-        let check = try BNLabChild.run(["check", "one.spec"], in: directory)
-        XCTAssertEqual(check.status, 0, check.standardError)
-        XCTAssertEqual(check.standardError, warning)
-        let run = try BNLabChild.run(["run", "one.spec", "--out", "out", "--quiet"], in: directory)
-        XCTAssertEqual(run.status, 0, run.standardError)
-        XCTAssertEqual(run.standardError, warning)
+        try assertCheckAndRunWarn("one.spec", warning, in: directory)
         let table = try String(contentsOf: directory.appendingPathComponent("out/one.csv"), encoding: .utf8)
         XCTAssertTrue(table.contains(",ok,\"test_acc_batch_stats not measured: "), table)
+    }
+
+    /// `bnlab check SPEC` and `bnlab run SPEC --out out --quiet` in `directory` both succeed (status 0)
+    /// with exactly `warning` on stderr.
+    private func assertCheckAndRunWarn(_ spec: String, _ warning: String, in directory: URL,
+                                       file: StaticString = #filePath, line: UInt = #line) throws {
+        for args in [["check", spec], ["run", spec, "--out", "out", "--quiet"]] {
+            let outcome = try BNLabChild.run(args, in: directory, file: file, line: line)
+            XCTAssertEqual(outcome.status, 0, "\(args[0]): \(outcome.standardError)", file: file, line: line)
+            XCTAssertEqual(outcome.standardError, warning, args[0], file: file, line: line)
+        }
     }
 
     /// The same through `BNLab.main` in this process: the exit status is 2 and nothing is written.

@@ -9,11 +9,14 @@ import XCTest
 /// Cells that fail do not stop a sweep: a diverging loss marks the cell `diverged` with
 /// where, a configuration PyTorch refuses marks it `invalid` with why; the run exits 0.
 final class CellOutcomeTests: XCTestCase {
-    /// Runs a spec of `settings` after the shared ones (40 training images of the shapes,
-    /// recalibration batches of 20); returns its results table.
-    private func runSpec(_ settings: String, file: StaticString = #filePath, line: UInt = #line) throws -> Table {
+    /// Runs a spec of `settings` after the shared ones (40 training and `testSplit` test images of
+    /// the shapes, evaluation batches of `evalBatchSize`, recalibration batches of 20); returns its
+    /// results table.
+    private func runSpec(_ settings: String, testSplit: Int = 20, evalBatchSize: Int = 20,
+                         file: StaticString = #filePath, line: UInt = #line) throws -> Table {
         let directory = try scratchDirectory(for: self)
-        let text = "dataset shapes size=12 noise=0.25\ntrain_split 40\nrecalibrate_batch_size 20\n" + settings
+        let text = "dataset shapes size=12 noise=0.25\ntrain_split 40\ntest_split \(testSplit)\n"
+            + "eval_batch_size \(evalBatchSize)\nrecalibrate_batch_size 20\n" + settings
         try text.write(to: directory.appendingPathComponent("cells.spec"), atomically: true, encoding: .utf8)
         let outcome = try BNLabChild.run(["run", "cells.spec", "--out", "out", "--jobs", "1", "--quiet"], in: directory,
                                          file: file, line: line)
@@ -24,11 +27,9 @@ final class CellOutcomeTests: XCTestCase {
 
     func testHugeLearningRateDivergesWithEpochAndStepAndTheSweepGoesOn() throws {
         let table = try runSpec("""
-            test_split 20
             model cnn channels=4
             epochs 2
             batch_size 1
-            eval_batch_size 20
             sweep lr 1e30 0.01
             """)
         XCTAssertEqual(table.rows.count, 2)
@@ -51,10 +52,8 @@ final class CellOutcomeTests: XCTestCase {
     /// "Expected more than 1 value per channel when training"; the cell is invalid, the next runs.
     func testMLPAtBatchSizeOneIsInvalidAndTheSweepGoesOn() throws {
         let table = try runSpec("""
-            test_split 20
             model mlp widths=16
             epochs 1
-            eval_batch_size 20
             sweep batch_size 1 2
             """)
         XCTAssertEqual(table.rows.map { table.value($0, "status") ?? "" }, ["invalid", "ok"])
@@ -70,12 +69,10 @@ final class CellOutcomeTests: XCTestCase {
     /// measurements are left empty with the reason, the eval-mode accuracy is kept.
     func testARefusedMeasurementIsLeftEmptyAndTheOthersKept() throws {
         let table = try runSpec("""
-            test_split 21
             model mlp widths=16
             epochs 1
             batch_size 4
-            eval_batch_size 10
-            """)
+            """, testSplit: 21, evalBatchSize: 10)
         guard let row = table.rows.first else { return XCTFail("no row") }
         XCTAssertEqual(table.value(row, "status"), "ok")
         let refusal = "BatchNorm(16, momentum=0.1): Expected more than 1 value per channel when training, got input size (1, 16)"

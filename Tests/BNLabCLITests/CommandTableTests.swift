@@ -52,14 +52,25 @@ final class CommandTableTests: XCTestCase {
                        "invalid value '' for option '--dir DIR': expected a non-empty path")
     }
 
+    /// `NAME SPEC... [--out DIR]` (report, status): the specs in command-line order, and the output
+    /// directory `Results` unless `--out DIR` or `--out=DIR` gives one. `values` takes the specs and
+    /// the directory out of the parsed command, nil when it is another command.
+    private func assertSpecsAndOutputDirectory(_ name: String, file: StaticString = #filePath, line: UInt = #line,
+                                               _ values: (Command?) -> (specs: [String], directory: String)?) {
+        let plain = values(parsedCommand([name, "a.spec"], file: file, line: line))
+        XCTAssertEqual(plain?.specs, ["a.spec"], file: file, line: line)
+        XCTAssertEqual(plain?.directory, "Results", file: file, line: line)
+        for out in [["--out", "Out"], ["--out=Out"]] {
+            let given = values(parsedCommand([name, "a.spec", "b.spec"] + out, file: file, line: line))
+            XCTAssertEqual(given?.specs, ["a.spec", "b.spec"], file: file, line: line)
+            XCTAssertEqual(given?.directory, "Out", file: file, line: line)
+        }
+    }
+
     func testReport() {
-        guard case .report(let plain)? = parsedCommand(["report", "a.spec"]),
-              case .report(let given)? = parsedCommand(["report", "a.spec", "b.spec", "--out=Out"])
-        else { return XCTFail() }
-        XCTAssertEqual(plain.specs, ["a.spec"])
-        XCTAssertEqual(plain.outputDirectory, "Results")
-        XCTAssertEqual(given.specs, ["a.spec", "b.spec"])
-        XCTAssertEqual(given.outputDirectory, "Out")
+        assertSpecsAndOutputDirectory("report") {
+            if case .report(let c)? = $0 { return (c.specs, c.outputDirectory) } else { return nil }
+        }
     }
 
     func testMerge() {
@@ -72,12 +83,9 @@ final class CommandTableTests: XCTestCase {
     }
 
     func testStatus() {
-        guard case .status(let plain)? = parsedCommand(["status", "a.spec"]),
-              case .status(let given)? = parsedCommand(["status", "a.spec", "--out", "Out"])
-        else { return XCTFail() }
-        XCTAssertEqual(plain.specs, ["a.spec"])
-        XCTAssertEqual(plain.outputDirectory, "Results")
-        XCTAssertEqual(given.outputDirectory, "Out")
+        assertSpecsAndOutputDirectory("status") {
+            if case .status(let c)? = $0 { return (c.specs, c.outputDirectory) } else { return nil }
+        }
     }
 
     func testNew() {

@@ -5,18 +5,7 @@ import XCTest
 /// command line gave it, `bnlab new --dir D` writes a template whose run line names D, and a table
 /// of a spec without jitter leaves `jitter_apply` empty (there is nothing for it to apply to).
 final class OutputPathsTests: XCTestCase {
-    static let spec = """
-    # tiny-paths: a one-cell spec outside Experiments/
-    dataset shapes size=12
-    train_split 8
-    test_split 4
-    model cnn channels=4
-    batch_size 2
-    epochs 1
-    eval_batch_size 4
-    recalibrate_batch_size 4
-
-    """
+    static let spec = "# tiny-paths: a one-cell spec outside Experiments/\n" + OneCellSpec.settings
 
     /// The line of `text` that starts with `prefix`, or nil.
     func line(_ text: String, startingWith prefix: String) -> String? {

@@ -1,8 +1,5 @@
 import XCTest
 @testable import SpecFormat
-@testable import Datasets
-@testable import Experiment
-@testable import Reports
 
 /// Settings under which a measured column can never be filled are accepted with a warning that names
 /// the column and why: BatchNorm1d (an mlp with norm batch or batchrenorm) refuses a batch with one
@@ -14,50 +11,46 @@ final class SpecColumnWarningsTests: XCTestCase {
 
     func warnings(_ text: String) throws -> [String] { try parseSpec(text).warnings.map(\.description) }
 
+    /// Asserts that `text` earns exactly one warning: `expected`, then BatchNorm1d's refusal.
+    func assertRefusal(_ text: String, _ expected: String, file: StaticString = #filePath, line: UInt = #line) throws {
+        XCTAssertEqual(try warnings(text), [expected + Self.refusal], file: file, line: line)
+    }
+
     func testEvalBatchSizeOneLeavesTheBatchStatisticsColumnEmpty() throws {
-        XCTAssertEqual(try warnings(Self.mlp + "eval_batch_size 1\n"), [
+        try assertRefusal(Self.mlp + "eval_batch_size 1\n",
             "t.spec:5:17: warning: eval_batch_size 1 with model mlp leaves test_acc_batch_stats empty: every batch of"
-                + " the batch-statistics pass over the 10 test samples holds one sample" + Self.refusal,
-        ])
-        XCTAssertEqual(try warnings(Self.mlp + "eval_batch_size 3\nforgot_eval on\n"), [
+                + " the batch-statistics pass over the 10 test samples holds one sample")
+        try assertRefusal(Self.mlp + "eval_batch_size 3\nforgot_eval on\n",
             "t.spec:5:17: warning: eval_batch_size 3 with model mlp leaves test_acc_batch_stats, test_acc_forgot_eval,"
                 + " test_acc_eval_after_forgot_eval, train_mode_disagreement, eval_mode_disagreement empty: the last"
-                + " batch of the batch-statistics pass over the 10 test samples holds one sample (10 = 3 x 3 + 1)"
-                + Self.refusal,
-        ])
+                + " batch of the batch-statistics pass over the 10 test samples holds one sample (10 = 3 x 3 + 1)")
     }
 
     func testTheTrainModePassAndTheRecalibrationPass() throws {
-        XCTAssertEqual(try warnings(Self.mlp.replacingOccurrences(of: "test_split 10", with: "test_split 9")), [
+        try assertRefusal(Self.mlp.replacingOccurrences(of: "test_split 10", with: "test_split 9"),
             "t.spec:4:12: warning: batch_size 4 with model mlp leaves test_acc_train_mode empty: the last batch of the"
-                + " train-mode pass over the 9 test samples holds one sample (9 = 2 x 4 + 1)" + Self.refusal,
-        ])
-        XCTAssertEqual(try warnings(Self.mlp + "recalibrate_samples 5\nrecalibrate_batch_size 2\n"), [
+                + " train-mode pass over the 9 test samples holds one sample (9 = 2 x 4 + 1)")
+        try assertRefusal(Self.mlp + "recalibrate_samples 5\nrecalibrate_batch_size 2\n",
             "t.spec:6:24: warning: recalibrate_batch_size 2 with model mlp leaves test_acc_recalibrated empty: the"
-                + " last batch of the recalibration pass over 5 samples holds one sample (5 = 2 x 2 + 1)" + Self.refusal,
-        ])
-        XCTAssertEqual(try warnings(Self.mlp + "recalibrate_samples 1\n"), [
+                + " last batch of the recalibration pass over 5 samples holds one sample (5 = 2 x 2 + 1)")
+        try assertRefusal(Self.mlp + "recalibrate_samples 1\n",
             "t.spec:5:21: warning: recalibrate_samples 1 with model mlp leaves test_acc_recalibrated empty: the"
-                + " recalibration pass over 1 sample is one batch of one sample" + Self.refusal,
-        ])
+                + " recalibration pass over 1 sample is one batch of one sample")
     }
 
     /// Training itself refused: one warning for the cell, not one per column.
     func testATrainingBatchOfOneSampleLeavesEveryColumnEmpty() throws {
-        XCTAssertEqual(try warnings(Self.mlp.replacingOccurrences(of: "batch_size 4", with: "batch_size 1")), [
+        try assertRefusal(Self.mlp.replacingOccurrences(of: "batch_size 4", with: "batch_size 1"),
             "t.spec:4:12: warning: batch_size 1 with model mlp leaves every measured column empty (status invalid):"
-                + " every batch of the training pass over the 20 training samples holds one sample" + Self.refusal,
-        ])
-        XCTAssertEqual(try warnings(Self.mlp + "ghost_batch_size 3\n"), [
+                + " every batch of the training pass over the 20 training samples holds one sample")
+        try assertRefusal(Self.mlp + "ghost_batch_size 3\n",
             "t.spec:5:18: warning: ghost_batch_size 3 with model mlp leaves every measured column empty (status"
                 + " invalid): the training pass over the 20 training samples splits its batches of 4 into ghost batches"
-                + " of 3, the last of one sample" + Self.refusal,
-        ])
-        XCTAssertEqual(try warnings(Self.mlp + "track_running_stats off\neval_batch_size 1\n"), [
+                + " of 3, the last of one sample")
+        try assertRefusal(Self.mlp + "track_running_stats off\neval_batch_size 1\n",
             "t.spec:6:17: warning: eval_batch_size 1 with model mlp leaves every measured column empty (status"
                 + " invalid): every batch of the eval-mode pass over the 10 test samples (track_running_stats off:"
-                + " batch statistics) holds one sample" + Self.refusal,
-        ])
+                + " batch statistics) holds one sample")
     }
 
     func testARecalibrationBatchLargerThanItsSamples() throws {

@@ -273,6 +273,19 @@ final class ModeBehaviourTests: XCTestCase {
         XCTAssertEqual(try original.forward(x, mode: .eval).array, evalOutput)
     }
 
+    /// A layer without parameters or settings is named after its type (``ParameterlessLayer``), and
+    /// its clone is a new layer of that type computing the same function.
+    func testParameterlessLayersAreNamedAfterTheirTypeAndCloneToNewLayers() throws {
+        let layers: [any ParameterlessLayer] = [Flatten(), GlobalAvgPool2d(), ReLU()]
+        XCTAssertEqual(layers.map(\.name), ["Flatten", "GlobalAvgPool2d", "ReLU"])
+        let x = TestTensors.normal(Shape(2, 3, 2, 2), seed: 31)
+        for layer in layers {
+            let copy = layer.clone()
+            XCTAssertFalse(copy === layer, layer.name)
+            XCTAssertEqual(try copy.forward(x, mode: .train).array, try layer.forward(x, mode: .train).array, layer.name)
+        }
+    }
+
     func testSnapshotRestoreRoundTrip() throws {
         let layer = batchNorm(3)
         let batches = (0..<4).map { TestTensors.normal(Shape(4, 3), seed: 21 + UInt64($0), mean: Float($0)) }
