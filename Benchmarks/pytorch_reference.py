@@ -456,6 +456,35 @@ def build_twin(cell, channels, height, width, classes):
     return nn.Sequential(*[layer for layer in layers if layer is not None])
 
 
+def schedule_factors(cell, total_steps):
+    """bnlab's lr_schedule (Experiments/README.md, Sources/SpecFormat/TrainingSettings.swift LRSchedule):
+    the factor of lr_used at optimizer steps t = 0 .. T-1, its warmup and step period stretched by
+    budget_factor. Closed form, as bnlab evaluates it (PyTorch's LinearLR / CosineAnnealingLR / StepLR
+    in SequentialLR give the same to 1e-12: RunScheduleTests)."""
+    import numpy as np
+
+    name, options = words(cell.get("lr_schedule") or "constant warmup=0")
+    f32 = lambda text: float(np.float32(float(text)))  # spec numbers are floats
+    factor = int(cell.get("budget_factor") or 1)
+    warmup = int(options.get("warmup", "0")) * factor
+    start = f32(options.get("warmup_start", "0.33333334"))
+    span = max(total_steps - warmup, 1)
+    out = []
+    for t in range(total_steps):
+        if t < warmup:
+            out.append(start + (1 - start) * t / warmup)
+            continue
+        u = t - warmup
+        if name == "cosine":
+            m = f32(options.get("min", "0"))
+            out.append(m + (1 - m) * (1 + math.cos(math.pi * u / span)) / 2)
+        elif name == "step":
+            out.append(f32(options.get("gamma", "0.1")) ** (u // (int(options["every"]) * factor)))
+        else:
+            out.append(1.0)
+    return out
+
+
 def make_optimizer(cell, parameters):
     """torch.optim.SGD / Adam / AdamW with the cell's settings and lr = lr_used."""
     import torch
@@ -539,7 +568,19 @@ def train_twin(cell, train, classes):
     model = build_twin(cell, x.shape[1], x.shape[2], x.shape[3], classes)
     optimizer = make_optimizer(cell, model.parameters())
     rng = generator(int(cell["seed"]), BATCH_STREAM)
-    epochs, batch_size, frozen = int(cell["epochs"]), int(cell["batch_size"]), int(cell["frozen_bn_epochs"])
+    # The budget as bnlab's TrainingPlan: epochs or steps (the last epoch cut), all times budget_factor.
+    factor = int(cell.get("budget_factor") or 1)
+    batch_size, frozen = int(cell["batch_size"]), int(cell["frozen_bn_epochs"]) * factor
+    steps_budget = int(cell.get("steps") or 0) * factor
+    per_epoch = len(epoch_batches(cell["order"], y, batch_size, cell["drop_last"] == "on",
+                                  generator(0, BATCH_STREAM)))
+    if steps_budget > 0 and per_epoch > 0:
+        epochs, total_steps = max(1, -(-steps_budget // per_epoch)), steps_budget
+    else:
+        epochs = int(cell["epochs"]) * factor
+        total_steps = epochs * per_epoch
+    rates = [float(cell["lr_used"]) * f for f in schedule_factors(cell, total_steps)]
+    taken = 0
     running, final_loss = math.nan, math.nan
     for epoch in range(1, epochs + 1):
         model.train()
@@ -547,9 +588,13 @@ def train_twin(cell, train, classes):
             for m in batch_norms(model):
                 m.eval()
         batches = epoch_batches(cell["order"], y, batch_size, cell["drop_last"] == "on", rng)
+        batches = batches[:total_steps - taken]
         correct = seen = 0
         loss_sum = 0.0
         for step, indices in enumerate(batches):
+            for group in optimizer.param_groups:
+                group["lr"] = rates[taken]
+            taken += 1
             index = torch.tensor(indices)
             xb, yb = x[index], y[index]
             optimizer.zero_grad()

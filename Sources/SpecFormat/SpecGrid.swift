@@ -79,22 +79,25 @@ enum SpecGrid {
             cells.append(cell)
             advance(&digits, radices: radices)
         }
-        if let filter = parsed.convergenceFilter { cells += try convergenceCells(cells, filter: filter) }
+        if let filter = parsed.convergenceFilter { cells += try convergenceCells(cells, filter: filter, quick: quick) }
         return cells
     }
 
-    /// The convergence check's cells: every cell whose values match `filter` (all of them for an empty
-    /// filter), again with its budget doubled, in grid order after the grid. `budget_factor` joins their
-    /// key, so each is a cell of its own in the tables.
-    private static func convergenceCells(_ cells: [ResolvedCell], filter: [SpecSetting]) throws -> [ResolvedCell] {
+    /// The convergence check's cells: every cell whose value of each key of `filter` is one of that key's
+    /// values there (all cells for an empty filter), again with its budget doubled, in grid order after
+    /// the grid; `budget_factor` joins their key, so each is a cell of its own in the tables. The quick
+    /// grid may have none of the checked cells (its smaller sweeps): then it has no check.
+    private static func convergenceCells(_ cells: [ResolvedCell], filter: [SpecSetting], quick: Bool) throws
+        -> [ResolvedCell] {
         if cells.first?.config.sweptKeys.contains("budget_factor") == true {
             throw SpecProblem(filter.first?.location ?? .fileStart,
                               "convergence_check doubles budget_factor, which this spec sweeps; sweep it alone")
         }
+        let byKey = Dictionary(grouping: filter, by: \.key)
         let matching = cells.filter { cell in
-            filter.allSatisfy { cell.config.canonicalValue(of: $0.key) == $0.canonicalValue }
+            byKey.allSatisfy { key, values in values.contains { cell.config.canonicalValue(of: key) == $0.canonicalValue } }
         }
-        if matching.isEmpty, let first = filter.first {
+        if matching.isEmpty, !quick, let first = filter.first {
             throw SpecProblem(first.location, "convergence_check matches no cell of the grid")
         }
         return matching.map { cell in

@@ -165,8 +165,9 @@ package enum SpecKeyTable {
                 role: .quick, fixedDefault: "none"),
         SpecKey("quick_sweep", .grid, values: "`KEY V1 V2 ...`",
                 meaning: "replaces the values of the sweep of KEY under --quick", role: .sweep),
-        SpecKey("convergence_check", .grid, values: "`all` | `KEY=VALUE ...` (swept keys)",
-                meaning: "the convergence check: every cell of the grid whose swept values match (all: every cell)"
+        SpecKey("convergence_check", .grid, values: "`all` | `KEY=V1[,V2...] ...`",
+                meaning: "the convergence check: every cell of the grid whose value of each KEY is one of its list"
+                    + " (all: every cell)"
                     + " is trained again with twice its budget (budget_factor doubled, seeds as the grid's), and the"
                     + " report compares the two; these cells follow the grid's, budget_factor in their key",
                 role: .convergenceCheck, fixedDefault: "none"),

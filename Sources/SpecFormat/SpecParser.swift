@@ -8,8 +8,8 @@ struct ParsedSpec {
     var quickSeeds: [UInt64]? = nil
     var quickSweeps: [SpecSweep] = []
     var variants: [SpecVariant] = []
-    /// `convergence_check`: the swept values a cell must have to be rerun with twice its budget
-    /// (empty = every cell); nil = no check.
+    /// `convergence_check`: the values a cell must have to be rerun with twice its budget, any of a
+    /// key's values per key (empty = every cell); nil = no check.
     var convergenceFilter: [SpecSetting]? = nil
 }
 
@@ -120,16 +120,24 @@ struct SpecParser {
         }
     }
 
-    /// `convergence_check all` or `convergence_check KEY=VALUE ...` over swept keys (checked against the
-    /// sweeps once every line is read, in ``SpecGrid``).
+    /// `convergence_check all` or `convergence_check KEY=V1[,V2...] ...` (checked against the grid once every
+    /// line is read, in ``SpecGrid``): a cell is checked when, for every KEY, its value is one of the list.
     private mutating func parseConvergenceCheck(_ head: SpecToken, _ words: [SpecToken]) throws {
         guard !words.isEmpty else {
-            throw SpecProblem(head.location, "'convergence_check' needs 'all' or KEY=VALUE ... of swept keys")
+            throw SpecProblem(head.location, "'convergence_check' needs 'all' or KEY=VALUE[,VALUE...] ...")
         }
         if words.count == 1 && words[0].text == "all" { parsed.convergenceFilter = []; return }
         let filter = try KeywordArguments(words[...], context: "convergence_check", allowed: SpecKeyTable.variantNames,
                                           anchor: head, refusal: { _, _ in nil })
-        parsed.convergenceFilter = try overrideSettings(filter, names: SpecKeyTable.variantNames)
+        var settings: [SpecSetting] = []
+        for name in SpecKeyTable.variantNames {
+            guard let list = filter.optional(name), let key = SpecKeyTable.byName[name] else { continue }
+            for value in list.split(",") {
+                settings.append(try makeSetting(key, SpecToken(text: name, location: value.location), [value],
+                                                at: value.location))
+            }
+        }
+        parsed.convergenceFilter = settings
     }
 
     /// `sweep KEY V1 V2 ...` or `quick_sweep KEY V1 V2 ...`.

@@ -22,6 +22,11 @@ final class SpecConvergenceCheckTests: XCTestCase {
         XCTAssertEqual(spec.cells().map(\.budgetFactor), Array(repeating: 1, count: 8) + Array(repeating: 2, count: 4))
         let all = try Spec.parse(text: "sweep batch_size 2 8\nconvergence_check all\n", path: "t.spec")
         XCTAssertEqual(all.cells().count, 4)
+        let list = try Spec.parse(text: "sweep batch_size 1 2 8\nconvergence_check batch_size=1,8\n", path: "t.spec")
+        XCTAssertEqual(list.cells().map { $0.cellKey() }, [
+            "batch_size=1 seed=0", "batch_size=2 seed=0", "batch_size=8 seed=0",
+            "batch_size=1 budget_factor=2 seed=0", "batch_size=8 budget_factor=2 seed=0",
+        ])
     }
 
     func testRefusals() {
@@ -29,7 +34,7 @@ final class SpecConvergenceCheckTests: XCTestCase {
             do { _ = try Spec.parse(text: text, path: "t.spec"); return "accepted" } catch { return "\(error)" }
         }
         XCTAssertEqual(error("sweep batch_size 2 8\nconvergence_check batch_size=4\n"),
-                       "t.spec:2:19: error: convergence_check matches no cell of the grid")
+                       "t.spec:2:30: error: convergence_check matches no cell of the grid")
         XCTAssertEqual(error("sweep budget_factor 1 2\nconvergence_check all\n"),
                        "t.spec:1:1: error: convergence_check doubles budget_factor, which this spec sweeps; sweep it alone")
         XCTAssertEqual(error("epochs 5\nsteps 100\n"),

@@ -20,7 +20,7 @@ import SpecFormat
 /// little-endian float32 images in NCHW order, int32 labels, `count channels height width classes`.
 enum ExportDataExecution {
     /// Settings the reference needs that are not result-table columns, as the spec writes them.
-    static let extraSettings = ["model", "optimizer", "drop_last", "eps", "forgot_eval", "metric_bug"]
+    static let extraSettings = ["model", "optimizer", "drop_last", "eps", "forgot_eval", "metric_bug", "lr_schedule"]
 
     static func execute(_ command: ExportDataCommand) throws -> Int32 {
         guard let spec = try SpecFiles.load([command.spec]).first else { return 2 }
