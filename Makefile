@@ -3,6 +3,8 @@
 #   make test          build and run the tests
 # Both install OpenBLAS, zlib and pkg-config with apt-get when they are missing
 # and this runs as root; otherwise they print the command to run.
+# OPENBLAS_CORETYPE=<core> make experiments forces OpenBLAS's kernel set: the numbers depend on it, and
+# forcing the openblas_core of Results/<spec>-provenance.csv reproduces them on another x86-64 CPU (README).
 
 SWIFT      ?= swift
 JOBS       ?=

@@ -32,8 +32,14 @@ let package = Package(
         .target(name: "Experiment", dependencies: ["TensorCore", "NN", "SpecFormat", "Datasets"]),
         .target(name: "Charts"),
         .target(name: "Reports", dependencies: ["SpecFormat", "Experiment", "Charts"]),
+        // BNLabCLI gets `generatedBuildIdentity`, a hash of Package.swift and every file under Sources/,
+        // written at build time by BuildIdentityPlugin (a build-tool plugin: a target of this package,
+        // not a dependency) into .build/; journals are keyed by it, so a new build never resumes old cells.
         .target(name: "BNLabCLI", dependencies: ["TensorCore", "NN", "SpecFormat", "Datasets", "Experiment",
-                                                 "Reports", "Charts"]),
+                                                 "Reports", "Charts"],
+                plugins: ["BuildIdentityPlugin"]),
+        .executableTarget(name: "BuildIdentityTool"),
+        .plugin(name: "BuildIdentityPlugin", capability: .buildTool(), dependencies: ["BuildIdentityTool"]),
         .executableTarget(name: "bnlab", dependencies: ["BNLabCLI"]),
 
         .testTarget(name: "TensorCoreTests", dependencies: ["TensorCore"]),
@@ -41,7 +47,7 @@ let package = Package(
         .testTarget(name: "HarnessTests", dependencies: ["SpecFormat", "Datasets", "Experiment", "Charts", "Reports",
                                                          "NN", "TensorCore"]),
         .testTarget(name: "BNLabCLITests", dependencies: ["BNLabCLI", "SpecFormat", "Datasets", "Experiment",
-                                                          "Reports"]),
+                                                          "Reports", "TensorCore"]),
     ],
     swiftLanguageModes: [.v6]
 )

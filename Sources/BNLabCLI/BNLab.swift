@@ -9,6 +9,11 @@ import TensorCore
 public enum BNLab {
     public static let version = "0.1.0"
 
+    /// This build's identity: 16 hex digits of FNV-1a 64 over the contents of Package.swift and of every
+    /// file under Sources/, computed at build time (BuildIdentityPlugin, BuildIdentityTool). Any change to a
+    /// source that can move a number changes it; journals are keyed by it (see ``JournalResume``).
+    public static let buildIdentity = generatedBuildIdentity
+
     /// Runs the command line with `arguments` (without the program name); returns the exit status.
     public static func main(_ arguments: [String]) -> Int32 {
         // The main thread computes too (bench, export-data, one worker of a sweep): denormals flushed,
@@ -22,7 +27,7 @@ public enum BNLab {
             Console.out(text)
             return 0
         case .version:
-            Console.out("bnlab \(version)")
+            Console.out("bnlab \(version) (build \(buildIdentity))")
             return 0
         case .error(let error):
             Console.err(error.description)

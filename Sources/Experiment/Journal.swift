@@ -4,9 +4,12 @@ import TensorCore
 
 /// The append-only record of a sweep's finished cells, so a killed sweep resumes.
 ///
-/// Format: line 1 is `bnlab-journal v1 spec=<name> hash=<resolved-spec-hash>`; every
-/// further line is one ``CellRecord`` as compact JSON (sorted keys) followed by a tab
-/// and the FNV-1a 64 checksum of the JSON in hex. Each append is one `write(2)`,
+/// Format: line 1 is `bnlab-journal v1 spec=<name> hash=<resolved-spec-hash> build=<build>`,
+/// where `<build>` is the identity of the bnlab build that computed the cells (16 hex digits, a
+/// hash of its sources: `BNLab.buildIdentity`); journals written before builds were recorded have
+/// no `build=` field and read with an empty ``Contents/build``. Every further line is one
+/// ``CellRecord`` as compact JSON (sorted keys) followed by a tab and the FNV-1a 64 checksum
+/// of the JSON in hex. Each append is one `write(2)`,
 /// `fsync`ed before the next cell starts. The record's `seed` is a JSON integer in
 /// 0 ... 2^64 - 1 (a `UInt64`, as the spec's `seeds`).
 ///
@@ -26,6 +29,9 @@ public final class Journal: @unchecked Sendable {  // Sendable: one writer at a 
         /// has no complete header line (``hasHeader`` is false).
         public var specName: String
         public var hash: String
+        /// The identity of the build that wrote the journal; empty when the header has no
+        /// `build=` field (an older bnlab) or there is no header.
+        public var build: String
         /// The valid records, in file order.
         public var records: [CellRecord]
         /// Lines (complete or torn) that were dropped as torn or corrupt.
@@ -49,8 +55,8 @@ public final class Journal: @unchecked Sendable {  // Sendable: one writer at a 
 
     /// Opens `path` for appending, creating it (and its directory) when missing. When
     /// `validBytes` is given the file is first truncated to that length (drops a torn
-    /// tail, or everything with 0). The header is written when the file is then empty.
-    public init(path: String, specName: String, hash: String, truncateTo validBytes: Int? = nil) throws {
+    /// tail, or everything with 0). The header, naming `build`, is written when the file is then empty.
+    public init(path: String, specName: String, hash: String, build: String, truncateTo validBytes: Int? = nil) throws {
         self.path = path
         do {
             try FileManager.default.createDirectory(atPath: (path as NSString).deletingLastPathComponent,
@@ -65,13 +71,15 @@ public final class Journal: @unchecked Sendable {  // Sendable: one writer at a 
             throw JournalError(path: path, message: "cannot truncate journal: \(String(cString: strerror(errno)))")
         }
         let size = lseek(fd, 0, SEEK_END)
-        if size == 0 { try append(line: Self.header(specName: specName, hash: hash)) }
+        if size == 0 { try append(line: Self.header(specName: specName, hash: hash, build: build)) }
     }
 
     deinit { close(fd) }
 
     /// Line 1 of a journal.
-    public static func header(specName: String, hash: String) -> String { "\(headerPrefix)spec=\(specName) hash=\(hash)" }
+    public static func header(specName: String, hash: String, build: String) -> String {
+        "\(headerPrefix)spec=\(specName) hash=\(hash) build=\(build)"
+    }
 
     /// What every header starts with.
     static let headerPrefix = "bnlab-journal v1 "
@@ -85,8 +93,8 @@ public final class Journal: @unchecked Sendable {  // Sendable: one writer at a 
     }
 
     /// The whole text of a journal holding `records` (header, then a line per record).
-    public static func text(specName: String, hash: String, records: [CellRecord]) throws -> String {
-        try ([header(specName: specName, hash: hash)] + records.map(line(for:))).map { $0 + "\n" }.joined()
+    public static func text(specName: String, hash: String, build: String, records: [CellRecord]) throws -> String {
+        try ([header(specName: specName, hash: hash, build: build)] + records.map(line(for:))).map { $0 + "\n" }.joined()
     }
 
     /// Appends one record durably (written and `fsync`ed when this returns).
@@ -100,6 +108,33 @@ public final class Journal: @unchecked Sendable {  // Sendable: one writer at a 
         guard written == bytes.count, fsync(fd) == 0 else {
             throw JournalError(path: path, message: "cannot append to journal: \(String(cString: strerror(errno)))")
         }
+    }
+
+    /// Replaces line 1 of the journal at `path` with a header naming `build`, keeping the first
+    /// `validBytes` bytes' records byte for byte and dropping what follows them (a torn tail). The new
+    /// file is written beside the old one, `fsync`ed and renamed over it, so a kill leaves one or the other.
+    /// Returns the new file's length.
+    @discardableResult
+    public static func rewriteHeader(path: String, specName: String, hash: String, build: String,
+                                     validBytes: Int) throws -> Int {
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw JournalError(path: path, message: "cannot read journal")
+        }
+        let bytes = [UInt8](data.prefix(validBytes))
+        let records = bytes.firstIndex(of: UInt8(ascii: "\n")).map { bytes[($0 + 1)...] } ?? []
+        let text = Array((header(specName: specName, hash: hash, build: build) + "\n").utf8) + records
+        let temporary = path + ".tmp-\(getpid())"
+        let fd = open(temporary, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
+        guard fd >= 0 else { throw JournalError(path: path, message: "cannot rewrite journal: \(String(cString: strerror(errno)))") }
+        let written = text.withUnsafeBytes { Foundation.write(fd, $0.baseAddress!, $0.count) }
+        let synced = fsync(fd) == 0
+        close(fd)
+        guard written == text.count, synced, rename(temporary, path) == 0 else {
+            let reason = String(cString: strerror(errno))
+            unlink(temporary)
+            throw JournalError(path: path, message: "cannot rewrite journal: \(reason)")
+        }
+        return text.count
     }
 
     /// FNV-1a 64 of the UTF-8 bytes, as 16 hex digits.
@@ -126,15 +161,18 @@ public final class Journal: @unchecked Sendable {  // Sendable: one writer at a 
                 throw JournalError(path: path, message: "not a bnlab journal (it starts '\(text.prefix(40))'); "
                                    + "delete it or run with --fresh")
             }
-            return Contents(specName: "", hash: "", records: [], droppedLines: tornTail, validBytes: 0)
+            return Contents(specName: "", hash: "", build: "", records: [], droppedLines: tornTail, validBytes: 0)
         }
         let headerParts = first.text.split(separator: " ", omittingEmptySubsequences: false)
-        guard headerParts.count == 4, first.text.hasPrefix(headerPrefix),
-              headerParts[2].hasPrefix("spec="), headerParts[3].hasPrefix("hash="), headerParts[3].count > 5 else {
+        // 4 fields before builds were recorded, 5 since.
+        guard headerParts.count == 4 || headerParts.count == 5, first.text.hasPrefix(headerPrefix),
+              headerParts[2].hasPrefix("spec="), headerParts[3].hasPrefix("hash="), headerParts[3].count > 5,
+              headerParts.count == 4 || (headerParts[4].hasPrefix("build=") && headerParts[4].count > 6) else {
             throw JournalError(path: path, message: "not a bnlab journal (line 1: '\(first.text.prefix(60))'); "
                                + "delete it or run with --fresh")
         }
         var contents = Contents(specName: String(headerParts[2].dropFirst(5)), hash: String(headerParts[3].dropFirst(5)),
+                                build: headerParts.count == 5 ? String(headerParts[4].dropFirst(6)) : "",
                                 records: [], droppedLines: tornTail, validBytes: first.end)
         let decoder = JSONDecoder()
         for (index, line) in lines.dropFirst().enumerated() {

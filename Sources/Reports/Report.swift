@@ -13,9 +13,10 @@ public enum Report {
     ///   - specText: the spec file's text (its leading comment block is the description).
     ///   - sweptSettings: the swept setting names in file order.
     ///   - warnings: the spec's warnings, quoted in the report.
+    ///   - provenance: what computed the numbers (`<spec>-provenance.csv`); nil leaves its paragraph out.
     public static func markdown(spec: String, specPath: String, specText: String, sweptSettings: [String], summary: Summary,
                                 statistics: Table, charts: [String], warnings: [String] = [],
-                                convergence: ConvergenceCheck? = nil) -> String {
+                                convergence: ConvergenceCheck? = nil, provenance: Provenance? = nil) -> String {
         var out = "# \(spec)\n\n"
         let description = specText.split(separator: "\n", omittingEmptySubsequences: false)
             .prefix { $0.hasPrefix("#") }
@@ -28,6 +29,7 @@ public enum Report {
         out += "[`\(spec)-bnstats.csv`](\(spec)-bnstats.csv). Accuracies in %, mean ± the half-width of its 95% confidence interval over seeds "
         out += "(Student t; the summary CSV also has the standard deviation). A paired difference is taken per seed "
         out += "between two measures of the same model, so its interval is the one to read for a gap.\n\n"
+        if let provenance { out += provenanceParagraph(provenance, spec: spec, specPath: specPath) }
         for w in warnings { out += "> warning: \(w)\n" }
         if !warnings.isEmpty { out += "\n" }
         for chart in charts { out += "![\(chart)](\(chart))\n\n" }

@@ -88,9 +88,19 @@ public enum BLAS {
     /// The number of threads large GEMMs use (the last ``setThreads(_:)``).
     public static var threads: Int { requestedThreads }
 
-    /// OpenBLAS's build description (core type, threading), for benchmark reports.
+    /// OpenBLAS's build description, `openblas_get_config()`: version, build options and kernel set, e.g.
+    /// "OpenBLAS 0.3.21 DYNAMIC_ARCH NO_AFFINITY Haswell MAX_THREADS=64". For benchmark reports and for
+    /// the provenance of every table.
     public static var configuration: String {
         guard let s = openblas_get_config() else { return "unknown" }
+        return String(cString: s)
+    }
+
+    /// The kernel set OpenBLAS runs, `openblas_get_corename()`: "Haswell", "SkylakeX", "Cooperlake", "Zen", ...
+    /// A DYNAMIC_ARCH build picks it for the CPU when the library loads, unless `OPENBLAS_CORETYPE=<name>`
+    /// forces one. Results depend on it: kernels differ in the order in which they sum products.
+    public static var coreName: String {
+        guard let s = openblas_get_corename() else { return "unknown" }
         return String(cString: s)
     }
 }

@@ -2,35 +2,43 @@
 import XCTest
 
 final class CommandHelpTests: XCTestCase {
-    /// The whole `bnlab run --help` text: usage wrapped under itself, the description paragraph,
+    /// The whole `bnlab run --help` text, which `bnlab help run` prints too: usage wrapped under itself, the description paragraph,
     /// ARGUMENTS and OPTIONS with one aligned description column and every default.
     func testRunHelpText() {
         let expected = """
             USAGE: bnlab run SPEC... [--jobs N] [--shard K/N] [--quick] [--out DIR]
-                             [--quiet] [--fresh]
+                             [--quiet] [--fresh] [--keep-stale]
 
             Train every cell of the specs' grids and write the result tables. Each cell is
             trained, then evaluated in both train and eval mode. Finished cells are appended
             to a journal in the output directory, so a run that stops resumes where it left
-            off; --fresh starts over. Progress goes to standard error.
+            off; --fresh starts over. A journal written for another version of the spec, or
+            by another build of bnlab (its code changed), is kept aside and the run starts
+            over, so a table never mixes two versions; --keep-stale resumes another build's
+            journal instead. Progress goes to standard error.
 
             ARGUMENTS:
-              SPEC...      Experiment spec files (Experiments/*.spec).
+              SPEC...       Experiment spec files (Experiments/*.spec).
 
             OPTIONS:
-              --jobs N     Number of cells trained at the same time. (default: all cores)
-              --shard K/N  Train only share K of N disjoint shares of the cells; combine the
-                           shares' journals with 'bnlab merge'. (default: none, every cell)
-              --quick      Use the spec's quick settings (fewer samples and epochs): a smoke
-                           test.
-              --out DIR    Directory holding the journals and result tables.
-                           (default: Results)
-              --quiet      Print no progress.
-              --fresh      Ignore journaled cells and train every cell again.
-              -h, --help   Show help for this command.
+              --jobs N      Number of cells trained at the same time. (default: all cores)
+              --shard K/N   Train only share K of N disjoint shares of the cells; combine
+                            the shares' journals with 'bnlab merge'.
+                            (default: none, every cell)
+              --quick       Use the spec's quick settings (fewer samples and epochs): a
+                            smoke test.
+              --out DIR     Directory holding the journals and result tables.
+                            (default: Results)
+              --quiet       Print no progress.
+              --fresh       Ignore journaled cells and train every cell again.
+              --keep-stale  Resume a journal written by another build of bnlab instead of
+                            training its cells again; its cells are then taken as this
+                            build's.
+              -h, --help    Show help for this command.
 
             """
         XCTAssertEqual(helpText(["run", "--help"]), expected)
+        XCTAssertEqual(helpText(["help", "run"]), expected)
     }
 
     /// `bnlab report` says what it does: it reads the result tables and rewrites the charts and the

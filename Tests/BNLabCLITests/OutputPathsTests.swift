@@ -2,8 +2,9 @@ import Foundation
 import XCTest
 
 /// What the outputs say about where they came from is true: a report names the spec's path as the
-/// command line gave it, `bnlab new --dir D` writes a template whose run line names D, and a table
-/// of a spec without jitter leaves `jitter_apply` empty (there is nothing for it to apply to).
+/// command line gave it and quotes the provenance its run recorded, `bnlab new --dir D` writes a
+/// template whose run line names D, and a table of a spec without jitter leaves `jitter_apply` empty
+/// (there is nothing for it to apply to).
 final class OutputPathsTests: XCTestCase {
     static let spec = "# tiny-paths: a one-cell spec outside Experiments/\n" + OneCellSpec.settings
 
@@ -31,6 +32,13 @@ final class OutputPathsTests: XCTestCase {
         let rebuilt = try BNLabChild.run(["report", "specs/tiny-paths.spec", "--out", "out"], in: directory)
         XCTAssertEqual(rebuilt.status, 0, rebuilt.standardError)
         XCTAssertEqual(try String(contentsOf: directory.appendingPathComponent("out/tiny-paths.md"), encoding: .utf8), report)
+        // The provenance paragraph comes from tiny-paths-provenance.csv, what the run recorded: without it (tables
+        // from before bnlab recorded provenance) the report has none, rather than this machine's.
+        let provenance = try XCTUnwrap(report.split(separator: "\n").first { $0.hasPrefix("Computed by bnlab ") })
+        try FileManager.default.removeItem(at: directory.appendingPathComponent("out/tiny-paths-provenance.csv"))
+        XCTAssertEqual(try BNLabChild.run(["report", "specs/tiny-paths.spec", "--out", "out"], in: directory).status, 0)
+        XCTAssertEqual(try String(contentsOf: directory.appendingPathComponent("out/tiny-paths.md"), encoding: .utf8),
+                       report.replacingOccurrences(of: provenance + "\n\n", with: ""))
     }
 
     func testNewWritesARunLineWithItsDirectory() throws {

@@ -27,9 +27,11 @@ func journalRecord(_ index: Int) -> CellRecord {
 /// a torn header), and what must be refused (a file that is not a journal).
 final class JournalTests: DataFileTestCase {
     private var path: String { directory.appendingPathComponent("j/spec.journal").path }
+    /// The build that writes these journals (any 16 hex digits: the format does not interpret it).
+    static let build = "0123456789abcdef"
 
     private func writeJournal(_ records: [CellRecord], hash: String = "00000000000000aa") throws {
-        let journal = try Journal(path: path, specName: "spec", hash: hash)
+        let journal = try Journal(path: path, specName: "spec", hash: hash, build: Self.build)
         for r in records { try journal.append(r) }
     }
 
@@ -48,11 +50,12 @@ final class JournalTests: DataFileTestCase {
         XCTAssertEqual(contents.records, records)
         XCTAssertEqual(contents.specName, "spec")
         XCTAssertEqual(contents.hash, "00000000000000aa")
+        XCTAssertEqual(contents.build, Self.build)
         XCTAssertEqual(contents.droppedLines, 0)
         XCTAssertEqual(contents.validBytes, bytes().count)
         // The file is exactly the documented text: header, then JSON TAB checksum per record.
         XCTAssertEqual(String(decoding: bytes(), as: UTF8.self),
-                       try Journal.text(specName: "spec", hash: "00000000000000aa", records: records))
+                       try Journal.text(specName: "spec", hash: "00000000000000aa", build: Self.build, records: records))
         let second = String(decoding: bytes(), as: UTF8.self).split(separator: "\n")[1]
         let parts = second.split(separator: "\t")
         XCTAssertEqual(parts.count, 2)
@@ -72,13 +75,27 @@ final class JournalTests: DataFileTestCase {
             + #""0.030000","","","52.00","2.50","","","","","","","","","0.3333","0.000","0"],"seed":7,"#
             + #""settings":[["batch_size","2"]],"statistics":[["0","BatchNorm2d(4)","4","0.50000","2.00000","",""]],"#
             + #""wallSeconds":"0.29"}"#
-        try setBytes(Array((Journal.header(specName: "spec", hash: "00000000000000aa") + "\n" + line + "\n"
+        try setBytes(Array((Journal.header(specName: "spec", hash: "00000000000000aa", build: Self.build) + "\n" + line + "\n"
                             + older + "\t" + Journal.checksum(older) + "\n").utf8))
         let contents = try XCTUnwrap(try Journal.read(path: path))
         var seven = journalRecord(2)
         seven.seed = 7
         XCTAssertEqual(contents.records, [big, seven])
         XCTAssertEqual(contents.droppedLines, 0)
+    }
+
+    /// Line 1 names the build; a header that an earlier bnlab wrote, without `build=`, still reads, with
+    /// an empty build (no build recorded: resuming treats it as another build's).
+    func testHeaderNamesTheBuildAndOldHeadersWithoutOneStillRead() throws {
+        XCTAssertEqual(Journal.header(specName: "spec", hash: "00000000000000aa", build: Self.build),
+                       "bnlab-journal v1 spec=spec hash=00000000000000aa build=0123456789abcdef")
+        let line = try Journal.line(for: journalRecord(0))
+        try setBytes(Array(("bnlab-journal v1 spec=spec hash=00000000000000aa\n" + line + "\n").utf8))
+        let contents = try XCTUnwrap(try Journal.read(path: path))
+        XCTAssertTrue(contents.hasHeader)
+        XCTAssertEqual(contents.hash, "00000000000000aa")
+        XCTAssertEqual(contents.build, "")
+        XCTAssertEqual(contents.records, [journalRecord(0)])
     }
 
     func testChecksumIsFNV1a64() {
@@ -102,7 +119,7 @@ final class JournalTests: DataFileTestCase {
             XCTAssertEqual(contents.droppedLines, 1, "cut at \(cut)")
             XCTAssertEqual(contents.validBytes, valid.count, "cut at \(cut)")
 
-            let resumed = try JournalResume.open(path: path, specName: "spec", hash: "00000000000000aa", fresh: false)
+            let resumed = try JournalResume.open(path: path, specName: "spec", hash: "00000000000000aa", build: Self.build, fresh: false)
             XCTAssertEqual(resumed.records, records)
             XCTAssertEqual(resumed.droppedLines, 1)
             XCTAssertEqual(bytes(), valid, "truncated to the valid prefix on opening, cut at \(cut)")
@@ -139,7 +156,7 @@ final class JournalTests: DataFileTestCase {
         XCTAssertEqual(contents.validBytes, lines[0...2].map { $0.utf8.count + 1 }.reduce(0, +))
 
         // A corrupted checksum (the JSON intact) is treated the same way.
-        var badSum = Array(try Journal.text(specName: "spec", hash: "00000000000000aa", records: records).utf8)
+        var badSum = Array(try Journal.text(specName: "spec", hash: "00000000000000aa", build: Self.build, records: records).utf8)
         let lastTab = badSum.lastIndex(of: UInt8(ascii: "\t"))!
         badSum[lastTab + 1] = badSum[lastTab + 1] == UInt8(ascii: "0") ? UInt8(ascii: "1") : UInt8(ascii: "0")
         try setBytes(badSum)
@@ -150,18 +167,21 @@ final class JournalTests: DataFileTestCase {
 
     func testWrongHeaderIsAnErrorNamingTheFile() throws {
         for text in ["spec,seed,status\nrow\n", "bnlab-journal v2 spec=spec hash=00000000000000aa\n",
-                     "bnlab-journal v1 spec=spec\n", "hello"] {
+                     "bnlab-journal v1 spec=spec\n", "bnlab-journal v1 spec=spec hash=00000000000000aa build=\n",
+                     "bnlab-journal v1 spec=spec hash=00000000000000aa nobuild=0123456789abcdef\n",
+                     "bnlab-journal v1 spec=spec hash=00000000000000aa build=0123456789abcdef more\n", "hello"] {
             try setBytes(Array(text.utf8))
             XCTAssertThrowsError(try Journal.read(path: path), text) { error in
                 let description = (error as? Journal.JournalError)?.description ?? "\(error)"
                 XCTAssertTrue(description.hasPrefix("\(path): error: not a bnlab journal"), description)
                 XCTAssertTrue(description.contains("--fresh"), description)
             }
-            XCTAssertThrowsError(try JournalResume.open(path: path, specName: "spec", hash: "00000000000000aa", fresh: false))
+            XCTAssertThrowsError(try JournalResume.open(path: path, specName: "spec", hash: "00000000000000aa", build: Self.build, fresh: false))
             // --fresh replaces whatever was there.
-            let fresh = try JournalResume.open(path: path, specName: "spec", hash: "00000000000000aa", fresh: true)
+            let fresh = try JournalResume.open(path: path, specName: "spec", hash: "00000000000000aa", build: Self.build, fresh: true)
             XCTAssertEqual(fresh.records, [])
-            XCTAssertEqual(String(decoding: bytes(), as: UTF8.self), "bnlab-journal v1 spec=spec hash=00000000000000aa\n")
+            XCTAssertEqual(String(decoding: bytes(), as: UTF8.self),
+                           "bnlab-journal v1 spec=spec hash=00000000000000aa build=0123456789abcdef\n")
         }
     }
 
@@ -173,11 +193,11 @@ final class JournalTests: DataFileTestCase {
             XCTAssertFalse(contents.hasHeader, text)
             XCTAssertEqual(contents.records, [])
             XCTAssertEqual(contents.droppedLines, text.isEmpty ? 0 : 1)
-            let resumed = try JournalResume.open(path: path, specName: "spec", hash: "00000000000000bb", fresh: false)
+            let resumed = try JournalResume.open(path: path, specName: "spec", hash: "00000000000000bb", build: Self.build, fresh: false)
             XCTAssertNil(resumed.movedAside)
             try resumed.journal.append(journalRecord(0))
             XCTAssertEqual(String(decoding: bytes(), as: UTF8.self),
-                           try Journal.text(specName: "spec", hash: "00000000000000bb", records: [journalRecord(0)]))
+                           try Journal.text(specName: "spec", hash: "00000000000000bb", build: Self.build, records: [journalRecord(0)]))
         }
     }
 }

@@ -28,14 +28,32 @@ final class OutputReportTests: XCTestCase {
              "62.50", "", "", "", "", "", "4.00", "", "", "-1.50", "", ""],
         ])
 
+    /// A fixed provenance, not this machine's, so the texts below do not depend on where the tests run.
+    static let provenance = Provenance(
+        bnlabVersion: "0.1.0", build: "0123456789abcdef",
+        openBLASConfiguration: "OpenBLAS 0.3.21 DYNAMIC_ARCH NO_AFFINITY Haswell MAX_THREADS=64",
+        openBLASCore: "Haswell", cpuModel: "Intel(R) Xeon(R) CPU E5-2680 v4 @ 2.40GHz")
+
     static func report(specPath: String = "Experiments/tiny.spec", summary: Summary = summary,
                        charts: [String] = ["tiny-accuracy.svg"],
-                       warnings: [String] = ["tiny.spec:4:1: warning: something"]) -> String {
+                       warnings: [String] = ["tiny.spec:4:1: warning: something"],
+                       provenance: Provenance? = provenance) -> String {
         Report.markdown(spec: "tiny", specPath: specPath, specText: specText, sweptSettings: ["batch_size"],
-                        summary: summary, statistics: Table(header: [], rows: []), charts: charts, warnings: warnings)
+                        summary: summary, statistics: Table(header: [], rows: []), charts: charts, warnings: warnings,
+                        provenance: provenance)
     }
 
-    /// The title, the description (the spec's leading comment), the run line, the warnings, the chart,
+    /// The provenance paragraph of the reports below.
+    static let provenanceParagraph = """
+        Computed by bnlab 0.1.0 (build `0123456789abcdef`) with OpenBLAS 0.3.21 running its Haswell kernels \
+        (CPU: Intel(R) Xeon(R) CPU E5-2680 v4 @ 2.40GHz; all in [`tiny-provenance.csv`](tiny-provenance.csv)). \
+        The numbers depend on the build and on OpenBLAS's kernel set: with this build, \
+        `OPENBLAS_CORETYPE=Haswell make experiments` reproduces the tables byte for byte (`wall_seconds` aside) \
+        on any x86-64 machine that can run the Haswell kernels.
+        """
+
+    /// The title, the description (the spec's leading comment), the run line, the provenance (the build,
+    /// OpenBLAS's version and kernels, the CPU, the command that reproduces the tables), the warnings, the chart,
     /// one sentence per end of the batch-size axis (means and CI half-widths to one decimal; the paired
     /// train minus eval mode gap with its interval, 31.00 ± 3.59 = +27.4 to +34.6, or "one seed"; the
     /// seeds that failed), the table of the measured columns (MC-dropout, never measured, is left out; a
@@ -53,6 +71,12 @@ final class OutputReportTests: XCTestCase {
             interval over seeds (Student t; the summary CSV also has the standard deviation). A paired \
             difference is taken per seed between two measures of the same model, so its interval is the one to \
             read for a gap.
+            
+            Computed by bnlab 0.1.0 (build `0123456789abcdef`) with OpenBLAS 0.3.21 running its Haswell kernels \
+            (CPU: Intel(R) Xeon(R) CPU E5-2680 v4 @ 2.40GHz; all in [`tiny-provenance.csv`](tiny-provenance.csv)). \
+            The numbers depend on the build and on OpenBLAS's kernel set: with this build, \
+            `OPENBLAS_CORETYPE=Haswell make experiments` reproduces the tables byte for byte (`wall_seconds` aside) \
+            on any x86-64 machine that can run the Haswell kernels.
             
             > warning: tiny.spec:4:1: warning: something
             
@@ -86,17 +110,28 @@ final class OutputReportTests: XCTestCase {
             """)
     }
 
-    /// A spec elsewhere: the run line names its path as given, without `make experiments`; no warning,
-    /// no chart. Everything else is as above.
+    /// A spec elsewhere: the run line and the command that reproduces the tables name its path as given,
+    /// without `make experiments`; no warning, no chart. Everything else is as above.
     func testASpecOutsideExperimentsIsNamedByItsPath() {
         let expected = Self.report()
             .replacingOccurrences(of: "Written by `bnlab run Experiments/tiny.spec` (`make experiments`);",
                                   with: "Written by `bnlab run ../lab/tiny.spec`;")
             .replacingOccurrences(of: "> warning: tiny.spec:4:1: warning: something\n\n", with: "")
             .replacingOccurrences(of: "![tiny-accuracy.svg](tiny-accuracy.svg)\n\n", with: "")
-        XCTAssertNotEqual(expected, Self.report(), "the three replacements each found their text")
+            .replacingOccurrences(of: "`OPENBLAS_CORETYPE=Haswell make experiments`",
+                                  with: "`OPENBLAS_CORETYPE=Haswell bnlab run ../lab/tiny.spec`")
+        XCTAssertEqual(expected.components(separatedBy: "`OPENBLAS_CORETYPE=Haswell bnlab run ../lab/tiny.spec`").count, 2)
+        XCTAssertNotEqual(expected, Self.report(), "the four replacements each found their text")
         XCTAssertEqual(Self.report(specPath: "../lab/tiny.spec", charts: [], warnings: []), expected)
         XCTAssertTrue(expected.contains("\nWritten by `bnlab run ../lab/tiny.spec`; the tables are"))
+    }
+
+    /// Tables written before bnlab recorded their provenance (no `<spec>-provenance.csv` for `bnlab report`
+    /// to read): the paragraph is left out, nothing else changes.
+    func testWithoutProvenanceTheParagraphIsLeftOut() {
+        let expected = Self.report().replacingOccurrences(of: Self.provenanceParagraph + "\n\n", with: "")
+        XCTAssertNotEqual(expected, Self.report(), "the paragraph was found")
+        XCTAssertEqual(Self.report(provenance: nil), expected)
     }
 
     /// No finished cell: the sentence says so and the table has its header only.
@@ -113,6 +148,12 @@ final class OutputReportTests: XCTestCase {
             mean ± the half-width of its 95% confidence interval over seeds (Student t; the summary CSV also has \
             the standard deviation). A paired difference is taken per seed between two measures of the same model, \
             so its interval is the one to read for a gap.
+
+            Computed by bnlab 0.1.0 (build `0123456789abcdef`) with OpenBLAS 0.3.21 running its Haswell kernels \
+            (CPU: Intel(R) Xeon(R) CPU E5-2680 v4 @ 2.40GHz; all in [`tiny-provenance.csv`](tiny-provenance.csv)). \
+            The numbers depend on the build and on OpenBLAS's kernel set: with this build, \
+            `OPENBLAS_CORETYPE=Haswell make experiments` reproduces the tables byte for byte (`wall_seconds` aside) \
+            on any x86-64 machine that can run the Haswell kernels.
 
             ## What the numbers show
 

@@ -1,4 +1,4 @@
-/// `bnlab run SPEC... [--jobs N] [--shard K/N] [--quick] [--out DIR] [--quiet] [--fresh]`.
+/// `bnlab run SPEC... [--jobs N] [--shard K/N] [--quick] [--out DIR] [--quiet] [--fresh] [--keep-stale]`.
 public struct RunCommand: ParsableCommand {
     /// The declaration of `bnlab run`.
     public static let declaration = CommandDeclaration(
@@ -6,7 +6,10 @@ public struct RunCommand: ParsableCommand {
         abstract: "Train every cell of the specs' grids and write the result tables.",
         discussion: "Each cell is trained, then evaluated in both train and eval mode. Finished cells are "
             + "appended to a journal in the output directory, so a run that stops resumes where it "
-            + "left off; --fresh starts over. Progress goes to standard error.",
+            + "left off; --fresh starts over. A journal written for another version of the spec, or by "
+            + "another build of bnlab (its code changed), is kept aside and the run starts over, so a table "
+            + "never mixes two versions; --keep-stale resumes another build's journal instead. Progress goes "
+            + "to standard error.",
         arguments: [specsArgument],
         options: [
             .value("jobs", .integer(minimum: 1), default: .absent(meaning: "all cores"),
@@ -18,6 +21,8 @@ public struct RunCommand: ParsableCommand {
             resultsDirectoryOption,
             .flag("quiet", help: "Print no progress."),
             .flag("fresh", help: "Ignore journaled cells and train every cell again."),
+            .flag("keep-stale", help: "Resume a journal written by another build of bnlab instead of training "
+                + "its cells again; its cells are then taken as this build's."),
         ])
 
     /// The spec files, in command-line order.
@@ -34,6 +39,8 @@ public struct RunCommand: ParsableCommand {
     public var quiet: Bool
     /// Whether to ignore existing journals.
     public var fresh: Bool
+    /// Whether to resume a journal written by another build (instead of moving it aside).
+    public var keepStale: Bool
 
     /// Reads `bnlab run`'s values.
     public init(_ parsed: ParsedArguments) {
@@ -44,5 +51,6 @@ public struct RunCommand: ParsableCommand {
         outputDirectory = parsed.text("out")!  // defaulted by the declaration
         quiet = parsed.flag("quiet")
         fresh = parsed.flag("fresh")
+        keepStale = parsed.flag("keep-stale")
     }
 }

@@ -8,8 +8,8 @@ import SpecFormat
 /// `bnlab merge`: combines shard journals into the tables one run writes, after
 /// checking that every cell of the grid is there exactly once.
 ///
-/// - A journal of another version of the spec, a journal that mixes `--quick` and full
-///   runs, or a cell present twice with different results: status 2, nothing written.
+/// - A journal of another version of the spec or of another build of bnlab, a journal that mixes
+///   `--quick` and full runs, or a cell present twice with different results: status 2, nothing written.
 /// - Cells missing (a shard not given, or not finished): status 1, the missing cells
 ///   listed, nothing written.
 /// - A cell present in several journals with identical results (a shard given twice):
@@ -41,6 +41,11 @@ enum MergeExecution {
             if contents.hash == spec.resolvedHash(quick: false) { isQuick = false }
             else if contents.hash == spec.resolvedHash(quick: true) { isQuick = true }
             else { throw CommandFailure.input("\(path): error: journal was written for another version of \(spec.path)") }
+            guard contents.build == BNLab.buildIdentity else {
+                throw CommandFailure.input("\(path): error: journal was written by another build of bnlab"
+                                           + " (\(RunExecution.describe(build: contents.build)); this is build"
+                                           + " \(BNLab.buildIdentity)); rerun its shard with this build")
+            }
             if let q = quick, q != isQuick { throw CommandFailure.input("\(path): error: mixes --quick and full journals") }
             quick = isQuick
             for r in contents.records {
@@ -69,7 +74,8 @@ enum MergeExecution {
         let merged = cells.compactMap { records[$0.key] }
         try SpecOutputs.write(spec: spec, records: merged, directory: command.outputDirectory, quick: isQuick)
         let journalPath = SpecFiles.journalPath(directory: command.outputDirectory, spec: spec.name, quick: isQuick, shard: nil)
-        try AtomicFile.write(Journal.text(specName: spec.name, hash: spec.resolvedHash(quick: isQuick), records: merged),
+        try AtomicFile.write(Journal.text(specName: spec.name, hash: spec.resolvedHash(quick: isQuick),
+                                          build: BNLab.buildIdentity, records: merged),
                              to: journalPath)
         Console.out("\(command.outputDirectory)/\(spec.name).csv: \(cells.count) cells merged from \(command.journals.count) journal(s)")
         return 0

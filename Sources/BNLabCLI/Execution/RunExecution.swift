@@ -11,11 +11,17 @@ import TensorCore
 ///
 /// Order of work: every spec is parsed and its data checked before anything is
 /// written, so bad input (status 2) leaves no output. Then, spec by spec, the journal
-/// is opened (resuming what it holds), the missing cells run, and the tables are
+/// is opened (resuming what it holds; a journal of another version of the spec, or of
+/// another build of bnlab unless `--keep-stale`, is moved aside and the spec starts over:
+/// see ``JournalResume``), the missing cells run, and the tables and their provenance are
 /// written. SIGINT / SIGTERM finish the cells in flight, write the tables of what is
 /// done and end with status 1 and the command that resumes.
 enum RunExecution {
     static func execute(_ command: RunCommand) throws -> Int32 {
+        if command.fresh && command.keepStale {
+            let error = UsageError("--keep-stale resumes a journal and --fresh empties it: give one of them", command: "run")
+            throw CommandFailure(message: error.description, status: UsageError.exitStatus)
+        }
         let specs = try SpecFiles.load(command.specs)
         // One data cache per spec: the files its check loads are what its sweep uses.
         let data = specs.map { _ in DataPreparation() }
@@ -36,13 +42,24 @@ enum RunExecution {
         let resume: JournalResume
         do {
             resume = try JournalResume.open(path: journalPath, specName: spec.name,
-                                            hash: spec.resolvedHash(quick: command.quick), fresh: command.fresh)
+                                            hash: spec.resolvedHash(quick: command.quick), build: BNLab.buildIdentity,
+                                            fresh: command.fresh, keepStale: command.keepStale)
         } catch let error as Journal.JournalError {
             throw CommandFailure.input(error.description)
         }
-        if let stale = resume.movedAside {
+        switch resume.staleness {
+        case .specChanged(let stale):
             Console.err("bnlab: \(spec.name): the spec changed since its journal was written; starting over"
                         + " (old journal kept as \(stale))")
+        case .otherBuild(let build, let stale):
+            Console.err("bnlab: \(spec.name): its journal was written by another build of bnlab (\(describe(build: build))"
+                        + "; this is build \(BNLab.buildIdentity)); starting over (old journal kept as \(stale);"
+                        + " --keep-stale resumes it instead)")
+        case .otherBuildKept(let build):
+            Console.err("bnlab: \(spec.name): its journal was written by another build of bnlab (\(describe(build: build))"
+                        + "; this is build \(BNLab.buildIdentity)); resuming it anyway (--keep-stale):"
+                        + " its cells now count as this build's")
+        case nil: break
         }
         if resume.droppedLines > 0 {
             Console.err("bnlab: \(journalPath): dropped \(resume.droppedLines) torn or corrupt line(s) at the end")
@@ -99,6 +116,12 @@ enum RunExecution {
             reporter.cellFinished("\(spec) \(cell.key)", outcome: record.metric("status") ?? "?",
                                   seconds: Double(record.wallSeconds) ?? 0, summary: summary)
         }
+    }
+
+    /// `build 0123456789abcdef`, or `build not recorded` for an empty one (a journal header without
+    /// `build=`, written by a bnlab from before build identities).
+    static func describe(build: String) -> String {
+        build.isEmpty ? "build not recorded" : "build \(build)"
     }
 
     /// The command line that resumes `command` (without `--fresh`, which would start over).

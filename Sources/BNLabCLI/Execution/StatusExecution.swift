@@ -6,7 +6,8 @@ import SpecFormat
 /// `bnlab status`: cells done / total of each spec's run in the output directory, one
 /// line per journal: the full run's always (`NAME: D/T cells done`), then those of
 /// `--quick` runs and of shards that have a journal (`NAME --quick shard K/N: D/T ...`).
-/// A file in the journal's place that is not a journal is reported (status 2).
+/// A journal of another version of the spec, or of another build of bnlab, counts no cell done
+/// and says why. A file in the journal's place that is not a journal is reported (status 2).
 enum StatusExecution {
     static func execute(_ command: StatusCommand) throws -> Int32 {
         let specs = try SpecFiles.load(command.specs, printWarnings: false)
@@ -19,10 +20,15 @@ enum StatusExecution {
                 var done = 0, note = ""
                 do {
                     if let contents = try Journal.read(path: path) {
-                        if !contents.hasHeader || contents.hash == spec.resolvedHash(quick: quick) {
-                            done = Set(contents.records.map(\.key)).intersection(cells.map(\.key)).count
-                        } else {
+                        let journaled = Set(contents.records.map(\.key)).intersection(cells.map(\.key)).count
+                        if contents.hasHeader && contents.hash != spec.resolvedHash(quick: quick) {
                             note = " (its journal is from another version of the spec; the next run starts over)"
+                        } else if contents.hasHeader && contents.build != BNLab.buildIdentity {
+                            note = " (\(journaled) journaled by another build of bnlab, "
+                                + "\(RunExecution.describe(build: contents.build)): the next run starts over,"
+                                + " or resumes them with --keep-stale)"
+                        } else {
+                            done = journaled
                         }
                     } else {
                         note = " (no journal in \(command.outputDirectory))"
