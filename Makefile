@@ -37,8 +37,16 @@ test: deps
 	BNLAB_BINARY=$(CURDIR)/$(BNLAB) $(SWIFT) test --disable-swift-testing
 
 # QUICK=1: a reduced grid of every spec, written to .build/results-quick (Results/ is left alone).
+# The OpenBLAS kernel set of `make experiments`: Results/ were made with OpenBLAS's Haswell kernels
+# (AVX2 + FMA, which every x86-64 CPU of the last decade runs), so a fresh clone reproduces them byte for
+# byte on any such machine. An OPENBLAS_CORETYPE already in the environment wins (some machines set one
+# because other kernels misbehave there); CORETYPE=auto lets OpenBLAS pick for the CPU. Only this target
+# sets it: the tests and .ci/run never do. Not x86-64: OpenBLAS picks.
+CORETYPE ?= Haswell
+EXPERIMENTS_CORETYPE := $(if $(OPENBLAS_CORETYPE),$(OPENBLAS_CORETYPE),$(if $(filter auto,$(CORETYPE)),,$(if $(filter x86_64,$(shell uname -m)),$(CORETYPE))))
+
 experiments: build
-	$(BNLAB) run $(SPECS) $(if $(QUICK),--quick --out .build/results-quick,--out Results) $(if $(JOBS),--jobs $(JOBS))
+	$(if $(EXPERIMENTS_CORETYPE),OPENBLAS_CORETYPE=$(EXPERIMENTS_CORETYPE)) $(BNLAB) run $(SPECS) $(if $(QUICK),--quick --out .build/results-quick,--out Results) $(if $(JOBS),--jobs $(JOBS))
 
 bench: build
 	$(BNLAB) bench
