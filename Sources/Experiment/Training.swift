@@ -46,12 +46,14 @@ public struct TrainingPlan: Hashable, Sendable {
 public enum Trainer {
     /// Trains `model` in place. `rng` draws the batch order. Stops at the first
     /// non-finite loss and reports where. Throws what the layers throw (e.g. BatchNorm
-    /// training on one value per channel).
+    /// training on one value per channel). `observer` sees the initial model and every step.
     public static func train(model: Sequential, optimizer: Optimizer, data: ImageDataset, plan: TrainingPlan,
-                             rng: inout RandomGenerator, onEpoch: ((Int) -> Void)? = nil) throws -> TrainingOutcome {
+                             rng: inout RandomGenerator, onEpoch: ((Int) -> Void)? = nil,
+                             observer: TrainingObserver? = nil) throws -> TrainingOutcome {
         let assembler = BatchAssembler()
         let loss = SoftmaxCrossEntropy()
         var outcome = TrainingOutcome(runningAccuracy: .nan, finalLoss: .nan, steps: 0, divergence: nil)
+        observer?.trainingWillStart(model: model)
         for epoch in 1...plan.epochs {
             onEpoch?(epoch)
             let mode = plan.mode(epoch: epoch)
@@ -76,6 +78,7 @@ public enum Trainer {
                 lossSum += Double(value)
                 _ = model.backward(loss.gradient)
                 optimizer.step()
+                observer?.stepFinished(TrainingStep(epoch: epoch, step: step + 1, batch: batch, loss: value), model: model)
             }
             outcome.runningAccuracy = seen > 0 ? 100 * Double(correct) / Double(seen) : .nan
             outcome.finalLoss = batches.isEmpty ? .nan : lossSum / Double(batches.count)
