@@ -40,7 +40,7 @@ let package = Package(
         .testTarget(name: "NNTests", dependencies: ["NN", "TensorCore"], resources: [.copy("Fixtures")]),
         .testTarget(name: "HarnessTests", dependencies: ["SpecFormat", "Datasets", "Experiment", "Charts", "Reports",
                                                          "NN", "TensorCore"]),
-        .testTarget(name: "BNLabCLITests", dependencies: ["BNLabCLI", "SpecFormat", "Datasets", "Experiment",
+        .testTarget(name: "BNLabCLITests", dependencies: ["BNLabCLI", "NN", "SpecFormat", "Datasets", "Experiment",
                                                           "Reports"]),
     ],
     swiftLanguageModes: [.v6]
