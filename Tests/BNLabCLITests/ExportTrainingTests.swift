@@ -61,6 +61,24 @@ final class ExportTrainingTests: XCTestCase {
         XCTAssertTrue(cells[1].hasPrefix("9,\(Self.key),data-"), String(cells[1]))
     }
 
+    /// An MLP with BatchNorm at batch 1 trains on one value per feature, which PyTorch refuses: nothing to replay.
+    func testAnInvalidCellIsRefusedWithPyTorchsReason() throws {
+        let directory = try scratchDirectory(for: self)
+        try """
+            dataset shapes size=12 noise=0.25
+            train_split 20
+            test_split 10
+            model mlp widths=4
+            batch_size 1
+
+            """.write(to: directory.appendingPathComponent("m.spec"), atomically: true, encoding: .utf8)
+        let outcome = try BNLabChild.run(["export-training", "m.spec", "--cell", "seed=0", "--out", "x"], in: directory)
+        XCTAssertEqual(outcome.status, 2)
+        XCTAssertEqual(outcome.standardError, "m.spec: error: cell 'seed=0' is invalid: BatchNorm(4, momentum=0.1): "
+                       + "Expected more than 1 value per channel when training, got input size (1, 4); nothing to replay\n")
+        XCTAssertFalse(FileManager.default.fileExists(atPath: directory.appendingPathComponent("x/final.safetensors").path))
+    }
+
     func testABadKeyListsTheCells() throws {
         let directory = try scratchDirectory(for: self)
         let spec = try TinySweep.write(in: directory)

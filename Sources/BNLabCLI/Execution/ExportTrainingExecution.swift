@@ -51,7 +51,7 @@ enum ExportTrainingExecution {
         cache.expect(key)
         let measured = CellRunner.run(cell, data: data, cache: cache, observer: recorder)
         if case .invalid(let reason) = measured.status {
-            throw CommandFailure.run("\(command.spec): cell '\(cell.key)' is invalid: \(reason); nothing to replay")
+            throw CommandFailure.input("\(command.spec): error: cell '\(cell.key)' is invalid: \(reason); nothing to replay")
         }
         let trained = try cache.model(for: key) { preconditionFailure("the cell was trained above") }
         if case .diverged = measured.status {
