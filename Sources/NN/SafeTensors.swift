@@ -50,13 +50,15 @@ public struct SafeTensorsFile: Equatable, Sendable {
         var fields: [[UInt8]] = []
         if let metadata {
             let pairs = metadata.keys.sorted().map { JSONText.string($0) + [UInt8(ascii: ":")] + JSONText.string(metadata[$0]!) }
-            fields.append(JSONText.string("__metadata__") + Array(":{".utf8) + pairs.joined(separator: [UInt8(ascii: ",")]) + [UInt8(ascii: "}")])
+            fields.append(JSONText.string("__metadata__") + Array(":{".utf8) + pairs.joined(separator: [UInt8(ascii: ",")])
+                          + [UInt8(ascii: "}")])
         }
         var offset = 0
         for name in names {
             let t = tensors[name]!
             let shape = t.shape.map(String.init).joined(separator: ",")
-            let entry = "{\"dtype\":\"\(t.dtype.rawValue)\",\"shape\":[\(shape)],\"data_offsets\":[\(offset),\(offset + t.bytes.count)]}"
+            let entry = "{\"dtype\":\"\(t.dtype.rawValue)\",\"shape\":[\(shape)],"
+                + "\"data_offsets\":[\(offset),\(offset + t.bytes.count)]}"
             fields.append(JSONText.string(name) + [UInt8(ascii: ":")] + Array(entry.utf8))
             offset += t.bytes.count
         }
@@ -135,7 +137,9 @@ public struct SafeTensorsFile: Equatable, Sendable {
                 let at = field.value.offset
                 switch field.key {
                 case "dtype":
-                    guard case .string(let text) = field.value.value else { throw fail(at, "tensor \"\(name)\": dtype is not a string") }
+                    guard case .string(let text) = field.value.value else {
+                        throw fail(at, "tensor \"\(name)\": dtype is not a string")
+                    }
                     guard let d = SafeTensor.DType(rawValue: text) else {
                         throw fail(at, "tensor \"\(name)\": dtype \(text) is not supported (supported: "
                                    + SafeTensor.DType.allCases.map(\.rawValue).joined(separator: ", ") + ")")
@@ -277,7 +281,9 @@ public struct SafeTensor: Equatable, Sendable {
     private static func littleEndian<T: FixedWidthInteger>(_ values: [T]) -> [UInt8] {
         var bytes = [UInt8](repeating: 0, count: values.count * MemoryLayout<T>.size)
         bytes.withUnsafeMutableBytes { raw in
-            for (i, v) in values.enumerated() { raw.storeBytes(of: v.littleEndian, toByteOffset: i * MemoryLayout<T>.size, as: T.self) }
+            for (i, v) in values.enumerated() {
+                raw.storeBytes(of: v.littleEndian, toByteOffset: i * MemoryLayout<T>.size, as: T.self)
+            }
         }
         return bytes
     }
@@ -402,7 +408,10 @@ struct JSONParser {
             var members: [Member] = []
             var keys: Set<String> = []
             skipWhitespace()
-            if position < end && bytes[position] == UInt8(ascii: "}") { position += 1; return Located(value: .object([]), offset: start) }
+            if position < end && bytes[position] == UInt8(ascii: "}") {
+                position += 1
+                return Located(value: .object([]), offset: start)
+            }
             while true {
                 skipWhitespace()
                 let keyOffset = position
@@ -422,7 +431,10 @@ struct JSONParser {
             position += 1
             var items: [Located] = []
             skipWhitespace()
-            if position < end && bytes[position] == UInt8(ascii: "]") { position += 1; return Located(value: .array([]), offset: start) }
+            if position < end && bytes[position] == UInt8(ascii: "]") {
+                position += 1
+                return Located(value: .array([]), offset: start)
+            }
             while true {
                 skipWhitespace()
                 items.append(try parseValue(depth: depth + 1))

@@ -28,7 +28,8 @@ final class RunTrainingRecorderTests: XCTestCase {
         XCTAssertEqual(recorded.model.stateDict().serialized(), plain.model.stateDict().serialized(), "final state, bit for bit")
         XCTAssertEqual(recorded.outcome.finalLoss, plain.outcome.finalLoss)
         XCTAssertEqual(recorded.outcome.runningAccuracy, plain.outcome.runningAccuracy)
-        let measuredPlain = CellRunner.run(c, data: d), measuredRecorded = CellRunner.run(c, data: d, observer: TrainingRecorder(fullStateSteps: 0))
+        let measuredPlain = CellRunner.run(c, data: d)
+        let measuredRecorded = CellRunner.run(c, data: d, observer: TrainingRecorder(fullStateSteps: 0))
         XCTAssertEqual(measuredRecorded.values, measuredPlain.values, "every measured column")
     }
 
@@ -41,7 +42,8 @@ final class RunTrainingRecorderTests: XCTestCase {
         XCTAssertEqual(trained.outcome.steps, 16)
         let steps = recorder.stepsFile()
         XCTAssertEqual(steps.tensors["epoch"]?.integers, Array(repeating: 1, count: 8) + Array(repeating: 2, count: 8))
-        XCTAssertEqual(steps.tensors["batch_size"]?.integers, (Array(repeating: 4, count: 7) + [2]) + (Array(repeating: 4, count: 7) + [2]))
+        let epochSizes = Array(repeating: 4, count: 7) + [2]
+        XCTAssertEqual(steps.tensors["batch_size"]?.integers, epochSizes + epochSizes)
         // The batches are the training loop's: the same draw from the same stream (CellRunner: root.derived("batches")).
         var batchRNG = RandomGenerator(seed: 5).derived("batches")
         let expected = (0..<2).flatMap { _ in
