@@ -14,7 +14,7 @@ CROSSCHECK_SPEC ?= Experiments/small-batch-collapse.spec
 BNLAB      := .build/release/bnlab
 APT_PKGS   := libopenblas-dev zlib1g-dev pkg-config
 
-.PHONY: all deps build test experiments bench bench-torch crosscheck render loc clean
+.PHONY: all deps build test experiments bench bench-torch crosscheck replay render loc clean
 
 all: build
 
@@ -60,6 +60,22 @@ bench-torch: build
 # Results/ (QUICK=1: the quick grid, against .build/results-quick); writes .build/crosscheck/. Needs torch and numpy.
 crosscheck: build
 	python3 Benchmarks/pytorch_reference.py crosscheck --bnlab $(BNLAB) $(CROSSCHECK_SPEC) $(if $(QUICK),--quick) $(if $(JOBS),--jobs $(JOBS))
+
+# replay: NEEDS torch, safetensors and numpy (pip install torch safetensors numpy). The flagship (momentum 0.1, no
+# dropout, seed 0) at batch 1, 4, 32, 128 and the dropout-gap MLP at dropout 0 and 0.2, each exported with
+# `bnlab export-training` to REPLAY_DIR and trained again in PyTorch on the same batches, dropout masks and initial
+# weights (Benchmarks/pytorch_reference.py replay); writes the table to Benchmarks/REPLAY.md.
+REPLAY_DIR ?= .build/replay
+replay: build
+	@python3 -c "import torch, safetensors, numpy" 2>/dev/null || \
+	  { echo "bnlab: make replay needs torch, safetensors and numpy: pip install torch safetensors numpy" >&2; exit 1; }
+	rm -rf $(REPLAY_DIR)
+	for b in 1 4 32 128; do $(BNLAB) export-training Experiments/small-batch-collapse.spec \
+	  --cell "batch_size=$$b momentum=0.1 dropout=0 seed=0" --out $(REPLAY_DIR)/flagship-b$$b || exit 1; done
+	for p in 0 0.2; do $(BNLAB) export-training Experiments/dropout-gap.spec \
+	  --cell "dropout=$$p mc_samples=1 seed=0" --out $(REPLAY_DIR)/mlp-dropout-$$p || exit 1; done
+	python3 Benchmarks/pytorch_reference.py replay --markdown Benchmarks/REPLAY.md \
+	  $(foreach b,1 4 32 128,$(REPLAY_DIR)/flagship-b$(b)) $(REPLAY_DIR)/mlp-dropout-0 $(REPLAY_DIR)/mlp-dropout-0.2
 
 # render: every SVG chart in Results/ to PNG beside it (needs rsvg-convert: apt-get install librsvg2-bin)
 render:

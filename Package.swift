@@ -46,7 +46,7 @@ let package = Package(
         .testTarget(name: "NNTests", dependencies: ["NN", "TensorCore"], resources: [.copy("Fixtures")]),
         .testTarget(name: "HarnessTests", dependencies: ["SpecFormat", "Datasets", "Experiment", "Charts", "Reports",
                                                          "NN", "TensorCore"]),
-        .testTarget(name: "BNLabCLITests", dependencies: ["BNLabCLI", "SpecFormat", "Datasets", "Experiment",
+        .testTarget(name: "BNLabCLITests", dependencies: ["BNLabCLI", "NN", "SpecFormat", "Datasets", "Experiment",
                                                           "Reports", "TensorCore"]),
     ],
     swiftLanguageModes: [.v6]

@@ -8,6 +8,8 @@
     python3 Benchmarks/pytorch_reference.py crosscheck --bnlab PATH SPEC [--quick]
         [--results DIR] [--out DIR] [--jobs N]
 
+    python3 Benchmarks/pytorch_reference.py replay DIR... [--markdown PATH]
+
 `bench` times PyTorch training steps of the same three models as `bnlab bench`
 (Sources/BNLabCLI/Bench/BenchModel.swift), with the same method:
 
@@ -66,6 +68,27 @@ PyTorch on the data bnlab trains on, and compares the accuracies with bnlab's ta
    RESULTS/<spec>.csv (default Results; with --quick .build/results-quick, where
    `make experiments QUICK=1` writes it). Weights and batch orders are not bit-identical to
    bnlab's (other random generators): the comparison is statistical, over seeds.
+
+`replay` (needs torch, safetensors and numpy; `make replay` runs it) trains again, in PyTorch,
+the steps of cells that `bnlab export-training SPEC --cell KEY --out DIR` recorded:
+
+1. The twin (as in crosscheck) gets DIR/initial.safetensors with load_state_dict(strict=True),
+   so every state_dict name and shape must match bnlab's; nn.Dropout is replaced by a module that
+   applies bnlab's recorded masks. Then every step as bnlab took it: the batch (indices into the
+   exported training split), the mode (FrozenBN epochs), cross-entropy, the cell's optimizer at
+   lr_used; one thread, denormals flushed as bnlab flushes them.
+2. Per step it compares the loss with bnlab's, the whole state with bnlab's over the first
+   --full-state-steps steps (exact: the largest ||torch - bnlab|| / ||bnlab|| over the tensors),
+   and after those the norms of every float state tensor (a norm that differs by more than a
+   relative 1e-5 proves the tensor does: the first such step bounds the first differing one from
+   above). At the first differing step it counts the ReLU and max-pool decisions that flip
+   between the two states or are within 1e-6 of flipping, and trains the same steps in float64
+   to say which side is nearer exact arithmetic.
+3. bnlab's final weights (DIR/final.safetensors) and PyTorch's replayed weights are measured with
+   crosscheck's passes (measure_cell; recalibration on the samples bnlab drew, in its order), and
+   the four test accuracies are compared with bnlab's (DIR/measurements.csv): bnlab's weights must
+   give bnlab's numbers within 0.1 point (exit status 1 otherwise). With dropout, the
+   recalibration pass draws its own masks (bnlab exports the training masks only): not compared.
 
 --jobs N (default: the number of cores) trains cells in N processes with
 torch.set_num_threads(1) each. Exit status: 0 when compared (disagreements are reported, not
@@ -638,16 +661,18 @@ def predictions(model, data, batch_size, normalization, dropout):
     return torch.cat([logits.argmax(1) for _, logits in passes(model, data[0], batch_size)])
 
 
-def recalibrate(model, data, samples, batch_size, estimator, seed):
+def recalibrate(model, data, samples, batch_size, estimator, seed, order=None):
     """bnlab's Recalibration.recalibrate on `model` (a copy): train mode (dropout on, ghost batching off)
-    over `samples` samples drawn without replacement, in batches of `batch_size`."""
+    over `samples` samples drawn without replacement, in batches of `batch_size`; `order` (a tensor of
+    sample indices) replaces the draw (replay: the samples bnlab drew, in its order)."""
     import torch
 
     layers = batch_norms(model, tracking_only=True)
     if not layers:
         return
     x = data[0]
-    order = torch.randperm(len(x), generator=generator(seed, RECALIBRATION_STREAM))[:samples]
+    if order is None:
+        order = torch.randperm(len(x), generator=generator(seed, RECALIBRATION_STREAM))[:samples]
     for m in batch_norms(model):
         if hasattr(m, "ghost_batch_size"):
             m.ghost_batch_size = None
@@ -704,8 +729,9 @@ def error_text(error):
     return str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
 
 
-def measure_cell(cell, model, train, test, result):
-    """bnlab's CellRunner.measure: fills `result` (column -> number or None); returns the notes."""
+def measure_cell(cell, model, train, test, result, recalibration_order=None):
+    """bnlab's CellRunner.measure: fills `result` (column -> number or None); returns the notes.
+    `recalibration_order`: the recalibration pass's samples (see recalibrate)."""
     import copy
     import torch
 
@@ -745,7 +771,7 @@ def measure_cell(cell, model, train, test, result):
     def recalibrated():
         twin = copy.deepcopy(model)
         recalibrate(twin, calibration, samples, int(cell["recalibrate_batch_size"]), cell["recalibrate_estimator"],
-                    seed)
+                    seed, recalibration_order)
         result["test_acc_recalibrated"] = accuracy(twin, test, large, False, False)[0]
     batch_statistics("test_acc_recalibrated", recalibrated)
 
@@ -1054,6 +1080,432 @@ def crosscheck(args):
     return 0
 
 
+# ---------------------------------------------------------------------------------------------
+# replay: the steps bnlab took (bnlab export-training), trained again in PyTorch.
+# ---------------------------------------------------------------------------------------------
+
+# Parameters and running statistics "differ" past this relative L2 distance, ||torch - bnlab|| / ||bnlab||.
+REPLAY_THRESHOLD = 1e-5
+# Steps at which the table reports the relative loss difference (and the last step).
+REPLAY_LOSS_STEPS = (1, 10, 100)
+# Two accuracies on the same weights and data "agree" within this many points.
+REPLAY_ACCURACY_POINTS = 0.1
+
+
+def replayed_dropout_class():
+    """nn.Dropout that applies a given mask in train mode (bnlab's: kept values times 1/(1-p) in
+    float32, dropped ones 0), and draws as nn.Dropout does when it has none."""
+    import torch
+    import torch.nn as nn
+
+    class ReplayedDropout(nn.Dropout):
+        mask = None  # (N, values per sample) of 0/1, set before each replayed step
+
+        def forward(self, x):
+            if not self.training or self.mask is None:
+                return super().forward(x)
+            one = torch.tensor(1.0, dtype=torch.float32)
+            scale = one / (one - torch.tensor(self.p, dtype=torch.float32))  # bnlab: 1 / (1 - p) in Float
+            return x * (self.mask.to(torch.float32) * scale).view_as(x)
+    return ReplayedDropout
+
+
+def relative_distance(a, b):
+    """||a - b|| / ||b|| in float64 (0 when both are 0)."""
+    a, b = a.double(), b.double()
+    scale = float(b.norm())
+    difference = float((a - b).norm())
+    return difference / scale if scale > 0 else (0.0 if difference == 0 else math.inf)
+
+
+def read_measurements(folder):
+    """bnlab's measurements.csv: column -> float or None (status and status_detail as text)."""
+    values = {}
+    with open(os.path.join(folder, "measurements.csv"), newline="") as f:
+        for row in csv.DictReader(f):
+            text = row["value"]
+            if row["column"] in ("status", "status_detail"):
+                values[row["column"]] = text
+            else:
+                values[row["column"]] = float(text) if text else None
+    return values
+
+
+class ReplayedRun:
+    """An export-training folder: the cell, its data, and the steps bnlab took."""
+
+    def __init__(self, folder):
+        from safetensors.torch import load_file
+
+        self.folder = folder
+        _, cells = read_csv(os.path.join(folder, "cells.csv"))
+        self.cell = cells[0]
+        data = os.path.join(folder, self.cell["data"])
+        self.train, self.test = load_split(data, "train"), load_split(data, "test")
+        self.classes = max(self.train[2], self.test[2])
+        self.steps = load_file(os.path.join(folder, "steps.safetensors"))
+        self.trajectory = load_file(os.path.join(folder, "trajectory.safetensors"))
+        self.full_steps = next(iter(self.trajectory.values())).shape[0] if self.trajectory else 0
+        self.sizes = self.steps["batch_size"].tolist()
+        self.starts = [sum(self.sizes[:i]) for i in range(len(self.sizes))]
+
+    def state(self, name):
+        from safetensors.torch import load_file
+        return load_file(os.path.join(self.folder, name))
+
+    def bnlab_state_after(self, step):
+        """bnlab's state after 1-based `step` (0: the initial state); step <= full_steps."""
+        return self.state("initial.safetensors") if step == 0 else {k: v[step - 1] for k, v in self.trajectory.items()}
+
+    def twin(self, state_name, dtype=None):
+        """The PyTorch twin with a state loaded strictly (every name must match), Dropout replaced by
+        ReplayedDropout, in `dtype` (float32 unless given)."""
+        import torch.nn as nn
+
+        x = self.train[0]
+        model = build_twin(self.cell, x.shape[1], x.shape[2], x.shape[3], self.classes)
+        model.load_state_dict(self.state(state_name), strict=True)
+        ReplayedDropout = replayed_dropout_class()
+        for index, module in enumerate(model):
+            if isinstance(module, nn.Dropout):
+                model[index] = ReplayedDropout(module.p)
+        return model.to(dtype) if dtype is not None else model
+
+    def train_steps(self, model, count, before=None, after=None):
+        """Trains `model` on the first `count` steps: each step's batch, dropout masks and mode (FrozenBN in
+        the last frozen_bn_epochs), cross-entropy, `make_optimizer`'s optimizer. Calls before(step, batch)
+        and after(step, loss) around each 0-based step."""
+        import torch.nn.functional as F
+
+        x, y, _ = self.train
+        dtype = next(model.parameters()).dtype
+        optimizer = make_optimizer(self.cell, model.parameters())
+        epoch_of, indices = self.steps["epoch"].tolist(), self.steps["indices"].long()
+        # The epochs that ran (a step budget cuts the last) and FrozenBN's, both times budget_factor.
+        epochs = max(epoch_of) if epoch_of else 0
+        frozen = int(self.cell["frozen_bn_epochs"]) * int(self.cell.get("budget_factor") or 1)
+        # Each update's learning rate as bnlab used it (the schedule's value; older exports: lr_used).
+        rates = self.steps["lr"].tolist() if "lr" in self.steps else None
+        dropouts = [i for i, m in enumerate(model) if hasattr(m, "mask")]
+        for step in range(count):
+            model.train()
+            if epoch_of[step] > epochs - frozen:  # FrozenBN, as train_twin
+                for m in batch_norms(model):
+                    m.eval()
+            start, size = self.starts[step], self.sizes[step]
+            batch = indices[start:start + size]
+            for i in dropouts:
+                model[i].mask = self.steps[f"dropout_mask.{i}"][start:start + size]
+            if before:
+                before(step, batch)
+            if rates is not None:
+                for group in optimizer.param_groups:
+                    group["lr"] = rates[step]
+            optimizer.zero_grad()
+            loss = F.cross_entropy(model(x[batch].to(dtype)), y[batch])
+            loss.backward()
+            optimizer.step()
+            if after:
+                after(step, loss.item())
+        for i in dropouts:
+            model[i].mask = None
+
+
+def state_distance(ours, theirs, with_key=False):
+    """The largest relative_distance over the tensors of two states (integers: 0 if equal, else inf), and
+    with `with_key` the tensor's key."""
+    import torch
+    distances = {k: relative_distance(ours[k], theirs[k].to(ours[k].dtype)) if ours[k].is_floating_point()
+                 else (0.0 if torch.equal(ours[k], theirs[k]) else math.inf) for k in ours}
+    key = max(distances, key=distances.get)
+    return (distances[key], key) if with_key else distances[key]
+
+
+def replay_cell(folder):
+    """Replays one export-training folder in PyTorch; returns what the report needs."""
+    import torch
+
+    torch.set_num_threads(1)
+    torch.set_flush_denormal(True)  # bnlab flushes denormals (FloatingPointMode): the same arithmetic
+    run = ReplayedRun(folder)
+    steps, x = run.steps, run.train[0]
+    norm_keys = [k[len("norm."):] for k in steps if k.startswith("norm.")]
+    model = run.twin("initial.safetensors")
+    found = {"losses": [], "first_exact": None, "first_norm": None, "worst_exact": 0.0, "flipped": None,
+             "float64": None}
+    before_state = {}
+
+    def before(step, batch):
+        if step < run.full_steps and found["first_exact"] is None:
+            before_state.clear()
+            before_state.update({k: v.clone() for k, v in model.state_dict().items()})
+            before_state["batch"] = batch
+
+    def after(step, loss):
+        found["losses"].append(loss)
+        state = model.state_dict()
+        if step < run.full_steps:
+            distance, key = state_distance(state, run.bnlab_state_after(step + 1), with_key=True)
+            found["worst_exact"] = max(found["worst_exact"], distance)
+            if found["first_exact"] is None and distance > REPLAY_THRESHOLD:
+                found["first_exact"], found["first_key"] = step + 1, key
+                batch = before_state.pop("batch")
+                found["flipped"] = flipped_decisions(model, before_state, run.bnlab_state_after(step), x[batch])
+                found["at_first"] = {k: v.clone() for k, v in state.items()}
+        if found["first_norm"] is None:
+            for k in norm_keys:
+                ours, theirs = float(state[k].double().norm()), float(steps["norm." + k][step])
+                if abs(ours - theirs) > REPLAY_THRESHOLD * abs(theirs):
+                    found["first_norm"] = step + 1
+                    break
+
+    run.train_steps(model, len(run.sizes), before, after)
+    final = run.state("final.safetensors")
+    final_distance = state_distance(model.state_dict(), final)
+    if found["first_exact"] is not None:
+        # The same steps in float64 from the same initial weights: which float32 run is nearer exact arithmetic?
+        exact = run.twin("initial.safetensors", torch.float64)
+        run.train_steps(exact, found["first_exact"])
+        reference = exact.state_dict()
+        found["float64"] = (state_distance(found.pop("at_first"), reference),
+                            state_distance(run.bnlab_state_after(found["first_exact"]), reference))
+
+    order = steps["recalibration_indices"].long()
+    scored = {}
+    for name, scored_model in (("bnlab weights", run.twin("final.safetensors")), ("replayed weights", model)):
+        result = {}
+        notes = measure_cell(run.cell, scored_model, run.train, run.test, result, recalibration_order=order)
+        scored[name] = (result, notes)
+    return dict(found, folder=folder, cell=run.cell, steps=len(found["losses"]), bnlab_losses=steps["loss"].tolist(),
+                full_steps=run.full_steps, final_distance=final_distance, bnlab=read_measurements(folder),
+                scored=scored, dropout=float(run.cell["dropout"]) > 0)
+
+
+# A ReLU input or a max-pool gap this close to a decision (relative) can flip by rounding alone.
+NEAR_TIE = 1e-6
+
+
+def flipped_decisions(model, ours, theirs, x):
+    """Discrete decisions of the forward pass of the step's batch `x`: (ReLU units, max-pool windows) whose
+    decision (sign; argmax) differs between the state `ours` (PyTorch's, before the step) and `theirs`
+    (bnlab's), then (ReLU units, max-pool windows) of `theirs` within NEAR_TIE of flipping: |input| <=
+    NEAR_TIE * RMS of the layer's input; largest minus second largest <= NEAR_TIE * largest, at a positive
+    maximum. A near tie can flip between two frameworks computing the same state (other rounding), so a
+    jump in the distance with neither comes from rounding alone."""
+    import copy
+    import torch
+    import torch.nn as nn
+    import torch.nn.functional as F
+
+    def forward(state):
+        twin = copy.deepcopy(model)  # the step's dropout masks included
+        twin.load_state_dict(state)
+        relu, pool, h = [], [], x
+        with torch.no_grad():
+            for layer in twin:
+                if isinstance(layer, nn.ReLU):
+                    relu.append(h.clone())
+                elif isinstance(layer, nn.MaxPool2d):
+                    pool.append(h.clone())
+                h = layer(h)
+        return relu, pool
+
+    def argmax(h):  # the twin's max pools are MaxPool2d(2)
+        return F.max_pool2d(h, 2, 2, return_indices=True)[1]
+
+    (relu_a, pool_a), (relu_b, pool_b) = forward(ours), forward(theirs)
+    relu_flips = sum(int(((a > 0) != (b > 0)).sum()) for a, b in zip(relu_a, relu_b))
+    pool_flips = sum(int((argmax(a) != argmax(b)).sum()) for a, b in zip(pool_a, pool_b))
+    relu_near = sum(int((b.abs() <= NEAR_TIE * b.pow(2).mean().sqrt()).sum()) for b in relu_b)
+    pool_near = 0
+    for b in pool_b:
+        n, c, h, w = b.shape
+        windows = b[:, :, :h // 2 * 2, :w // 2 * 2].reshape(n, c, h // 2, 2, w // 2, 2).permute(0, 1, 2, 4, 3, 5)
+        top = windows.reshape(n, c, h // 2, w // 2, 4).topk(2, dim=-1).values
+        pool_near += int(((top[..., 0] > 0) & (top[..., 0] - top[..., 1] <= NEAR_TIE * top[..., 0])).sum())
+    return relu_flips, pool_flips, relu_near, pool_near
+
+
+def loss_difference(result, step):
+    """|PyTorch loss - bnlab loss| / |bnlab loss| at 1-based `step`, or None past the last step."""
+    if step > result["steps"]:
+        return None
+    ours, theirs = result["bnlab_losses"][step - 1], result["losses"][step - 1]
+    return abs(theirs - ours) / abs(ours)
+
+
+def scientific(value):
+    return "—" if value is None else ("0" if value == 0 else f"{value:.1e}")
+
+
+def first_step_text(result):
+    """Where the parameters first differ by more than REPLAY_THRESHOLD, and how that is known."""
+    k, exact, by_norm = result["full_steps"], result["first_exact"], result["first_norm"]
+    if exact is not None:
+        return f"{exact} (`{result['first_key']}`)"
+    if k >= result["steps"]:
+        return f"none of {result['steps']} (max {scientific(result['worst_exact'])})"
+    if by_norm is not None:
+        return f"after {k}, by {by_norm} (norms)"
+    return f"none in 1-{k}; norms agree to the end"
+
+
+def replay_report(results, header_lines):
+    """The markdown of `make replay`: a trajectory table, then an accuracy table."""
+    threshold = f"{REPLAY_THRESHOLD:.0e}".replace("e-0", "e-")
+    lines = header_lines + [
+        "",
+        "## Trajectories",
+        "",
+        "Relative loss difference |PyTorch - bnlab| / bnlab at a step (the loss of the batch before the update); "
+        f"the first step after which some parameter or running statistic differs by more than {threshold} "
+        "(||PyTorch - bnlab|| / ||bnlab||, L2 over the tensor): exact over the steps whose whole state bnlab "
+        "exported (`--full-state-steps`), and after those the first step whose norms differ by more than "
+        f"{threshold} relative, which proves the tensors differ by at least that much (the true first step is "
+        "then at or before it). At that first step (exact case), on the step's batch: flips, the ReLU units and "
+        "max-pool windows whose decision (sign, argmax) differs between PyTorch's state before the step and "
+        f"bnlab's; near ties, those of bnlab's state within {NEAR_TIE:.0e}".replace("e-0", "e-") + " (relative) of "
+        "flipping, which the two frameworks' rounding of the same numbers can flip. A jump in the distance with "
+        "neither comes from rounding alone. From float64: "
+        "the distance of each float32 run's state at that step from the same steps trained in float64 by PyTorch "
+        "(same initial weights, batches and masks), i.e. which side is nearer exact arithmetic. Last column: the "
+        "distance between PyTorch's and bnlab's final states.",
+        "",
+        "| cell | steps | loss step 1 | step 10 | step 100 | last step | first step > " + threshold
+        + " | at it: flips ReLU, max-pool; near ties ReLU, max-pool | from float64 at it: PyTorch, bnlab | final state |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    for r in results:
+        flips = "—" if r["flipped"] is None else "{}, {}; {}, {}".format(*r["flipped"])
+        exact = "—" if r["float64"] is None else f"{scientific(r['float64'][0])}, {scientific(r['float64'][1])}"
+        lines.append(f"| {r['label']} | {r['steps']} | " + " | ".join(
+            scientific(loss_difference(r, s)) for s in REPLAY_LOSS_STEPS + (r["steps"],))
+            + f" | {first_step_text(r)} | {flips} | {exact} | {scientific(r['final_distance'])} |")
+    lines += [
+        "",
+        "## Accuracies",
+        "",
+        "Test accuracy (%) as bnlab measured it, and as PyTorch measures it with bnlab's final weights "
+        "(`final.safetensors` loaded into the twin) and with its own replayed weights, in bnlab's four "
+        "passes: train mode (batch statistics over batches of the training batch size), eval mode, batch "
+        "statistics at eval_batch_size, and recalibrated (PreciseBN over the samples bnlab drew, in its "
+        f"order). \"agrees\": bnlab's weights give bnlab's number within {REPLAY_ACCURACY_POINTS} point in "
+        "PyTorch. With dropout, recalibration runs with dropout on and PyTorch draws its own masks there "
+        "(bnlab exports the training masks only), so that row is not compared.",
+        "",
+        "| cell | measure | bnlab | PyTorch, bnlab's weights | difference | | PyTorch, replayed weights |",
+        "|---|---|---:|---:|---:|---|---:|",
+    ]
+    disagreements = 0
+    for r in results:
+        ours, _ = r["scored"]["bnlab weights"]
+        replayed, _ = r["scored"]["replayed weights"]
+        for column, label in COMPARED:
+            a, b, c = r["bnlab"].get(column), ours.get(column), replayed.get(column)
+            if a is None or b is None:
+                verdict, difference = "not measured", "—"
+            else:
+                difference = f"{b - a:+.2f}"
+                if column == "test_acc_recalibrated" and r["dropout"]:
+                    verdict = "not compared (dropout masks)"
+                elif abs(b - a) <= REPLAY_ACCURACY_POINTS + 1e-9:
+                    verdict = "agrees"
+                else:
+                    verdict, disagreements = "DIFFERS", disagreements + 1
+            lines.append(f"| {r['label']} | {label} | {csv_number(a, 2) or '—'} | {csv_number(b, 2) or '—'} | "
+                         f"{difference} | {verdict} | {csv_number(c, 2) or '—'} |")
+    lines += ["", f"{len(results)} cells replayed; {disagreements} accuracies of bnlab's weights differ by more than "
+              f"{REPLAY_ACCURACY_POINTS} point between bnlab and PyTorch."]
+    return "\n".join(lines[:len(header_lines)] + summary_lines(results) + lines[len(header_lines):]) + "\n", disagreements
+
+
+def summary_lines(results):
+    """The report's findings in numbers, computed from the results."""
+    first = [loss_difference(r, 1) for r in results]
+    exact = [r for r in results if r["first_exact"] is not None]
+    compared = [(r["bnlab"][c], r["scored"]["bnlab weights"][0].get(c), r["scored"]["replayed weights"][0].get(c))
+                for r in results for c, _ in COMPARED
+                if not (c == "test_acc_recalibrated" and r["dropout"]) and r["bnlab"].get(c) is not None]
+    lines = ["", "## Summary", "",
+             f"- Step 1: the losses differ by at most {scientific(max(first))} relative over the {len(results)} cells."]
+    if exact:
+        flips = [r for r in exact if r["flipped"] and sum(r["flipped"]) > 0]  # a flip or a near tie
+        nearer = sum(1 for r in exact if r["float64"] and r["float64"][1] < r["float64"][0])
+        lines.append(f"- The states part (> {REPLAY_THRESHOLD:.0e}".replace("e-0", "e-") + " relative) at step "
+                     + ", ".join(f"{r['first_exact']}" for r in exact) + f" in {len(exact)} of {len(results)} cells; "
+                     f"at that step a ReLU or max-pool decision flipped or was within {NEAR_TIE:.0e}".replace("e-0", "e-")
+                     + f" of flipping in {len(flips)} of them, the others part by rounding alone; bnlab's state is the "
+                     f"nearer to float64 at that step in {nearer} of {len(exact)}.")
+    if compared:
+        worst = max(abs(b - a) for a, b, _ in compared if b is not None)
+        replayed = max(abs(c - a) for a, _, c in compared if c is not None)
+        lines.append(f"- bnlab's final weights scored by PyTorch: {len(compared)} accuracies compared, largest difference "
+                     f"{worst:.2f} points. PyTorch's own replayed weights: up to {replayed:.2f} points from bnlab's, "
+                     "because once the trajectories part, the two runs are two trainings from the same start.")
+    return lines
+
+
+def machine_lines():
+    """Date, CPU model, OpenBLAS core type (the library bnlab links) and PyTorch's version."""
+    import ctypes
+    import datetime
+    import torch
+
+    cpu = "unknown"
+    try:
+        fields = dict(line.split(":", 1) for line in subprocess.run(["lscpu"], capture_output=True, text=True)
+                      .stdout.splitlines() if ":" in line)
+        fields = {k.strip(): v.strip() for k, v in fields.items()}
+        cpu = f"{fields.get('Model name', 'unknown')} (family {fields.get('CPU family', '?')}, model " \
+              f"{fields.get('Model', '?')}), {fields.get('CPU(s)', '?')} CPUs" + \
+              (f", {fields['Hypervisor vendor']} guest" if "Hypervisor vendor" in fields else "")
+    except OSError:
+        pass
+    core = "unknown"
+    for name in ("libopenblas.so.0", "libopenblas.so"):
+        try:
+            library = ctypes.CDLL(name)
+            library.openblas_get_corename.restype = ctypes.c_char_p
+            core = library.openblas_get_corename().decode()
+            break
+        except (OSError, AttributeError):
+            continue
+    return [f"- date: {datetime.date.today().isoformat()}",
+            f"- CPU: {cpu}; OpenBLAS core type (`openblas_get_corename`): {core}",
+            f"- PyTorch {torch.__version__} on the CPU (BLAS: {'MKL' if torch.backends.mkl.is_available() else 'other'}), "
+            "one thread, `torch.set_flush_denormal(True)` (bnlab flushes denormals)"]
+
+
+def replay(args):
+    results = []
+    for folder in args.folders:
+        if not os.path.exists(os.path.join(folder, "steps.safetensors")):
+            print(f"replay: {folder}: no steps.safetensors: not a `bnlab export-training` folder", file=sys.stderr)
+            return 2
+        start = time.perf_counter()
+        r = replay_cell(folder)
+        from safetensors import safe_open
+        with safe_open(os.path.join(folder, "steps.safetensors"), "pt") as f:
+            spec = (f.metadata() or {}).get("spec", os.path.basename(os.path.normpath(folder)))
+        r["label"] = f"{spec} `{r['cell']['key']}`"
+        print(f"  {folder}: {r['steps']} steps replayed and scored in {time.perf_counter() - start:.1f} s; "
+              f"first step > {REPLAY_THRESHOLD}: {first_step_text(r)}", file=sys.stderr, flush=True)
+        results.append(r)
+    header = ["# bnlab's training replayed in PyTorch", "",
+              "`make replay`: `bnlab export-training` trains each cell as `bnlab run` does and writes its initial "
+              "weights, every step's batch, loss and dropout masks, the whole state after the first steps, the "
+              "norms of the state after every step and the final weights (safetensors, PyTorch state_dict names); "
+              "`Benchmarks/pytorch_reference.py replay` loads the initial weights into the PyTorch twin and trains "
+              "the same batches with the same optimizer. The cells are those of the full specs (not `--quick`). "
+              "To regenerate: `make replay` (needs `pip install torch safetensors numpy`).", ""] + machine_lines()
+    report, disagreements = replay_report(results, header)
+    print(report, end="")
+    if args.markdown:
+        write_atomically(args.markdown, report)
+        print(f"wrote {args.markdown}", file=sys.stderr)
+    return 1 if disagreements else 0
+
+
 def main(argv):
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     commands = parser.add_subparsers(dest="command", required=True)
@@ -1084,7 +1536,18 @@ def main(argv):
                    help="where <spec>-pytorch.csv and <spec>-crosscheck.md go (default: .build/crosscheck)")
     c.add_argument("--jobs", metavar="N", type=positive_int, default=None,
                    help="cells trained at once, one process and one torch thread each (default: the number of cores)")
+    r = commands.add_parser(
+        "replay", help="train the steps bnlab exported (bnlab export-training) in PyTorch and compare",
+        description="For each DIR written by `bnlab export-training`: load the initial weights into the PyTorch "
+                    "twin, train the same batches (and dropout masks) with the same optimizer, and report the "
+                    "relative loss differences, the first step where the state differs by more than 1e-5, and "
+                    "bnlab's final weights scored by PyTorch against bnlab's accuracies (exit 1 when one differs "
+                    "by more than 0.1 point).")
+    r.add_argument("folders", metavar="DIR", nargs="+", help="folders written by bnlab export-training")
+    r.add_argument("--markdown", metavar="PATH", help="also write the report to PATH (Benchmarks/REPLAY.md)")
     args = parser.parse_args(argv)
+    if args.command == "replay":
+        sys.exit(replay(args))
     if args.command == "bench":
         bench(args)
     elif args.command == "crosscheck":

@@ -56,6 +56,7 @@ public enum BNLab {
         case .new(let c): return try NewExecution.execute(c)
         case .bench(let c): return Bench.run(c)
         case .exportData(let c): return try ExportDataExecution.execute(c)
+        case .exportTraining(let c): return try ExportTrainingExecution.execute(c)
         }
     }
 }

@@ -15,15 +15,16 @@ public enum CellRunner {
 
     /// - Parameters:
     ///   - cache: shares trained models between cells that differ only in evaluation settings.
+    ///   - observer: watches the training (not called when the trained model comes from `cache`).
     public static func run(_ cell: Cell, data: PreparedData, cache: TrainedModelCache? = nil,
-                           onEpoch: ((Int) -> Void)? = nil) -> CellMeasurements {
+                           onEpoch: ((Int) -> Void)? = nil, observer: TrainingObserver? = nil) -> CellMeasurements {
         let start = Date()
         var result = CellMeasurements()
         result[.testOverlap] = data.testOverlap
         result[.lrUsed] = cell.learningRate
         result[.recalibrationSamples] = 0
         do {
-            let train = { try trainModel(cell: cell, data: data, onEpoch: onEpoch) }
+            let train = { try trainModel(cell: cell, data: data, onEpoch: onEpoch, observer: observer) }
             let trained = try cache.map { try $0.model(for: TrainedModelCache.Key(cell), train: train) }
                 ?? train()
             try measure(cell: cell, data: data, trained: trained, into: &result)
@@ -37,7 +38,8 @@ public enum CellRunner {
     }
 
     /// Builds the model and trains it; every draw derives from `cell.seed`.
-    static func trainModel(cell: Cell, data: PreparedData, onEpoch: ((Int) -> Void)?) throws -> TrainedModelCache.Entry {
+    static func trainModel(cell: Cell, data: PreparedData, onEpoch: ((Int) -> Void)?,
+                           observer: TrainingObserver? = nil) throws -> TrainedModelCache.Entry {
         let root = RandomGenerator(seed: cell.seed)
         let train = data.train
         let model = try cell.model.build(channels: train.channels, height: train.height, width: train.width,
@@ -45,7 +47,7 @@ public enum CellRunner {
         let optimizer = try cell.optimizer.make(parameters: model.parameters, learningRate: cell.learningRate)
         var shuffleRNG = root.derived("batches")
         let outcome = try Trainer.train(model: model, optimizer: optimizer, data: train, plan: cell.training,
-                                        rng: &shuffleRNG, onEpoch: onEpoch)
+                                        rng: &shuffleRNG, onEpoch: onEpoch, observer: observer)
         return TrainedModelCache.Entry(model: model, outcome: outcome)
     }
 

@@ -69,15 +69,17 @@ public struct TrainingPlan: Hashable, Sendable {
 public enum Trainer {
     /// Trains `model` in place. `rng` draws the batch order. Stops at the first
     /// non-finite loss and reports where. Throws what the layers throw (e.g. BatchNorm
-    /// training on one value per channel).
+    /// training on one value per channel). `observer` sees the initial model and every step.
     public static func train(model: Sequential, optimizer: Optimizer, data: ImageDataset, plan: TrainingPlan,
-                             rng: inout RandomGenerator, onEpoch: ((Int) -> Void)? = nil) throws -> TrainingOutcome {
+                             rng: inout RandomGenerator, onEpoch: ((Int) -> Void)? = nil,
+                             observer: TrainingObserver? = nil) throws -> TrainingOutcome {
         let assembler = BatchAssembler()
         let loss = SoftmaxCrossEntropy()
         var outcome = TrainingOutcome(runningAccuracy: .nan, finalLoss: .nan, steps: 0, divergence: nil)
         let perEpoch = plan.order.batchCount(labels: data.labels, batchSize: plan.batchSize, dropLast: plan.dropLast)
         let epochCount = plan.epochCount(batchesPerEpoch: perEpoch)
         let totalSteps = plan.totalSteps(batchesPerEpoch: perEpoch)
+        observer?.trainingWillStart(model: model)
         for epoch in 1...epochCount {
             onEpoch?(epoch)
             let mode = plan.mode(epoch: epoch, of: epochCount)
@@ -105,6 +107,8 @@ public enum Trainer {
                 lossSum += Double(value)
                 _ = model.backward(loss.gradient)
                 optimizer.step(learningRate: rate)
+                observer?.stepFinished(TrainingStep(epoch: epoch, step: step + 1, batch: batch, loss: value,
+                                                    learningRate: rate), model: model)
             }
             outcome.runningAccuracy = seen > 0 ? 100 * Double(correct) / Double(seen) : .nan
             outcome.finalLoss = batches.isEmpty ? .nan : lossSum / Double(batches.count)

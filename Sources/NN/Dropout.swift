@@ -30,6 +30,11 @@ public final class Dropout: Layer {
     public var name: String { "Dropout(p=\(dropProbability))" }
     public func clone() -> Dropout { try! Dropout(p: dropProbability, rng: rng) }
 
+    /// The mask of the last forward, one value per input value: `1 / (1 - p)` where the value was kept,
+    /// 0 where it was dropped; nil when that forward was in `.eval` (or there was none). Recording a
+    /// run reads it (`bnlab export-training`); reading changes nothing.
+    public var lastMask: [Float]? { maskActive ? mask.array : nil }
+
     /// Replaces the random stream (Monte-Carlo dropout draws a fresh stream per pass).
     public func reseed(_ generator: RandomGenerator) { rng = generator }
 

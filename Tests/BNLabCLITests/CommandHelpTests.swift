@@ -84,6 +84,8 @@ final class CommandHelpTests: XCTestCase {
         XCTAssertEqual(CommandHelp.usage(MergeCommand.declaration), "bnlab merge SPEC JOURNAL... --out DIR")
         XCTAssertEqual(CommandHelp.usage(ExportDataCommand.declaration), "bnlab export-data SPEC --out DIR [--quick]")
         XCTAssertEqual(CommandHelp.usage(ListCommand.declaration), "bnlab list [--dir DIR]")
+        XCTAssertEqual(CommandHelp.usage(ExportTrainingCommand.declaration),
+                       "bnlab export-training SPEC --cell KEY --out DIR [--quick] [--full-state-steps N]")
     }
 
     /// For every command: lines fit 80 columns, the usage names the command, every argument and option
@@ -114,11 +116,13 @@ final class CommandHelpTests: XCTestCase {
     func testTopLevelListsEveryCommand() {
         let text = topLevelHelp()
         XCTAssertTrue(text.hasPrefix("USAGE: bnlab COMMAND [ARGUMENTS] [OPTIONS]\n"))
+        // The description column starts two spaces after the longest label ("export-training").
+        let width = (Command.declarations.map(\.name.count) + ["help COMMAND".count]).max()! + 2
         for declaration in Command.declarations {
-            let row = "\n  " + declaration.name + String(repeating: " ", count: 14 - declaration.name.count)
+            let row = "\n  " + declaration.name + String(repeating: " ", count: width - declaration.name.count)
             XCTAssertTrue(text.contains(row + declaration.abstract.prefix(30)), declaration.name)
         }
-        XCTAssertTrue(text.contains("\n  --version     Show the version.\n"))
+        XCTAssertTrue(text.contains("\n  --version        Show the version.\n"))
         XCTAssertTrue(text.allSatisfy { $0 != "\t" })
         XCTAssertTrue(text.components(separatedBy: "\n").allSatisfy { $0.count <= CommandHelp.width })
     }

@@ -163,6 +163,26 @@ final class CommandTableTests: XCTestCase {
         XCTAssertEqual(quick.outputDirectory, "Data")
     }
 
+    func testExportTraining() {
+        let key = "batch_size=4 momentum=0.1 seed=0"
+        guard case .exportTraining(let export)? = parsedCommand(["export-training", "a.spec", "--cell", key, "--out", "D"])
+        else { return XCTFail() }
+        XCTAssertEqual(export.spec, "a.spec")
+        XCTAssertEqual(export.cellKey, key)
+        XCTAssertEqual(export.outputDirectory, "D")
+        XCTAssertFalse(export.quick)
+        XCTAssertEqual(export.fullStateSteps, 200, "the default")
+        guard case .exportTraining(let quick)? = parsedCommand(["export-training", "--quick", "--cell=\(key)", "a.spec",
+                                                                "--out", "D", "--full-state-steps", "0"])
+        else { return XCTFail() }
+        XCTAssertTrue(quick.quick)
+        XCTAssertEqual(quick.fullStateSteps, 0)
+        XCTAssertEqual(quick.cellKey, key)
+        XCTAssertEqual(usageError(["export-training", "a.spec", "--out", "D"])?.message, "missing option '--cell KEY'")
+        XCTAssertEqual(usageError(["export-training", "a.spec", "--cell", "", "--out", "D"])?.message,
+                       "invalid value '' for option '--cell KEY': expected a non-empty text")
+    }
+
     func testTopLevel() {
         XCTAssertEqual(parseCommandLine(["--version"]), .version)
         XCTAssertEqual(helpText(["--help"]), topLevelHelp())
@@ -182,7 +202,8 @@ final class CommandTableTests: XCTestCase {
 
     func testEveryCommandHasHelp() {
         let names = Command.declarations.map(\.name)
-        XCTAssertEqual(names, ["run", "check", "list", "report", "merge", "status", "new", "bench", "export-data"])
+        XCTAssertEqual(names, ["run", "check", "list", "report", "merge", "status", "new", "bench", "export-data",
+                               "export-training"])
         for declaration in Command.declarations {
             XCTAssertEqual(helpText(["help", declaration.name]), CommandHelp.text(declaration))
             XCTAssertEqual(helpText([declaration.name, "--help"]), CommandHelp.text(declaration))

@@ -18,6 +18,8 @@ public enum Command: Equatable, Sendable {
     case bench(BenchCommand)
     /// `bnlab export-data`.
     case exportData(ExportDataCommand)
+    /// `bnlab export-training`.
+    case exportTraining(ExportTrainingCommand)
 
     /// One row of the command table: a declaration and how its parsed words become a `Command`.
     struct Entry: Sendable {
@@ -41,6 +43,7 @@ public enum Command: Equatable, Sendable {
         Entry(NewCommand.self) { .new($0) },
         Entry(BenchCommand.self) { .bench($0) },
         Entry(ExportDataCommand.self) { .exportData($0) },
+        Entry(ExportTrainingCommand.self) { .exportTraining($0) },
     ]
 
     /// The declarations of every command, in table order.

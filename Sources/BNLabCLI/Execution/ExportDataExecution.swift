@@ -18,6 +18,7 @@ import SpecFormat
 /// columns in order (``CellRecord/metricColumns``, so the reference writes the same table);
 /// `DIR/data-<hash>/{train,test}-{x.f32,y.i32,shape.txt}`:
 /// little-endian float32 images in NCHW order, int32 labels, `count channels height width classes`.
+/// `bnlab export-training` writes the same files for its one cell.
 enum ExportDataExecution {
     /// Settings the reference needs that are not result-table columns, as the spec writes them.
     static let extraSettings = ["model", "optimizer", "drop_last", "eps", "forgot_eval", "metric_bug", "lr_schedule"]
@@ -27,31 +28,48 @@ enum ExportDataExecution {
         let cells = spec.cells(quick: command.quick)
         let preparation = DataPreparation()
         var written: Set<String> = []
-        var rows: [[String]] = []
-        for (index, cell) in cells.enumerated() {
-            let folder = "data-" + Journal.checksum(DataPreparation.dataKey(cell))
+        for cell in cells {
+            let folder = dataFolder(cell)
             if !written.contains(folder) {
-                let data: PreparedData
-                do { data = try preparation.prepare(cell) } catch let e as DatasetError { throw CommandFailure.input(e.description) }
-                for (split, set) in [("train", data.train), ("test", data.test)] {
-                    let base = "\(command.outputDirectory)/\(folder)/\(split)"
-                    try AtomicFile.write(set.images.withUnsafeBytes { Array($0) }, to: base + "-x.f32")
-                    try AtomicFile.write(set.labels.withUnsafeBytes { Array($0) }, to: base + "-y.i32")
-                    try AtomicFile.write("\(set.count) \(set.channels) \(set.height) \(set.width) \(set.classCount)\n", to: base + "-shape.txt")
-                }
+                try writeSplits(prepare(cell, with: preparation), folder: folder, in: command.outputDirectory)
                 written.insert(folder)
             }
-            rows.append([String(index), cell.cellKey(), folder] + cell.settingColumns.map { $0[1] }
-                        + extraSettings.map { cell.canonicalValue(of: $0) ?? "" }
-                        + [String(cell.effectiveLearningRate), String(CellRunner.measurementBatchSize),
-                           String(cell.seed)])
         }
-        let header = ["index", "key", "data"] + (cells.first?.settingColumns.map { $0[0] } ?? [])
-            + extraSettings + ["lr_used", "measurement_batch_size", "seed"]
-        try AtomicFile.write(CSV.table(header: header, rows: rows), to: "\(command.outputDirectory)/cells.csv")
-        try AtomicFile.write(CellRecord.metricColumns.joined(separator: ",") + "\n",
-                             to: "\(command.outputDirectory)/metric_columns.txt")
-        Console.out("\(command.outputDirectory)/cells.csv: \(rows.count) cells, \(written.count) data folder(s)")
+        try writeManifest(cells: Array(cells.enumerated()), in: command.outputDirectory)
+        Console.out("\(command.outputDirectory)/cells.csv: \(cells.count) cells, \(written.count) data folder(s)")
         return 0
+    }
+
+    /// The folder of a cell's data, named by its data settings: cells that train on the same data share it.
+    static func dataFolder(_ cell: ExperimentConfig) -> String {
+        "data-" + Journal.checksum(DataPreparation.dataKey(cell))
+    }
+
+    /// The cell's prepared data; a dataset problem becomes a one-line error with status 2.
+    static func prepare(_ cell: ExperimentConfig, with preparation: DataPreparation) throws -> PreparedData {
+        do { return try preparation.prepare(cell) } catch let e as DatasetError { throw CommandFailure.input(e.description) }
+    }
+
+    /// `directory/folder/{train,test}-{x.f32,y.i32,shape.txt}`.
+    static func writeSplits(_ data: PreparedData, folder: String, in directory: String) throws {
+        for (split, set) in [("train", data.train), ("test", data.test)] {
+            let base = "\(directory)/\(folder)/\(split)"
+            try AtomicFile.write(set.images.withUnsafeBytes { Array($0) }, to: base + "-x.f32")
+            try AtomicFile.write(set.labels.withUnsafeBytes { Array($0) }, to: base + "-y.i32")
+            try AtomicFile.write("\(set.count) \(set.channels) \(set.height) \(set.width) \(set.classCount)\n", to: base + "-shape.txt")
+        }
+    }
+
+    /// `directory/cells.csv` for `cells` (grid index, settings) and `directory/metric_columns.txt`.
+    static func writeManifest(cells: [(offset: Int, element: ExperimentConfig)], in directory: String) throws {
+        let rows = cells.map { index, cell in
+            [String(index), cell.cellKey(), dataFolder(cell)] + cell.settingColumns.map { $0[1] }
+                + extraSettings.map { cell.canonicalValue(of: $0) ?? "" }
+                + [String(cell.effectiveLearningRate), String(CellRunner.measurementBatchSize), String(cell.seed)]
+        }
+        let header = ["index", "key", "data"] + (cells.first?.element.settingColumns.map { $0[0] } ?? [])
+            + extraSettings + ["lr_used", "measurement_batch_size", "seed"]
+        try AtomicFile.write(CSV.table(header: header, rows: rows), to: "\(directory)/cells.csv")
+        try AtomicFile.write(CellRecord.metricColumns.joined(separator: ",") + "\n", to: "\(directory)/metric_columns.txt")
     }
 }

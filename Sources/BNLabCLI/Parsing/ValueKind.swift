@@ -8,6 +8,8 @@ public enum ValueKind: Equatable, Sendable {
     case shard
     /// A non-empty path (`--out Results`).
     case path
+    /// Any non-empty text (`--cell "batch_size=4 seed=0"`).
+    case text
     /// One of a fixed set of words (`--models flagship`).
     case choice([String])
 
@@ -19,6 +21,7 @@ public enum ValueKind: Equatable, Sendable {
         case .integerList: return "LIST"
         case .shard: return "K/N"
         case .path: return "DIR"
+        case .text: return "TEXT"
         case .choice(let words): return words.joined(separator: "|")
         }
     }
@@ -30,6 +33,7 @@ public enum ValueKind: Equatable, Sendable {
         case .integerList(let minimum): return "comma-separated integers >= \(minimum)"
         case .shard: return "K/N with integers 1 <= K <= N"
         case .path: return "a non-empty path"
+        case .text: return "a non-empty text"
         case .choice(let words): return "one of " + words.map { "'\($0)'" }.joined(separator: ", ")
         }
     }
@@ -46,7 +50,7 @@ public enum ValueKind: Equatable, Sendable {
             return .integers(items.map { $0! })
         case .shard:
             return Shard(parsing: text).map(OptionValue.shard)
-        case .path:
+        case .path, .text:
             return text.isEmpty ? nil : .text(text)
         case .choice(let words):
             return words.contains(text) ? .text(text) : nil
