@@ -4,8 +4,9 @@ import Experiment
 /// again with twice its budget, against the grid's cell. A measure has converged when doubling
 /// the budget moves its mean by less than the half-width of the grid cell's 95% confidence interval.
 public struct ConvergenceCheck: Sendable {
-    /// The measures judged.
+    /// The measures judged, and the paired gaps (a gap can have converged while the accuracies still creep up).
     public static let measures: [Metric] = [.testAccTrainMode, .testAccEvalMode, .testAccRecalibrated]
+    public static let gaps: [PairedDifference] = [.trainMinusEval, .recalibratedMinusEval]
 
     public struct Pair: Sendable {
         public let grid: Summary.Row
@@ -39,20 +40,21 @@ public struct ConvergenceCheck: Sendable {
         for pair in pairs {
             let title = sweptSettings.map { "\($0)=\(summary.setting(pair.grid, $0) ?? "")" }.joined(separator: ", ")
             var parts: [String] = []
-            for metric in Self.measures {
-                guard let before = pair.grid.statistics[metric]?.mean, let after = pair.doubled.statistics[metric]?.mean
-                else { continue }
+            let judgedHere: [(name: String, grid: SeedStatistics?, doubled: SeedStatistics?)] =
+                Self.measures.map { ($0.sentenceName ?? $0.name, pair.grid.statistics[$0], pair.doubled.statistics[$0]) }
+                + Self.gaps.map { ($0.sentenceName, pair.grid.differences[$0], pair.doubled.differences[$0]) }
+            for (name, grid, doubled) in judgedHere {
+                guard let before = grid?.mean, let after = doubled?.mean else { continue }
                 let move = after - before
                 let signed = (move > 0 ? "+" : "") + CSV.number(move, decimals: 1)
-                guard let ci = pair.grid.statistics[metric]?.ci95 else {
-                    parts.append("\(metric.sentenceName ?? metric.name) \(signed) (one seed: not judged)")
+                guard let ci = grid?.ci95 else {
+                    parts.append("\(name) \(signed) (one seed: not judged)")
                     continue
                 }
                 judged += 1
                 let within = abs(move) < ci
                 if within { converged += 1 }
-                parts.append("\(metric.sentenceName ?? metric.name) \(signed) (\(within ? "within" : "outside") ±"
-                             + "\(CSV.number(ci, decimals: 1)))")
+                parts.append("\(name) \(signed) (\(within ? "within" : "outside") ±\(CSV.number(ci, decimals: 1)))")
             }
             lines.append("- \(title.isEmpty ? "the cell" : title): twice the budget moves " + parts.joined(separator: ", ") + ".")
         }

@@ -4,11 +4,12 @@ import XCTest
 
 /// The report's convergence section: the doubled cells against the grid's, judged by the grid cell's CI.
 final class OutputConvergenceTests: XCTestCase {
+    /// A row whose paired train-minus-eval gap is `train - eval` with a CI of 0.5 (the gap's own interval).
     func row(_ batch: String, _ factor: String, train: Double, eval: Double, ci: Double?) -> Summary.Row {
         Summary.Row(settings: [batch, factor], seeds: 5, ok: 5, statistics: [
             .testAccTrainMode: SeedStatistics(mean: train, std: nil, ci95: ci),
             .testAccEvalMode: SeedStatistics(mean: eval, std: nil, ci95: ci),
-        ])
+        ], differences: [.trainMinusEval: SeedStatistics(mean: train - eval, std: nil, ci95: 0.5)])
     }
 
     func testMovesAreJudgedAgainstTheGridCellsInterval() {
@@ -24,10 +25,12 @@ final class OutputConvergenceTests: XCTestCase {
             Each checked cell trained again with twice the budget (`budget_factor` doubled, same seeds); a move is \
             the change of the mean, judged against the half-width of the grid cell's 95% CI.
 
-            - batch_size=1: twice the budget moves train mode +0.4 (within ±1.5), eval mode -2.0 (outside ±1.5).
-            - batch_size=64: twice the budget moves train mode +1.0 (within ±2.0), eval mode -0.5 (within ±2.0).
+            - batch_size=1: twice the budget moves train mode +0.4 (within ±1.5), eval mode -2.0 (outside ±1.5), \
+            train mode minus eval mode +2.4 (outside ±0.5).
+            - batch_size=64: twice the budget moves train mode +1.0 (within ±2.0), eval mode -0.5 (within ±2.0), \
+            train mode minus eval mode +1.5 (outside ±0.5).
 
-            1 of 4 moves exceed the grid cell's 95% CI: those cells have not converged, and their numbers measure \
+            3 of 6 moves exceed the grid cell's 95% CI: those cells have not converged, and their numbers measure \
             the training budget as well as the normalization.
 
             """)
