@@ -71,7 +71,7 @@ replay: build
 	  { echo "bnlab: make replay needs torch, safetensors and numpy: pip install torch safetensors numpy" >&2; exit 1; }
 	rm -rf $(REPLAY_DIR)
 	for b in 1 4 32 128; do $(BNLAB) export-training Experiments/small-batch-collapse.spec \
-	  --cell "batch_size=$$b momentum=0.1 dropout=0 seed=0" --out $(REPLAY_DIR)/flagship-b$$b || exit 1; done
+	  --cell "batch_size=$$b seed=0" --out $(REPLAY_DIR)/flagship-b$$b || exit 1; done
 	for p in 0 0.2; do $(BNLAB) export-training Experiments/dropout-gap.spec \
 	  --cell "dropout=$$p mc_samples=1 seed=0" --out $(REPLAY_DIR)/mlp-dropout-$$p || exit 1; done
 	python3 Benchmarks/pytorch_reference.py replay --markdown Benchmarks/REPLAY.md \
