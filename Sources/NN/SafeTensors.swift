@@ -404,49 +404,45 @@ struct JSONParser {
         guard position < end else { throw fail(position, "the header ends where a value was expected") }
         switch bytes[position] {
         case UInt8(ascii: "{"):
-            position += 1
             var members: [Member] = []
             var keys: Set<String> = []
-            skipWhitespace()
-            if position < end && bytes[position] == UInt8(ascii: "}") {
-                position += 1
-                return Located(value: .object([]), offset: start)
-            }
-            while true {
-                skipWhitespace()
-                let keyOffset = position
-                guard position < end && bytes[position] == UInt8(ascii: "\"") else {
-                    throw fail(position, "expected a quoted key, found \(found)")
+            try parseElements(close: "}") { p in
+                let keyOffset = p.position
+                guard p.position < p.end && p.bytes[p.position] == UInt8(ascii: "\"") else {
+                    throw p.fail(p.position, "expected a quoted key, found \(p.found)")
                 }
-                let key = try parseString()
-                guard keys.insert(key).inserted else { throw fail(keyOffset, "duplicate key \"\(key)\"") }
-                skipWhitespace()
-                try expect(":")
-                skipWhitespace()
-                members.append(Member(key: key, keyOffset: keyOffset, value: try parseValue(depth: depth + 1)))
-                skipWhitespace()
-                if try separatorOrEnd("}") { return Located(value: .object(members), offset: start) }
+                let key = try p.parseString()
+                guard keys.insert(key).inserted else { throw p.fail(keyOffset, "duplicate key \"\(key)\"") }
+                p.skipWhitespace()
+                try p.expect(":")
+                p.skipWhitespace()
+                members.append(Member(key: key, keyOffset: keyOffset, value: try p.parseValue(depth: depth + 1)))
             }
+            return Located(value: .object(members), offset: start)
         case UInt8(ascii: "["):
-            position += 1
             var items: [Located] = []
-            skipWhitespace()
-            if position < end && bytes[position] == UInt8(ascii: "]") {
-                position += 1
-                return Located(value: .array([]), offset: start)
-            }
-            while true {
-                skipWhitespace()
-                items.append(try parseValue(depth: depth + 1))
-                skipWhitespace()
-                if try separatorOrEnd("]") { return Located(value: .array(items), offset: start) }
-            }
+            try parseElements(close: "]") { p in items.append(try p.parseValue(depth: depth + 1)) }
+            return Located(value: .array(items), offset: start)
         case UInt8(ascii: "\""):
             return Located(value: .string(try parseString()), offset: start)
         case UInt8(ascii: "-"), UInt8(ascii: "0")...UInt8(ascii: "9"):
             return Located(value: .integer(try parseInteger()), offset: start)
         default:
             throw fail(position, "expected an object, an array, a string or an integer, found \(found)")
+        }
+    }
+
+    /// The members of an object or the elements of an array, the opening bracket at `position`: each
+    /// read by `element` (whitespace skipped around it), separated by commas, up to `close` (consumed).
+    private mutating func parseElements(close: Unicode.Scalar, _ element: (inout Self) throws -> Void) throws {
+        position += 1
+        skipWhitespace()
+        if position < end && bytes[position] == UInt8(ascii: close) { position += 1; return }
+        while true {
+            skipWhitespace()
+            try element(&self)
+            skipWhitespace()
+            if try separatorOrEnd(close) { return }
         }
     }
 

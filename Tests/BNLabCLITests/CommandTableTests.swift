@@ -151,31 +151,31 @@ final class CommandTableTests: XCTestCase {
         guard case .exportData(let export)? = parsedCommand(["export-data", "a.spec", "--out", "Data"]) else {
             return XCTFail()
         }
-        XCTAssertEqual(export.spec, "a.spec")
-        XCTAssertEqual(export.outputDirectory, "Data")
-        XCTAssertFalse(export.quick, "the full grid unless --quick")
+        XCTAssertEqual(export.target.spec, "a.spec")
+        XCTAssertEqual(export.target.outputDirectory, "Data")
+        XCTAssertFalse(export.target.quick, "the full grid unless --quick")
         XCTAssertEqual(parsedCommand(["export-data", "--out=Data", "a.spec"]), .exportData(export))
         guard case .exportData(let quick)? = parsedCommand(["export-data", "a.spec", "--quick", "--out", "Data"]) else {
             return XCTFail()
         }
-        XCTAssertTrue(quick.quick)
-        XCTAssertEqual(quick.spec, "a.spec")
-        XCTAssertEqual(quick.outputDirectory, "Data")
+        XCTAssertTrue(quick.target.quick)
+        XCTAssertEqual(quick.target.spec, "a.spec")
+        XCTAssertEqual(quick.target.outputDirectory, "Data")
     }
 
     func testExportTraining() {
         let key = "batch_size=4 momentum=0.1 seed=0"
         guard case .exportTraining(let export)? = parsedCommand(["export-training", "a.spec", "--cell", key, "--out", "D"])
         else { return XCTFail() }
-        XCTAssertEqual(export.spec, "a.spec")
+        XCTAssertEqual(export.target.spec, "a.spec")
         XCTAssertEqual(export.cellKey, key)
-        XCTAssertEqual(export.outputDirectory, "D")
-        XCTAssertFalse(export.quick)
+        XCTAssertEqual(export.target.outputDirectory, "D")
+        XCTAssertFalse(export.target.quick)
         XCTAssertEqual(export.fullStateSteps, 200, "the default")
         guard case .exportTraining(let quick)? = parsedCommand(["export-training", "--quick", "--cell=\(key)", "a.spec",
                                                                 "--out", "D", "--full-state-steps", "0"])
         else { return XCTFail() }
-        XCTAssertTrue(quick.quick)
+        XCTAssertTrue(quick.target.quick)
         XCTAssertEqual(quick.fullStateSteps, 0)
         XCTAssertEqual(quick.cellKey, key)
         XCTAssertEqual(usageError(["export-training", "a.spec", "--out", "D"])?.message, "missing option '--cell KEY'")

@@ -7,6 +7,8 @@ import XCTest
 /// character with the report a reader gets.
 final class OutputReportTests: XCTestCase {
     static let specText = "# tiny: a test spec\n# second line of the description\n\nsweep batch_size 2 8\nseeds 0 1\n"
+    /// The report's last section: the spec as written.
+    static let specSection = "## Spec\n\n```\n" + specText + "```\n"
 
     /// Means, standard deviations and 95% CI half-widths as ResultTables writes them (two decimals;
     /// empty std and CI where only one seed measured the column), read as `bnlab report` reads a
@@ -97,16 +99,7 @@ final class OutputReportTests: XCTestCase {
             | 2          |      2/2 |   91.50 ± 19.06 |    86.00 ± 12.71 |   55.00 ± 63.53 |      71.00 ± 12.71 |           12.50 ± 31.77 |                       +31.00 ± 3.59 |
             | 8          |      1/2 |  67.50 ± 349.42 |            58.00 |  59.50 ± 374.83 |              62.50 |                    4.00 |                               -1.50 |
             
-            ## Spec
-            
-            ```
-            # tiny: a test spec
-            # second line of the description
-            
-            sweep batch_size 2 8
-            seeds 0 1
-            ```
-            
+            \(Self.specSection)
             """)
     }
 
@@ -164,16 +157,7 @@ final class OutputReportTests: XCTestCase {
             | batch_size | ok/seeds |
             |:-----------|---------:|
 
-            ## Spec
-
-            ```
-            # tiny: a test spec
-            # second line of the description
-
-            sweep batch_size 2 8
-            seeds 0 1
-            ```
-
+            \(Self.specSection)
             """)
     }
 }

@@ -102,34 +102,39 @@ final class SafeTensorsTests: XCTestCase {
         XCTAssertEqual(error([1, 2, 3]), "m.safetensors: byte 0: error: the file has 3 bytes, fewer than the 8 of the header length")
         XCTAssertEqual(error([200, 0, 0, 0, 0, 0, 0, 0] + Array("{}".utf8)),
                        "m.safetensors: byte 0: error: header length 200 runs past the end of the file (10 bytes)")
-        XCTAssertEqual(error(file(header: #"{"a":{"dtype":"F32","shape":[2],"data_offsets":[0,8]},}"#)),
-                       "m.safetensors: byte 62: error: expected a quoted key, found '}'")
-        XCTAssertEqual(error(file(header: #"{"a":{"dtype":"BF16","shape":[4],"data_offsets":[0,8]}}"#)),
-                       "m.safetensors: byte 22: error: tensor \"a\": dtype BF16 is not supported (supported: F32, I64, I32, U8)")
-        XCTAssertEqual(error(file(header: #"{"a":{"dtype":"F32","shape":[3],"data_offsets":[0,8]}}"#)),
-                       "m.safetensors: byte 9: error: tensor \"a\": shape [3] of F32 needs 12 bytes, data_offsets [0, 8] hold 8")
-        XCTAssertEqual(error(file(header: #"{"a":{"dtype":"F32","shape":[1],"data_offsets":[4,8]}}"#)),
-                       "m.safetensors: byte 9: error: data bytes 0..<4 (file bytes 62..<66) belong to no tensor: tensor \"a\" begins at 4")
-        XCTAssertEqual(error(file(header: #"{"a":{"dtype":"F32","shape":[1],"data_offsets":[0,4]}}"#)),
-                       "m.safetensors: byte 66: error: data bytes 4..<8 (file bytes 66..<70) belong to no tensor")
-        XCTAssertEqual(error(file(header: #"{"a":{"dtype":"F32","shape":[4],"data_offsets":[0,16]}}"#)),
-                       "m.safetensors: byte 9: error: tensor \"a\": data_offsets [0, 16] run past the end of the data "
-                       + "(8 bytes, file bytes 63..<71)")
-        XCTAssertEqual(error(file(header: #"{"a":{"dtype":"F32","shape":[2],"data_offsets":[0,8]},"a":{}}"#)),
-                       "m.safetensors: byte 62: error: duplicate key \"a\"")
-        XCTAssertEqual(error(file(header: #"{"a":{"dtype":"F32","shape":[2.5],"data_offsets":[0,8]}}"#)),
-                       "m.safetensors: byte 37: error: expected an integer, found a number with a fraction or an exponent")
-        XCTAssertEqual(error(file(header: #"{"a":{"dtype":"F32","shape":[2]}}"#)),
-                       "m.safetensors: byte 9: error: tensor \"a\" has no data_offsets")
-        XCTAssertEqual(error(file(header: #"{"a":{"dtype":"F32","shape":[2],"data_offsets":[0,8],"x":1}}"#)),
-                       "m.safetensors: byte 61: error: tensor \"a\": unknown field \"x\" (a tensor has dtype, shape and data_offsets)")
         XCTAssertEqual(error(file(header: #"{"__metadata__":{"k":1}}"#, data: [])),
                        "m.safetensors: byte 29: error: __metadata__ value of \"k\" is not a string")
-        XCTAssertEqual(error(file(header: #"{"a":{"dtype":"F32","shape":[2],"data_offsets":[0,8]}} x"#)),
-                       "m.safetensors: byte 63: error: unexpected 'x' after the header's JSON object")
         XCTAssertEqual(error(file(header: "{\"a\u{1}\":1}", data: [])),
                        "m.safetensors: byte 11: error: control character 0x1 in a string (it must be escaped)")
         XCTAssertEqual(error(file(header: "[]", data: [])), "m.safetensors: byte 8: error: the header is not a JSON object")
+        // Headers that are refused, each with the message it gets (the data is 8 bytes).
+        let refused: [(header: String, message: String)] = [
+            (#"{"a":{"dtype":"F32","shape":[2],"data_offsets":[0,8]},}"#,
+             "m.safetensors: byte 62: error: expected a quoted key, found '}'"),
+            (#"{"a":{"dtype":"BF16","shape":[4],"data_offsets":[0,8]}}"#,
+             "m.safetensors: byte 22: error: tensor \"a\": dtype BF16 is not supported (supported: F32, I64, I32, U8)"),
+            (#"{"a":{"dtype":"F32","shape":[3],"data_offsets":[0,8]}}"#,
+             "m.safetensors: byte 9: error: tensor \"a\": shape [3] of F32 needs 12 bytes, data_offsets [0, 8] hold 8"),
+            (#"{"a":{"dtype":"F32","shape":[1],"data_offsets":[4,8]}}"#,
+             "m.safetensors: byte 9: error: data bytes 0..<4 (file bytes 62..<66) belong to no tensor: tensor \"a\" begins at 4"),
+            (#"{"a":{"dtype":"F32","shape":[1],"data_offsets":[0,4]}}"#,
+             "m.safetensors: byte 66: error: data bytes 4..<8 (file bytes 66..<70) belong to no tensor"),
+            (#"{"a":{"dtype":"F32","shape":[4],"data_offsets":[0,16]}}"#,
+             "m.safetensors: byte 9: error: tensor \"a\": data_offsets [0, 16] run past the end of the data " + "(8 bytes, file bytes 63..<71)"),
+            (#"{"a":{"dtype":"F32","shape":[2],"data_offsets":[0,8]},"a":{}}"#,
+             "m.safetensors: byte 62: error: duplicate key \"a\""),
+            (#"{"a":{"dtype":"F32","shape":[2.5],"data_offsets":[0,8]}}"#,
+             "m.safetensors: byte 37: error: expected an integer, found a number with a fraction or an exponent"),
+            (#"{"a":{"dtype":"F32","shape":[2]}}"#,
+             "m.safetensors: byte 9: error: tensor \"a\" has no data_offsets"),
+            (#"{"a":{"dtype":"F32","shape":[2],"data_offsets":[0,8],"x":1}}"#,
+             "m.safetensors: byte 61: error: tensor \"a\": unknown field \"x\" (a tensor has dtype, shape and data_offsets)"),
+            (#"{"a":{"dtype":"F32","shape":[2],"data_offsets":[0,8]}} x"#,
+             "m.safetensors: byte 63: error: unexpected 'x' after the header's JSON object"),
+        ]
+        for (header, message) in refused {
+            XCTAssertEqual(error(file(header: header)), message, header)
+        }
     }
 
     func testTwoTensorsThatOverlapAreRefused() {

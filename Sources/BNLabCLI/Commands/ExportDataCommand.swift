@@ -11,17 +11,9 @@ public struct ExportDataCommand: ParsableCommand {
             quickSpecOption,
         ])
 
-    /// The spec file.
-    public var spec: String
-    /// Where the datasets go.
-    public var outputDirectory: String
-    /// Whether to export the grid and data of the spec's quick settings (`bnlab run --quick`).
-    public var quick: Bool
+    /// The spec, its grid and where the datasets go.
+    public var target: ExportTarget
 
     /// Reads `bnlab export-data`'s values.
-    public init(_ parsed: ParsedArguments) {
-        spec = parsed.word("SPEC")
-        outputDirectory = parsed.text("out")!  // required by the declaration
-        quick = parsed.flag("quick")
-    }
+    public init(_ parsed: ParsedArguments) { target = ExportTarget(parsed) }
 }

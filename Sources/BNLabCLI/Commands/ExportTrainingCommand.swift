@@ -19,23 +19,17 @@ public struct ExportTrainingCommand: ParsableCommand {
                    help: "Steps after which the whole state is written (the first ones)."),
         ])
 
-    /// The spec file.
-    public var spec: String
+    /// The spec, its grid and where the files go.
+    public var target: ExportTarget
     /// The cell's key (``Experiment/Cell/key``).
     public var cellKey: String
-    /// Where the files go.
-    public var outputDirectory: String
-    /// Whether the cell is one of the spec's quick grid (`bnlab run --quick`).
-    public var quick: Bool
     /// Steps after which the whole state is written.
     public var fullStateSteps: Int
 
     /// Reads `bnlab export-training`'s values.
     public init(_ parsed: ParsedArguments) {
-        spec = parsed.word("SPEC")
+        target = ExportTarget(parsed)
         cellKey = parsed.text("cell")!  // required by the declaration
-        outputDirectory = parsed.text("out")!  // required by the declaration
-        quick = parsed.flag("quick")
         fullStateSteps = parsed.integer("full-state-steps")!  // defaulted by the declaration
     }
 }

@@ -24,19 +24,19 @@ enum ExportDataExecution {
     static let extraSettings = ["model", "optimizer", "drop_last", "eps", "forgot_eval", "metric_bug", "lr_schedule"]
 
     static func execute(_ command: ExportDataCommand) throws -> Int32 {
-        guard let spec = try SpecFiles.load([command.spec]).first else { return 2 }
-        let cells = spec.cells(quick: command.quick)
+        guard let spec = try SpecFiles.load([command.target.spec]).first else { return 2 }
+        let cells = spec.cells(quick: command.target.quick)
         let preparation = DataPreparation()
         var written: Set<String> = []
         for cell in cells {
             let folder = dataFolder(cell)
             if !written.contains(folder) {
-                try writeSplits(prepare(cell, with: preparation), folder: folder, in: command.outputDirectory)
+                try writeSplits(prepare(cell, with: preparation), folder: folder, in: command.target.outputDirectory)
                 written.insert(folder)
             }
         }
-        try writeManifest(cells: Array(cells.enumerated()), in: command.outputDirectory)
-        Console.out("\(command.outputDirectory)/cells.csv: \(cells.count) cells, \(written.count) data folder(s)")
+        try writeManifest(cells: Array(cells.enumerated()), in: command.target.outputDirectory)
+        Console.out("\(command.target.outputDirectory)/cells.csv: \(cells.count) cells, \(written.count) data folder(s)")
         return 0
     }
 

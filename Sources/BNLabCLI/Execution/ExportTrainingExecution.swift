@@ -27,18 +27,18 @@ import TensorCore
 /// written; a diverged cell is written up to its last finished step, with a warning.
 enum ExportTrainingExecution {
     static func execute(_ command: ExportTrainingCommand) throws -> Int32 {
-        guard let spec = try SpecFiles.load([command.spec]).first else { return 2 }
-        let configs = spec.cells(quick: command.quick)
+        guard let spec = try SpecFiles.load([command.target.spec]).first else { return 2 }
+        let configs = spec.cells(quick: command.target.quick)
         guard let index = configs.firstIndex(where: { $0.cellKey() == command.cellKey }) else {
             let keys = configs.map { $0.cellKey() }
             let suggestion = NearestName.nearest(to: command.cellKey, in: keys).map { "; did you mean '\($0)'?" } ?? ""
-            throw CommandFailure.input("\(command.spec): error: no cell '\(command.cellKey)' in the "
-                                       + "\(command.quick ? "quick " : "")grid\(suggestion)\nthe \(keys.count) cells are:\n"
+            throw CommandFailure.input("\(command.target.spec): error: no cell '\(command.cellKey)' in the "
+                                       + "\(command.target.quick ? "quick " : "")grid\(suggestion)\nthe \(keys.count) cells are:\n"
                                        + keys.map { "  " + $0 }.joined(separator: "\n"))
         }
         let config = configs[index]
         let cell = Cell(config, index: index)
-        let out = command.outputDirectory
+        let out = command.target.outputDirectory
         let data = try ExportDataExecution.prepare(config, with: DataPreparation())
         try ExportDataExecution.writeSplits(data, folder: ExportDataExecution.dataFolder(config), in: out)
         try ExportDataExecution.writeManifest(cells: [(index, config)], in: out)
@@ -51,7 +51,7 @@ enum ExportTrainingExecution {
         cache.expect(key)
         let measured = CellRunner.run(cell, data: data, cache: cache, observer: recorder)
         if case .invalid(let reason) = measured.status {
-            throw CommandFailure.input("\(command.spec): error: cell '\(cell.key)' is invalid: \(reason); nothing to replay")
+            throw CommandFailure.input("\(command.target.spec): error: cell '\(cell.key)' is invalid: \(reason); nothing to replay")
         }
         let trained = try cache.model(for: key) { preconditionFailure("the cell was trained above") }
         if case .diverged = measured.status {
