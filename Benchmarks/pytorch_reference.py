@@ -63,8 +63,8 @@ PyTorch on the data bnlab trains on, and compares the accuracies with bnlab's ta
    test_overlap) and OUT/<spec>-crosscheck.md: per cell key (the settings without the seed)
    and for test_acc_train_mode, test_acc_eval_mode, test_acc_recalibrated and
    test_acc_batch_stats, bnlab's and PyTorch's mean +- sample std over seeds, their
-   difference and the verdict "within noise" when
-   |diff| <= 2 * sqrt(s1^2/n1 + s2^2/n2) + 1 point, else "DISAGREES". bnlab's table is
+   difference, the two-sided p-value of Welch's t test of equal means, and "DISAGREES" when
+   Holm's correction for the number of measures rejects it at a family-wise 5%. bnlab's table is
    RESULTS/<spec>.csv (default Results; with --quick .build/results-quick, where
    `make experiments QUICK=1` writes it). Weights and batch orders are not bit-identical to
    bnlab's (other random generators): the comparison is statistical, over seeds.
@@ -308,7 +308,7 @@ def bench(args):
 COMPARED = [("test_acc_train_mode", "train mode"), ("test_acc_eval_mode", "eval mode"),
             ("test_acc_recalibrated", "recalibrated"), ("test_acc_batch_stats", "batch stats")]
 # Columns of export-data's cells.csv that are not result-table setting columns.
-CELL_EXTRAS = ["index", "key", "data", "model", "optimizer", "drop_last", "eps", "forgot_eval", "metric_bug",
+CELL_EXTRAS = ["index", "key", "data", "model", "optimizer", "drop_last", "eps", "forgot_eval", "metric_bug", "lr_schedule",
                "lr_used", "measurement_batch_size", "seed"]
 # Settings that change only how a trained model is evaluated: cells that differ only in these
 # share one training (bnlab's TrainedModelCache).
@@ -926,19 +926,62 @@ def mean_std_text(values):
     return f"{mean:.2f} ± {std:.2f}" if std is not None else f"{mean:.2f} (n=1)"
 
 
-def verdict(ours, theirs):
-    """(verdict, tolerance text, difference text, counts as disagreement) for bnlab's and PyTorch's values."""
-    if not ours and not theirs:
-        return "empty in both", "", "", False
-    if not ours or not theirs:
-        return f"DISAGREES (empty in {'bnlab' if not ours else 'PyTorch'})", "", "", True
+def regularized_incomplete_beta(x, a, b):
+    """I_x(a, b) by the continued fraction (modified Lentz; Numerical Recipes 6.4), as bnlab's StudentT."""
+    if x <= 0:
+        return 0.0
+    if x >= 1:
+        return 1.0
+    front = math.exp(math.lgamma(a + b) - math.lgamma(a) - math.lgamma(b) + a * math.log(x) + b * math.log(1 - x))
+
+    def fraction(x, a, b):
+        tiny = 1e-300
+        c, d = 1.0, 1 - (a + b) * x / (a + 1)
+        d = 1 / (d if abs(d) > tiny else tiny)
+        h = d
+        for m in range(1, 301):
+            for numerator in (m * (b - m) * x / ((a + 2 * m - 1) * (a + 2 * m)),
+                              -(a + m) * (a + b + m) * x / ((a + 2 * m) * (a + 2 * m + 1))):
+                d = 1 + numerator * d
+                d = 1 / (d if abs(d) > tiny else tiny)
+                c = 1 + numerator / c
+                c = c if abs(c) > tiny else tiny
+                h *= d * c
+            if abs(d * c - 1) < 1e-15:
+                break
+        return h
+
+    # The fraction converges fast for x < (a + 1) / (a + b + 2); the symmetry I_x(a, b) = 1 - I_{1-x}(b, a) otherwise.
+    if x < (a + 1) / (a + b + 2):
+        return front * fraction(x, a, b) / a
+    return 1 - front * fraction(1 - x, b, a) / b
+
+
+def welch_p_value(ours, theirs):
+    """Two-sided p-value of Welch's t test (unequal variances; Welch-Satterthwaite degrees of freedom)
+    for equal means of the two seed samples; None when a sample has fewer than two values. Two samples
+    of identical constants (a spread of 0 on both sides) give 1 when their means are equal, else 0."""
+    if len(ours) < 2 or len(theirs) < 2:
+        return None
     (m1, s1), (m2, s2) = mean_std(ours), mean_std(theirs)
-    diff = m2 - m1
-    if s1 is None or s2 is None:
-        return "n/a (one seed)", "", f"{diff:+.2f}", False
-    tolerance = 2 * math.sqrt(s1 ** 2 / len(ours) + s2 ** 2 / len(theirs)) + 1
-    agree = abs(diff) <= tolerance
-    return ("within noise" if agree else "DISAGREES"), f"{tolerance:.2f}", f"{diff:+.2f}", not agree
+    v1, v2 = s1 ** 2 / len(ours), s2 ** 2 / len(theirs)
+    if v1 + v2 == 0:
+        return 1.0 if m1 == m2 else 0.0
+    t = (m2 - m1) / math.sqrt(v1 + v2)
+    df = (v1 + v2) ** 2 / ((v1 ** 2 / (len(ours) - 1) if v1 else 0) + (v2 ** 2 / (len(theirs) - 1) if v2 else 0))
+    return regularized_incomplete_beta(df / (df + t * t), df / 2, 0.5)
+
+
+def holm(p_values, alpha=0.05):
+    """Holm's step-down correction for the number of measures: the indices of the p-values rejected at
+    family-wise error rate alpha (the i-th smallest of m is compared with alpha / (m - i))."""
+    order = sorted((p, i) for i, p in enumerate(p_values))
+    rejected = set()
+    for rank, (p, i) in enumerate(order):
+        if p > alpha / (len(order) - rank):
+            break
+        rejected.add(i)
+    return rejected
 
 
 def statuses(rows):
@@ -969,13 +1012,16 @@ def comparison(spec_name, cells, names, torch_rows, bnlab_path, header_lines):
             groups[group][0].append(matches.pop(0))
         groups[group][1].append(torch_rows[int(cell["index"])])
         groups[group][2].append(cell)
-    lines += ["Verdict per measure: \"within noise\" when |PyTorch mean - bnlab mean| <= "
-              "2 * sqrt(s1^2/n1 + s2^2/n2) + 1 point (s: sample std over seeds, n: seeds), else \"DISAGREES\".", "",
-              "| cell | status: bnlab / PyTorch | measure | bnlab | PyTorch | diff | tolerance | verdict |",
+    lines += ["Per measure, Welch's two-sample t test of equal means over the seeds of each side (the two sides'",
+              "weights and batch orders come from different random generators); \"DISAGREES\" when its p-value",
+              "is rejected by Holm's correction for the number of measures at a family-wise error rate of 5%,",
+              "\"p < 0.05 uncorrected\" when only the uncorrected test would reject.", "",
+              "| cell | status: bnlab / PyTorch | measure | bnlab | PyTorch | diff | p (Welch) | verdict |",
               "|---|---|---|---:|---:|---:|---:|---|"]
     compared = disagreements = undecided = 0
     disagreeing_cells = set()
     skipped, unmatched = [], []
+    measured = []  # (group, status, label, ours, theirs)
     for group in order:
         ours, theirs, members = groups[group]
         reasons = sorted({r["status_detail"] for r in theirs if r["status"] == "skipped"})
@@ -988,14 +1034,29 @@ def comparison(spec_name, cells, names, torch_rows, bnlab_path, header_lines):
         compared += 1
         status = f"{statuses(ours)} / {statuses(theirs)}"
         for column, label in COMPARED:
-            a, b = values_of(ours, column), values_of(theirs, column)
-            text, tolerance, diff, disagrees = verdict(a, b)
-            disagreements += disagrees
-            if disagrees:
-                disagreeing_cells.add(group)
-            undecided += text.startswith("n/a")
-            lines.append(f"| {group} | {status} | {label} | {mean_std_text(a)} | {mean_std_text(b)} | {diff} | "
-                         f"{tolerance} | {text} |")
+            measured.append((group, status, label, values_of(ours, column), values_of(theirs, column)))
+    tested = [(k, welch_p_value(a, b)) for k, (_, _, _, a, b) in enumerate(measured)]
+    tested = [(k, p) for k, p in tested if p is not None]
+    rejected = {tested[i][0] for i in holm([p for _, p in tested])}
+    p_of = dict(tested)
+    for k, (group, status, label, a, b) in enumerate(measured):
+        diff = f"{mean_std(b)[0] - mean_std(a)[0]:+.2f}" if a and b else ""
+        if not a or not b:
+            text = "empty in both" if not a and not b else f"DISAGREES (empty in {'bnlab' if not a else 'PyTorch'})"
+            disagrees = bool(a) != bool(b)
+        elif k not in p_of:
+            text, disagrees = "n/a (one seed)", False
+            undecided += 1
+        elif k in rejected:
+            text, disagrees = "DISAGREES", True
+        else:
+            text, disagrees = ("p < 0.05 uncorrected" if p_of[k] < 0.05 else "agrees"), False
+        disagreements += disagrees
+        if disagrees:
+            disagreeing_cells.add(group)
+        p_text = f"{p_of[k]:.3g}" if k in p_of else ""
+        lines.append(f"| {group} | {status} | {label} | {mean_std_text(a)} | {mean_std_text(b)} | {diff} | "
+                     f"{p_text} | {text} |")
     if skipped:
         lines += ["", "Skipped (not trained by the reference):", ""] + skipped
     if unmatched:
@@ -1525,8 +1586,8 @@ def main(argv):
         description="Train every cell of SPEC's grid in PyTorch (CPU) on the data `bnlab export-data` writes, "
                     "write OUT/<spec>-pytorch.csv, and compare test_acc_train_mode, test_acc_eval_mode, "
                     "test_acc_recalibrated and test_acc_batch_stats per cell with bnlab's RESULTS/<spec>.csv "
-                    "(OUT/<spec>-crosscheck.md): 'within noise' when |diff| <= 2*sqrt(s1^2/n1 + s2^2/n2) + 1 "
-                    "point over seeds, else 'DISAGREES'.")
+                    "(OUT/<spec>-crosscheck.md): Welch's t test per measure over seeds, 'DISAGREES' when Holm's "
+                    "correction for the number of measures rejects equal means at a family-wise 5%.")
     c.add_argument("spec", metavar="SPEC", help="the experiment spec (Experiments/*.spec)")
     c.add_argument("--bnlab", required=True, help="path of the bnlab executable (runs its export-data)")
     c.add_argument("--quick", action="store_true", help="the grid and data of `bnlab run --quick`")
