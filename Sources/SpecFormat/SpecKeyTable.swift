@@ -139,8 +139,8 @@ package enum SpecKeyTable {
         .integer("recalibrate_batch_size", .evaluation, sweepable: true, atLeast: 1,
                  meaning: "batch size of the recalibration passes", \.recalibrateBatchSize),
         .choice("recalibrate_estimator", .evaluation, sweepable: true,
-                meaning: "population: mean and unbiased variance of all recalibration samples together; "
-                    + "mean-of-batch-variances: the mean of the batch means and of the unbiased batch variances",
+                meaning: "population: mean and (biased) variance of all recalibration values together, fvcore"
+                    + " PreciseBN's estimator; mean-of-batch-variances: the mean of the batch means and of the unbiased batch variances",
                 \.recalibrateEstimator),
         .choice("recalibrate_data", .evaluation, sweepable: true,
                 meaning: "test = AdaBN: statistics re-estimated on the unlabelled test inputs", \.recalibrateData),

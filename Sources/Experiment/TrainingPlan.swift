@@ -1,0 +1,45 @@
+import NN
+import SpecFormat
+
+/// Settings of the training loop.
+///
+/// The budget is `steps` optimizer steps when `steps > 0` (as many epochs as they need, the last one
+/// cut at the budget), else `epochs` full epochs; T, the total steps, is what the schedule spans.
+public struct TrainingPlan: Hashable, Sendable {
+    public var epochs: Int
+    public var batchSize: Int
+    public var order: BatchOrder
+    public var dropLast: Bool
+    /// FrozenBN (Wu & Johnson 2021): the last `frozenEpochs` epochs run BatchNorm in eval mode.
+    public var frozenEpochs: Int
+    /// The step budget; 0 = `epochs` decides.
+    public var steps: Int
+    /// The learning rate of each step as a factor of the optimizer's.
+    public var schedule: LRSchedule
+
+    public init(epochs: Int, batchSize: Int, order: BatchOrder = .shuffled, dropLast: Bool = true, frozenEpochs: Int = 0,
+                steps: Int = 0, schedule: LRSchedule = LRSchedule()) {
+        self.epochs = epochs; self.batchSize = batchSize; self.order = order
+        self.dropLast = dropLast; self.frozenEpochs = frozenEpochs; self.steps = steps; self.schedule = schedule
+    }
+
+    /// The epochs that run when an epoch has `batchesPerEpoch` batches: `epochs`, or as many as
+    /// `steps` need (at least one).
+    public func epochCount(batchesPerEpoch: Int) -> Int {
+        guard steps > 0, batchesPerEpoch > 0 else { return epochs }
+        return max(1, (steps + batchesPerEpoch - 1) / batchesPerEpoch)
+    }
+
+    /// T, the optimizer steps of the whole training.
+    public func totalSteps(batchesPerEpoch: Int) -> Int {
+        steps > 0 && batchesPerEpoch > 0 ? steps : epochs * batchesPerEpoch
+    }
+
+    /// The mode of epoch `e` (1-based) of `epochCount`: `.train`, or BatchNorm frozen in the last `frozenEpochs`.
+    public func mode(epoch e: Int, of epochCount: Int) -> Mode {
+        e > epochCount - frozenEpochs ? Mode(normalization: .eval, dropout: .train) : .train
+    }
+
+    /// The mode of epoch `e` (1-based) of an epoch budget.
+    public func mode(epoch e: Int) -> Mode { mode(epoch: e, of: epochs) }
+}
