@@ -38,6 +38,11 @@ public enum CSV {
         return (x < 0 && integer != 0 ? "-" : "") + text
     }
 
+    /// ``number(_:decimals:)`` with a `+` before a positive value (a difference: `+31.0`, `-1.5`, `0.0`).
+    public static func signedNumber(_ x: Double, decimals: Int) -> String {
+        (x > 0 ? "+" : "") + number(x, decimals: decimals)
+    }
+
     /// Splits one CSV line into fields (quotes honoured); used to read tables back.
     public static func parseLine(_ line: Substring) -> [String] {
         var fields: [String] = []

@@ -22,7 +22,9 @@ public enum Trainer {
             onEpoch?(epoch)
             let mode = plan.mode(epoch: epoch, of: epochCount)
             var batches = plan.order.batches(labels: data.labels, batchSize: plan.batchSize, dropLast: plan.dropLast, rng: &rng)
-            batches = Array(batches.prefix(totalSteps - outcome.steps))  // the step budget cuts the last epoch
+            if outcome.steps + batches.count > totalSteps {  // the step budget cuts the last epoch
+                batches.removeLast(outcome.steps + batches.count - totalSteps)
+            }
             var correct = 0, seen = 0, lossSum = 0.0
             for (step, batch) in batches.enumerated() {
                 let rate = Float(Double(optimizer.learningRate)

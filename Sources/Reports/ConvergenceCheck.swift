@@ -16,12 +16,27 @@ public struct ConvergenceCheck: Sendable {
     /// The summary without the doubled cells: what the charts and the findings describe.
     public let grid: Summary
     public let pairs: [Pair]
+    /// The grid's `budget_factor` (the doubled cells have twice it).
+    public let gridBudgetFactor: Int
+
+    /// Whether a row with these setting values (`value(name)`) is one of the grid's, not a doubled cell's.
+    static func isGrid(_ value: (String) -> String?, gridBudgetFactor: Int) -> Bool {
+        value("budget_factor").map { $0 == String(gridBudgetFactor) } ?? true
+    }
+
+    /// The rows of a per-cell table (the BatchNorm statistics) that belong to the grid.
+    public func gridRows(of table: Table) -> Table {
+        Table(header: table.header, rows: table.rows.filter { row in
+            Self.isGrid({ table.value(row, $0) }, gridBudgetFactor: gridBudgetFactor)
+        })
+    }
 
     /// Splits `summary` into the grid's rows (`budget_factor` = `gridBudgetFactor`) and the doubled
     /// cells, each paired with the grid row that has the same other settings.
     public init(summary: Summary, gridBudgetFactor: Int) {
+        self.gridBudgetFactor = gridBudgetFactor
         let column = summary.settingNames.firstIndex(of: "budget_factor")
-        func isGrid(_ row: Summary.Row) -> Bool { column.map { row.settings[$0] == String(gridBudgetFactor) } ?? true }
+        let isGrid = { (row: Summary.Row) in Self.isGrid({ summary.setting(row, $0) }, gridBudgetFactor: gridBudgetFactor) }
         func others(_ row: Summary.Row) -> [String] {
             column.map { c in row.settings.enumerated().filter { $0.offset != c }.map(\.element) } ?? row.settings
         }
@@ -46,7 +61,7 @@ public struct ConvergenceCheck: Sendable {
             for (name, grid, doubled) in judgedHere {
                 guard let before = grid?.mean, let after = doubled?.mean else { continue }
                 let move = after - before
-                let signed = (move > 0 ? "+" : "") + CSV.number(move, decimals: 1)
+                let signed = CSV.signedNumber(move, decimals: 1)
                 guard let ci = grid?.ci95 else {
                     parts.append("\(name) \(signed) (one seed: not judged)")
                     continue

@@ -47,7 +47,7 @@ public enum Report {
     /// `mean ± ci95` as the summary table prints them (the mean alone with one seed); empty when not measured.
     static func formatted(_ statistics: SeedStatistics?, decimals: Int, signed: Bool = false) -> String {
         guard let mean = statistics?.mean else { return "" }
-        let text = (signed && mean > 0 ? "+" : "") + CSV.number(mean, decimals: decimals)
+        let text = signed ? CSV.signedNumber(mean, decimals: decimals) : CSV.number(mean, decimals: decimals)
         guard let ci95 = statistics?.ci95 else { return text }
         return "\(text) ± \(CSV.number(ci95, decimals: decimals))"
     }
@@ -56,7 +56,7 @@ public enum Report {
     /// interval excludes 0; with one seed, no interval and no verdict.
     static func differenceSentence(_ d: PairedDifference, _ s: SeedStatistics) -> String? {
         guard let mean = s.mean else { return nil }
-        func signed(_ x: Double) -> String { (x > 0 ? "+" : "") + CSV.number(x, decimals: 1) }
+        func signed(_ x: Double) -> String { CSV.signedNumber(x, decimals: 1) }
         var text = "\(d.sentenceName) \(signed(mean)) points"
         if let interval = s.interval {
             let excludesZero = interval.lowerBound > 0 || interval.upperBound < 0

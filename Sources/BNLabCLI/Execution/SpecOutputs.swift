@@ -25,9 +25,7 @@ enum SpecOutputs {
         let gridFactor = spec.cells().first?.budgetFactor ?? 1
         let convergence = spec.hasConvergenceCheck ? ConvergenceCheck(summary: all, gridBudgetFactor: gridFactor) : nil
         let summary = convergence?.grid ?? all
-        let statistics = !spec.hasConvergenceCheck ? allStatistics : Table(
-            header: allStatistics.header,
-            rows: allStatistics.rows.filter { allStatistics.value($0, "budget_factor") == String(gridFactor) })
+        let statistics = convergence?.gridRows(of: allStatistics) ?? allStatistics
         let charts = ResultCharts(sweptSettings: spec.sweptKeys, summary: summary)
         var files: [String] = []
         let classes = spec.cells().first.flatMap { cell -> Int? in
