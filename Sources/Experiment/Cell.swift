@@ -58,7 +58,9 @@ public struct Cell: Hashable, Sendable {
             evaluation: EvaluationPlan(evalBatchSize: c.evalBatchSize, recalibrateSamples: samples,
                                        recalibrateBatchSize: c.recalibrateBatchSize, estimator: c.recalibrateEstimator,
                                        recalibrateOnTest: c.recalibrateData == .test, mcSamples: c.mcSamples,
-                                       forgotEval: c.forgotEval, metricBug: c.metricBug),
+                                       forgotEval: c.forgotEval ? ForgottenEval(batches: c.forgotEvalBatches,
+                                                                                   shift: c.forgotEvalShift) : nil,
+                                       classBlockedEval: c.classBlockedEval, metricBug: c.metricBug),
             seed: c.seed)
     }
 

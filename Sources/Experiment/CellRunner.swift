@@ -111,19 +111,29 @@ public enum CellRunner {
                 model: model.clone(), data: test, batchSize: eval, passes: e.mcSamples,
                 rng: root.derived("mc-dropout"))
         }
-        if e.forgotEval {
+        if let forgotEval = e.forgotEval {
             try batchStatistics("test_acc_forgot_eval, test_acc_eval_after_forgot_eval, train_mode_disagreement,"
-                                + " eval_mode_disagreement") { try measureForgottenEval(model: model, test: test, e: e, into: &r) }
+                                + " eval_mode_disagreement") {
+                try measureForgottenEval(forgotEval, model: model, test: test, e: e, into: &r)
+            }
+        }
+        if e.classBlockedEval {
+            try batchStatistics("test_acc_train_mode_class_blocked") {
+                r[.testAccTrainModeClassBlocked] = try Evaluation.classBlockedAccuracy(
+                    model: model.clone(), data: test, batchSize: cell.training.batchSize, mode: batchStatsMode).percent
+            }
         }
     }
 
-    /// `model.eval()` forgotten: the whole model in train mode over the test set, which
-    /// updates the running statistics; then the (mutated) model evaluated properly; and
-    /// how much two passes in each mode disagree.
-    private static func measureForgottenEval(model: Sequential, test: ImageDataset, e: EvaluationPlan,
-                                             into r: inout CellMeasurements) throws {
+    /// `model.eval()` forgotten: the whole model in train mode over the first `forgotEval.batches`
+    /// test batches with `forgotEval.shift` added to the inputs, which updates the running statistics;
+    /// then the (mutated) model evaluated properly on the whole unshifted test split; and how much two
+    /// passes in each mode disagree (over the whole test split).
+    private static func measureForgottenEval(_ forgotEval: ForgottenEval, model: Sequential, test: ImageDataset,
+                                             e: EvaluationPlan, into r: inout CellMeasurements) throws {
         let forgot = model.clone()
-        let forgotten = try Evaluation.accuracy(model: forgot, data: test, batchSize: e.evalBatchSize, mode: .train)
+        let forgotten = try Evaluation.accuracy(model: forgot, data: forgotEval.inputs(of: test, batchSize: e.evalBatchSize),
+                                                batchSize: e.evalBatchSize, mode: .train)
         let afterForgotten = try Evaluation.accuracy(model: forgot, data: test, batchSize: e.evalBatchSize, mode: .eval)
         let probe = model.clone()
         let first = try Evaluation.predictions(model: probe, data: test, batchSize: e.evalBatchSize, mode: .train)

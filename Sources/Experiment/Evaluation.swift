@@ -63,6 +63,21 @@ public enum Evaluation {
         return (counter, buggy)
     }
 
+    /// Accuracy over class-blocked batches: the samples of each class (in ascending label order),
+    /// in `data`'s order within the class, cut into batches of `batchSize` (a class's last batch may be
+    /// smaller), so that no batch mixes two classes. In a mode that normalizes with batch statistics the
+    /// statistics of such a batch carry its label (Ioffe & Szegedy 2015 assume i.i.d. batches).
+    public static func classBlockedAccuracy(model: Layer, data: ImageDataset, batchSize: Int, mode: Mode) throws
+        -> AccuracyCounter {
+        var counter = AccuracyCounter()
+        for label in Set(data.labels).sorted() {
+            let members = data.labels.indices.filter { data.labels[$0] == label }
+            let pass = try accuracy(model: model, data: data.subset(members), batchSize: batchSize, mode: mode).correct
+            counter.add(correct: pass.correct, of: pass.samples)
+        }
+        return counter
+    }
+
     /// Monte-Carlo dropout (Gal & Ghahramani 2016): the accuracy (%) of the softmax
     /// probabilities averaged over `passes` forward passes with dropout active and
     /// normalization in eval mode (running statistics). Each pass reseeds every

@@ -1,3 +1,4 @@
+import Datasets
 import SpecFormat
 
 /// What to measure after training.
@@ -12,17 +13,42 @@ public struct EvaluationPlan: Hashable, Sendable {
     public var recalibrateOnTest: Bool
     /// Monte-Carlo dropout passes (0 = not measured).
     public var mcSamples: Int
-    /// Also measure what a forgotten `model.eval()` does.
-    public var forgotEval: Bool
+    /// Also measure what a forgotten `model.eval()` does (nil = not measured).
+    public var forgotEval: ForgottenEval?
+    /// Also measure train mode over single-class test batches (`test_acc_train_mode_class_blocked`).
+    public var classBlockedEval: Bool
     /// Also report the accuracy an assigning (`n_correct = ...`) evaluation loop prints.
     public var metricBug: Bool
 
     public init(evalBatchSize: Int = 128, recalibrateSamples: Int? = nil, recalibrateBatchSize: Int = 32,
                 estimator: VarianceEstimator = .population, recalibrateOnTest: Bool = false,
-                mcSamples: Int = 0, forgotEval: Bool = false, metricBug: Bool = false) {
+                mcSamples: Int = 0, forgotEval: ForgottenEval? = nil, classBlockedEval: Bool = false,
+                metricBug: Bool = false) {
         self.evalBatchSize = evalBatchSize; self.recalibrateSamples = recalibrateSamples
         self.recalibrateBatchSize = recalibrateBatchSize; self.estimator = estimator
         self.recalibrateOnTest = recalibrateOnTest; self.mcSamples = mcSamples
-        self.forgotEval = forgotEval; self.metricBug = metricBug
+        self.forgotEval = forgotEval; self.classBlockedEval = classBlockedEval; self.metricBug = metricBug
+    }
+}
+
+/// The evaluation that forgot `model.eval()`: the whole model in train mode over test batches of
+/// `eval_batch_size`, which updates the running statistics with them (`forgot_eval_*` settings).
+public struct ForgottenEval: Hashable, Sendable {
+    /// How many test batches, in the test split's order (nil = all of them).
+    public var batches: Int?
+    /// Added to every input value the forgotten pass sees: `x' = x + shift`.
+    public var shift: Float
+
+    public init(batches: Int? = nil, shift: Float = 0) {
+        precondition((batches ?? 1) >= 1, "forgotten eval: batches must be >= 1, got \(batches ?? 0)")
+        self.batches = batches; self.shift = shift
+    }
+
+    /// What the forgotten pass runs over: the first `batches * batchSize` samples of `test` (all of it
+    /// when `batches` is nil or covers it), every value plus `shift`.
+    public func inputs(of test: ImageDataset, batchSize: Int) -> ImageDataset {
+        var seen = batches.map { test.subset(Array(0..<min(test.count, $0 * batchSize))) } ?? test
+        if shift != 0 { seen.images = seen.images.map { $0 + shift } }
+        return seen
     }
 }

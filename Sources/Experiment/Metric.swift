@@ -108,11 +108,16 @@ extension Metric {
     public static let testAccForgotEval = Metric(
         "test_acc_forgot_eval", .percent, decimals: 2, summarized: true, split: .test,
         shown: Shown(chart: "forgot eval() (train mode)", report: "test, forgot eval()", sentence: "with eval() forgotten"),
-        meaning: "accuracy (%) printed by an evaluation that forgot `model.eval()`: the whole model in train mode over the test set in batches of `eval_batch_size` (dropout on, running statistics updated by the test batches)")
+        meaning: "accuracy (%) printed by an evaluation that forgot `model.eval()`: the whole model in train mode (dropout on, running statistics updated by the test batches) over the first `forgot_eval_batches` test batches of `eval_batch_size` (all: the whole test split), each input shifted by `forgot_eval_shift`")
     public static let testAccEvalAfterForgotEval = Metric(
         "test_acc_eval_after_forgot_eval", .percent, decimals: 2, summarized: true, split: .test,
         shown: Shown(chart: "eval after forgot eval()", report: "eval after forgot eval()", sentence: "eval mode afterwards"),
-        meaning: "eval-mode test accuracy (%) of that mutated model afterwards")
+        meaning: "eval-mode test accuracy (%) of that mutated model afterwards, over the whole unshifted test split")
+    public static let testAccTrainModeClassBlocked = Metric(
+        "test_acc_train_mode_class_blocked", .percent, decimals: 2, summarized: true, split: .test,
+        shown: Shown(chart: "train mode, class-blocked test batches", report: "test, train mode, class-blocked",
+                     sentence: "train mode over class-blocked test batches"),
+        meaning: "test accuracy (%) in train mode (batch statistics, dropout off, on a copy) over class-blocked test batches: the test split grouped by label, split order within a class, each batch of the **training** batch size from one class (`class_blocked_eval`); the batch statistics then carry the label")
     public static let trainModeDisagreement = Metric(
         "train_mode_disagreement", .percent, decimals: 2, summarized: true, split: .test,
         shown: Shown(chart: "", report: "train-mode disagreement", sentence: ""),
@@ -141,7 +146,7 @@ extension Metric {
     /// Every measured column, in the tables' column order (after `status` and `status_detail`).
     public static let all: [Metric] = [
         .lrUsed, .trainAccRunning, .trainAccEvalMode, .testAccTrainMode, .testAccEvalMode, .testAccRecalibrated,
-        .testAccBatchStats, .testAccMCDropout, .testAccForgotEval, .testAccEvalAfterForgotEval,
+        .testAccBatchStats, .testAccMCDropout, .testAccForgotEval, .testAccEvalAfterForgotEval, .testAccTrainModeClassBlocked,
         .trainModeDisagreement, .evalModeDisagreement, .testAccAssigningBug, .finalTrainLoss, .testOverlap,
         .recalibrationSamples,
     ]
@@ -188,6 +193,14 @@ extension PairedDifference {
         "batch_stats_minus_eval_mode", .testAccBatchStats, minus: .testAccEvalMode,
         sentence: "batch statistics minus eval mode")
 
+    public static let evalAfterForgotMinusEval = PairedDifference(
+        "eval_after_forgot_minus_eval_mode", .testAccEvalAfterForgotEval, minus: .testAccEvalMode,
+        sentence: "eval mode after the forgotten eval() minus eval mode before it")
+    public static let classBlockedMinusEval = PairedDifference(
+        "class_blocked_train_mode_minus_eval_mode", .testAccTrainModeClassBlocked, minus: .testAccEvalMode,
+        sentence: "train mode over class-blocked test batches minus eval mode")
+
     /// Every paired difference of the summary, in column order (after the metrics).
-    public static let all: [PairedDifference] = [.trainMinusEval, .recalibratedMinusEval, .batchStatsMinusEval]
+    public static let all: [PairedDifference] = [.trainMinusEval, .recalibratedMinusEval, .batchStatsMinusEval,
+                                                 .evalAfterForgotMinusEval, .classBlockedMinusEval]
 }

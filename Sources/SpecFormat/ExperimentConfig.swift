@@ -90,6 +90,12 @@ public struct ExperimentConfig: Hashable, Sendable {
     public var mcSamples: Int = 0
     /// `forgot_eval`: also evaluate as if model.eval() had been forgotten.
     public var forgotEval: Bool = false
+    /// `forgot_eval_batches`: test batches the forgotten pass runs over; nil = all.
+    public var forgotEvalBatches: Int? = nil
+    /// `forgot_eval_shift`: added to every input value of the forgotten pass.
+    public var forgotEvalShift: Float = 0
+    /// `class_blocked_eval`: also measure train mode over single-class test batches.
+    public var classBlockedEval: Bool = false
     /// `metric_bug`: also report what an assigning (`n_correct = ...`) evaluation loop prints.
     public var metricBug: Bool = false
 

@@ -112,6 +112,16 @@ extension SettingParsers {
         return { $0.recalibrateSamples = count.map { .count($0) } ?? .all }
     }
 
+    /// `all` or an integer >= 1.
+    static func forgotEvalBatches(_ input: inout SettingInput) throws -> SettingAssignment {
+        let count = try input.single().integer("forgot_eval_batches", atLeast: 1, orWord: "all")
+        return { $0.forgotEvalBatches = count }
+    }
+
+    static func renderForgotEvalBatches(_ config: ExperimentConfig) -> String {
+        config.forgotEvalBatches.map(String.init) ?? "all"
+    }
+
     static func renderRecalibrateSamples(_ config: ExperimentConfig) -> String {
         switch config.recalibrateSamples {
         case .all: return "all"

@@ -148,6 +148,18 @@ package enum SpecKeyTable {
                  meaning: "Monte-Carlo dropout passes at evaluation; 0 = off", \.mcSamples),
         .onOff("forgot_eval", .evaluation, meaning: "also evaluate as if model.eval() had been forgotten",
                \.forgotEval),
+        .custom("forgot_eval_batches", .evaluation, sweepable: true, values: "all | integer >= 1",
+                meaning: "how many test batches (of eval_batch_size, in the test split's order) the forgotten"
+                    + " train-mode pass runs over before the model is evaluated properly; needs forgot_eval",
+                parse: SettingParsers.forgotEvalBatches, render: SettingParsers.renderForgotEvalBatches),
+        .number("forgot_eval_shift", .evaluation, sweepable: true, in: .any,
+                meaning: "the forgotten pass sees x' = x + shift (test data whose statistics differ: a brightness"
+                    + " change in units of the standardized inputs); the proper evaluations see the test split"
+                    + " unchanged; needs forgot_eval", \.forgotEvalShift),
+        .onOff("class_blocked_eval", .evaluation,
+               meaning: "also measure train mode over class-blocked test batches: the test split grouped by label"
+                   + " (split order within a class), each batch of the training batch size from one class",
+               \.classBlockedEval),
         .onOff("metric_bug", .evaluation,
                meaning: "also report the accuracy of an evaluation loop that writes n_correct = batch_correct instead of +=",
                \.metricBug),

@@ -101,7 +101,7 @@ final class RunTrainEvalModeTests: XCTestCase {
                             optimizer: .sgd(SGDSettings(learningRate: 0.05)),
                             training: TrainingPlan(epochs: 1, batchSize: 4),
                             evaluation: EvaluationPlan(evalBatchSize: 7, recalibrateBatchSize: 5,
-                                                       forgotEval: true, metricBug: true),
+                                                       forgotEval: ForgottenEval(), metricBug: true),
                             seed: 3)
         let r = CellRunner.run(plan, data: data)
         XCTAssertEqual(r.status, .ok)

@@ -178,6 +178,12 @@ final class SpecErrorTests: XCTestCase {
         assertSpecError("norm layer\nmomentum 0.2",
                         "t.spec:2:10: error: 'momentum' is set but has no effect: no cell uses a BatchNorm (norm batch or batchrenorm)")
         assertSpecError("groups 4", "t.spec:1:8: error: 'groups' is set but has no effect: no cell uses norm group")
+        assertSpecError("sweep forgot_eval_batches 1 all",
+                        "t.spec:1:27: error: 'forgot_eval_batches' is set but has no effect: forgot_eval is off")
+        assertSpecError("forgot_eval on\nforgot_eval_batches 0",
+                        "t.spec:2:21: error: forgot_eval_batches must be >= 1, got '0'")
+        assertSpecError("forgot_eval_shift 0.5",
+                        "t.spec:1:19: error: 'forgot_eval_shift' is set but has no effect: forgot_eval is off")
         assertSpecError("renorm rmax=2", "t.spec:1:8: error: 'renorm' is set but has no effect: no cell uses norm batchrenorm")
         assertSpecError("base_batch_size 32", "t.spec:1:17: error: 'base_batch_size' is set but has no effect: lr_scaling is none")
         // Relevant in one cell is enough.

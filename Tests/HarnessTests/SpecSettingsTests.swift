@@ -106,6 +106,9 @@ final class SpecSettingsTests: XCTestCase {
             optimizer adamw
             mc_samples 10
             forgot_eval on
+            forgot_eval_batches 3
+            forgot_eval_shift -1.5
+            class_blocked_eval on
             recalibrate_data test
             """).cells().first)
         XCTAssertEqual(c.dataset, .csv(CSVSource(path: "x.csv", labelColumn: .index(2),
@@ -124,6 +127,9 @@ final class SpecSettingsTests: XCTestCase {
                                                         eps: 1e-8, weightDecay: 0.01)))
         XCTAssertEqual(c.mcSamples, 10)
         XCTAssertTrue(c.forgotEval)
+        XCTAssertEqual(c.forgotEvalBatches, 3)
+        XCTAssertEqual(c.forgotEvalShift, -1.5)
+        XCTAssertTrue(c.classBlockedEval)
         XCTAssertEqual(c.recalibrateData, .test)
         XCTAssertEqual(c.canonicalValue(of: "lr"), "0.001")
         XCTAssertNil(c.canonicalValue(of: "sweep"))
@@ -192,11 +198,11 @@ final class SpecSettingsTests: XCTestCase {
             "track_running_stats", "ghost_batch_size", "frozen_bn_epochs", "dropout", "epochs", "steps", "budget_factor",
             "batch_size", "lr",
             "eval_batch_size", "recalibrate_samples", "recalibrate_batch_size", "recalibrate_estimator",
-            "recalibrate_data", "mc_samples", "variant",
+            "recalibrate_data", "mc_samples", "forgot_eval_batches", "forgot_eval_shift", "variant",
         ])
         XCTAssertEqual(SpecKeyTable.quickNames.filter { !SpecKeyTable.sweepableNames.contains($0) }, [
             "train_split", "test_split", "normalize", "drop_last", "eps", "lr_scaling", "base_batch_size", "seeds",
-            "forgot_eval", "metric_bug",
+            "forgot_eval", "class_blocked_eval", "metric_bug",
         ])
     }
 }
