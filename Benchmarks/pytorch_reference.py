@@ -313,13 +313,15 @@ CELL_EXTRAS = ["index", "key", "data", "model", "optimizer", "drop_last", "eps",
 # Settings that change only how a trained model is evaluated: cells that differ only in these
 # share one training (bnlab's TrainedModelCache).
 EVALUATION_SETTINGS = {"eval_batch_size", "recalibrate_samples", "recalibrate_batch_size", "recalibrate_estimator",
-                       "recalibrate_data", "mc_samples", "forgot_eval", "metric_bug"}
+                       "recalibrate_data", "mc_samples", "forgot_eval", "forgot_eval_batches", "forgot_eval_shift",
+                       "class_blocked_eval", "metric_bug"}
 # Every value of these columns that the reference implements; anything else is skipped.
 IMPLEMENTED = {
     "norm": {"batch", "group", "layer", "none"},
     "order": {"shuffled", "sorted", "class-blocked"},
     "recalibrate_estimator": {"population", "mean-of-batch-variances"},
     "recalibrate_data": {"train", "test"},
+    "validation": {"off"},
 }
 # Streams of the reference's random draws, all seeded by the cell's seed.
 BATCH_STREAM, RECALIBRATION_STREAM, MEASUREMENT_STREAM = 0, 1, 2

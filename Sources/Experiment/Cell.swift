@@ -73,7 +73,8 @@ public struct Cell: Hashable, Sendable {
         schedule.warmupSteps *= f
         if case let .step(every, gamma) = schedule.shape { schedule.shape = .step(every: every * f, gamma: gamma) }
         return TrainingPlan(epochs: c.epochs * f, batchSize: c.batchSize, order: c.order, dropLast: c.dropLast,
-                            frozenEpochs: c.frozenBNEpochs * f, steps: c.steps * f, schedule: schedule)
+                            frozenEpochs: c.frozenBNEpochs * f, steps: c.steps * f, schedule: schedule,
+                            validation: c.validation, validationBatchSize: c.validationBatchSize)
     }
 
     /// The learning rate after `lr_scaling`.

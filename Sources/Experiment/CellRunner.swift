@@ -47,7 +47,8 @@ public enum CellRunner {
         let optimizer = try cell.optimizer.make(parameters: model.parameters, learningRate: cell.learningRate)
         var shuffleRNG = root.derived("batches")
         let outcome = try Trainer.train(model: model, optimizer: optimizer, data: train, plan: cell.training,
-                                        rng: &shuffleRNG, onEpoch: onEpoch, observer: observer)
+                                        rng: &shuffleRNG, validationData: data.test, onEpoch: onEpoch,
+                                        observer: observer)
         return TrainedModelCache.Entry(model: model, outcome: outcome)
     }
 
@@ -58,6 +59,7 @@ public enum CellRunner {
         let model = trained.model, outcome = trained.outcome
         r[.trainAccRunning] = outcome.runningAccuracy
         r[.finalTrainLoss] = outcome.finalLoss
+        if let validation = outcome.lastValidationAccuracy { r[.valAccLastEpoch] = validation }
         if let d = outcome.divergence { r.status = .diverged(d) }
 
         let e = cell.evaluation

@@ -130,6 +130,11 @@ extension Metric {
         "test_acc_assigning_bug", .percent, decimals: 2, summarized: true, split: .test,
         shown: Shown(chart: "n_correct = ... bug", report: "n_correct = ... bug", sentence: "reported by the n_correct = ... loop"),
         meaning: "the accuracy (%) an evaluation loop reports when it writes `n_correct = batch_correct` instead of `+=` (with `n_samples` accumulated correctly), next to the true `test_acc_eval_mode`")
+    public static let valAccLastEpoch = Metric(
+        "val_acc_last_epoch", .percent, decimals: 2, summarized: true, split: .test,
+        shown: Shown(chart: "validation printed at the last epoch", report: "validation, last epoch",
+                     sentence: "the last epoch's validation"),
+        meaning: "accuracy (%) of the last epoch's validation pass over the test split in batches of `validation_batch_size` (`validation eval` or `train-mode`), as the training loop prints it; empty with `validation off`")
     public static let finalTrainLoss = Metric(
         "final_train_loss", .loss, decimals: 4, summarized: true, split: .train,
         shown: Shown(chart: "", report: "", sentence: ""),
@@ -147,7 +152,7 @@ extension Metric {
     public static let all: [Metric] = [
         .lrUsed, .trainAccRunning, .trainAccEvalMode, .testAccTrainMode, .testAccEvalMode, .testAccRecalibrated,
         .testAccBatchStats, .testAccMCDropout, .testAccForgotEval, .testAccEvalAfterForgotEval, .testAccTrainModeClassBlocked,
-        .trainModeDisagreement, .evalModeDisagreement, .testAccAssigningBug, .finalTrainLoss, .testOverlap,
+        .trainModeDisagreement, .evalModeDisagreement, .testAccAssigningBug, .valAccLastEpoch, .finalTrainLoss, .testOverlap,
         .recalibrationSamples,
     ]
 

@@ -8,9 +8,14 @@ public enum Trainer {
     /// Trains `model` in place. `rng` draws the batch order. Stops at the first
     /// non-finite loss and reports where. Throws what the layers throw (e.g. BatchNorm
     /// training on one value per channel). `observer` sees the initial model and every step.
+    /// With `plan.validation`, every epoch ends with a validation pass over `validationData`
+    /// (in its order, batches of `plan.validationBatchSize`) in the plan's validation mode, on
+    /// the model itself: in train mode it updates the running statistics and draws dropout masks.
     public static func train(model: Sequential, optimizer: Optimizer, data: ImageDataset, plan: TrainingPlan,
-                             rng: inout RandomGenerator, onEpoch: ((Int) -> Void)? = nil,
+                             rng: inout RandomGenerator, validationData: ImageDataset? = nil,
+                             onEpoch: ((Int) -> Void)? = nil,
                              observer: TrainingObserver? = nil) throws -> TrainingOutcome {
+        precondition(plan.validation == .off || validationData != nil, "validation \(plan.validation) needs validation data")
         let assembler = BatchAssembler()
         let loss = SoftmaxCrossEntropy()
         var outcome = TrainingOutcome(runningAccuracy: .nan, finalLoss: .nan, steps: 0, divergence: nil)
@@ -52,6 +57,11 @@ public enum Trainer {
             }
             outcome.runningAccuracy = seen > 0 ? 100 * Double(correct) / Double(seen) : .nan
             outcome.finalLoss = batches.isEmpty ? .nan : lossSum / Double(batches.count)
+            if let validationMode = plan.validationPassMode, let validationData {
+                outcome.lastValidationAccuracy = try Evaluation.accuracy(
+                    model: model, data: validationData, batchSize: plan.validationBatchSize, mode: validationMode
+                ).correct.percent
+            }
         }
         return outcome
     }

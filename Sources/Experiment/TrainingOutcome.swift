@@ -15,4 +15,6 @@ public struct TrainingOutcome: Sendable {
     public var finalLoss: Double
     public var steps: Int
     public var divergence: Divergence?
+    /// Accuracy (%) of the last epoch's validation pass (``TrainingPlan/validation``); nil without one.
+    public var lastValidationAccuracy: Double? = nil
 }

@@ -16,11 +16,25 @@ public struct TrainingPlan: Hashable, Sendable {
     public var steps: Int
     /// The learning rate of each step as a factor of the optimizer's.
     public var schedule: LRSchedule
+    /// The validation pass after every epoch over the test split, and its batch size.
+    public var validation: ValidationMode
+    public var validationBatchSize: Int
 
     public init(epochs: Int, batchSize: Int, order: BatchOrder = .shuffled, dropLast: Bool = true, frozenEpochs: Int = 0,
-                steps: Int = 0, schedule: LRSchedule = LRSchedule()) {
+                steps: Int = 0, schedule: LRSchedule = LRSchedule(), validation: ValidationMode = .off,
+                validationBatchSize: Int = 128) {
         self.epochs = epochs; self.batchSize = batchSize; self.order = order
         self.dropLast = dropLast; self.frozenEpochs = frozenEpochs; self.steps = steps; self.schedule = schedule
+        self.validation = validation; self.validationBatchSize = validationBatchSize
+    }
+
+    /// The mode of the validation pass: `nil` when there is none.
+    public var validationPassMode: Mode? {
+        switch validation {
+        case .off: return nil
+        case .eval: return .eval
+        case .trainMode: return .train
+        }
     }
 
     /// The epochs that run when an epoch has `batchesPerEpoch` batches: `epochs`, or as many as

@@ -61,6 +61,10 @@ public struct ExperimentConfig: Hashable, Sendable {
     public var budgetFactor: Int = 1
     /// `lr_schedule`: the learning rate of each step, as a factor of lr_used.
     public var lrSchedule: LRSchedule = LRSchedule()
+    /// `validation`: the per-epoch validation pass over the test split.
+    public var validation: ValidationMode = .off
+    /// `validation_batch_size`: its batch size.
+    public var validationBatchSize: Int = 128
     /// `batch_size`: training batch size.
     public var batchSize: Int = 32
     /// `optimizer` (and `lr`): the optimizer; its learning rate is before `lr_scaling`.

@@ -2,7 +2,7 @@
 typealias SettingAssignment = @Sendable (inout ExperimentConfig) -> Void
 
 /// The group a key is listed under in the documentation.
-enum SpecSection: String, CaseIterable, Sendable {
+package enum SpecSection: String, CaseIterable, Sendable {
     case data = "Data"
     case model = "Model"
     case training = "Training"
@@ -34,7 +34,7 @@ package struct SpecKey: Sendable {
     }
 
     package let name: String
-    let section: SpecSection
+    package let section: SpecSection
     /// Whether `sweep KEY ...` may name it.
     package let sweepable: Bool
     /// Whether its value is one word, so `quick KEY=VALUE` may override it.

@@ -106,6 +106,14 @@ package enum SpecKeyTable {
                 parse: SettingParsers.lrSchedule, render: SettingParsers.renderLRSchedule),
         .integer("batch_size", .training, sweepable: true, atLeast: 1, meaning: "training batch size",
                  \.batchSize),
+        .choice("validation", .training, sweepable: true,
+                meaning: "a validation pass over the test split after every epoch, as a training loop prints it:"
+                    + " eval = model.eval() under no_grad (the model unchanged); train-mode = no_grad without"
+                    + " model.eval(): every validation batch updates the BatchNorm running statistics and dropout"
+                    + " stays on (pytorch/pytorch#31361); val_acc_last_epoch is the last pass's accuracy",
+                \.validation),
+        .integer("validation_batch_size", .training, sweepable: true, atLeast: 1,
+                 meaning: "batch size of the validation passes; needs validation", \.validationBatchSize),
         .custom("optimizer", .training, oneWord: false,
                 values: "`sgd [lr=0.01] [momentum=0.9] [dampening=0] [weight_decay=0] [nesterov=off]` | "
                     + "`adam [lr=0.001] [betas=0.9,0.999] [eps=1e-08] [weight_decay=0]` | `adamw` (as adam, "

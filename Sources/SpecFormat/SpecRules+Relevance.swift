@@ -35,6 +35,8 @@ extension SpecRules {
             Relevance(key: "frozen_bn_epochs", applies: usesBatchNorm, otherwise: batchNorm),
             Relevance(key: "base_batch_size", applies: { $0.lrScaling != .none }, otherwise: "lr_scaling is none"),
             Relevance(key: "epochs", applies: { $0.steps == 0 }, otherwise: "steps is set: the step budget decides"),
+            Relevance(key: "validation_batch_size", applies: { $0.validation != .off }, otherwise: "validation is off",
+                      emptyInTables: true),
             Relevance(key: "forgot_eval_batches", applies: \.forgotEval, otherwise: "forgot_eval is off",
                       emptyInTables: true),
             Relevance(key: "forgot_eval_shift", applies: \.forgotEval, otherwise: "forgot_eval is off",

@@ -157,3 +157,16 @@ public struct LRSchedule: Hashable, Sendable {
         }
     }
 }
+
+/// The per-epoch validation pass over the test split (`validation`), as a training loop that
+/// validates after every epoch runs it.
+public enum ValidationMode: String, CaseIterable, Hashable, Sendable {
+    /// No validation pass.
+    case off
+    /// `model.eval()` and `torch.no_grad()`: running statistics, dropout off; the model is unchanged.
+    case eval
+    /// `torch.no_grad()` without `model.eval()` (pytorch/pytorch#31361): no_grad stops gradients, not
+    /// the BatchNorm buffer updates, so every validation batch updates the running statistics
+    /// (`running = (1 - momentum) * running + momentum * batch`), and dropout stays on.
+    case trainMode = "train-mode"
+}

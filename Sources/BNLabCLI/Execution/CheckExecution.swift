@@ -61,9 +61,8 @@ enum RunTimeEstimate {
 
     /// Settings that only change how a trained model is evaluated: cells that differ
     /// only in these share one training.
-    static let evaluationKeys: Set<String> = ["eval_batch_size", "recalibrate_samples", "recalibrate_batch_size",
-                                              "recalibrate_estimator", "recalibrate_data", "mc_samples",
-                                              "forgot_eval", "metric_bug"]
+    /// The key table's evaluation section (``TrainedModelCache`` shares trainings between them too).
+    static let evaluationKeys = Set(SpecKeyTable.settings.filter { $0.section == .evaluation }.map(\.name))
 
     static func seconds(_ cells: [ExperimentConfig]) -> Double {
         var trainings: Set<String> = []

@@ -37,6 +37,13 @@ enum ExportTrainingExecution {
                                        + keys.map { "  " + $0 }.joined(separator: "\n"))
         }
         let config = configs[index]
+        guard config.validation == .off else {
+            // The replay trains the recorded steps only; a train-mode validation pass between epochs
+            // would change the running statistics and the dropout streams it cannot see.
+            throw CommandFailure.input("\(command.target.spec): error: cell '\(config.cellKey())' validates every epoch"
+                                       + " (validation \(config.validation.rawValue)); the PyTorch replay does not replay"
+                                       + " validation passes")
+        }
         let cell = Cell(config, index: index)
         let out = command.target.outputDirectory
         let data = try ExportDataExecution.prepare(config, with: DataPreparation())
