@@ -26,7 +26,18 @@ public final class DataPreparation: @unchecked Sendable {  // Sendable: `lock` g
 
     /// The settings that determine a cell's data (part of the cache key).
     public static func dataKey(_ c: ExperimentConfig) -> String {
-        ["dataset", "jitter", "jitter_apply", "train_split", "test_split", "split_overlap", "normalize", "test_normalize"]
+        ["dataset", "jitter", "jitter_apply", "train_split", "test_split", "split_overlap", "normalize", "test_normalize",
+         "test_storage"]
+            .map { "\($0)=\(c.canonicalValue(of: $0) ?? "")" }.joined(separator: " ") + " seed=\(c.seed)"
+    }
+
+    /// The identity of what a training reads: the settings that decide the training split, plus the
+    /// test split's settings when the training loop validates on it (`validation`). The test-only settings
+    /// (`split_overlap`, `test_normalize`, `test_storage`) change only the test split, which training reads
+    /// only to validate; `test_split` stays in, since it decides which samples a file's split trains on.
+    public static func trainingDataKey(_ c: ExperimentConfig) -> String {
+        guard c.validation == .off else { return dataKey(c) }
+        return ["dataset", "jitter", "jitter_apply", "train_split", "test_split", "normalize"]
             .map { "\($0)=\(c.canonicalValue(of: $0) ?? "")" }.joined(separator: " ") + " seed=\(c.seed)"
     }
 
@@ -115,6 +126,7 @@ public final class DataPreparation: @unchecked Sendable {  // Sendable: `lock` g
             if c.jitterApply == .both || c.jitterApply == .train { var r = root.derived("jitter-train"); jitter.apply(to: &train, rng: &r) }
             if c.jitterApply == .both || c.jitterApply == .test { var r = root.derived("jitter-test"); jitter.apply(to: &test, rng: &r) }
         }
+        LossyStorage.store(&test, as: c.testStorage)
         let unit = StandardizationUnit.of(c.dataset)
         let trainStatistics = ChannelStatistics(of: train, per: unit)
         if c.normalize == .train { normalize(&train, with: trainStatistics) }

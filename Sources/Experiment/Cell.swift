@@ -22,6 +22,9 @@ public struct Cell: Hashable, Sendable {
     /// The data settings (read by ``DataPreparation``) and their identity, ``DataPreparation/dataKey(_:)``.
     public var data: ExperimentConfig
     public var dataKey: String
+    /// What its training reads, ``DataPreparation/trainingDataKey(_:)``: cells that differ only in how
+    /// the test split is made share one training.
+    public var trainingDataKey: String
     public var model: ModelRecipe
     public var optimizer: OptimizerSettings
     /// lr_used = lr * f(batch_size / base_batch_size).
@@ -36,6 +39,7 @@ public struct Cell: Hashable, Sendable {
                 training: TrainingPlan, evaluation: EvaluationPlan, seed: UInt64) {
         self.index = index; self.key = key; self.settings = settings; self.seed = seed
         self.data = data; self.dataKey = DataPreparation.dataKey(data)
+        self.trainingDataKey = DataPreparation.trainingDataKey(data)
         self.model = model; self.optimizer = optimizer; self.lrScaling = lrScaling; self.baseBatchSize = baseBatchSize
         self.training = training; self.evaluation = evaluation
     }

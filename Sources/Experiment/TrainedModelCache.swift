@@ -3,8 +3,9 @@ import Foundation
 import NN
 
 /// Trained models shared by the cells of a sweep that differ only in how they are
-/// evaluated (`eval_batch_size`, `recalibrate_*`, `mc_samples`, `forgot_eval`,
-/// `metric_bug`): each distinct training runs once per process.
+/// evaluated (the evaluation settings: `eval_batch_size`, `recalibrate_*`, `mc_samples`, `forgot_eval*`,
+/// `metric_bug`, ...) or in how the test split is made (`test_normalize`, `test_storage`,
+/// `split_overlap`, unless the training validates on it): each distinct training runs once per process.
 ///
 /// The cache keeps the trained model and hands out clones, so no two cells ever
 /// share a layer (layers own their workspaces). A training that is under way on
@@ -24,12 +25,12 @@ public final class TrainedModelCache: @unchecked Sendable {  // Sendable: `condi
         public var learningRate: Double
         public var training: TrainingPlan
         public var seed: UInt64
-        /// Identity of the training data (settings and seed that produced it).
+        /// Identity of the data the training reads (``Cell/trainingDataKey``).
         public var data: String
 
         public init(_ cell: Cell) {
             model = cell.model; optimizer = cell.optimizer; learningRate = cell.learningRate
-            training = cell.training; seed = cell.seed; data = cell.dataKey
+            training = cell.training; seed = cell.seed; data = cell.trainingDataKey
         }
     }
 

@@ -111,3 +111,19 @@ public enum TestNormalization: Hashable, Sendable {
     /// With the given statistics, in the units of the data after `scale`.
     case fixed(mean: Float, std: Float)
 }
+
+/// How the test images were stored before the model sees them (`test_storage`): the train/test mismatch
+/// of a pipeline that keeps the training images as floats but the test images in a lossy format.
+public enum TestStorage: String, CaseIterable, Hashable, Sendable {
+    /// As the training images: no loss.
+    case lossless
+    /// Each test image saved as an 8-bit image after min-max scaling, as converting a float array to
+    /// PNG/JPEG pixels does: `q = round(255 * (x - lo) / (hi - lo))`, `x' = lo + q * (hi - lo) / 255`,
+    /// `lo`, `hi` = the image's minimum and maximum over all its channels (an image with `hi == lo` is kept).
+    case uint8
+    /// The same with 16 levels (`15` for `255`): a coarser quantization.
+    case uint4
+    /// Each test image stored at half resolution (the mean of every 2x2 block, per channel) and resized
+    /// back by repeating each stored pixel over its 2x2 block; an odd last row or column is its own block.
+    case halfResolution = "half-resolution"
+}

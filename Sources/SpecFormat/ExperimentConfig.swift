@@ -22,6 +22,8 @@ public struct ExperimentConfig: Hashable, Sendable {
     public var normalize: InputNormalization = .train
     /// `test_normalize`: how the test split is standardized.
     public var testNormalize: TestNormalization = .same
+    /// `test_storage`: the lossy format the test images were stored in.
+    public var testStorage: TestStorage = .lossless
     /// `order`: batch composition during training.
     public var order: BatchOrder = .shuffled
     /// `drop_last`: whether the last, smaller training batch of an epoch is dropped.

@@ -41,6 +41,11 @@ package enum SpecKeyTable {
                 meaning: "how the test split is standardized: as train, raw, with its own per-channel (tabular: "
                     + "per-feature) statistics, or with the given ones (STD > 0, units of the data after scale)",
                 parse: SettingParsers.testNormalize, render: SettingParsers.renderTestNormalize),
+        .choice("test_storage", .data, sweepable: true,
+                meaning: "the lossy format the test images were stored in before standardization (the training"
+                    + " images stay as loaded): uint8 / uint4 = each image min-max scaled to 256 / 16 levels and"
+                    + " back; half-resolution = 2x2 block means repeated over their blocks (formulas in"
+                    + " Sources/SpecFormat/DataSettings.swift)", \.testStorage),
         .choice("order", .data, sweepable: true,
                 meaning: "training batches: reshuffled every epoch; the split sorted by label, never shuffled; "
                     + "every batch from one class (class order shuffled per epoch)", \.order),

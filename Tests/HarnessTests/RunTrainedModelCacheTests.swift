@@ -42,6 +42,22 @@ final class RunTrainedModelCacheTests: XCTestCase {
         XCTAssertEqual(trainings, 3, "the entry was dropped after its last expected use")
     }
 
+    /// Settings that change only the test split share a training, unless the training validates on it.
+    func testCellsThatDifferOnlyInTheTestSplitShareATraining() throws {
+        func key(_ text: String) throws -> TrainedModelCache.Key {
+            let config = try XCTUnwrap(parseSpec("dataset shapes size=12\nmodel mlp widths=4\n" + text).cells().first)
+            return TrainedModelCache.Key(Cell(config, index: 0))
+        }
+        let plain = try key("")
+        XCTAssertEqual(try key("test_storage uint4"), plain)
+        XCTAssertEqual(try key("test_normalize none"), plain)
+        XCTAssertEqual(try key("split_overlap 0.5"), plain)
+        XCTAssertNotEqual(try key("train_split 100"), plain)
+        XCTAssertNotEqual(try key("test_split 100"), plain, "a file's stratified split depends on both counts")
+        XCTAssertNotEqual(try key("validation eval\ntest_storage uint4"), try key("validation eval"),
+                          "a training that validates reads the test split")
+    }
+
     func testAFailedTrainingIsRethrownToEveryCellThatSharesIt() {
         struct Refused: Error {}
         let cache = TrainedModelCache()

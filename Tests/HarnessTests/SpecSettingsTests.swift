@@ -194,7 +194,7 @@ final class SpecSettingsTests: XCTestCase {
     func testTableIsConsistent() {
         XCTAssertEqual(Set(SpecKeyTable.names).count, SpecKeyTable.names.count, "no key twice")
         XCTAssertEqual(SpecKeyTable.sweepableNames, [
-            "jitter_apply", "split_overlap", "test_normalize", "order", "norm", "groups", "momentum",
+            "jitter_apply", "split_overlap", "test_normalize", "test_storage", "order", "norm", "groups", "momentum",
             "track_running_stats", "ghost_batch_size", "frozen_bn_epochs", "dropout", "epochs", "steps", "budget_factor",
             "batch_size", "validation", "validation_batch_size", "lr",
             "eval_batch_size", "recalibrate_samples", "recalibrate_batch_size", "recalibrate_estimator",
