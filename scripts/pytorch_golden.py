@@ -534,6 +534,186 @@ def batchrenorm_cases():
     check_batchrenorm_reference()
     return [batchrenorm("batchrenorm2d_n5", (5, 3, 2, 2)), batchrenorm("batchrenorm1d_n6", (6, 3))]
 
+# ----------------------------------------------------------------------------------------------
+# 9. Moving Average BatchNorm (Yan et al., ICLR 2020) and its centred conv: the authors' code,
+#    megvii-model/MABN MABN.py (BatchNormFunction, MABN2d, CenConv2d), transcribed. The only
+#    change: `ctx.saved_variables` (removed from torch 2.x) reads `ctx.saved_tensors`.
+
+
+class MABNFunction(torch.autograd.Function):
+    """megvii-model/MABN MABN.py `BatchNormFunction`, verbatim but for saved_tensors."""
+
+    @staticmethod
+    def forward(ctx, x, weight, bias, running_var, eps, momentum, buffer_x2, buffer_gz, iters, buffer_size, warmup_iters):
+        ctx.eps = eps
+        ctx.buffer_size = buffer_size
+        current_iter = iters.item()
+        ctx.current_iter = current_iter
+        ctx.warmup_iters = warmup_iters
+
+        N, C, H, W = x.size()
+        x2 = (x * x).mean(dim=3).mean(dim=2).mean(dim=0)
+
+        buffer_x2[current_iter % buffer_size].copy_(x2)
+
+        if current_iter <= buffer_size or current_iter < warmup_iters:
+            var = x2.view(1, C, 1, 1)
+        else:
+            var = buffer_x2.mean(dim=0).view(1, C, 1, 1)
+
+        z = x /(var + eps).sqrt()
+        r = (var + eps).sqrt() / (running_var + eps).sqrt()
+
+        if current_iter <= max(1000, warmup_iters):
+            r = torch.clamp(r, 1, 1)
+        else:
+            r = torch.clamp(r, 1/5, 5)
+
+        y = r * z
+
+        ctx.save_for_backward(z, var, weight, buffer_gz, r)
+
+        running_var.copy_(momentum*running_var + (1-momentum)*var)
+        y = weight.view(1,C,1,1) * y + bias.view(1,C,1,1)
+        return y
+
+    @staticmethod
+    def backward(ctx, grad_output):
+        eps = ctx.eps
+        buffer_size = ctx.buffer_size
+        current_iter = ctx.current_iter
+        warmup_iters = ctx.warmup_iters
+
+        N, C, H, W = grad_output.size()
+        z, var, weight, buffer_gz, r = ctx.saved_tensors
+
+        y = r * z
+        g = grad_output * weight.view(1, C, 1, 1)
+        g = g * r
+        gz = (g * z).mean(dim=3).mean(dim=2).mean(dim=0)
+
+        buffer_gz[current_iter % buffer_size].copy_(gz)
+
+        if current_iter <= buffer_size or current_iter < warmup_iters:
+            mean_gz = gz.view(1, C, 1, 1)
+        else:
+            mean_gz = buffer_gz.mean(dim=0).view(1, C, 1, 1)
+
+        gx = 1. / torch.sqrt(var + eps) * (g - z * mean_gz)
+        return gx, (grad_output * y).sum(dim=3).sum(dim=2).sum(dim=0), grad_output.sum(dim=3).sum(dim=2).sum(dim=0),  None, None, None, None, None, None, None, None, None, None, None
+
+
+class MABN2d(nn.Module):
+    """megvii-model/MABN MABN.py `MABN2d`, verbatim (buffer_size = real_B // B)."""
+
+    def __init__(self, channels, B, real_B, eps=1e-5, momentum=0.98, warmup_iters=100):
+        super(MABN2d, self).__init__()
+        assert real_B % B == 0
+        self.buffer_size = real_B // B
+        self.register_parameter('weight', nn.Parameter(torch.ones(channels)))
+        self.register_parameter('bias', nn.Parameter(torch.zeros(channels)))
+        self.register_buffer('running_var', torch.ones(1, channels, 1, 1))
+        self.register_buffer('iters', torch.zeros(1).type(torch.LongTensor))
+        self.register_buffer('buffer_x2', torch.zeros(self.buffer_size, channels))
+        self.register_buffer('buffer_gz', torch.zeros(self.buffer_size, channels))
+
+        self.eps = eps
+        self.momentum = momentum
+        self.warmup_iters = warmup_iters
+
+    def forward(self, x):
+        if self.training:
+            self.iters.copy_(self.iters + 1)
+            x = MABNFunction.apply(x, self.weight, self.bias, self.running_var, self.eps,
+                                   self.momentum, self.buffer_x2, self.buffer_gz, self.iters,
+                                   self.buffer_size, self.warmup_iters)
+            return x
+        else:
+            N, C, H, W = x.size()
+            var = self.running_var.view(1, C, 1, 1)
+            x = x / (var + self.eps).sqrt()
+
+        return self.weight.view(1,C,1,1) * x + self.bias.view(1,C,1,1)
+
+
+class CenConv2d(nn.Module):
+    """megvii-model/MABN MABN.py `CenConv2d`, verbatim (square kernels, no bias by default)."""
+
+    def __init__(self, in_planes, out_planes, kernel_size=3, stride=1,
+                 padding=0, dilation=1, groups=1, bias=False):
+        super(CenConv2d, self).__init__()
+        self.in_planes = in_planes
+        self.out_planes = out_planes
+        self.stride = stride
+        self.padding = padding
+        self.dilation = dilation
+        self.groups = groups
+        self.weight = nn.Parameter(torch.randn(out_planes, in_planes//groups, kernel_size, kernel_size))
+        if bias:
+            self.bias = nn.Parameter(torch.randn(out_planes))
+        else:
+            self.register_parameter('bias', None)
+
+    def forward(self, x):
+        weight = self.weight
+        weight_mean = weight.mean(dim=1, keepdim=True).mean(dim=2, keepdim=True).mean(dim=3, keepdim=True)
+        weight = weight - weight_mean
+        return F.conv2d(x, weight, self.bias, self.stride, self.padding, self.dilation, self.groups)
+
+
+def mabn(name, shape, buffer_size, warmup, initial_iters, steps, running_var, note):
+    """Train steps in sequence from the given state (iters = initial_iters before step 1), each
+    recording x, dy, y, dx, dweight, dbias and every buffer after the step; then one eval step."""
+    c = shape[1]
+    case = Case(name, layer="MABN2d", input_shape=list(shape), num_features=c, eps=1e-5, momentum=0.98,
+                buffer_size=buffer_size, warmup_iters=warmup, initial_iters=initial_iters, steps=steps,
+                note=note)
+    bn = MABN2d(c, B=1, real_B=buffer_size, warmup_iters=warmup)
+    affine(bn)
+    with torch.no_grad():
+        bn.iters.fill_(initial_iters)
+        bn.running_var.copy_(torch.tensor(running_var).view(1, c, 1, 1))
+        if initial_iters > 0:  # rows as earlier passes would have left them
+            bn.buffer_x2.copy_(0.5 + torch.rand(buffer_size, c))
+            bn.buffer_gz.copy_(0.1 * torch.randn(buffer_size, c))
+    case.params("initial.", bn)
+    for step in range(1, steps + 1):
+        bn.train()
+        forward_backward(case, f"step{step}.", bn, torch.randn(shape) * 1.5 + 0.2)
+        for key in ("running_var", "buffer_x2", "buffer_gz"):
+            case.tensor(f"step{step}.{key}", getattr(bn, key))
+        case.scalar(f"step{step}.iters", int(bn.iters.item()))
+    bn.eval()
+    forward_backward(case, "eval.", bn, torch.randn(shape) * 1.5 + 0.2)
+    return case
+
+
+def cenconv2d():
+    case = Case("cenconv2d_3to4_k3_p1", layer="CenConv2d", in_channels=3, out_channels=4, kernel_size=3,
+                stride=1, padding=1, bias=False,
+                note="MABN.py CenConv2d: conv with weight - mean over each output filter (dims 1, 2, 3)")
+    conv = CenConv2d(3, 4, kernel_size=3, padding=1)
+    with torch.no_grad():
+        conv.weight.copy_(0.3 * torch.randn(conv.weight.shape) + 0.1)
+    case.params("", conv)
+    forward_backward(case, "", conv, torch.randn(2, 3, 5, 5))
+    return case
+
+
+def mabn_cases():
+    return [
+        mabn("mabn_warmup_then_average", (3, 3, 2, 2), buffer_size=3, warmup=2, initial_iters=0, steps=6,
+             running_var=[1.0, 1.0, 1.0],
+             note="passes 1-3 normalize with the batch's E[x^2] (t <= buffer), 4-6 with the mean of the "
+                  "last 3 passes' E[x^2] and mean_gz likewise; r = 1 (t <= 1000)"),
+        mabn("mabn_renormalized", (2, 3, 3, 3), buffer_size=4, warmup=100, initial_iters=998, steps=4,
+             running_var=[100.0, 0.001, 1.5],
+             note="from iters 998 with buffers as earlier passes left them: passes 999-1000 have r = 1, "
+                  "1001-1002 r = clamp(sqrt(var + eps) / sqrt(running_var + eps), 1/5, 5): channel 0 "
+                  "clipped at 1/5, channel 1 at 5, channel 2 not clipped"),
+        cenconv2d(),
+    ]
+
 
 # ----------------------------------------------------------------------------------------------
 
@@ -544,7 +724,7 @@ def main():
     args = parser.parse_args()
     os.makedirs(args.out, exist_ok=True)
     groups = [batchnorm_cases, norm_cases, conv_cases, pool_linear_loss_cases, sgd_cnn_cases,
-              optimizer_cases, batchrenorm_cases]
+              optimizer_cases, batchrenorm_cases, mabn_cases]
     names = set()
     for group in groups:
         for case in group():

@@ -13,18 +13,22 @@ public struct ModelRecipe: Hashable, Sendable {
     public var eps: Float
     public var dropout: Float
     public var renormLimits: BatchRenorm.Limits
+    public var mabn: MABNSettings
 
     public init(architecture: ModelArchitecture, norm: NormKind = .batch, groups: Int = 8,
                 momentum: BNMomentum = .exponential(0.1), trackRunningStats: Bool = true,
                 ghostBatchSize: Int? = nil, eps: Float = 1e-5, dropout: Float = 0,
-                renormLimits: BatchRenorm.Limits = BatchRenorm.Limits()) {
+                renormLimits: BatchRenorm.Limits = BatchRenorm.Limits(), mabn: MABNSettings = MABNSettings()) {
         self.architecture = architecture; self.norm = norm; self.groups = groups; self.momentum = momentum
         self.trackRunningStats = trackRunningStats; self.ghostBatchSize = ghostBatchSize; self.eps = eps
-        self.dropout = dropout; self.renormLimits = renormLimits
+        self.dropout = dropout; self.renormLimits = renormLimits; self.mabn = mabn
     }
 
     /// Builds the model for samples of `(channels, height, width)` and `classes` outputs.
     /// Initialization draws from `rng` (PyTorch's default init); dropout streams derive from it.
+    /// With `norm mabn` every conv before the norm is MABN.py's `CenConv2d(bias=False)`: centred
+    /// weights and no bias, as the authors' ResNet builds it (cls/networks/resnet.py); the mlp
+    /// refuses mabn (MABN2d is 2-d only).
     public func build(channels: Int, height: Int, width: Int, classes: Int, rng: RandomGenerator) throws -> Sequential {
         var initRNG = rng.derived("init")
         var dropoutIndex = 0
@@ -41,6 +45,12 @@ public struct ModelRecipe: Hashable, Sendable {
             case .batchrenorm: return BatchRenorm(c, eps: eps, momentum: momentum, limits: renormLimits)
             case .group: return try GroupNorm(groups: groups, channels: c, eps: eps)
             case .layer: return LayerNorm(sampleShape: sample, eps: eps)
+            case .mabn:
+                guard sample.rank == 4 else {
+                    throw LayerError(layer: "model", "norm mabn needs conv features (N, C, H, W): MABN2d is 2-d only")
+                }
+                return MovingAverageBatchNorm(c, eps: eps, bufferSize: mabn.bufferSize,
+                                              warmupIterations: mabn.warmupIterations)
             case .none: return nil
             }
         }
@@ -56,8 +66,9 @@ public struct ModelRecipe: Hashable, Sendable {
         case .cnn(let widths, let kernel):
             var c = channels, h = height, w = width
             for out in widths {
-                let conv = Conv2d(c, out, kernelSize: kernel, padding: kernel / 2,
-                                  computesInputGradient: computesInputGradient(), rng: &initRNG)
+                let centred = norm == .mabn
+                let conv = Conv2d(c, out, kernelSize: kernel, padding: kernel / 2, bias: !centred,
+                                  centredWeights: centred, computesInputGradient: computesInputGradient(), rng: &initRNG)
                 h = conv.outputSize(h); w = conv.outputSize(w)
                 layers.append(conv)
                 if let n = try normLayer(out, sample: Shape(1, out, h, w)) { layers.append(n) }

@@ -45,6 +45,8 @@ public struct ExperimentConfig: Hashable, Sendable {
     public var frozenBNEpochs: Int = 0
     /// `renorm`: Batch Renormalization's clipping schedule.
     public var renorm: RenormSchedule = RenormSchedule()
+    /// `mabn`: Moving Average BatchNorm's buffer size and warmup.
+    public var mabn: MABNSettings = MABNSettings()
     /// `dropout`: probability of dropping a unit; kept units are scaled by 1/(1-p).
     public var dropProbability: Float = 0
     /// `eps`: normalization epsilon, x_hat = (x - mean) / sqrt(var + eps).

@@ -87,4 +87,18 @@ extension SettingParsers {
         return "rmax=\(SpecNumber.format(r.rMax)) dmax=\(SpecNumber.format(r.dMax))"
             + " warmup_steps=\(r.warmupSteps) ramp_steps=\(r.rampSteps)"
     }
+
+    /// `[buffer=B] [warmup=N]`, B >= 1, N >= 0.
+    static func mabn(_ input: inout SettingInput) throws -> SettingAssignment {
+        let k = try input.keywordsOnly("mabn", allowed: ["buffer", "warmup"])
+        var settings = MABNSettings()
+        if let t = k.optional("buffer") { settings.bufferSize = try t.integer("mabn buffer", atLeast: 1) }
+        if let t = k.optional("warmup") { settings.warmupIterations = try t.integer("mabn warmup", atLeast: 0) }
+        let value = settings
+        return { $0.mabn = value }
+    }
+
+    static func renderMABN(_ config: ExperimentConfig) -> String {
+        "buffer=\(config.mabn.bufferSize) warmup=\(config.mabn.warmupIterations)"
+    }
 }

@@ -53,7 +53,7 @@ package enum SpecKeyTable {
                 values: "`cnn channels=C1,C2,... [kernel=3]` | `mlp widths=W1,W2,...`",
                 meaning: "cnn, per entry: conv KxK (padding K/2, K odd) -> norm -> ReLU -> maxpool 2; then "
                     + "flatten -> dropout -> linear. mlp, per entry: linear -> norm -> ReLU -> dropout; then "
-                    + "linear. Counts >= 1",
+                    + "linear. Counts >= 1. norm mabn needs cnn",
                 parse: SettingParsers.model, render: SettingParsers.renderModel),
         .choice("norm", .model, sweepable: true, meaning: "the normalization layer of every block", \.norm),
         .integer("groups", .model, sweepable: true, atLeast: 1,
@@ -77,6 +77,15 @@ package enum SpecKeyTable {
                 meaning: "Batch Renormalization limits: r_max = 1, d_max = 0 for warmup_steps optimizer steps, "
                     + "then linear to rmax (>= 1) and dmax (>= 0) over ramp_steps steps",
                 parse: SettingParsers.renorm, render: SettingParsers.renderRenorm),
+        .custom("mabn", .model, oneWord: false, values: "`[buffer=16] [warmup=100]`",
+                meaning: "Moving Average BatchNorm (megvii-model/MABN MABN.py; every conv before it is centred, "
+                    + "W - mean(W) per filter, without bias): no mean subtraction; x / sqrt(v + eps) with v = the "
+                    + "batch's E[x^2] for the first max(buffer, warmup - 1) train passes, then the mean of the "
+                    + "last buffer (>= 1) passes' E[x^2], the gradient statistic likewise; r = sqrt(v + eps) / "
+                    + "sqrt(running_var + eps) is 1 up to pass max(1000, warmup) (warmup >= 0), then clipped to "
+                    + "[1/5, 5]; running_var = 0.98 * running_var + 0.02 * v, the code's momentum 0.98, which "
+                    + "the momentum key does not set",
+                parse: SettingParsers.mabn, render: SettingParsers.renderMABN),
         .number("dropout", .model, sweepable: true, in: .fractionBelowOne,
                 meaning: "p, the probability of dropping a unit; kept units are scaled by 1/(1-p)",
                 \.dropProbability),

@@ -17,6 +17,10 @@ enum SpecRules {
                                   + " GroupNorm needs groups to divide every \(what)")
             }
         }
+        if c.norm == .mabn, case .mlp = c.model {
+            throw SpecProblem(cell.location("norm", "model"), "norm mabn needs model cnn: MABN.py defines MABN2d and"
+                              + " its centred conv (CenConv2d) for (N, C, H, W) conv features only")
+        }
         if c.dropLast && c.batchSize > c.trainSplit {
             // PyTorch's DataLoader(drop_last=True) yields no batch at all here, and the
             // training loop silently trains nothing; refuse instead.
