@@ -716,6 +716,195 @@ def mabn_cases():
 
 
 # ----------------------------------------------------------------------------------------------
+# 10. Cross-Iteration BatchNorm (Yao et al., CVPR 2021): the authors' code, Howal/Cross-
+#     iterationBatchNorm mmdet/models/utils/CBN.py (CBatchNorm2d), transcribed. Changes: `self.ones`
+#     is made on the CPU (the code calls .cuda()); `dropped` counts the entries its mask removes.
+
+
+class CBatchNorm2d(nn.Module):
+    """Howal/Cross-iterationBatchNorm CBN.py `CBatchNorm2d`, verbatim but for the CPU `ones`."""
+
+    def __init__(self, num_features, eps=1e-5, momentum=0.1, affine=True,
+                 track_running_stats=True,
+                 buffer_num=0, rho=1.0,
+                 burnin=0, two_stage=True,
+                 FROZEN=False, out_p=False):
+        super(CBatchNorm2d, self).__init__()
+        self.num_features = num_features
+        self.eps = eps
+        self.momentum = momentum
+        self.affine = affine
+        self.track_running_stats = track_running_stats
+
+        self.buffer_num = buffer_num
+        self.max_buffer_num = buffer_num
+        self.rho = rho
+        self.burnin = burnin
+        self.two_stage = two_stage
+        self.FROZEN = FROZEN
+        self.out_p = out_p
+
+        self.iter_count = 0
+        self.pre_mu = []
+        self.pre_meanx2 = []  # mean(x^2)
+        self.pre_dmudw = []
+        self.pre_dmeanx2dw = []
+        self.pre_weight = []
+        self.ones = torch.ones(self.num_features)
+        self.dropped = 0
+
+        if self.affine:
+            self.weight = nn.Parameter(torch.Tensor(num_features))
+            self.bias = nn.Parameter(torch.Tensor(num_features))
+        else:
+            self.register_parameter('weight', None)
+            self.register_parameter('bias', None)
+        if self.track_running_stats:
+            self.register_buffer('running_mean', torch.zeros(num_features))
+            self.register_buffer('running_var', torch.ones(num_features))
+        else:
+            self.register_parameter('running_mean', None)
+            self.register_parameter('running_var', None)
+        self.reset_parameters()
+
+    def reset_parameters(self):
+        if self.track_running_stats:
+            self.running_mean.zero_()
+            self.running_var.fill_(1)
+        if self.affine:
+            self.weight.data.uniform_()
+            self.bias.data.zero_()
+
+    def _update_buffer_num(self):
+        if self.two_stage:
+            if self.iter_count > self.burnin:
+                self.buffer_num = self.max_buffer_num
+            else:
+                self.buffer_num = 0
+        else:
+            self.buffer_num = int(self.max_buffer_num * min(self.iter_count / self.burnin, 1.0))
+
+    def forward(self, input, weight):
+        y = input.transpose(0, 1)
+        return_shape = y.shape
+        y = y.contiguous().view(input.size(1), -1)
+
+        # burnin
+        if self.training and self.burnin > 0:
+            self.iter_count += 1
+            self._update_buffer_num()
+
+        if self.buffer_num > 0 and self.training and input.requires_grad:  # some layers are frozen!
+            # cal current batch mu and sigma
+            cur_mu = y.mean(dim=1)
+            cur_meanx2 = torch.pow(y, 2).mean(dim=1)
+            cur_sigma2 = y.var(dim=1)
+            # cal dmu/dw dsigma2/dw
+            dmudw = torch.autograd.grad(cur_mu, weight, self.ones, retain_graph=True)[0]
+            dmeanx2dw = torch.autograd.grad(cur_meanx2, weight, self.ones, retain_graph=True)[0]
+            # update cur_mu and cur_sigma2 with pres
+            mu_all = torch.stack([cur_mu, ] + [tmp_mu + (self.rho * tmp_d * (weight.data - tmp_w)).sum(1).sum(1).sum(1) for tmp_mu, tmp_d, tmp_w in zip(self.pre_mu, self.pre_dmudw, self.pre_weight)])
+            meanx2_all = torch.stack([cur_meanx2, ] + [tmp_meanx2 + (self.rho * tmp_d * (weight.data - tmp_w)).sum(1).sum(1).sum(1) for tmp_meanx2, tmp_d, tmp_w in zip(self.pre_meanx2, self.pre_dmeanx2dw, self.pre_weight)])
+            sigma2_all = meanx2_all - torch.pow(mu_all, 2)
+            self.dropped += int((sigma2_all < 0).sum())
+
+            # with considering count
+            re_mu_all = mu_all.clone()
+            re_meanx2_all = meanx2_all.clone()
+            re_mu_all[sigma2_all < 0] = 0
+            re_meanx2_all[sigma2_all < 0] = 0
+            count = (sigma2_all >= 0).sum(dim=0).float()
+            mu = re_mu_all.sum(dim=0) / count
+            sigma2 = re_meanx2_all.sum(dim=0) / count - torch.pow(mu, 2)
+
+            self.pre_mu = [cur_mu.detach(), ] + self.pre_mu[:(self.buffer_num - 1)]
+            self.pre_meanx2 = [cur_meanx2.detach(), ] + self.pre_meanx2[:(self.buffer_num - 1)]
+            self.pre_dmudw = [dmudw.detach(), ] + self.pre_dmudw[:(self.buffer_num - 1)]
+            self.pre_dmeanx2dw = [dmeanx2dw.detach(), ] + self.pre_dmeanx2dw[:(self.buffer_num - 1)]
+
+            tmp_weight = torch.zeros_like(weight.data)
+            tmp_weight.copy_(weight.data)
+            self.pre_weight = [tmp_weight.detach(), ] + self.pre_weight[:(self.buffer_num - 1)]
+
+        else:
+            x = y
+            mu = x.mean(dim=1)
+            cur_mu = mu
+            sigma2 = x.var(dim=1)
+            cur_sigma2 = sigma2
+
+        if not self.training or self.FROZEN:
+            y = y - self.running_mean.view(-1, 1)
+            # TODO: outside **0.5?
+            if self.out_p:
+                y = y / (self.running_var.view(-1, 1) + self.eps)**.5
+            else:
+                y = y / (self.running_var.view(-1, 1)**.5 + self.eps)
+
+        else:
+            if self.track_running_stats is True:
+                with torch.no_grad():
+                    self.running_mean = (1 - self.momentum) * self.running_mean + self.momentum * cur_mu
+                    self.running_var = (1 - self.momentum) * self.running_var + self.momentum * cur_sigma2
+            y = y - mu.view(-1, 1)
+            # TODO: outside **0.5?
+            if self.out_p:
+                y = y / (sigma2.view(-1, 1) + self.eps)**.5
+            else:
+                y = y / (sigma2.view(-1, 1)**.5 + self.eps)
+
+        y = self.weight.view(-1, 1) * y + self.bias.view(-1, 1)
+        return y.view(return_shape).transpose(0, 1)
+
+
+def cbn(name, buffer_num, burnin, two_stage, rho, steps, lr, note):
+    """A bias-free conv 2->3 (k3, p1) and its CBN on (2, 2, 4, 4) inputs, as mmdet's ConvModule runs
+    them (`norm(conv(x), conv.weight)`), for `steps` train steps, each followed by an SGD step of the
+    conv weight (so the compensation has weight changes to undo); then one eval step."""
+    case = Case(name, layer="CBatchNorm2d", input_shape=[2, 2, 4, 4], conv_in=2, conv_out=3, kernel_size=3,
+                padding=1, eps=1e-5, momentum=0.1, buffer_num=buffer_num, burnin=burnin, two_stage=two_stage,
+                rho=rho, steps=steps, lr=lr, note=note)
+    conv = nn.Conv2d(2, 3, 3, padding=1, bias=False)
+    norm = CBatchNorm2d(3, buffer_num=buffer_num, burnin=burnin, two_stage=two_stage, rho=rho)
+    affine(norm)
+    case.params("initial.", norm)
+    for step in range(1, steps + 1):
+        prefix = f"step{step}."
+        conv.train(); norm.train()
+        case.tensor(prefix + "conv_weight", conv.weight)
+        x = (torch.randn(2, 2, 4, 4) * 1.2 + 0.3).requires_grad_(True)
+        conv.zero_grad(set_to_none=True); norm.zero_grad(set_to_none=True)
+        y = norm(conv(x), conv.weight)
+        dy = torch.randn(y.shape)
+        y.backward(dy)
+        for key, value in (("x", x), ("dy", dy), ("y", y), ("dx", x.grad), ("dconv_weight", conv.weight.grad),
+                           ("dweight", norm.weight.grad), ("dbias", norm.bias.grad),
+                           ("running_mean", norm.running_mean), ("running_var", norm.running_var)):
+            case.tensor(prefix + key, value)
+        case.scalar(prefix + "history", len(norm.pre_mu))
+        with torch.no_grad():
+            conv.weight -= lr * conv.weight.grad
+    case.scalar("dropped", norm.dropped)
+    conv.eval(); norm.eval()
+    case.tensor("eval.conv_weight", conv.weight)
+    norm.zero_grad(set_to_none=True)
+    forward_backward(case, "eval.", conv, torch.randn(2, 2, 4, 4) * 1.2 + 0.3, y_fn=lambda x: norm(conv(x), conv.weight))
+    case.tensor("eval.dweight_norm", norm.weight.grad)
+    case.tensor("eval.dbias_norm", norm.bias.grad)
+    return case
+
+
+def cbn_cases():
+    return [
+        cbn("cbn_two_stage", buffer_num=2, burnin=2, two_stage=True, rho=1.0, steps=6, lr=0.2,
+            note="passes 1-2 burn-in (batch statistics, unbiased variance), 3 the current batch only (no "
+                 "history yet), 4-6 with the last 1-2 passes compensated to the current conv weight"),
+        cbn("cbn_ramp_rho", buffer_num=3, burnin=4, two_stage=False, rho=0.5, steps=6, lr=0.2,
+            note="two_stage=False: buffer_num = int(3 * min(t / 4, 1)) = 0, 1, 2, 3, 3, 3; rho 0.5"),
+    ]
+
+
+# ----------------------------------------------------------------------------------------------
 
 
 def main():
@@ -724,7 +913,7 @@ def main():
     args = parser.parse_args()
     os.makedirs(args.out, exist_ok=True)
     groups = [batchnorm_cases, norm_cases, conv_cases, pool_linear_loss_cases, sgd_cnn_cases,
-              optimizer_cases, batchrenorm_cases, mabn_cases]
+              optimizer_cases, batchrenorm_cases, mabn_cases, cbn_cases]
     names = set()
     for group in groups:
         for case in group():

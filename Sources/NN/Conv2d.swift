@@ -186,15 +186,8 @@ public final class Conv2d: Layer {
                 cols.resize(to: Shape(ckk, width))
                 fillColumns(x, samples, pixels: p)
             }
-            let direct = samples.count == 1
-            if !direct {
-                chunkOutput.resize(to: Shape(o, width))
-                ConvolutionLayout.gather(dy.data, into: chunkOutput.data, samples: samples, channels: o, pixels: p)
-            }
-            let dY = UnsafePointer(direct ? dy.data + samples.lowerBound * o * p : chunkOutput.data)
             // dW (O, CKK) += dY (O, S*P) x cols^T (S*P, CKK)
-            BLAS.gemm(transposeB: true, m: o, n: ckk, k: width, a: dY, aCount: o * width,
-                      b: cols.data, bCount: cols.count, beta: beta, c: dW.data, cCount: dW.count)
+            let dY = addColumnProducts(of: dy, samples: samples, pixels: p, beta: beta, into: dW)
             beta = 1
             if let b = bias {
                 let db = b.gradient.data
@@ -212,6 +205,52 @@ public final class Conv2d: Layer {
             }
         }
         return inputGradient
+    }
+
+    /// Sums over every output position `(n, p)` of the last forward's im2col columns, for the
+    /// weight derivatives of a following normalization's batch statistics (Cross-Iteration BN):
+    /// `columnSums[k] = sum cols[k, (n, p)]` `(CKK)` and `products[o, k] = sum y[n, o, p] cols[k, (n, p)]`
+    /// `(O, CKK)`, with `y (N, O, OH, OW)` of this conv's output shape (the products are the
+    /// weight gradient that `dy = y` would give). Computed chunk by chunk like backward.
+    public func positionSums(of y: Tensor, columnSums: Tensor, products: Tensor) {
+        guard let x = input else { preconditionFailure("\(name): positionSums before forward") }
+        precondition(y.shape == output.shape, "\(name): \(y.shape) is not the output shape \(output.shape)")
+        let n = x.shape.batch, p = output.shape[2] * output.shape[3], o = outChannels
+        let ckk = inChannels * kernelSize * kernelSize
+        columnSums.resize(to: Shape(ckk))
+        products.resize(to: Shape(o, ckk))
+        var sums = [Double](repeating: 0, count: ckk)
+        var beta: Float = 0
+        for samples in chunks(n, perSample: ckk * p) {
+            let width = samples.count * p
+            if colsChunk != samples {
+                cols.resize(to: Shape(ckk, width))
+                fillColumns(x, samples, pixels: p)
+            }
+            for k in 0..<ckk {
+                let row = cols.data + k * width
+                for j in 0..<width { sums[k] += Double(row[j]) }
+            }
+            _ = addColumnProducts(of: y, samples: samples, pixels: p, beta: beta, into: products)
+            beta = 1
+        }
+        for k in 0..<ckk { columnSums.data[k] = Float(sums[k]) }
+    }
+
+    /// `c (O, CKK) = beta * c + G cols^T` for the chunk `samples` of `g (N, O, OH, OW)`, whose columns
+    /// `cols` holds; returns `G (O, S*P)`, the chunk gathered like `Y` (`g`'s own values for one sample).
+    private func addColumnProducts(of g: Tensor, samples: Range<Int>, pixels p: Int, beta: Float,
+                                   into c: Tensor) -> UnsafePointer<Float> {
+        let o = outChannels, width = samples.count * p, ckk = inChannels * kernelSize * kernelSize
+        let direct = samples.count == 1
+        if !direct {
+            chunkOutput.resize(to: Shape(o, width))
+            ConvolutionLayout.gather(g.data, into: chunkOutput.data, samples: samples, channels: o, pixels: p)
+        }
+        let chunk = UnsafePointer(direct ? g.data + samples.lowerBound * o * p : chunkOutput.data)
+        BLAS.gemm(transposeB: true, m: o, n: ckk, k: width, a: chunk, aCount: o * width,
+                  b: cols.data, bCount: cols.count, beta: beta, c: c.data, cCount: c.count)
+        return chunk
     }
 
     /// `dW += dWc - mean(dWc)` per output filter: the gradient through `Wc = W - mean(W)`.

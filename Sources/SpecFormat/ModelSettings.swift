@@ -23,18 +23,21 @@ public enum ModelArchitecture: Hashable, Sendable {
 public enum NormKind: String, CaseIterable, Hashable, Sendable {
     /// BatchNorm (Ioffe & Szegedy 2015), GroupNorm (Wu & He 2018), LayerNorm (Ba et al. 2016),
     /// Batch Renormalization (Ioffe 2017), Moving Average BatchNorm (Yan et al. 2020, after a
-    /// centred conv), or no normalization.
-    case batch, group, layer, batchrenorm, mabn, none
+    /// centred conv), Cross-Iteration BatchNorm (Yao et al. 2021), or no normalization.
+    case batch, group, layer, batchrenorm, mabn, cbn, none
 
     /// Whether the layer normalizes with statistics of the training batches and keeps running
-    /// statistics for eval mode (BatchNorm, Batch Renormalization, MABN): the layers whose train
+    /// statistics for eval mode (BatchNorm, Batch Renormalization, MABN, CBN): the layers whose train
     /// and eval modes differ.
-    public var usesBatchStatistics: Bool { isBatchNorm || self == .mabn }
+    public var usesBatchStatistics: Bool { isBatchNorm || self == .mabn || self == .cbn }
 
     /// BatchNorm and Batch Renormalization: the layers that `momentum`, `track_running_stats`,
     /// `ghost_batch_size`, `frozen_bn_epochs` and recalibration act on.
     public var isBatchNorm: Bool { self == .batch || self == .batchrenorm }
 }
+
+/// Cross-Iteration BatchNorm's settings (`cbn`): the layer's own type, CBN.py's arguments.
+public typealias CBNSettings = CrossIterationBatchNorm.Settings
 
 /// Moving Average BatchNorm's settings (`mabn`), MABN.py's `MABN2d` arguments.
 public struct MABNSettings: Hashable, Sendable {

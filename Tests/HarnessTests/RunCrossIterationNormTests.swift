@@ -23,7 +23,7 @@ final class RunCrossIterationNormTests: XCTestCase {
         assertSpecError("norm mabn\nmabn buffer=0", "t.spec:2:13: error: mabn buffer must be >= 1, got '0'")
         assertSpecError("mabn warmup=5", "t.spec:1:6: error: 'mabn' is set but has no effect: no cell uses norm mabn")
         assertSpecError("norm mabn\nmomentum 0.2",
-                        "t.spec:2:10: error: 'momentum' is set but has no effect: no cell uses a BatchNorm (norm batch or batchrenorm)")
+                        "t.spec:2:10: error: 'momentum' is set but has no effect: no cell uses a BatchNorm (norm batch, batchrenorm or cbn)")
         assertSpecError("model mlp widths=4\nnorm mabn", "t.spec:2:6: error: norm mabn needs model cnn: MABN.py defines"
                         + " MABN2d and its centred conv (CenConv2d) for (N, C, H, W) conv features only")
     }
@@ -63,6 +63,46 @@ final class RunCrossIterationNormTests: XCTestCase {
         XCTAssertEqual(try other.forward(x, mode: .eval).array, try model.forward(x, mode: .eval).array)
     }
 
+    // MARK: CBN
+
+    func testCBNSettingsParseAndRender() throws {
+        let cell = try XCTUnwrap(parseSpec("norm cbn\ncbn buffer=2 burnin=50 rho=0.5 two_stage=off\nmomentum 0.2").cells().first)
+        XCTAssertEqual(cell.cbn, CBNSettings(bufferSize: 2, burnin: 50, rho: 0.5, twoStage: false))
+        XCTAssertEqual(cell.canonicalValue(of: "cbn"), "buffer=2 burnin=50 rho=0.5 two_stage=off")
+        XCTAssertEqual(try XCTUnwrap(parseSpec("norm cbn").cells().first).cbn, CBNSettings(bufferSize: 3, burnin: 0, rho: 1, twoStage: true))
+    }
+
+    func testCBNRefusals() {
+        assertSpecError("cbn buffer=2", "t.spec:1:5: error: 'cbn' is set but has no effect: no cell uses norm cbn")
+        assertSpecError("norm cbn\ncbn two_stage=off", "t.spec:2:15: error: cbn two_stage off ramps the buffer over burnin"
+                        + " iterations and needs burnin >= 1, got burnin 0")
+        assertSpecError("model mlp widths=4\nnorm cbn", "t.spec:2:6: error: norm cbn needs model cnn: CBN.py's CBatchNorm2d"
+                        + " compensates its statistics through the preceding conv's weight")
+        assertSpecError("norm cbn\nmomentum cumulative", "t.spec:2:10: error: momentum cumulative is not defined for norm cbn:"
+                        + " CBN.py's momentum is a number")
+        assertSpecError("norm cbn\nghost_batch_size 4",
+                        "t.spec:2:18: error: 'ghost_batch_size' is set but has no effect: no cell uses a BatchNorm (norm batch or batchrenorm)")
+    }
+
+    func testCBNRecipeJoinsEachBiasFreeConvToItsNorm() throws {
+        let recipe = ModelRecipe(architecture: .cnn(channels: [3, 4], kernel: 3), norm: .cbn, momentum: .exponential(0.2),
+                                 cbn: CBNSettings(bufferSize: 2, burnin: 1))
+        let model = try recipe.build(channels: 1, height: 8, width: 8, classes: 2, rng: RandomGenerator(seed: 1))
+        let blocks = model.layers.compactMap { $0 as? ConvCrossIterationBatchNorm }
+        XCTAssertEqual(blocks.count, 2)
+        XCTAssertEqual(blocks.map { $0.conv.bias == nil }, [true, true])
+        XCTAssertEqual(blocks.map(\.norm.momentum), [0.2, 0.2])
+        XCTAssertEqual(blocks.map(\.conv.computesInputGradient), [false, true])
+        XCTAssertEqual(model.stateDictEntries.map(\.key).prefix(5),
+                       ["0.0.weight", "0.1.weight", "0.1.bias", "0.1.running_mean", "0.1.running_var"])
+        // A clone's norm reads the clone's conv: training the clone leaves the original as it was.
+        let x = Tensor(Shape(2, 1, 8, 8), (0..<128).map { Float($0 % 11) / 5 - 1 })
+        let copy = model.clone()
+        for _ in 0..<3 { _ = try copy.forward(x, mode: .train) }
+        XCTAssertEqual(blocks[0].norm.historyCount, 0)
+        XCTAssertEqual((copy.layers[0] as? ConvCrossIterationBatchNorm)?.norm.historyCount, 2)
+    }
+
     // MARK: Recalibration and the probe
 
     func testRecalibrationRefusesAndTheProbeSkipsCrossIterationLayers() throws {
@@ -82,6 +122,7 @@ final class RunCrossIterationNormTests: XCTestCase {
 
     /// One recipe per cross-iteration normalization.
     private var crossIterationRecipes: [ModelRecipe] {
-        [ModelRecipe(architecture: .cnn(channels: [2], kernel: 3), norm: .mabn)]
+        [ModelRecipe(architecture: .cnn(channels: [2], kernel: 3), norm: .mabn),
+         ModelRecipe(architecture: .cnn(channels: [2], kernel: 3), norm: .cbn)]
     }
 }
