@@ -534,6 +534,375 @@ def batchrenorm_cases():
     check_batchrenorm_reference()
     return [batchrenorm("batchrenorm2d_n5", (5, 3, 2, 2)), batchrenorm("batchrenorm1d_n6", (6, 3))]
 
+# ----------------------------------------------------------------------------------------------
+# 9. Moving Average BatchNorm (Yan et al., ICLR 2020) and its centred conv: the authors' code,
+#    megvii-model/MABN MABN.py (BatchNormFunction, MABN2d, CenConv2d), transcribed. The only
+#    change: `ctx.saved_variables` (removed from torch 2.x) reads `ctx.saved_tensors`.
+
+
+class MABNFunction(torch.autograd.Function):
+    """megvii-model/MABN MABN.py `BatchNormFunction`, verbatim but for saved_tensors."""
+
+    @staticmethod
+    def forward(ctx, x, weight, bias, running_var, eps, momentum, buffer_x2, buffer_gz, iters, buffer_size, warmup_iters):
+        ctx.eps = eps
+        ctx.buffer_size = buffer_size
+        current_iter = iters.item()
+        ctx.current_iter = current_iter
+        ctx.warmup_iters = warmup_iters
+
+        N, C, H, W = x.size()
+        x2 = (x * x).mean(dim=3).mean(dim=2).mean(dim=0)
+
+        buffer_x2[current_iter % buffer_size].copy_(x2)
+
+        if current_iter <= buffer_size or current_iter < warmup_iters:
+            var = x2.view(1, C, 1, 1)
+        else:
+            var = buffer_x2.mean(dim=0).view(1, C, 1, 1)
+
+        z = x /(var + eps).sqrt()
+        r = (var + eps).sqrt() / (running_var + eps).sqrt()
+
+        if current_iter <= max(1000, warmup_iters):
+            r = torch.clamp(r, 1, 1)
+        else:
+            r = torch.clamp(r, 1/5, 5)
+
+        y = r * z
+
+        ctx.save_for_backward(z, var, weight, buffer_gz, r)
+
+        running_var.copy_(momentum*running_var + (1-momentum)*var)
+        y = weight.view(1,C,1,1) * y + bias.view(1,C,1,1)
+        return y
+
+    @staticmethod
+    def backward(ctx, grad_output):
+        eps = ctx.eps
+        buffer_size = ctx.buffer_size
+        current_iter = ctx.current_iter
+        warmup_iters = ctx.warmup_iters
+
+        N, C, H, W = grad_output.size()
+        z, var, weight, buffer_gz, r = ctx.saved_tensors
+
+        y = r * z
+        g = grad_output * weight.view(1, C, 1, 1)
+        g = g * r
+        gz = (g * z).mean(dim=3).mean(dim=2).mean(dim=0)
+
+        buffer_gz[current_iter % buffer_size].copy_(gz)
+
+        if current_iter <= buffer_size or current_iter < warmup_iters:
+            mean_gz = gz.view(1, C, 1, 1)
+        else:
+            mean_gz = buffer_gz.mean(dim=0).view(1, C, 1, 1)
+
+        gx = 1. / torch.sqrt(var + eps) * (g - z * mean_gz)
+        return gx, (grad_output * y).sum(dim=3).sum(dim=2).sum(dim=0), grad_output.sum(dim=3).sum(dim=2).sum(dim=0),  None, None, None, None, None, None, None, None, None, None, None
+
+
+class MABN2d(nn.Module):
+    """megvii-model/MABN MABN.py `MABN2d`, verbatim (buffer_size = real_B // B)."""
+
+    def __init__(self, channels, B, real_B, eps=1e-5, momentum=0.98, warmup_iters=100):
+        super(MABN2d, self).__init__()
+        assert real_B % B == 0
+        self.buffer_size = real_B // B
+        self.register_parameter('weight', nn.Parameter(torch.ones(channels)))
+        self.register_parameter('bias', nn.Parameter(torch.zeros(channels)))
+        self.register_buffer('running_var', torch.ones(1, channels, 1, 1))
+        self.register_buffer('iters', torch.zeros(1).type(torch.LongTensor))
+        self.register_buffer('buffer_x2', torch.zeros(self.buffer_size, channels))
+        self.register_buffer('buffer_gz', torch.zeros(self.buffer_size, channels))
+
+        self.eps = eps
+        self.momentum = momentum
+        self.warmup_iters = warmup_iters
+
+    def forward(self, x):
+        if self.training:
+            self.iters.copy_(self.iters + 1)
+            x = MABNFunction.apply(x, self.weight, self.bias, self.running_var, self.eps,
+                                   self.momentum, self.buffer_x2, self.buffer_gz, self.iters,
+                                   self.buffer_size, self.warmup_iters)
+            return x
+        else:
+            N, C, H, W = x.size()
+            var = self.running_var.view(1, C, 1, 1)
+            x = x / (var + self.eps).sqrt()
+
+        return self.weight.view(1,C,1,1) * x + self.bias.view(1,C,1,1)
+
+
+class CenConv2d(nn.Module):
+    """megvii-model/MABN MABN.py `CenConv2d`, verbatim (square kernels, no bias by default)."""
+
+    def __init__(self, in_planes, out_planes, kernel_size=3, stride=1,
+                 padding=0, dilation=1, groups=1, bias=False):
+        super(CenConv2d, self).__init__()
+        self.in_planes = in_planes
+        self.out_planes = out_planes
+        self.stride = stride
+        self.padding = padding
+        self.dilation = dilation
+        self.groups = groups
+        self.weight = nn.Parameter(torch.randn(out_planes, in_planes//groups, kernel_size, kernel_size))
+        if bias:
+            self.bias = nn.Parameter(torch.randn(out_planes))
+        else:
+            self.register_parameter('bias', None)
+
+    def forward(self, x):
+        weight = self.weight
+        weight_mean = weight.mean(dim=1, keepdim=True).mean(dim=2, keepdim=True).mean(dim=3, keepdim=True)
+        weight = weight - weight_mean
+        return F.conv2d(x, weight, self.bias, self.stride, self.padding, self.dilation, self.groups)
+
+
+def mabn(name, shape, buffer_size, warmup, initial_iters, steps, running_var, note):
+    """Train steps in sequence from the given state (iters = initial_iters before step 1), each
+    recording x, dy, y, dx, dweight, dbias and every buffer after the step; then one eval step."""
+    c = shape[1]
+    case = Case(name, layer="MABN2d", input_shape=list(shape), num_features=c, eps=1e-5, momentum=0.98,
+                buffer_size=buffer_size, warmup_iters=warmup, initial_iters=initial_iters, steps=steps,
+                note=note)
+    bn = MABN2d(c, B=1, real_B=buffer_size, warmup_iters=warmup)
+    affine(bn)
+    with torch.no_grad():
+        bn.iters.fill_(initial_iters)
+        bn.running_var.copy_(torch.tensor(running_var).view(1, c, 1, 1))
+        if initial_iters > 0:  # rows as earlier passes would have left them
+            bn.buffer_x2.copy_(0.5 + torch.rand(buffer_size, c))
+            bn.buffer_gz.copy_(0.1 * torch.randn(buffer_size, c))
+    case.params("initial.", bn)
+    for step in range(1, steps + 1):
+        bn.train()
+        forward_backward(case, f"step{step}.", bn, torch.randn(shape) * 1.5 + 0.2)
+        for key in ("running_var", "buffer_x2", "buffer_gz"):
+            case.tensor(f"step{step}.{key}", getattr(bn, key))
+        case.scalar(f"step{step}.iters", int(bn.iters.item()))
+    bn.eval()
+    forward_backward(case, "eval.", bn, torch.randn(shape) * 1.5 + 0.2)
+    return case
+
+
+def cenconv2d():
+    case = Case("cenconv2d_3to4_k3_p1", layer="CenConv2d", in_channels=3, out_channels=4, kernel_size=3,
+                stride=1, padding=1, bias=False,
+                note="MABN.py CenConv2d: conv with weight - mean over each output filter (dims 1, 2, 3)")
+    conv = CenConv2d(3, 4, kernel_size=3, padding=1)
+    with torch.no_grad():
+        conv.weight.copy_(0.3 * torch.randn(conv.weight.shape) + 0.1)
+    case.params("", conv)
+    forward_backward(case, "", conv, torch.randn(2, 3, 5, 5))
+    return case
+
+
+def mabn_cases():
+    return [
+        mabn("mabn_warmup_then_average", (3, 3, 2, 2), buffer_size=3, warmup=2, initial_iters=0, steps=6,
+             running_var=[1.0, 1.0, 1.0],
+             note="passes 1-3 normalize with the batch's E[x^2] (t <= buffer), 4-6 with the mean of the "
+                  "last 3 passes' E[x^2] and mean_gz likewise; r = 1 (t <= 1000)"),
+        mabn("mabn_renormalized", (2, 3, 3, 3), buffer_size=4, warmup=100, initial_iters=998, steps=4,
+             running_var=[100.0, 0.001, 1.5],
+             note="from iters 998 with buffers as earlier passes left them: passes 999-1000 have r = 1, "
+                  "1001-1002 r = clamp(sqrt(var + eps) / sqrt(running_var + eps), 1/5, 5): channel 0 "
+                  "clipped at 1/5, channel 1 at 5, channel 2 not clipped"),
+        cenconv2d(),
+    ]
+
+
+# ----------------------------------------------------------------------------------------------
+# 10. Cross-Iteration BatchNorm (Yao et al., CVPR 2021): the authors' code, Howal/Cross-
+#     iterationBatchNorm mmdet/models/utils/CBN.py (CBatchNorm2d), transcribed. Changes: `self.ones`
+#     is made on the CPU (the code calls .cuda()); `dropped` counts the entries its mask removes.
+
+
+class CBatchNorm2d(nn.Module):
+    """Howal/Cross-iterationBatchNorm CBN.py `CBatchNorm2d`, verbatim but for the CPU `ones`."""
+
+    def __init__(self, num_features, eps=1e-5, momentum=0.1, affine=True,
+                 track_running_stats=True,
+                 buffer_num=0, rho=1.0,
+                 burnin=0, two_stage=True,
+                 FROZEN=False, out_p=False):
+        super(CBatchNorm2d, self).__init__()
+        self.num_features = num_features
+        self.eps = eps
+        self.momentum = momentum
+        self.affine = affine
+        self.track_running_stats = track_running_stats
+
+        self.buffer_num = buffer_num
+        self.max_buffer_num = buffer_num
+        self.rho = rho
+        self.burnin = burnin
+        self.two_stage = two_stage
+        self.FROZEN = FROZEN
+        self.out_p = out_p
+
+        self.iter_count = 0
+        self.pre_mu = []
+        self.pre_meanx2 = []  # mean(x^2)
+        self.pre_dmudw = []
+        self.pre_dmeanx2dw = []
+        self.pre_weight = []
+        self.ones = torch.ones(self.num_features)
+        self.dropped = 0
+
+        if self.affine:
+            self.weight = nn.Parameter(torch.Tensor(num_features))
+            self.bias = nn.Parameter(torch.Tensor(num_features))
+        else:
+            self.register_parameter('weight', None)
+            self.register_parameter('bias', None)
+        if self.track_running_stats:
+            self.register_buffer('running_mean', torch.zeros(num_features))
+            self.register_buffer('running_var', torch.ones(num_features))
+        else:
+            self.register_parameter('running_mean', None)
+            self.register_parameter('running_var', None)
+        self.reset_parameters()
+
+    def reset_parameters(self):
+        if self.track_running_stats:
+            self.running_mean.zero_()
+            self.running_var.fill_(1)
+        if self.affine:
+            self.weight.data.uniform_()
+            self.bias.data.zero_()
+
+    def _update_buffer_num(self):
+        if self.two_stage:
+            if self.iter_count > self.burnin:
+                self.buffer_num = self.max_buffer_num
+            else:
+                self.buffer_num = 0
+        else:
+            self.buffer_num = int(self.max_buffer_num * min(self.iter_count / self.burnin, 1.0))
+
+    def forward(self, input, weight):
+        y = input.transpose(0, 1)
+        return_shape = y.shape
+        y = y.contiguous().view(input.size(1), -1)
+
+        # burnin
+        if self.training and self.burnin > 0:
+            self.iter_count += 1
+            self._update_buffer_num()
+
+        if self.buffer_num > 0 and self.training and input.requires_grad:  # some layers are frozen!
+            # cal current batch mu and sigma
+            cur_mu = y.mean(dim=1)
+            cur_meanx2 = torch.pow(y, 2).mean(dim=1)
+            cur_sigma2 = y.var(dim=1)
+            # cal dmu/dw dsigma2/dw
+            dmudw = torch.autograd.grad(cur_mu, weight, self.ones, retain_graph=True)[0]
+            dmeanx2dw = torch.autograd.grad(cur_meanx2, weight, self.ones, retain_graph=True)[0]
+            # update cur_mu and cur_sigma2 with pres
+            mu_all = torch.stack([cur_mu, ] + [tmp_mu + (self.rho * tmp_d * (weight.data - tmp_w)).sum(1).sum(1).sum(1) for tmp_mu, tmp_d, tmp_w in zip(self.pre_mu, self.pre_dmudw, self.pre_weight)])
+            meanx2_all = torch.stack([cur_meanx2, ] + [tmp_meanx2 + (self.rho * tmp_d * (weight.data - tmp_w)).sum(1).sum(1).sum(1) for tmp_meanx2, tmp_d, tmp_w in zip(self.pre_meanx2, self.pre_dmeanx2dw, self.pre_weight)])
+            sigma2_all = meanx2_all - torch.pow(mu_all, 2)
+            self.dropped += int((sigma2_all < 0).sum())
+
+            # with considering count
+            re_mu_all = mu_all.clone()
+            re_meanx2_all = meanx2_all.clone()
+            re_mu_all[sigma2_all < 0] = 0
+            re_meanx2_all[sigma2_all < 0] = 0
+            count = (sigma2_all >= 0).sum(dim=0).float()
+            mu = re_mu_all.sum(dim=0) / count
+            sigma2 = re_meanx2_all.sum(dim=0) / count - torch.pow(mu, 2)
+
+            self.pre_mu = [cur_mu.detach(), ] + self.pre_mu[:(self.buffer_num - 1)]
+            self.pre_meanx2 = [cur_meanx2.detach(), ] + self.pre_meanx2[:(self.buffer_num - 1)]
+            self.pre_dmudw = [dmudw.detach(), ] + self.pre_dmudw[:(self.buffer_num - 1)]
+            self.pre_dmeanx2dw = [dmeanx2dw.detach(), ] + self.pre_dmeanx2dw[:(self.buffer_num - 1)]
+
+            tmp_weight = torch.zeros_like(weight.data)
+            tmp_weight.copy_(weight.data)
+            self.pre_weight = [tmp_weight.detach(), ] + self.pre_weight[:(self.buffer_num - 1)]
+
+        else:
+            x = y
+            mu = x.mean(dim=1)
+            cur_mu = mu
+            sigma2 = x.var(dim=1)
+            cur_sigma2 = sigma2
+
+        if not self.training or self.FROZEN:
+            y = y - self.running_mean.view(-1, 1)
+            # TODO: outside **0.5?
+            if self.out_p:
+                y = y / (self.running_var.view(-1, 1) + self.eps)**.5
+            else:
+                y = y / (self.running_var.view(-1, 1)**.5 + self.eps)
+
+        else:
+            if self.track_running_stats is True:
+                with torch.no_grad():
+                    self.running_mean = (1 - self.momentum) * self.running_mean + self.momentum * cur_mu
+                    self.running_var = (1 - self.momentum) * self.running_var + self.momentum * cur_sigma2
+            y = y - mu.view(-1, 1)
+            # TODO: outside **0.5?
+            if self.out_p:
+                y = y / (sigma2.view(-1, 1) + self.eps)**.5
+            else:
+                y = y / (sigma2.view(-1, 1)**.5 + self.eps)
+
+        y = self.weight.view(-1, 1) * y + self.bias.view(-1, 1)
+        return y.view(return_shape).transpose(0, 1)
+
+
+def cbn(name, buffer_num, burnin, two_stage, rho, steps, lr, note):
+    """A bias-free conv 2->3 (k3, p1) and its CBN on (2, 2, 4, 4) inputs, as mmdet's ConvModule runs
+    them (`norm(conv(x), conv.weight)`), for `steps` train steps, each followed by an SGD step of the
+    conv weight (so the compensation has weight changes to undo); then one eval step."""
+    case = Case(name, layer="CBatchNorm2d", input_shape=[2, 2, 4, 4], conv_in=2, conv_out=3, kernel_size=3,
+                padding=1, eps=1e-5, momentum=0.1, buffer_num=buffer_num, burnin=burnin, two_stage=two_stage,
+                rho=rho, steps=steps, lr=lr, note=note)
+    conv = nn.Conv2d(2, 3, 3, padding=1, bias=False)
+    norm = CBatchNorm2d(3, buffer_num=buffer_num, burnin=burnin, two_stage=two_stage, rho=rho)
+    affine(norm)
+    case.params("initial.", norm)
+    for step in range(1, steps + 1):
+        prefix = f"step{step}."
+        conv.train(); norm.train()
+        case.tensor(prefix + "conv_weight", conv.weight)
+        x = (torch.randn(2, 2, 4, 4) * 1.2 + 0.3).requires_grad_(True)
+        conv.zero_grad(set_to_none=True); norm.zero_grad(set_to_none=True)
+        y = norm(conv(x), conv.weight)
+        dy = torch.randn(y.shape)
+        y.backward(dy)
+        for key, value in (("x", x), ("dy", dy), ("y", y), ("dx", x.grad), ("dconv_weight", conv.weight.grad),
+                           ("dweight", norm.weight.grad), ("dbias", norm.bias.grad),
+                           ("running_mean", norm.running_mean), ("running_var", norm.running_var)):
+            case.tensor(prefix + key, value)
+        case.scalar(prefix + "history", len(norm.pre_mu))
+        with torch.no_grad():
+            conv.weight -= lr * conv.weight.grad
+    case.scalar("dropped", norm.dropped)
+    conv.eval(); norm.eval()
+    case.tensor("eval.conv_weight", conv.weight)
+    norm.zero_grad(set_to_none=True)
+    forward_backward(case, "eval.", conv, torch.randn(2, 2, 4, 4) * 1.2 + 0.3, y_fn=lambda x: norm(conv(x), conv.weight))
+    case.tensor("eval.dweight_norm", norm.weight.grad)
+    case.tensor("eval.dbias_norm", norm.bias.grad)
+    return case
+
+
+def cbn_cases():
+    return [
+        cbn("cbn_two_stage", buffer_num=2, burnin=2, two_stage=True, rho=1.0, steps=6, lr=0.2,
+            note="passes 1-2 burn-in (batch statistics, unbiased variance), 3 the current batch only (no "
+                 "history yet), 4-6 with the last 1-2 passes compensated to the current conv weight"),
+        cbn("cbn_ramp_rho", buffer_num=3, burnin=4, two_stage=False, rho=0.5, steps=6, lr=0.2,
+            note="two_stage=False: buffer_num = int(3 * min(t / 4, 1)) = 0, 1, 2, 3, 3, 3; rho 0.5"),
+    ]
+
 
 # ----------------------------------------------------------------------------------------------
 
@@ -544,7 +913,7 @@ def main():
     args = parser.parse_args()
     os.makedirs(args.out, exist_ok=True)
     groups = [batchnorm_cases, norm_cases, conv_cases, pool_linear_loss_cases, sgd_cnn_cases,
-              optimizer_cases, batchrenorm_cases]
+              optimizer_cases, batchrenorm_cases, mabn_cases, cbn_cases]
     names = set()
     for group in groups:
         for case in group():

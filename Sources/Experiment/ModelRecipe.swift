@@ -13,18 +13,27 @@ public struct ModelRecipe: Hashable, Sendable {
     public var eps: Float
     public var dropout: Float
     public var renormLimits: BatchRenorm.Limits
+    public var mabn: MABNSettings
+    public var cbn: CBNSettings
 
     public init(architecture: ModelArchitecture, norm: NormKind = .batch, groups: Int = 8,
                 momentum: BNMomentum = .exponential(0.1), trackRunningStats: Bool = true,
                 ghostBatchSize: Int? = nil, eps: Float = 1e-5, dropout: Float = 0,
-                renormLimits: BatchRenorm.Limits = BatchRenorm.Limits()) {
+                renormLimits: BatchRenorm.Limits = BatchRenorm.Limits(), mabn: MABNSettings = MABNSettings(),
+                cbn: CBNSettings = CBNSettings()) {
         self.architecture = architecture; self.norm = norm; self.groups = groups; self.momentum = momentum
         self.trackRunningStats = trackRunningStats; self.ghostBatchSize = ghostBatchSize; self.eps = eps
-        self.dropout = dropout; self.renormLimits = renormLimits
+        self.dropout = dropout; self.renormLimits = renormLimits; self.mabn = mabn
+        self.cbn = cbn
     }
 
     /// Builds the model for samples of `(channels, height, width)` and `classes` outputs.
     /// Initialization draws from `rng` (PyTorch's default init); dropout streams derive from it.
+    /// With `norm mabn` every conv before the norm is MABN.py's `CenConv2d(bias=False)`: centred
+    /// weights and no bias, as the authors' ResNet builds it (cls/networks/resnet.py); the mlp
+    /// refuses mabn (MABN2d is 2-d only). With `norm cbn` each conv (without bias, as the authors'
+    /// ResNet has it) and its norm are one ``ConvCrossIterationBatchNorm``, which hands the norm its
+    /// conv; the mlp refuses cbn.
     public func build(channels: Int, height: Int, width: Int, classes: Int, rng: RandomGenerator) throws -> Sequential {
         var initRNG = rng.derived("init")
         var dropoutIndex = 0
@@ -41,6 +50,14 @@ public struct ModelRecipe: Hashable, Sendable {
             case .batchrenorm: return BatchRenorm(c, eps: eps, momentum: momentum, limits: renormLimits)
             case .group: return try GroupNorm(groups: groups, channels: c, eps: eps)
             case .layer: return LayerNorm(sampleShape: sample, eps: eps)
+            case .mabn:
+                guard sample.rank == 4 else {
+                    throw LayerError(layer: "model", "norm mabn needs conv features (N, C, H, W): MABN2d is 2-d only")
+                }
+                return MovingAverageBatchNorm(c, eps: eps, bufferSize: mabn.bufferSize,
+                                              warmupIterations: mabn.warmupIterations)
+            case .cbn:
+                preconditionFailure("norm cbn is built with its conv (ConvCrossIterationBatchNorm)")
             case .none: return nil
             }
         }
@@ -56,11 +73,20 @@ public struct ModelRecipe: Hashable, Sendable {
         case .cnn(let widths, let kernel):
             var c = channels, h = height, w = width
             for out in widths {
-                let conv = Conv2d(c, out, kernelSize: kernel, padding: kernel / 2,
-                                  computesInputGradient: computesInputGradient(), rng: &initRNG)
+                let centred = norm == .mabn
+                let conv = Conv2d(c, out, kernelSize: kernel, padding: kernel / 2, bias: !centred && norm != .cbn,
+                                  centredWeights: centred, computesInputGradient: computesInputGradient(), rng: &initRNG)
                 h = conv.outputSize(h); w = conv.outputSize(w)
-                layers.append(conv)
-                if let n = try normLayer(out, sample: Shape(1, out, h, w)) { layers.append(n) }
+                if norm == .cbn {
+                    guard case .exponential(let m) = momentum else {
+                        throw LayerError(layer: "model", "norm cbn needs a numeric momentum (CBN.py), got \(momentum)")
+                    }
+                    layers.append(ConvCrossIterationBatchNorm(
+                        conv: conv, norm: CrossIterationBatchNorm(out, eps: eps, momentum: m, settings: cbn)))
+                } else {
+                    layers.append(conv)
+                    if let n = try normLayer(out, sample: Shape(1, out, h, w)) { layers.append(n) }
+                }
                 layers.append(ReLU())
                 guard h >= 2 && w >= 2 else {
                     throw LayerError(layer: "model", "\(widths.count) pooling stages shrink \(height)x\(width) input below 1x1")
@@ -74,6 +100,9 @@ public struct ModelRecipe: Hashable, Sendable {
         case .mlp(let widths):
             layers.append(Flatten())
             var inFeatures = channels * height * width
+            if norm == .cbn {
+                throw LayerError(layer: "model", "norm cbn needs conv features: CBN.py compensates through the conv weight")
+            }
             for out in widths {
                 layers.append(Linear(inFeatures, out, computesInputGradient: computesInputGradient(), rng: &initRNG))
                 if let n = try normLayer(out, sample: Shape(1, out)) { layers.append(n) }

@@ -17,9 +17,18 @@ import TensorCore
 /// fvcore (`momentum = 1`) the last batch's, `update_bn` (`momentum = None`) the average so far.
 /// `num_batches_tracked` counts the passes, as in both tools.
 /// Call it on a copy (`clone()`) to keep the original.
+///
+/// A model with a ``CrossIterationNormalization`` (MABN, CBN) is refused with a `LayerError`
+/// (the cell then leaves test_acc_recalibrated empty and says why): their running statistics are
+/// not BatchNorm's mean and variance, and their authors' code defines no re-estimate.
 public enum Recalibration {
     public static func recalibrate(model: Sequential, data: ImageDataset, samples: Int, batchSize: Int,
                                    estimator: VarianceEstimator, rng: inout RandomGenerator) throws {
+        if let layer = model.allLayers.first(where: { $0 is CrossIterationNormalization }) {
+            throw LayerError(layer: layer.name, "recalibration re-estimates BatchNorm running means and variances;"
+                             + " this layer's running statistics are kept as trained (its authors' code defines no"
+                             + " re-estimate)")
+        }
         // Without running statistics (track_running_stats off) there is nothing to recalibrate.
         let layers = model.runningStatisticsLayers.filter(\.trackRunningStats)
         guard !layers.isEmpty else { return }

@@ -1,9 +1,9 @@
 import TensorCore
 
 /// Per-channel moments of NCHW data over a range of samples, one channel at a time,
-/// accumulated in Double: the plain reference versions of ``BatchNormKernels``. No layer
-/// calls them (``BatchNorm`` and ``BatchRenorm`` both use the tuned all-channel kernels);
-/// `BatchNormKernelTests` holds the kernels to them.
+/// accumulated in Double: the plain reference versions of ``BatchNormKernels``, which
+/// ``BatchNorm`` and ``BatchRenorm`` use (`BatchNormKernelTests` holds the kernels to these);
+/// ``MovingAverageBatchNorm`` calls these per-channel loops itself.
 ///
 /// Layout: sample `n`, channel `c` is the contiguous plane `x + (n*C + c)*HW`.
 enum ChannelMoments {

@@ -12,6 +12,12 @@ import TensorCore
 /// `Y (O, S*P) = W (O, CKK) x cols`, scattered to `y` in `(N, O, P)` order plus the bias.
 /// Forward keeps a reference to `x` and the columns of its last chunk; backward
 /// rebuilds the other chunks' columns (cheaper in memory than keeping them all).
+///
+/// Weight centralization (`centredWeights`, MABN's `CenConv2d`, Yan et al. 2020, megvii-model/MABN
+/// MABN.py): the convolution uses `Wc = W - mean(W)`, the mean over each output filter's
+/// `C*KH*KW` values (`weight.mean(1).mean(2).mean(3)`), while `W` is the stored parameter; backward
+/// maps the gradient through the centring projection, `dW += dWc - mean(dWc)` per filter, and
+/// `dcols = Wc^T dY`.
 public final class Conv2d: Layer {
     /// The default ``columnBudget``: 2^16 values (256 KiB of columns per chunk, within L2).
     /// Measured against 2^18 (idle 2-core machine, `bnlab bench`): the same speed on one thread
@@ -32,6 +38,9 @@ public final class Conv2d: Layer {
     /// false, `backward` still accumulates the parameter gradients but returns an
     /// EMPTY tensor (shape `(0)`), so a caller that needs dInput fails loudly.
     public let computesInputGradient: Bool
+    /// Whether the convolution uses the centred weight `W - mean(W)` per output filter (MABN's
+    /// `CenConv2d`); see the type's summary.
+    public let centredWeights: Bool
     /// Most values of im2col columns per chunk (`S*CKK*P`); bounds the workspace.
     /// Changes only speed and memory, never the results beyond float rounding.
     public let columnBudget: Int
@@ -45,10 +54,13 @@ public final class Conv2d: Layer {
     private let colsGradient = Tensor()
     /// `(O, S*P)`: the chunk's GEMM output in forward, its gathered `dy` in backward.
     private let chunkOutput = Tensor()
+    /// With ``centredWeights``: `Wc (O, CKK)` of the last forward and the gradient `dWc` before the projection.
+    private let centred = Tensor()
+    private let centredGradient = Tensor()
 
     public init(_ inChannels: Int, _ outChannels: Int, kernelSize: Int, stride: Int = 1, padding: Int = 0,
-                bias: Bool = true, computesInputGradient: Bool = true, columnBudget: Int = Conv2d.defaultColumnBudget,
-                rng: inout RandomGenerator) {
+                bias: Bool = true, centredWeights: Bool = false, computesInputGradient: Bool = true,
+                columnBudget: Int = Conv2d.defaultColumnBudget, rng: inout RandomGenerator) {
         precondition(inChannels > 0 && outChannels > 0 && kernelSize > 0 && stride > 0 && padding >= 0,
                      "Conv2d(\(inChannels), \(outChannels), k\(kernelSize), s\(stride), p\(padding)): bad configuration")
         precondition(columnBudget >= 1, "Conv2d: column budget must be >= 1, got \(columnBudget)")
@@ -58,6 +70,7 @@ public final class Conv2d: Layer {
         self.stride = stride
         self.padding = padding
         self.computesInputGradient = computesInputGradient
+        self.centredWeights = centredWeights
         self.columnBudget = columnBudget
         (weight, self.bias) = Initialization.weightAndBias(Shape(outChannels, inChannels, kernelSize, kernelSize),
                                                            fanIn: inChannels * kernelSize * kernelSize, bias: bias, rng: &rng)
@@ -68,10 +81,13 @@ public final class Conv2d: Layer {
         stride = o.stride; padding = o.padding
         weight = o.weight.copy(); bias = o.bias?.copy()
         computesInputGradient = o.computesInputGradient
+        centredWeights = o.centredWeights
         columnBudget = o.columnBudget
     }
 
-    public var name: String { "Conv2d(\(inChannels)->\(outChannels), k\(kernelSize), s\(stride), p\(padding))" }
+    public var name: String {
+        "Conv2d(\(inChannels)->\(outChannels), k\(kernelSize), s\(stride), p\(padding)\(centredWeights ? ", centred" : ""))"
+    }
     public var parameters: [Parameter] { bias.map { [weight, $0] } ?? [weight] }
     public func clone() -> Conv2d { Conv2d(copying: self) }
 
@@ -108,6 +124,7 @@ public final class Conv2d: Layer {
         input = x
         colsChunk = nil
         output.resize(to: Shape(n, o, oh, ow))
+        let weights = effectiveWeight()
         for samples in chunks(n, perSample: ckk * p) {
             let width = samples.count * p
             cols.resize(to: Shape(ckk, width))
@@ -116,7 +133,7 @@ public final class Conv2d: Layer {
             let direct = samples.count == 1
             if !direct { chunkOutput.resize(to: Shape(o, width)) }
             let y = direct ? output.data + samples.lowerBound * o * p : chunkOutput.data
-            BLAS.gemm(m: o, n: width, k: ckk, a: weight.value.data, aCount: weight.value.count,
+            BLAS.gemm(m: o, n: width, k: ckk, a: weights, aCount: weight.value.count,
                       b: cols.data, bCount: cols.count, c: y, cCount: o * width)
             ConvolutionLayout.scatter(y, into: output.data, samples: samples, channels: o, pixels: p,
                                       bias: bias?.value.data, inPlace: direct)
@@ -124,8 +141,26 @@ public final class Conv2d: Layer {
         return output
     }
 
+    /// The weight the convolution applies: `W`, or with ``centredWeights`` `Wc = W - mean(W)` per
+    /// output filter (the mean in Double, rounded once), written to `centred`.
+    private func effectiveWeight() -> UnsafePointer<Float> {
+        guard centredWeights else { return UnsafePointer(weight.value.data) }
+        let ckk = inChannels * kernelSize * kernelSize, w = weight.value.data
+        centred.resize(to: Shape(outChannels, ckk))
+        for f in 0..<outChannels {
+            let row = w + f * ckk, out = centred.data + f * ckk
+            var sum = 0.0
+            for k in 0..<ckk { sum += Double(row[k]) }
+            let mean = Float(sum / Double(ckk))
+            for k in 0..<ckk { out[k] = row[k] - mean }
+        }
+        return UnsafePointer(centred.data)
+    }
+
     /// Per chunk: `dW += dY cols^T`, `db += sum over pixels of dY`, `dcols = W^T dY`,
     /// `dx = col2im(dcols)`, with `dY (O, S*P)` the chunk's `dy` gathered like `Y`.
+    /// With ``centredWeights``: `dWc = sum over chunks of dY cols^T`, `dW += dWc - mean(dWc)` per
+    /// output filter, and `dcols = Wc^T dY`.
     public func backward(_ dy: Tensor) -> Tensor {
         guard let x = input else { preconditionFailure("\(name): backward before forward") }
         precondition(dy.shape == output.shape, "\(name): gradient \(dy.shape) does not match output \(output.shape)")
@@ -133,10 +168,17 @@ public final class Conv2d: Layer {
         let p = output.shape[2] * output.shape[3], o = outChannels
         let ckk = inChannels * kernelSize * kernelSize
         inputGradient.resize(to: computesInputGradient ? x.shape : Shape(0))
-        let wData = weight.value.data
-        let taken = weight.takeGradientAccumulationBeta()
-        let dW = taken.gradient
-        var beta = taken.beta  // 0 for the first chunk after a zero_grad, then 1
+        let wData = centredWeights ? UnsafePointer(centred.data) : UnsafePointer(weight.value.data)
+        let dW: Tensor
+        var beta: Float
+        if centredWeights {
+            centredGradient.resize(to: Shape(o, ckk))
+            (dW, beta) = (centredGradient, 0)
+        } else {
+            let taken = weight.takeGradientAccumulationBeta()
+            (dW, beta) = (taken.gradient, taken.beta)  // beta: 0 for the first chunk after a zero_grad, then 1
+        }
+        defer { if centredWeights { accumulateCentredGradient() } }
         // last chunk first: its columns are still there from forward
         for samples in chunks(n, perSample: ckk * p).reversed() {
             let width = samples.count * p
@@ -144,15 +186,8 @@ public final class Conv2d: Layer {
                 cols.resize(to: Shape(ckk, width))
                 fillColumns(x, samples, pixels: p)
             }
-            let direct = samples.count == 1
-            if !direct {
-                chunkOutput.resize(to: Shape(o, width))
-                ConvolutionLayout.gather(dy.data, into: chunkOutput.data, samples: samples, channels: o, pixels: p)
-            }
-            let dY = UnsafePointer(direct ? dy.data + samples.lowerBound * o * p : chunkOutput.data)
             // dW (O, CKK) += dY (O, S*P) x cols^T (S*P, CKK)
-            BLAS.gemm(transposeB: true, m: o, n: ckk, k: width, a: dY, aCount: o * width,
-                      b: cols.data, bCount: cols.count, beta: beta, c: dW.data, cCount: dW.count)
+            let dY = addColumnProducts(of: dy, samples: samples, pixels: p, beta: beta, into: dW)
             beta = 1
             if let b = bias {
                 let db = b.gradient.data
@@ -170,5 +205,64 @@ public final class Conv2d: Layer {
             }
         }
         return inputGradient
+    }
+
+    /// Sums over every output position `(n, p)` of the last forward's im2col columns, for the
+    /// weight derivatives of a following normalization's batch statistics (Cross-Iteration BN):
+    /// `columnSums[k] = sum cols[k, (n, p)]` `(CKK)` and `products[o, k] = sum y[n, o, p] cols[k, (n, p)]`
+    /// `(O, CKK)`, with `y (N, O, OH, OW)` of this conv's output shape (the products are the
+    /// weight gradient that `dy = y` would give). Computed chunk by chunk like backward.
+    public func positionSums(of y: Tensor, columnSums: Tensor, products: Tensor) {
+        guard let x = input else { preconditionFailure("\(name): positionSums before forward") }
+        precondition(y.shape == output.shape, "\(name): \(y.shape) is not the output shape \(output.shape)")
+        let n = x.shape.batch, p = output.shape[2] * output.shape[3], o = outChannels
+        let ckk = inChannels * kernelSize * kernelSize
+        columnSums.resize(to: Shape(ckk))
+        products.resize(to: Shape(o, ckk))
+        var sums = [Double](repeating: 0, count: ckk)
+        var beta: Float = 0
+        for samples in chunks(n, perSample: ckk * p) {
+            let width = samples.count * p
+            if colsChunk != samples {
+                cols.resize(to: Shape(ckk, width))
+                fillColumns(x, samples, pixels: p)
+            }
+            for k in 0..<ckk {
+                let row = cols.data + k * width
+                for j in 0..<width { sums[k] += Double(row[j]) }
+            }
+            _ = addColumnProducts(of: y, samples: samples, pixels: p, beta: beta, into: products)
+            beta = 1
+        }
+        for k in 0..<ckk { columnSums.data[k] = Float(sums[k]) }
+    }
+
+    /// `c (O, CKK) = beta * c + G cols^T` for the chunk `samples` of `g (N, O, OH, OW)`, whose columns
+    /// `cols` holds; returns `G (O, S*P)`, the chunk gathered like `Y` (`g`'s own values for one sample).
+    private func addColumnProducts(of g: Tensor, samples: Range<Int>, pixels p: Int, beta: Float,
+                                   into c: Tensor) -> UnsafePointer<Float> {
+        let o = outChannels, width = samples.count * p, ckk = inChannels * kernelSize * kernelSize
+        let direct = samples.count == 1
+        if !direct {
+            chunkOutput.resize(to: Shape(o, width))
+            ConvolutionLayout.gather(g.data, into: chunkOutput.data, samples: samples, channels: o, pixels: p)
+        }
+        let chunk = UnsafePointer(direct ? g.data + samples.lowerBound * o * p : chunkOutput.data)
+        BLAS.gemm(transposeB: true, m: o, n: ckk, k: width, a: chunk, aCount: o * width,
+                  b: cols.data, bCount: cols.count, beta: beta, c: c.data, cCount: c.count)
+        return chunk
+    }
+
+    /// `dW += dWc - mean(dWc)` per output filter: the gradient through `Wc = W - mean(W)`.
+    private func accumulateCentredGradient() {
+        let ckk = inChannels * kernelSize * kernelSize
+        let dW = weight.gradient.data, dWc = centredGradient.data
+        for f in 0..<outChannels {
+            let row = dWc + f * ckk
+            var sum = 0.0
+            for k in 0..<ckk { sum += Double(row[k]) }
+            let mean = Float(sum / Double(ckk))
+            for k in 0..<ckk { dW[f * ckk + k] += row[k] - mean }
+        }
     }
 }

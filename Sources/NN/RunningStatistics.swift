@@ -107,6 +107,12 @@ public extension RunningStatisticsLayer {
     }
 }
 
+/// A normalization that carries statistics across training iterations and keeps running
+/// statistics that are not ``RunningStatisticsLayer``'s BatchNorm pair (Moving Average BatchNorm;
+/// Cross-Iteration BatchNorm). Recalibration refuses a model with one (its authors' code defines no
+/// re-estimate) and the statistics probe does not measure it.
+public protocol CrossIterationNormalization: Layer {}
+
 /// The error PyTorch raises for batch statistics over a single value per channel.
 func singleValueError(layer: String, shape: Shape) -> LayerError {
     LayerError(layer: layer, "Expected more than 1 value per channel when training, got input size \(shape)")

@@ -11,6 +11,8 @@ import TensorCore
 /// - BatchNorm (and Batch Renormalization, which has no `torch.nn` module: the keys BatchNorm has):
 ///   `weight`, `bias`, then with running statistics the buffers `running_mean`, `running_var`
 ///   (unbiased, as PyTorch stores it) and `num_batches_tracked` (I64, shape `[]`);
+/// - a ``BufferedLayer`` (MovingAverageBatchNorm, CrossIterationBatchNorm): `weight`, `bias`, then
+///   its ``BufferedLayer/buffers`` in the order its reference module registers them;
 /// - GroupNorm: `weight (C)`, `bias (C)`; LayerNorm: `weight`, `bias` of the normalized shape,
 ///   `(C)` or `(C, H, W)`;
 /// - layers without parameters: nothing.
@@ -26,12 +28,15 @@ public struct StateDictEntry {
     fileprivate enum Storage {
         case values(Tensor)
         case batchesTracked(RunningStatisticsLayer)
+        case counter(LayerBuffer.Counter)
     }
 
     /// The element type the entry has in PyTorch (and in a file).
     public var dtype: SafeTensor.DType {
-        if case .batchesTracked = storage { return .i64 }
-        return .f32
+        switch storage {
+        case .values: return .f32
+        case .batchesTracked, .counter: return .i64
+        }
     }
 
     /// A copy of the current value.
@@ -39,6 +44,7 @@ public struct StateDictEntry {
         switch storage {
         case .values(let t): return SafeTensor(t.array, shape: shape)
         case .batchesTracked(let layer): return SafeTensor([Int64(layer.numBatchesTracked)], shape: [])
+        case .counter(let counter): return SafeTensor([Int64(counter.get())], shape: shape)
         }
     }
 
@@ -52,7 +58,7 @@ public struct StateDictEntry {
         case .values:
             return tensor.dtype == .f32 ? nil
                 : "dtype mismatch for \(key): the checkpoint holds \(tensor.dtype.rawValue), the model F32 (bnlab does not convert)"
-        case .batchesTracked:
+        case .batchesTracked, .counter:
             return tensor.dtype == .f32 ? "dtype mismatch for \(key): the checkpoint holds F32, the model an integer" : nil
         }
     }
@@ -67,8 +73,45 @@ public struct StateDictEntry {
             var statistics = layer.snapshotRunningStatistics()
             statistics.batchesTracked = Int(tensor.integers![0])
             layer.restoreRunningStatistics(statistics)
+        case .counter(let counter):
+            counter.set(Int(tensor.integers![0]))
         }
     }
+}
+
+/// One buffer of a ``BufferedLayer``: a float tensor, or an integer counter (PyTorch's `LongTensor`).
+public struct LayerBuffer {
+    /// An integer buffer, read and written through the layer that owns it.
+    public struct Counter {
+        let get: () -> Int
+        let set: (Int) -> Void
+    }
+
+    public enum Value {
+        case floats(Tensor)
+        case counter(Counter)
+    }
+
+    public let name: String
+    /// PyTorch's shape (the values are the tensor's, row-major).
+    public let shape: [Int]
+    public let value: Value
+
+    public init(_ name: String, shape: [Int], _ tensor: Tensor) {
+        precondition(shape.reduce(1, *) == tensor.count, "buffer \(name): shape \(shape) for \(tensor.count) values")
+        self.name = name; self.shape = shape; value = .floats(tensor)
+    }
+
+    public init(_ name: String, shape: [Int], get: @escaping () -> Int, set: @escaping (Int) -> Void) {
+        self.name = name; self.shape = shape; value = .counter(Counter(get: get, set: set))
+    }
+}
+
+/// A layer whose state dict has buffers besides its parameters but which is not a
+/// ``RunningStatisticsLayer`` (Moving Average BN, Cross-Iteration BN): its buffers as its
+/// reference module's `state_dict()` lists them.
+public protocol BufferedLayer: Layer {
+    var buffers: [LayerBuffer] { get }
 }
 
 /// What ``Sequential/load(stateDict:strict:)`` did not match, as `load_state_dict` returns it.
@@ -112,6 +155,14 @@ extension Layer {
                 StateDictEntry(key: prefix + "num_batches_tracked", kind: .buffer, shape: [],
                                storage: .batchesTracked(statistics)),
             ]
+        }
+        for buffer in (self as? BufferedLayer)?.buffers ?? [] {
+            let storage: StateDictEntry.Storage
+            switch buffer.value {
+            case .floats(let t): storage = .values(t)
+            case .counter(let c): storage = .counter(c)
+            }
+            entries.append(StateDictEntry(key: prefix + buffer.name, kind: .buffer, shape: buffer.shape, storage: storage))
         }
         return entries
     }

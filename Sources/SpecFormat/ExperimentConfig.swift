@@ -47,6 +47,10 @@ public struct ExperimentConfig: Hashable, Sendable {
     public var frozenBNEpochs: Int = 0
     /// `renorm`: Batch Renormalization's clipping schedule.
     public var renorm: RenormSchedule = RenormSchedule()
+    /// `mabn`: Moving Average BatchNorm's buffer size and warmup.
+    public var mabn: MABNSettings = MABNSettings()
+    /// `cbn`: Cross-Iteration BatchNorm's buffer, burn-in, rho and two-stage switch.
+    public var cbn: CBNSettings = CBNSettings()
     /// `dropout`: probability of dropping a unit; kept units are scaled by 1/(1-p).
     public var dropProbability: Float = 0
     /// `eps`: normalization epsilon, x_hat = (x - mean) / sqrt(var + eps).

@@ -22,12 +22,34 @@ public enum ModelArchitecture: Hashable, Sendable {
 /// The normalization layer after every conv / linear block (`norm`).
 public enum NormKind: String, CaseIterable, Hashable, Sendable {
     /// BatchNorm (Ioffe & Szegedy 2015), GroupNorm (Wu & He 2018), LayerNorm (Ba et al. 2016),
-    /// Batch Renormalization (Ioffe 2017), or no normalization.
-    case batch, group, layer, batchrenorm, none
+    /// Batch Renormalization (Ioffe 2017), Moving Average BatchNorm (Yan et al. 2020, after a
+    /// centred conv), Cross-Iteration BatchNorm (Yao et al. 2021), or no normalization.
+    case batch, group, layer, batchrenorm, mabn, cbn, none
 
-    /// Whether the layer keeps running statistics from batches (BatchNorm and
-    /// Batch Renormalization): the layers whose train and eval modes differ.
-    public var usesBatchStatistics: Bool { self == .batch || self == .batchrenorm }
+    /// Whether the layer normalizes with statistics of the training batches and keeps running
+    /// statistics for eval mode (BatchNorm, Batch Renormalization, MABN, CBN): the layers whose train
+    /// and eval modes differ.
+    public var usesBatchStatistics: Bool { isBatchNorm || self == .mabn || self == .cbn }
+
+    /// BatchNorm and Batch Renormalization: the layers that `momentum`, `track_running_stats`,
+    /// `ghost_batch_size`, `frozen_bn_epochs` and recalibration act on.
+    public var isBatchNorm: Bool { self == .batch || self == .batchrenorm }
+}
+
+/// Cross-Iteration BatchNorm's settings (`cbn`): the layer's own type, CBN.py's arguments.
+public typealias CBNSettings = CrossIterationBatchNorm.Settings
+
+/// Moving Average BatchNorm's settings (`mabn`), MABN.py's `MABN2d` arguments.
+public struct MABNSettings: Hashable, Sendable {
+    /// `B`, the iterations in the moving averages of E[x^2] and of the gradient statistic (the
+    /// code's `real_B // B`; the authors' detection config has B = 2, real_B = 32: 16).
+    public var bufferSize: Int
+    /// The code's `warmup_iters`: train passes `t < warmup` normalize with their own batch.
+    public var warmupIterations: Int
+
+    public init(bufferSize: Int = 16, warmupIterations: Int = 100) {
+        self.bufferSize = bufferSize; self.warmupIterations = warmupIterations
+    }
 }
 
 /// Batch Renormalization's clipping limits over training (`renorm`): the layer's own type, whose

@@ -87,4 +87,42 @@ extension SettingParsers {
         return "rmax=\(SpecNumber.format(r.rMax)) dmax=\(SpecNumber.format(r.dMax))"
             + " warmup_steps=\(r.warmupSteps) ramp_steps=\(r.rampSteps)"
     }
+
+    /// `[buffer=B] [warmup=N]`, B >= 1, N >= 0.
+    static func mabn(_ input: inout SettingInput) throws -> SettingAssignment {
+        let k = try input.keywordsOnly("mabn", allowed: ["buffer", "warmup"])
+        var settings = MABNSettings()
+        if let t = k.optional("buffer") { settings.bufferSize = try t.integer("mabn buffer", atLeast: 1) }
+        if let t = k.optional("warmup") { settings.warmupIterations = try t.integer("mabn warmup", atLeast: 0) }
+        let value = settings
+        return { $0.mabn = value }
+    }
+
+    static func renderMABN(_ config: ExperimentConfig) -> String {
+        "buffer=\(config.mabn.bufferSize) warmup=\(config.mabn.warmupIterations)"
+    }
+
+    /// `[buffer=K] [burnin=N] [rho=R] [two_stage=on|off]`, K >= 1, N >= 0, R any number; `two_stage off`
+    /// needs `burnin > 0` (CBN.py divides by it).
+    static func cbn(_ input: inout SettingInput) throws -> SettingAssignment {
+        let k = try input.keywordsOnly("cbn", allowed: ["buffer", "burnin", "rho", "two_stage"])
+        var settings = CBNSettings()
+        if let t = k.optional("buffer") { settings.bufferSize = try t.integer("cbn buffer", atLeast: 1) }
+        if let t = k.optional("burnin") { settings.burnin = try t.integer("cbn burnin", atLeast: 0) }
+        if let t = k.optional("rho") { settings.rho = try t.float("cbn rho", in: .any) }
+        if let t = k.optional("two_stage") {
+            settings.twoStage = try t.onOff("cbn two_stage")
+            if !settings.twoStage && settings.burnin == 0 {
+                throw SpecProblem(t.location, "cbn two_stage off ramps the buffer over burnin iterations and needs"
+                                  + " burnin >= 1, got burnin \(settings.burnin)")
+            }
+        }
+        let value = settings
+        return { $0.cbn = value }
+    }
+
+    static func renderCBN(_ config: ExperimentConfig) -> String {
+        let c = config.cbn
+        return "buffer=\(c.bufferSize) burnin=\(c.burnin) rho=\(SpecNumber.format(c.rho)) two_stage=\(c.twoStage ? "on" : "off")"
+    }
 }

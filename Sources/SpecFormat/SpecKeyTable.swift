@@ -58,15 +58,16 @@ package enum SpecKeyTable {
                 values: "`cnn channels=C1,C2,... [kernel=3]` | `mlp widths=W1,W2,...`",
                 meaning: "cnn, per entry: conv KxK (padding K/2, K odd) -> norm -> ReLU -> maxpool 2; then "
                     + "flatten -> dropout -> linear. mlp, per entry: linear -> norm -> ReLU -> dropout; then "
-                    + "linear. Counts >= 1",
+                    + "linear. Counts >= 1. norm mabn and cbn need cnn",
                 parse: SettingParsers.model, render: SettingParsers.renderModel),
         .choice("norm", .model, sweepable: true, meaning: "the normalization layer of every block", \.norm),
         .integer("groups", .model, sweepable: true, atLeast: 1,
                  meaning: "GroupNorm groups; must divide every channel count (mlp: width) when norm is group",
                  \.groups),
         .custom("momentum", .model, sweepable: true, values: "number in (0, 1] | cumulative",
-                meaning: "BatchNorm, PyTorch convention: running = (1 - momentum) * running + momentum * batch; "
-                    + "cumulative = PyTorch's momentum=None; > 0.5 warns (Keras's 0.9 is PyTorch's 0.1)",
+                meaning: "BatchNorm, Batch Renorm and CBN, PyTorch convention: running = (1 - momentum) * running + "
+                    + "momentum * batch; cumulative = PyTorch's momentum=None (not with cbn); > 0.5 warns (Keras's 0.9 "
+                    + "is PyTorch's 0.1)",
                 parse: SettingParsers.momentum, render: SettingParsers.renderMomentum),
         .onOff("track_running_stats", .model, sweepable: true,
                meaning: "off: BatchNorm keeps no running statistics and uses batch statistics in eval mode too",
@@ -82,10 +83,29 @@ package enum SpecKeyTable {
                 meaning: "Batch Renormalization limits: r_max = 1, d_max = 0 for warmup_steps optimizer steps, "
                     + "then linear to rmax (>= 1) and dmax (>= 0) over ramp_steps steps",
                 parse: SettingParsers.renorm, render: SettingParsers.renderRenorm),
+        .custom("mabn", .model, oneWord: false, values: "`[buffer=16] [warmup=100]`",
+                meaning: "Moving Average BatchNorm (megvii-model/MABN MABN.py; every conv before it is centred, "
+                    + "W - mean(W) per filter, without bias): no mean subtraction; x / sqrt(v + eps) with v = the "
+                    + "batch's E[x^2] for the first max(buffer, warmup - 1) train passes, then the mean of the "
+                    + "last buffer (>= 1) passes' E[x^2], the gradient statistic likewise; r = sqrt(v + eps) / "
+                    + "sqrt(running_var + eps) is 1 up to pass max(1000, warmup) (warmup >= 0), then clipped to "
+                    + "[1/5, 5]; running_var = 0.98 * running_var + 0.02 * v, the code's momentum 0.98, which "
+                    + "the momentum key does not set",
+                parse: SettingParsers.mabn, render: SettingParsers.renderMABN),
+        .custom("cbn", .model, oneWord: false, values: "`[buffer=3] [burnin=0] [rho=1] [two_stage=on]`",
+                meaning: "Cross-Iteration BatchNorm (Howal/Cross-iterationBatchNorm CBN.py; every conv before it "
+                    + "without bias): mean and E[x^2] of this and the last buffer (>= 1) train passes, the past "
+                    + "ones compensated to the current conv weight, stat + rho * dstat/dW (W - W_past) (past and "
+                    + "compensation without gradient), a pass dropped where its E[x^2] - mean^2 < 0; for the "
+                    + "first burnin (>= 0) passes (two_stage on) batch statistics with the unbiased variance, "
+                    + "two_stage off: the buffer grows linearly over burnin (>= 1) instead; y = (x - mean) / "
+                    + "(sqrt(var) + eps); running statistics as BatchNorm's from the current batch (momentum)",
+                parse: SettingParsers.cbn, render: SettingParsers.renderCBN),
         .number("dropout", .model, sweepable: true, in: .fractionBelowOne,
                 meaning: "p, the probability of dropping a unit; kept units are scaled by 1/(1-p)",
                 \.dropProbability),
-        .number("eps", .model, in: .above(0), meaning: "normalization epsilon: x_hat = (x - mean) / sqrt(var + eps)",
+        .number("eps", .model, in: .above(0), meaning: "normalization epsilon: x_hat = (x - mean) / sqrt(var + eps); "
+                    + "cbn: (x - mean) / (sqrt(var) + eps), as CBN.py",
                 \.eps),
 
         // MARK: Training

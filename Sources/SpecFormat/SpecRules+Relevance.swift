@@ -20,7 +20,7 @@ extension SpecRules {
 
     private static let relevance: [Relevance] = {
         let batchNorm = "no cell uses a BatchNorm (norm batch or batchrenorm)"
-        let usesBatchNorm: @Sendable (ExperimentConfig) -> Bool = { $0.norm.usesBatchStatistics }
+        let usesBatchNorm: @Sendable (ExperimentConfig) -> Bool = { $0.norm.isBatchNorm }
         return [
             // Without a jitter there is nothing for jitter_apply to apply to: its column is empty. The
             // per-layer keys below keep their values in the tables (the PyTorch reference,
@@ -29,7 +29,10 @@ extension SpecRules {
                       emptyInTables: true),
             Relevance(key: "groups", applies: { $0.norm == .group }, otherwise: "no cell uses norm group"),
             Relevance(key: "renorm", applies: { $0.norm == .batchrenorm }, otherwise: "no cell uses norm batchrenorm"),
-            Relevance(key: "momentum", applies: usesBatchNorm, otherwise: batchNorm),
+            Relevance(key: "mabn", applies: { $0.norm == .mabn }, otherwise: "no cell uses norm mabn"),
+            Relevance(key: "cbn", applies: { $0.norm == .cbn }, otherwise: "no cell uses norm cbn"),
+            Relevance(key: "momentum", applies: { $0.norm.isBatchNorm || $0.norm == .cbn },
+                      otherwise: "no cell uses a BatchNorm (norm batch, batchrenorm or cbn)"),
             Relevance(key: "track_running_stats", applies: usesBatchNorm, otherwise: batchNorm),
             Relevance(key: "ghost_batch_size", applies: usesBatchNorm, otherwise: batchNorm),
             Relevance(key: "frozen_bn_epochs", applies: usesBatchNorm, otherwise: batchNorm),

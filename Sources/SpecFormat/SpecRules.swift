@@ -17,6 +17,18 @@ enum SpecRules {
                                   + " GroupNorm needs groups to divide every \(what)")
             }
         }
+        if c.norm == .mabn, case .mlp = c.model {
+            throw SpecProblem(cell.location("norm", "model"), "norm mabn needs model cnn: MABN.py defines MABN2d and"
+                              + " its centred conv (CenConv2d) for (N, C, H, W) conv features only")
+        }
+        if c.norm == .cbn, case .mlp = c.model {
+            throw SpecProblem(cell.location("norm", "model"), "norm cbn needs model cnn: CBN.py's CBatchNorm2d compensates"
+                              + " its statistics through the preceding conv's weight")
+        }
+        if c.norm == .cbn, c.momentum == .cumulative {
+            throw SpecProblem(cell.location("momentum", "norm"), "momentum cumulative is not defined for norm cbn:"
+                              + " CBN.py's momentum is a number")
+        }
         if c.dropLast && c.batchSize > c.trainSplit {
             // PyTorch's DataLoader(drop_last=True) yields no batch at all here, and the
             // training loop silently trains nothing; refuse instead.

@@ -132,6 +132,8 @@ final class SpecGridTests: XCTestCase {
             ghost_batch_size off
             frozen_bn_epochs 0
             renorm rmax=3 dmax=5 warmup_steps=0 ramp_steps=0
+            mabn buffer=16 warmup=100
+            cbn buffer=3 burnin=0 rho=1 two_stage=on
             dropout 0
             eps 1e-05
             epochs 3

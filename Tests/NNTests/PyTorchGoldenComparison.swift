@@ -6,6 +6,8 @@ import XCTest
 enum GoldenFamily: String, CaseIterable {
     case batchNorm = "BatchNorm"
     case batchRenorm = "BatchRenorm"
+    case mabn = "MABN"
+    case cbn = "CBN"
     case groupNorm = "GroupNorm"
     case layerNorm = "LayerNorm"
     case conv2d = "Conv2d"
