@@ -64,7 +64,8 @@ public struct Cell: Hashable, Sendable {
                                        recalibrateOnTest: c.recalibrateData == .test, mcSamples: c.mcSamples,
                                        forgotEval: c.forgotEval ? ForgottenEval(batches: c.forgotEvalBatches,
                                                                                    shift: c.forgotEvalShift) : nil,
-                                       classBlockedEval: c.classBlockedEval, metricBug: c.metricBug),
+                                       classBlockedEval: c.classBlockedEval, lossyReload: c.lossyReload,
+                                       metricBug: c.metricBug),
             seed: c.seed)
     }
 

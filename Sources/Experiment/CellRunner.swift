@@ -42,14 +42,21 @@ public enum CellRunner {
                            observer: TrainingObserver? = nil) throws -> TrainedModelCache.Entry {
         let root = RandomGenerator(seed: cell.seed)
         let train = data.train
-        let model = try cell.model.build(channels: train.channels, height: train.height, width: train.width,
-                                         classes: max(train.classCount, data.test.classCount), rng: root.derived("model"))
+        let model = try buildModel(cell: cell, data: data)
         let optimizer = try cell.optimizer.make(parameters: model.parameters, learningRate: cell.learningRate)
         var shuffleRNG = root.derived("batches")
         let outcome = try Trainer.train(model: model, optimizer: optimizer, data: train, plan: cell.training,
                                         rng: &shuffleRNG, validationData: data.test, onEpoch: onEpoch,
                                         observer: observer)
         return TrainedModelCache.Entry(model: model, outcome: outcome)
+    }
+
+    /// The cell's model as initialized, before training: every draw from `cell.seed`.
+    static func buildModel(cell: Cell, data: PreparedData) throws -> Sequential {
+        let train = data.train
+        return try cell.model.build(channels: train.channels, height: train.height, width: train.width,
+                                    classes: max(train.classCount, data.test.classCount),
+                                    rng: RandomGenerator(seed: cell.seed).derived("model"))
     }
 
     private static func measure(cell: Cell, data: PreparedData, trained: TrainedModelCache.Entry,
@@ -119,6 +126,18 @@ public enum CellRunner {
                 try measureForgottenEval(forgotEval, model: model, test: test, e: e, into: &r)
             }
         }
+        if e.lossyReload {
+            try batchStatistics("test_acc_after_lossy_reload, test_acc_reload_recalibrated") {
+                let reloaded = try lossyReload(model, into: buildModel(cell: cell, data: data), notes: &r.notes)
+                r[.testAccAfterLossyReload] = try Evaluation.accuracy(model: reloaded, data: test, batchSize: eval,
+                                                                     mode: .eval).correct.percent
+                var recalibrationRNG = root.derived("recalibrate")
+                try Recalibration.recalibrate(model: reloaded, data: calibrationData, samples: samples,
+                                              batchSize: e.recalibrateBatchSize, estimator: e.estimator, rng: &recalibrationRNG)
+                r[.testAccReloadRecalibrated] = try Evaluation.accuracy(model: reloaded, data: test, batchSize: eval,
+                                                                       mode: .eval).correct.percent
+            }
+        }
         if e.classBlockedEval {
             try batchStatistics("test_acc_train_mode_class_blocked") {
                 r[.testAccTrainModeClassBlocked] = try Evaluation.classBlockedAccuracy(
@@ -147,6 +166,25 @@ public enum CellRunner {
         r[.testAccEvalAfterForgotEval] = afterForgotten.correct.percent
         r[.trainModeDisagreement] = disagreement(first, second)
         r[.evalModeDisagreement] = disagreement(evalFirst, evalSecond)
+    }
+
+    /// A checkpoint that kept only `parameters()` (as `torch.save({k: p for k, p in model.named_parameters()})`
+    /// does): `trained`'s parameters through a safetensors round trip into `fresh` (a newly built model, its
+    /// BatchNorm buffers at their initial 0 and 1). The strict load refuses it, and its error goes to
+    /// `notes`, as `load_state_dict(strict=True)` would report it; the load that then happens is
+    /// `strict=False`. Returns `fresh`.
+    static func lossyReload(_ trained: Sequential, into fresh: Sequential, notes: inout [String]) throws -> Sequential {
+        let parameters = trained.stateDictEntries.filter { $0.kind == .parameter }
+        let file = SafeTensorsFile(tensors: Dictionary(uniqueKeysWithValues: parameters.map { ($0.key, $0.value) }))
+        let reread = try SafeTensorsFile(parsing: file.serialized(), file: "parameters-only checkpoint")
+        do {
+            try fresh.load(stateDict: reread, strict: true)
+        } catch let error as StateDictError {
+            notes.append("lossy reload: load_state_dict(strict=True) refuses the checkpoint: "
+                         + error.problems.joined(separator: "; "))
+        }
+        try fresh.load(stateDict: reread, strict: false)
+        return fresh
     }
 
     /// Percentage of positions where two prediction lists differ.

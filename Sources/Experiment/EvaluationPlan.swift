@@ -17,17 +17,20 @@ public struct EvaluationPlan: Hashable, Sendable {
     public var forgotEval: ForgottenEval?
     /// Also measure train mode over single-class test batches (`test_acc_train_mode_class_blocked`).
     public var classBlockedEval: Bool
+    /// Also measure a checkpoint reload that loses the BatchNorm buffers (`lossy_reload`).
+    public var lossyReload: Bool
     /// Also report the accuracy an assigning (`n_correct = ...`) evaluation loop prints.
     public var metricBug: Bool
 
     public init(evalBatchSize: Int = 128, recalibrateSamples: Int? = nil, recalibrateBatchSize: Int = 32,
                 estimator: VarianceEstimator = .population, recalibrateOnTest: Bool = false,
                 mcSamples: Int = 0, forgotEval: ForgottenEval? = nil, classBlockedEval: Bool = false,
-                metricBug: Bool = false) {
+                lossyReload: Bool = false, metricBug: Bool = false) {
         self.evalBatchSize = evalBatchSize; self.recalibrateSamples = recalibrateSamples
         self.recalibrateBatchSize = recalibrateBatchSize; self.estimator = estimator
         self.recalibrateOnTest = recalibrateOnTest; self.mcSamples = mcSamples
-        self.forgotEval = forgotEval; self.classBlockedEval = classBlockedEval; self.metricBug = metricBug
+        self.forgotEval = forgotEval; self.classBlockedEval = classBlockedEval; self.lossyReload = lossyReload
+        self.metricBug = metricBug
     }
 }
 

@@ -126,6 +126,16 @@ extension Metric {
         "eval_mode_disagreement", .percent, decimals: 2, summarized: true, split: .test,
         shown: Shown(chart: "", report: "", sentence: ""),
         meaning: "the same for two eval-mode passes (0 when eval mode is deterministic)")
+    public static let testAccAfterLossyReload = Metric(
+        "test_acc_after_lossy_reload", .percent, decimals: 2, summarized: true, split: .test,
+        shown: Shown(chart: "eval after a reload without buffers", report: "eval after lossy reload",
+                     sentence: "eval mode after a reload that lost the buffers"),
+        meaning: "eval-mode test accuracy (%) of a freshly built model into which the trained parameters, and not the BatchNorm buffers, were loaded through a safetensors round trip with `strict=False` (`lossy_reload`): running_mean 0, running_var 1")
+    public static let testAccReloadRecalibrated = Metric(
+        "test_acc_reload_recalibrated", .percent, decimals: 2, summarized: true, split: .test,
+        shown: Shown(chart: "reloaded, then recalibrated", report: "lossy reload, recalibrated",
+                     sentence: "the reloaded model recalibrated"),
+        meaning: "the same reloaded model after recalibrating its BatchNorm statistics (`recalibrate_*` settings), in eval mode")
     public static let testAccAssigningBug = Metric(
         "test_acc_assigning_bug", .percent, decimals: 2, summarized: true, split: .test,
         shown: Shown(chart: "n_correct = ... bug", report: "n_correct = ... bug", sentence: "reported by the n_correct = ... loop"),
@@ -152,7 +162,8 @@ extension Metric {
     public static let all: [Metric] = [
         .lrUsed, .trainAccRunning, .trainAccEvalMode, .testAccTrainMode, .testAccEvalMode, .testAccRecalibrated,
         .testAccBatchStats, .testAccMCDropout, .testAccForgotEval, .testAccEvalAfterForgotEval, .testAccTrainModeClassBlocked,
-        .trainModeDisagreement, .evalModeDisagreement, .testAccAssigningBug, .valAccLastEpoch, .finalTrainLoss, .testOverlap,
+        .trainModeDisagreement, .evalModeDisagreement, .testAccAfterLossyReload, .testAccReloadRecalibrated,
+        .testAccAssigningBug, .valAccLastEpoch, .finalTrainLoss, .testOverlap,
         .recalibrationSamples,
     ]
 
@@ -205,7 +216,11 @@ extension PairedDifference {
         "class_blocked_train_mode_minus_eval_mode", .testAccTrainModeClassBlocked, minus: .testAccEvalMode,
         sentence: "train mode over class-blocked test batches minus eval mode")
 
+    public static let reloadMinusEval = PairedDifference(
+        "lossy_reload_minus_eval_mode", .testAccAfterLossyReload, minus: .testAccEvalMode,
+        sentence: "eval mode after the lossy reload minus eval mode before it")
+
     /// Every paired difference of the summary, in column order (after the metrics).
     public static let all: [PairedDifference] = [.trainMinusEval, .recalibratedMinusEval, .batchStatsMinusEval,
-                                                 .evalAfterForgotMinusEval, .classBlockedMinusEval]
+                                                 .evalAfterForgotMinusEval, .classBlockedMinusEval, .reloadMinusEval]
 }

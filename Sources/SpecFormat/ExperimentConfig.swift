@@ -106,6 +106,8 @@ public struct ExperimentConfig: Hashable, Sendable {
     public var forgotEvalShift: Float = 0
     /// `class_blocked_eval`: also measure train mode over single-class test batches.
     public var classBlockedEval: Bool = false
+    /// `lossy_reload`: also measure a reload of the parameters without the BatchNorm buffers.
+    public var lossyReload: Bool = false
     /// `metric_bug`: also report what an assigning (`n_correct = ...`) evaluation loop prints.
     public var metricBug: Bool = false
 

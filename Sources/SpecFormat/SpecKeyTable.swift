@@ -193,6 +193,11 @@ package enum SpecKeyTable {
                meaning: "also measure train mode over class-blocked test batches: the test split grouped by label"
                    + " (split order within a class), each batch of the training batch size from one class",
                \.classBlockedEval),
+        .onOff("lossy_reload", .evaluation,
+               meaning: "also save the trained model's parameters only (torch.save of parameters(), no BatchNorm"
+                   + " buffers) as safetensors, load them into a freshly built model with strict=False, and"
+                   + " evaluate it, before and after recalibrating it (the strict load's missing-keys error is"
+                   + " kept in the cell's notes)", \.lossyReload),
         .onOff("metric_bug", .evaluation,
                meaning: "also report the accuracy of an evaluation loop that writes n_correct = batch_correct instead of +=",
                \.metricBug),

@@ -33,8 +33,9 @@ extension SpecRules {
             Relevance(key: "cbn", applies: { $0.norm == .cbn }, otherwise: "no cell uses norm cbn"),
             Relevance(key: "momentum", applies: { $0.norm.isBatchNorm || $0.norm == .cbn },
                       otherwise: "no cell uses a BatchNorm (norm batch, batchrenorm or cbn)"),
-            Relevance(key: "track_running_stats", applies: usesBatchNorm, otherwise: batchNorm),
-            Relevance(key: "ghost_batch_size", applies: usesBatchNorm, otherwise: batchNorm),
+            // BatchRenorm always tracks its statistics and has no ghost batches: only plain BatchNorm reads these.
+            Relevance(key: "track_running_stats", applies: { $0.norm == .batch }, otherwise: "no cell uses norm batch"),
+            Relevance(key: "ghost_batch_size", applies: { $0.norm == .batch }, otherwise: "no cell uses norm batch"),
             Relevance(key: "frozen_bn_epochs", applies: usesBatchNorm, otherwise: batchNorm),
             Relevance(key: "base_batch_size", applies: { $0.lrScaling != .none }, otherwise: "lr_scaling is none"),
             Relevance(key: "epochs", applies: { $0.steps == 0 }, otherwise: "steps is set: the step budget decides"),
