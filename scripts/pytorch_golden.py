@@ -536,6 +536,75 @@ def batchrenorm_cases():
 
 
 # ----------------------------------------------------------------------------------------------
+# 9. Batch-independent normalization-activation layers, transcribed from timm
+#    (huggingface/pytorch-image-models at aa4b5850c1543fa488abf260f18390eda46cf85d; timm is not
+#    imported: the modules below are its code with the defaults bnlab uses)
+
+TIMM_COMMIT = "aa4b5850c1543fa488abf260f18390eda46cf85d"
+
+
+def inv_instance_rms(x, eps: float = 1e-5):
+    """timm/layers/filter_response_norm.py, `inv_instance_rms`."""
+    rms = x.square().float().mean(dim=(2, 3), keepdim=True).add(eps).rsqrt().to(x.dtype)
+    return rms.expand(x.shape)
+
+
+class FilterResponseNormTlu2d(nn.Module):
+    """timm/layers/filter_response_norm.py, `FilterResponseNormTlu2d` (apply_act=True, rms=True;
+    eps 1e-5 by default and not learnable; weight 1, bias 0, tau 0 at init)."""
+
+    def __init__(self, num_features, apply_act=True, eps=1e-5, rms=True):
+        super().__init__()
+        self.apply_act = apply_act
+        self.rms = rms
+        self.eps = eps
+        self.weight = nn.Parameter(torch.empty(num_features))
+        self.bias = nn.Parameter(torch.empty(num_features))
+        self.tau = nn.Parameter(torch.empty(num_features)) if apply_act else None
+        self.reset_parameters()
+
+    def reset_parameters(self):
+        nn.init.ones_(self.weight)
+        nn.init.zeros_(self.bias)
+        if self.tau is not None:
+            nn.init.zeros_(self.tau)
+
+    def forward(self, x):
+        assert x.dim() == 4, "expected 4D input"
+        x_dtype = x.dtype
+        v_shape = (1, -1, 1, 1)
+        x = x * inv_instance_rms(x, self.eps)
+        x = x * self.weight.view(v_shape).to(dtype=x_dtype) + self.bias.view(v_shape).to(dtype=x_dtype)
+        return torch.maximum(x, self.tau.reshape(v_shape).to(dtype=x_dtype)) if self.tau is not None else x
+
+
+def frn(name, shape, eps):
+    c = shape[1]
+    case = Case(name, layer="FilterResponseNormTlu2d", reference=f"timm {TIMM_COMMIT} timm/layers/filter_response_norm.py",
+                input_shape=list(shape), num_features=c, eps=eps,
+                note="one forward/backward; weight ~ 1 + 0.5 N(0,1), bias, tau ~ 0.5 N(0,1); "
+                     "scalars.below_tau counts outputs clamped at tau (the TLU's other branch); no "
+                     "running state, so train and eval mode must both give these values")
+    layer = FilterResponseNormTlu2d(c, eps=eps)
+    affine(layer)
+    with torch.no_grad():
+        layer.tau.copy_(0.5 * torch.randn(c))
+    case.params("", layer)
+    x = torch.randn(shape) * 1.5 + 0.4
+    with torch.no_grad():
+        pre = x * inv_instance_rms(x, eps) * layer.weight.view(1, -1, 1, 1) + layer.bias.view(1, -1, 1, 1)
+        below = int((pre < layer.tau.view(1, -1, 1, 1)).sum())
+    assert 0 < below < x.numel(), f"{name}: TLU branches not both exercised ({below})"
+    case.scalar("below_tau", below)
+    forward_backward(case, "", layer, x)
+    return case
+
+
+def timm_norm_act_cases():
+    return [frn("frn_n3_c4_3x3", (3, 4, 3, 3), 1e-5), frn("frn_n2_c3_4x5_eps0p001", (2, 3, 4, 5), 1e-3)]
+
+
+# ----------------------------------------------------------------------------------------------
 
 
 def main():
@@ -544,7 +613,7 @@ def main():
     args = parser.parse_args()
     os.makedirs(args.out, exist_ok=True)
     groups = [batchnorm_cases, norm_cases, conv_cases, pool_linear_loss_cases, sgd_cnn_cases,
-              optimizer_cases, batchrenorm_cases]
+              optimizer_cases, batchrenorm_cases, timm_norm_act_cases]
     names = set()
     for group in groups:
         for case in group():

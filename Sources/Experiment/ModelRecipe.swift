@@ -41,6 +41,7 @@ public struct ModelRecipe: Hashable, Sendable {
             case .batchrenorm: return BatchRenorm(c, eps: eps, momentum: momentum, limits: renormLimits)
             case .group: return try GroupNorm(groups: groups, channels: c, eps: eps)
             case .layer: return LayerNorm(sampleShape: sample, eps: eps)
+            case .frn: return FilterResponseNorm(channels: c, eps: eps)
             case .none: return nil
             }
         }
@@ -61,7 +62,7 @@ public struct ModelRecipe: Hashable, Sendable {
                 h = conv.outputSize(h); w = conv.outputSize(w)
                 layers.append(conv)
                 if let n = try normLayer(out, sample: Shape(1, out, h, w)) { layers.append(n) }
-                layers.append(ReLU())
+                if !norm.includesActivation { layers.append(ReLU()) }
                 guard h >= 2 && w >= 2 else {
                     throw LayerError(layer: "model", "\(widths.count) pooling stages shrink \(height)x\(width) input below 1x1")
                 }
@@ -77,7 +78,7 @@ public struct ModelRecipe: Hashable, Sendable {
             for out in widths {
                 layers.append(Linear(inFeatures, out, computesInputGradient: computesInputGradient(), rng: &initRNG))
                 if let n = try normLayer(out, sample: Shape(1, out)) { layers.append(n) }
-                layers.append(ReLU())
+                if !norm.includesActivation { layers.append(ReLU()) }
                 if let d = try dropoutLayer() { layers.append(d) }
                 inFeatures = out
             }

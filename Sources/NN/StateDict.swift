@@ -12,7 +12,7 @@ import TensorCore
 ///   `weight`, `bias`, then with running statistics the buffers `running_mean`, `running_var`
 ///   (unbiased, as PyTorch stores it) and `num_batches_tracked` (I64, shape `[]`);
 /// - GroupNorm: `weight (C)`, `bias (C)`; LayerNorm: `weight`, `bias` of the normalized shape,
-///   `(C)` or `(C, H, W)`;
+///   `(C)` or `(C, H, W)`; FilterResponseNorm (timm's `FilterResponseNormTlu2d`): `weight`, `bias`, `tau`, each `(C)`;
 /// - layers without parameters: nothing.
 public struct StateDictEntry {
     public enum Kind: Sendable { case parameter, buffer }

@@ -22,8 +22,20 @@ public enum ModelArchitecture: Hashable, Sendable {
 /// The normalization layer after every conv / linear block (`norm`).
 public enum NormKind: String, CaseIterable, Hashable, Sendable {
     /// BatchNorm (Ioffe & Szegedy 2015), GroupNorm (Wu & He 2018), LayerNorm (Ba et al. 2016),
-    /// Batch Renormalization (Ioffe 2017), or no normalization.
-    case batch, group, layer, batchrenorm, none
+    /// Batch Renormalization (Ioffe 2017).
+    case batch, group, layer, batchrenorm
+    /// Filter Response Normalization + TLU (Singh & Krishnan 2020), timm's `FilterResponseNormTlu2d`.
+    case frn
+    /// No normalization.
+    case none
+
+    /// Whether the layer ends in its own nonlinearity and so replaces the block's `norm -> ReLU`
+    /// (FRN's TLU), as the paper and timm use it: the model then has no ReLU after it.
+    public var includesActivation: Bool { self == .frn }
+
+    /// Whether the layer is defined for feature maps `(N, C, H, W)` only (timm's 2-d layers): an mlp
+    /// cannot use it.
+    public var needsFeatureMaps: Bool { self == .frn }
 
     /// Whether the layer keeps running statistics from batches (BatchNorm and
     /// Batch Renormalization): the layers whose train and eval modes differ.

@@ -55,7 +55,12 @@ package enum SpecKeyTable {
                     + "flatten -> dropout -> linear. mlp, per entry: linear -> norm -> ReLU -> dropout; then "
                     + "linear. Counts >= 1",
                 parse: SettingParsers.model, render: SettingParsers.renderModel),
-        .choice("norm", .model, sweepable: true, meaning: "the normalization layer of every block", \.norm),
+        .choice("norm", .model, sweepable: true,
+                meaning: "the normalization layer of every block. frn: Filter Response Normalization + TLU (Singh &"
+                    + " Krishnan 2020, timm's FilterResponseNormTlu2d), z = max(x / sqrt(mean_HW(x^2) + eps) * weight"
+                    + " + bias, tau); a normalization-activation layer: it replaces the block's norm -> ReLU (no ReLU"
+                    + " follows it), and is defined for the cnn only (an error with model mlp)",
+                \.norm),
         .integer("groups", .model, sweepable: true, atLeast: 1,
                  meaning: "GroupNorm groups; must divide every channel count (mlp: width) when norm is group",
                  \.groups),
@@ -80,7 +85,9 @@ package enum SpecKeyTable {
         .number("dropout", .model, sweepable: true, in: .fractionBelowOne,
                 meaning: "p, the probability of dropping a unit; kept units are scaled by 1/(1-p)",
                 \.dropProbability),
-        .number("eps", .model, in: .above(0), meaning: "normalization epsilon: x_hat = (x - mean) / sqrt(var + eps)",
+        .number("eps", .model, in: .above(0),
+                meaning: "normalization epsilon of every norm: x_hat = (x - mean) / sqrt(var + eps); frn: x /"
+                    + " sqrt(mean_HW(x^2) + eps), fixed (timm's default 1e-5 too)",
                 \.eps),
 
         // MARK: Training

@@ -7,6 +7,11 @@ enum SpecRules {
     /// Refuses a cell whose settings contradict each other.
     static func checkCell(_ cell: ResolvedCell) throws {
         let c = cell.config
+        if c.norm.needsFeatureMaps, case .mlp = c.model {
+            throw SpecProblem(cell.location("norm", "model"),
+                              "norm \(c.norm.rawValue) is defined for conv feature maps (N, C, H, W) only"
+                              + " (timm's 2-d layer), not for model mlp's (N, C) features")
+        }
         if c.norm == .group {
             let counts = c.model.featureCounts
             if let bad = counts.first(where: { $0 % c.groups != 0 }) {

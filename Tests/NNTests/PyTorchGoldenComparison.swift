@@ -8,6 +8,7 @@ enum GoldenFamily: String, CaseIterable {
     case batchRenorm = "BatchRenorm"
     case groupNorm = "GroupNorm"
     case layerNorm = "LayerNorm"
+    case filterResponseNorm = "FilterResponseNorm"
     case conv2d = "Conv2d"
     case pooling = "Pooling"
     case linear = "Linear"

@@ -1,0 +1,34 @@
+import XCTest
+@testable import Experiment
+@testable import SpecFormat
+import NN
+import TensorCore
+
+/// The normalization-activation norms in a spec and in the model they build: `frn` is refused with
+/// an mlp (timm's layer is 2-d only), and replaces the cnn block's norm -> ReLU.
+final class SpecBatchIndependentNormTests: XCTestCase {
+    func testFeatureMapNormsAreRefusedWithAnMLP() {
+        assertSpecError("model mlp widths=8\nnorm frn",
+                        "t.spec:2:6: error: norm frn is defined for conv feature maps (N, C, H, W) only (timm's 2-d"
+                        + " layer), not for model mlp's (N, C) features")
+        // Swept: the error points at the value of the sweep.
+        assertSpecError("model mlp widths=8\nsweep norm batch frn",
+                        "t.spec:2:18: error: norm frn is defined for conv feature maps (N, C, H, W) only (timm's 2-d"
+                        + " layer), not for model mlp's (N, C) features")
+    }
+
+    func testFilterResponseNormReplacesNormAndReLU() throws {
+        let spec = try parseSpec("norm frn\neps 0.001\nmodel cnn channels=3,4\n")
+        let config = try XCTUnwrap(spec.cells().first)
+        XCTAssertEqual(config.norm, .frn)
+        let model = try ModelRecipe(architecture: config.model, norm: config.norm, eps: config.eps)
+            .build(channels: 1, height: 8, width: 8, classes: 2, rng: RandomGenerator(seed: 1))
+        XCTAssertEqual(model.layers.map { String(describing: type(of: $0)) },
+                       ["Conv2d", "FilterResponseNorm", "MaxPool2d", "Conv2d", "FilterResponseNorm", "MaxPool2d",
+                        "Flatten", "Linear"])
+        XCTAssertEqual(model.layers.compactMap { ($0 as? FilterResponseNorm)?.eps }, [0.001, 0.001], "eps reaches the layer")
+        XCTAssertEqual(model.stateDictEntries.map(\.key),
+                       ["0.weight", "0.bias", "1.weight", "1.bias", "1.tau", "3.weight", "3.bias",
+                        "4.weight", "4.bias", "4.tau", "7.weight", "7.bias"])
+    }
+}

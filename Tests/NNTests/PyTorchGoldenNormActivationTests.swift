@@ -1,0 +1,34 @@
+import NN
+import TensorCore
+import XCTest
+
+/// The normalization-activation layers against their transcriptions of timm's modules in
+/// `scripts/pytorch_golden.py` (huggingface/pytorch-image-models at aa4b5850): `frn_*` is
+/// `FilterResponseNormTlu2d`. FRN keeps no running state, so each case runs in train and in eval
+/// mode and both must give the recorded values.
+final class PyTorchGoldenNormActivationTests: XCTestCase {
+    override class func tearDown() {
+        print(GoldenErrorRecord.shared.summary([.filterResponseNorm]))
+        super.tearDown()
+    }
+
+    private func assertFilterResponseNorm(_ name: String, file: StaticString = #filePath, line: UInt = #line) throws {
+        let fixture = try Fixture.load(name)
+        let check = GoldenChecker(family: .filterResponseNorm, fixture: fixture)
+        let layer = FilterResponseNorm(channels: try XCTUnwrap(fixture.config["num_features"] as? Int),
+                                       eps: Float(try XCTUnwrap(fixture.config["eps"] as? Double)))
+        XCTAssertEqual(layer.parameters.map(\.name), ["weight", "bias", "tau"], "timm's state_dict names", file: file, line: line)
+        for parameter in layer.parameters { fixture.copy(parameter.name, into: parameter.value) }
+        // The fixture clamps some outputs at tau: the TLU's both branches are compared.
+        XCTAssertGreaterThan(fixture.scalar("below_tau"), 0, file: file, line: line)
+        // One layer, one pass: y and dx to .singleLayer; dtau is a sum over the clamped values of a
+        // plane, like dbias, so .parameterGradient holds it as it holds the other parameter gradients.
+        for mode in [Mode.train, Mode.eval] {
+            try check.assertForwardBackward(layer, mode: mode, .singleLayer, file: file, line: line)
+        }
+    }
+
+    func testFilterResponseNormOn3x3Maps() throws { try assertFilterResponseNorm("frn_n3_c4_3x3") }
+    /// Non-square maps and eps 1e-3: eps is read from the setting, not fixed at timm's default.
+    func testFilterResponseNormOn4x5MapsWithLargerEps() throws { try assertFilterResponseNorm("frn_n2_c3_4x5_eps0p001") }
+}
