@@ -600,8 +600,74 @@ def frn(name, shape, eps):
     return case
 
 
+def group_std(x, groups: int = 32, eps: float = 1e-5, flatten: bool = False):
+    """timm/layers/evo_norm.py, `group_std` (the GPU version timm uses; biased variance, eps inside
+    the square root)."""
+    B, C, H, W = x.shape
+    x_dtype = x.dtype
+    assert C % groups == 0, ""
+    if flatten:
+        x = x.reshape(B, groups, -1)
+        std = x.float().var(dim=2, unbiased=False, keepdim=True).add(eps).sqrt().to(x_dtype)
+    else:
+        x = x.reshape(B, groups, C // groups, H, W)
+        std = x.float().var(dim=(2, 3, 4), unbiased=False, keepdim=True).add(eps).sqrt().to(x_dtype)
+    return std.expand(x.shape).reshape(B, C, H, W)
+
+
+class EvoNorm2dS0(nn.Module):
+    """timm/layers/evo_norm.py, `EvoNorm2dS0` (apply_act=True; groups 32 and eps 1e-5 by default;
+    weight 1, bias 0, v 1 at init)."""
+
+    def __init__(self, num_features, groups=32, group_size=None, apply_act=True, eps=1e-5):
+        super().__init__()
+        self.apply_act = apply_act
+        if group_size:
+            assert num_features % group_size == 0
+            self.groups = num_features // group_size
+        else:
+            self.groups = groups
+        self.eps = eps
+        self.weight = nn.Parameter(torch.empty(num_features))
+        self.bias = nn.Parameter(torch.empty(num_features))
+        self.v = nn.Parameter(torch.empty(num_features)) if apply_act else None
+        self.reset_parameters()
+
+    def reset_parameters(self):
+        nn.init.ones_(self.weight)
+        nn.init.zeros_(self.bias)
+        if self.v is not None:
+            nn.init.ones_(self.v)
+
+    def forward(self, x):
+        assert x.dim() == 4, "expected 4D input"
+        x_dtype = x.dtype
+        v_shape = (1, -1, 1, 1)
+        if self.v is not None:
+            v = self.v.view(v_shape).to(x_dtype)
+            x = x * (x * v).sigmoid() / group_std(x, self.groups, self.eps)
+        return x * self.weight.view(v_shape).to(x_dtype) + self.bias.view(v_shape).to(x_dtype)
+
+
+def evonorm_s0(name, shape, groups):
+    c = shape[1]
+    case = Case(name, layer="EvoNorm2dS0", reference=f"timm {TIMM_COMMIT} timm/layers/evo_norm.py",
+                input_shape=list(shape), num_features=c, groups=groups, eps=1e-5,
+                note="one forward/backward; weight ~ 1 + 0.5 N(0,1), bias ~ 0.5 N(0,1), v ~ N(0,1) (some "
+                     "negative); no running state, so train and eval mode must both give these values")
+    layer = EvoNorm2dS0(c, groups=groups)
+    affine(layer)
+    with torch.no_grad():
+        layer.v.copy_(torch.randn(c))
+    case.params("", layer)
+    forward_backward(case, "", layer, torch.randn(shape) * 1.5 + 0.4)
+    return case
+
+
 def timm_norm_act_cases():
-    return [frn("frn_n3_c4_3x3", (3, 4, 3, 3), 1e-5), frn("frn_n2_c3_4x5_eps0p001", (2, 3, 4, 5), 1e-3)]
+    return [frn("frn_n3_c4_3x3", (3, 4, 3, 3), 1e-5), frn("frn_n2_c3_4x5_eps0p001", (2, 3, 4, 5), 1e-3),
+            evonorm_s0("evonorm_s0_n2_c8_g4_3x3", (2, 8, 3, 3), 4),
+            evonorm_s0("evonorm_s0_n3_c3_g1_2x3", (3, 3, 2, 3), 1)]
 
 
 # ----------------------------------------------------------------------------------------------

@@ -42,6 +42,7 @@ public struct ModelRecipe: Hashable, Sendable {
             case .group: return try GroupNorm(groups: groups, channels: c, eps: eps)
             case .layer: return LayerNorm(sampleShape: sample, eps: eps)
             case .frn: return FilterResponseNorm(channels: c, eps: eps)
+            case .evonormS0: return try EvoNormS0(channels: c, groups: groups, eps: eps)
             case .none: return nil
             }
         }

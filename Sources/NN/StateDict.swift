@@ -13,6 +13,7 @@ import TensorCore
 ///   (unbiased, as PyTorch stores it) and `num_batches_tracked` (I64, shape `[]`);
 /// - GroupNorm: `weight (C)`, `bias (C)`; LayerNorm: `weight`, `bias` of the normalized shape,
 ///   `(C)` or `(C, H, W)`; FilterResponseNorm (timm's `FilterResponseNormTlu2d`): `weight`, `bias`, `tau`, each `(C)`;
+///   EvoNormS0 (timm's `EvoNorm2dS0`): `weight`, `bias`, `v`, each `(C)`;
 /// - layers without parameters: nothing.
 public struct StateDictEntry {
     public enum Kind: Sendable { case parameter, buffer }

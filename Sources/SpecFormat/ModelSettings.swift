@@ -26,16 +26,29 @@ public enum NormKind: String, CaseIterable, Hashable, Sendable {
     case batch, group, layer, batchrenorm
     /// Filter Response Normalization + TLU (Singh & Krishnan 2020), timm's `FilterResponseNormTlu2d`.
     case frn
+    /// EvoNorm-S0 (Liu et al. 2020), timm's `EvoNorm2dS0`, over `groups` groups.
+    case evonormS0 = "evonorm_s0"
     /// No normalization.
     case none
 
     /// Whether the layer ends in its own nonlinearity and so replaces the block's `norm -> ReLU`
-    /// (FRN's TLU), as the paper and timm use it: the model then has no ReLU after it.
-    public var includesActivation: Bool { self == .frn }
+    /// (FRN's TLU, EvoNorm's sigmoid or max), as the papers and timm use them: the model then has
+    /// no ReLU after it.
+    public var includesActivation: Bool { self == .frn || self == .evonormS0 }
 
     /// Whether the layer is defined for feature maps `(N, C, H, W)` only (timm's 2-d layers): an mlp
     /// cannot use it.
-    public var needsFeatureMaps: Bool { self == .frn }
+    public var needsFeatureMaps: Bool { includesActivation }
+
+    /// Whether the layer splits the channels into `groups` groups (GroupNorm, EvoNorm-S0's group_std),
+    /// and how the errors about `groups` name it.
+    public var groupedLayerName: String? {
+        switch self {
+        case .group: return "GroupNorm"
+        case .evonormS0: return "EvoNorm-S0"
+        default: return nil
+        }
+    }
 
     /// Whether the layer keeps running statistics from batches (BatchNorm and
     /// Batch Renormalization): the layers whose train and eval modes differ.

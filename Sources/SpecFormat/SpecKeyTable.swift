@@ -58,11 +58,16 @@ package enum SpecKeyTable {
         .choice("norm", .model, sweepable: true,
                 meaning: "the normalization layer of every block. frn: Filter Response Normalization + TLU (Singh &"
                     + " Krishnan 2020, timm's FilterResponseNormTlu2d), z = max(x / sqrt(mean_HW(x^2) + eps) * weight"
-                    + " + bias, tau); a normalization-activation layer: it replaces the block's norm -> ReLU (no ReLU"
-                    + " follows it), and is defined for the cnn only (an error with model mlp)",
+                    + " + bias, tau). evonorm_s0: EvoNorm-S0 (Liu et al. 2020, timm's EvoNorm2dS0), y = x *"
+                    + " sigmoid(v * x) / sqrt(var_g + eps) * weight + bias, var_g the biased variance of each sample's"
+                    + " group of C/groups channels (groups as below). Both are normalization-activation layers: they"
+                    + " replace the block's norm -> ReLU (no ReLU follows them), and are defined for the cnn only (an"
+                    + " error with model mlp)",
                 \.norm),
         .integer("groups", .model, sweepable: true, atLeast: 1,
-                 meaning: "GroupNorm groups; must divide every channel count (mlp: width) when norm is group",
+                 meaning: "the number of channel groups of GroupNorm and of EvoNorm-S0's group std (timm's groups,"
+                    + " whose default is 32; timm's group_size is not offered); must divide every channel count (mlp:"
+                    + " width) when norm is group or evonorm_s0",
                  \.groups),
         .custom("momentum", .model, sweepable: true, values: "number in (0, 1] | cumulative",
                 meaning: "BatchNorm, PyTorch convention: running = (1 - momentum) * running + momentum * batch; "
@@ -87,7 +92,8 @@ package enum SpecKeyTable {
                 \.dropProbability),
         .number("eps", .model, in: .above(0),
                 meaning: "normalization epsilon of every norm: x_hat = (x - mean) / sqrt(var + eps); frn: x /"
-                    + " sqrt(mean_HW(x^2) + eps), fixed (timm's default 1e-5 too)",
+                    + " sqrt(mean_HW(x^2) + eps), fixed (timm's default 1e-5 too); evonorm_s0: sqrt(var_g + eps)"
+                    + " (timm's default 1e-5 too)",
                 \.eps),
 
         // MARK: Training

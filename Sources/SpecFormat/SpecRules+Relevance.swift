@@ -27,7 +27,8 @@ extension SpecRules {
             // Benchmarks/pytorch_reference.py, builds every cell's layers from them).
             Relevance(key: "jitter_apply", applies: { $0.jitter != .none }, otherwise: "jitter is none",
                       emptyInTables: true),
-            Relevance(key: "groups", applies: { $0.norm == .group }, otherwise: "no cell uses norm group"),
+            Relevance(key: "groups", applies: { $0.norm.groupedLayerName != nil },
+                      otherwise: "no cell uses norm group or evonorm_s0"),
             Relevance(key: "renorm", applies: { $0.norm == .batchrenorm }, otherwise: "no cell uses norm batchrenorm"),
             Relevance(key: "momentum", applies: usesBatchNorm, otherwise: batchNorm),
             Relevance(key: "track_running_stats", applies: usesBatchNorm, otherwise: batchNorm),

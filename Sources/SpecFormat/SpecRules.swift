@@ -12,14 +12,14 @@ enum SpecRules {
                               "norm \(c.norm.rawValue) is defined for conv feature maps (N, C, H, W) only"
                               + " (timm's 2-d layer), not for model mlp's (N, C) features")
         }
-        if c.norm == .group {
+        if let layer = c.norm.groupedLayerName {
             let counts = c.model.featureCounts
             if let bad = counts.first(where: { $0 % c.groups != 0 }) {
                 let what = { if case .cnn = c.model { return "channel count" } else { return "width" } }()
                 let given = cell.locations["groups"] == nil ? " (the default)" : ""
                 throw SpecProblem(cell.location("groups", "norm", "model"),
                                   "groups \(c.groups)\(given) does not divide \(what) \(bad) of the model;"
-                                  + " GroupNorm needs groups to divide every \(what)")
+                                  + " \(layer) needs groups to divide every \(what)")
             }
         }
         if c.dropLast && c.batchSize > c.trainSplit {

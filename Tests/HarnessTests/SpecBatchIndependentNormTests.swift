@@ -31,4 +31,20 @@ final class SpecBatchIndependentNormTests: XCTestCase {
                        ["0.weight", "0.bias", "1.weight", "1.bias", "1.tau", "3.weight", "3.bias",
                         "4.weight", "4.bias", "4.tau", "7.weight", "7.bias"])
     }
+
+    func testEvoNormS0UsesGroupsWhichMustDivideTheChannels() throws {
+        assertSpecError("norm evonorm_s0\nmodel cnn channels=16,12",
+                        "t.spec:1:6: error: groups 8 (the default) does not divide channel count 12 of the model;"
+                        + " EvoNorm-S0 needs groups to divide every channel count")
+        assertSpecError("model mlp widths=8\nnorm evonorm_s0",
+                        "t.spec:2:6: error: norm evonorm_s0 is defined for conv feature maps (N, C, H, W) only (timm's 2-d"
+                        + " layer), not for model mlp's (N, C) features")
+        let spec = try parseSpec("norm evonorm_s0\ngroups 4\nmodel cnn channels=4,8\n")
+        let config = try XCTUnwrap(spec.cells().first)
+        let model = try ModelRecipe(architecture: config.model, norm: config.norm, groups: config.groups, eps: config.eps)
+            .build(channels: 1, height: 8, width: 8, classes: 2, rng: RandomGenerator(seed: 1))
+        XCTAssertEqual(model.layers.compactMap { ($0 as? EvoNormS0).map { [$0.channels, $0.groups] } }, [[4, 4], [8, 4]])
+        XCTAssertFalse(model.layers.contains { $0 is ReLU }, "EvoNorm-S0's sigmoid is the block's activation")
+        XCTAssertEqual(model.stateDictEntries.map(\.key).filter { $0.hasPrefix("1.") }, ["1.weight", "1.bias", "1.v"])
+    }
 }

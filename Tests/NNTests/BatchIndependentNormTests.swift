@@ -1,3 +1,4 @@
+import Foundation
 import XCTest
 import NN
 import TensorCore
@@ -68,5 +69,40 @@ final class BatchIndependentNormTests: XCTestCase {
         XCTAssertEqual(layer.bias.value.array, [0, 0])
         XCTAssertEqual(layer.tau.value.array, [0, 0])
         XCTAssertEqual(layer.eps, 1e-5, "timm's default eps")
+    }
+
+    func testEvoNormS0IsTheSameInEveryModeAndBatch() throws {
+        let layer = try EvoNormS0(channels: 4, groups: 2)
+        TestTensors.randomizeParameters(of: layer, seed: 6, -1, 1)
+        try assertModeAndBatchIndependent(layer, TestTensors.normal(Shape(3, 4, 2, 3), seed: 7, mean: -0.2, std: 1.5))
+    }
+
+    func testEvoNormS0Formula() throws {
+        // One sample, one group of 2 channels x 2 values: x = 1, 3 | -1, 5; mean 2, biased var
+        // (1 + 1 + 9 + 9) / 4 = 5, std = sqrt(5 + eps).
+        let layer = try EvoNormS0(channels: 2, groups: 1, eps: 0.5)
+        layer.weight.value.assign(Tensor(Shape(2), [2, -1]))
+        layer.bias.value.assign(Tensor(Shape(2), [0.5, 0.25]))
+        layer.v.value.assign(Tensor(Shape(2), [1, -2]))
+        let y = try layer.forward(Tensor(Shape(1, 2, 1, 2), [1, 3, -1, 5]), mode: .eval).array
+        let std = (5 + 0.5).squareRoot()
+        func sigmoid(_ z: Double) -> Double { 1 / (1 + Foundation.exp(-z)) }
+        let expected = [1 * sigmoid(1) / std * 2 + 0.5, 3 * sigmoid(3) / std * 2 + 0.5,
+                        -1 * sigmoid(2) / std * -1 + 0.25, 5 * sigmoid(-10) / std * -1 + 0.25]
+        for (a, e) in zip(y, expected) { XCTAssertEqual(Double(a), e, accuracy: 1e-6) }
+    }
+
+    func testEvoNormS0InitAndRefusals() throws {
+        let layer = try EvoNormS0(channels: 64)
+        XCTAssertEqual(layer.groups, 32, "timm's default")
+        XCTAssertEqual(layer.v.value.array, Array(repeating: 1, count: 64))
+        XCTAssertEqual(layer.eps, 1e-5)
+        XCTAssertThrowsError(try EvoNormS0(channels: 6, groups: 4)) { error in
+            XCTAssertEqual((error as? LayerError)?.description, "EvoNormS0: groups (4) must divide the number of channels (6)")
+        }
+        XCTAssertThrowsError(try layer.forward(TestTensors.normal(Shape(2, 64), seed: 8), mode: .train)) { error in
+            XCTAssertEqual((error as? LayerError)?.message,
+                           "expected input (N, 64, H, W) (timm's EvoNorm2dS0 is 2-d only), got (2, 64)")
+        }
     }
 }

@@ -39,4 +39,15 @@ final class NormActivationGradientTests: XCTestCase {
             try GradientCheck.check(layer, input: x, mode: .train).assertPasses()
         }
     }
+
+    func testEvoNormS0() throws {
+        for (groups, seed) in [(1, UInt64(3)), (2, 4), (4, 5)] {
+            let layer = try EvoNormS0(channels: 4, groups: groups)
+            // v in [-1.5, 1.5): the sigmoid's slope, negative for some channels.
+            TestTensors.randomizeParameters(of: layer, seed: seed, 0.5, 1.5)
+            for c in 0..<4 { layer.v.value.data[c] *= c % 2 == 0 ? 1 : -1 }
+            let x = TestTensors.normal(Shape(2, 4, 2, 3), seed: seed + 10, mean: 0.5, std: 1.5)
+            try GradientCheck.check(layer, input: x, mode: .train).assertPasses()
+        }
+    }
 }

@@ -9,6 +9,7 @@ enum GoldenFamily: String, CaseIterable {
     case groupNorm = "GroupNorm"
     case layerNorm = "LayerNorm"
     case filterResponseNorm = "FilterResponseNorm"
+    case evoNormS0 = "EvoNormS0"
     case conv2d = "Conv2d"
     case pooling = "Pooling"
     case linear = "Linear"

@@ -4,11 +4,11 @@ import XCTest
 
 /// The normalization-activation layers against their transcriptions of timm's modules in
 /// `scripts/pytorch_golden.py` (huggingface/pytorch-image-models at aa4b5850): `frn_*` is
-/// `FilterResponseNormTlu2d`. FRN keeps no running state, so each case runs in train and in eval
-/// mode and both must give the recorded values.
+/// `FilterResponseNormTlu2d`, `evonorm_s0_*` `EvoNorm2dS0`. Neither keeps running state, so each case
+/// runs in train and in eval mode and both must give the recorded values.
 final class PyTorchGoldenNormActivationTests: XCTestCase {
     override class func tearDown() {
-        print(GoldenErrorRecord.shared.summary([.filterResponseNorm]))
+        print(GoldenErrorRecord.shared.summary([.filterResponseNorm, .evoNormS0]))
         super.tearDown()
     }
 
@@ -31,4 +31,24 @@ final class PyTorchGoldenNormActivationTests: XCTestCase {
     func testFilterResponseNormOn3x3Maps() throws { try assertFilterResponseNorm("frn_n3_c4_3x3") }
     /// Non-square maps and eps 1e-3: eps is read from the setting, not fixed at timm's default.
     func testFilterResponseNormOn4x5MapsWithLargerEps() throws { try assertFilterResponseNorm("frn_n2_c3_4x5_eps0p001") }
+
+    private func assertEvoNormS0(_ name: String, file: StaticString = #filePath, line: UInt = #line) throws {
+        let fixture = try Fixture.load(name)
+        let check = GoldenChecker(family: .evoNormS0, fixture: fixture)
+        let layer = try EvoNormS0(channels: try XCTUnwrap(fixture.config["num_features"] as? Int),
+                                  groups: try XCTUnwrap(fixture.config["groups"] as? Int),
+                                  eps: Float(try XCTUnwrap(fixture.config["eps"] as? Double)))
+        XCTAssertEqual(layer.parameters.map(\.name), ["weight", "bias", "v"], "timm's state_dict names", file: file, line: line)
+        for parameter in layer.parameters { fixture.copy(parameter.name, into: parameter.value) }
+        // y and dx to .singleLayer (the sigmoid is one more Float function of x, ~1 ulp); dv, like
+        // dweight, is a sum over a channel's values: .parameterGradient.
+        for mode in [Mode.train, Mode.eval] {
+            try check.assertForwardBackward(layer, mode: mode, .singleLayer, file: file, line: line)
+        }
+    }
+
+    /// 4 groups of 2 channels.
+    func testEvoNormS0FourGroups() throws { try assertEvoNormS0("evonorm_s0_n2_c8_g4_3x3") }
+    /// One group: the std over all of a sample's values, as LayerNorm's.
+    func testEvoNormS0OneGroup() throws { try assertEvoNormS0("evonorm_s0_n3_c3_g1_2x3") }
 }
