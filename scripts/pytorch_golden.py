@@ -664,10 +664,100 @@ def evonorm_s0(name, shape, groups):
     return case
 
 
+def instance_std(x, eps: float = 1e-5):
+    """timm/layers/evo_norm.py, `instance_std` (biased variance over H, W; eps inside the root)."""
+    std = x.float().var(dim=(2, 3), unbiased=False, keepdim=True).add(eps).sqrt().to(x.dtype)
+    return std.expand(x.shape)
+
+
+class EvoNorm2dB0(nn.Module):
+    """timm/layers/evo_norm.py, `EvoNorm2dB0` (apply_act=True; momentum 0.1 and eps 1e-3 by default;
+    weight 1, bias 0, v 1, running_var 1 at init). Train: biased batch variance (with gradient),
+    running_var = running_var * (1 - momentum) + var * momentum * n / (n - 1); eval: running_var."""
+
+    def __init__(self, num_features, apply_act=True, momentum=0.1, eps=1e-3):
+        super().__init__()
+        self.apply_act = apply_act
+        self.momentum = momentum
+        self.eps = eps
+        self.weight = nn.Parameter(torch.empty(num_features))
+        self.bias = nn.Parameter(torch.empty(num_features))
+        self.v = nn.Parameter(torch.empty(num_features)) if apply_act else None
+        self.register_buffer("running_var", torch.ones(num_features))
+        self.reset_parameters()
+
+    def reset_parameters(self):
+        nn.init.ones_(self.weight)
+        nn.init.zeros_(self.bias)
+        if self.v is not None:
+            nn.init.ones_(self.v)
+
+    def forward(self, x):
+        assert x.dim() == 4, "expected 4D input"
+        x_dtype = x.dtype
+        v_shape = (1, -1, 1, 1)
+        if self.v is not None:
+            if self.training:
+                var = x.float().var(dim=(0, 2, 3), unbiased=False)
+                n = x.numel() / x.shape[1]
+                self.running_var.copy_(
+                    self.running_var * (1 - self.momentum) +
+                    var.detach() * self.momentum * (n / (n - 1)))
+            else:
+                var = self.running_var
+            left = var.add(self.eps).sqrt_().to(x_dtype).view(v_shape).expand_as(x)
+            v = self.v.to(x_dtype).view(v_shape)
+            right = x * v + instance_std(x, self.eps)
+            x = x / left.max(right)
+        return x * self.weight.to(x_dtype).view(v_shape) + self.bias.to(x_dtype).view(v_shape)
+
+
+def evonorm_b0(name, shape, momentum, eps, steps=3):
+    c = shape[1]
+    case = Case(name, layer="EvoNorm2dB0", reference=f"timm {TIMM_COMMIT} timm/layers/evo_norm.py",
+                input_shape=list(shape), num_features=c, eps=eps, momentum=momentum, steps=steps,
+                note="initial.*: parameters and running_var (2.0) before step 1; stepK.*: train-mode step K "
+                     "(x, dy, y, dx, dweight, dbias, dv, running_var after the step); eval.*: eval-mode "
+                     "forward/backward after the last step; scalars.right_wins / left_wins count the values "
+                     "where each side of max(left, right) was taken, over all steps")
+    layer = EvoNorm2dB0(c, momentum=momentum, eps=eps)
+    affine(layer)
+    with torch.no_grad():
+        layer.v.copy_(torch.randn(c))
+        layer.running_var.fill_(2.0)
+    case.params("initial.", layer)
+    wins = {"right": 0, "left": 0}
+
+    def count(x, training):
+        with torch.no_grad():
+            var = x.var(dim=(0, 2, 3), unbiased=False) if training else layer.running_var
+            left = (var + eps).sqrt().view(1, -1, 1, 1)
+            right = x * layer.v.view(1, -1, 1, 1) + instance_std(x, eps)
+            wins["right"] += int((right > left).sum())
+            wins["left"] += int((right < left).sum())
+
+    for step in range(1, steps + 1):
+        layer.train()
+        x = batch_input(shape, step)
+        count(x, True)
+        forward_backward(case, f"step{step}.", layer, x)
+        case.tensor(f"step{step}.running_var", layer.running_var)
+    layer.eval()
+    x = batch_input(shape, steps + 1)
+    count(x, False)
+    forward_backward(case, "eval.", layer, x)
+    assert wins["right"] > 0 and wins["left"] > 0, f"{name}: max branches not both exercised: {wins}"
+    case.scalar("right_wins", wins["right"])
+    case.scalar("left_wins", wins["left"])
+    return case
+
+
 def timm_norm_act_cases():
     return [frn("frn_n3_c4_3x3", (3, 4, 3, 3), 1e-5), frn("frn_n2_c3_4x5_eps0p001", (2, 3, 4, 5), 1e-3),
             evonorm_s0("evonorm_s0_n2_c8_g4_3x3", (2, 8, 3, 3), 4),
-            evonorm_s0("evonorm_s0_n3_c3_g1_2x3", (3, 3, 2, 3), 1)]
+            evonorm_s0("evonorm_s0_n3_c3_g1_2x3", (3, 3, 2, 3), 1),
+            evonorm_b0("evonorm_b0_n4_c3_3x3", (4, 3, 3, 3), 0.1, 1e-3),
+            evonorm_b0("evonorm_b0_n2_c4_2x2_momentum0p3_eps0p00001", (2, 4, 2, 2), 0.3, 1e-5)]
 
 
 # ----------------------------------------------------------------------------------------------

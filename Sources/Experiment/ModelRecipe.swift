@@ -43,6 +43,11 @@ public struct ModelRecipe: Hashable, Sendable {
             case .layer: return LayerNorm(sampleShape: sample, eps: eps)
             case .frn: return FilterResponseNorm(channels: c, eps: eps)
             case .evonormS0: return try EvoNormS0(channels: c, groups: groups, eps: eps)
+            case .evonormB0:
+                guard case .exponential(let m) = momentum else {
+                    throw LayerError(layer: "model", "norm evonorm_b0 needs a momentum number (timm's EvoNorm2dB0 has no momentum=None)")
+                }
+                return EvoNormB0(channels: c, eps: eps, momentum: m)
             case .none: return nil
             }
         }

@@ -28,13 +28,15 @@ public enum NormKind: String, CaseIterable, Hashable, Sendable {
     case frn
     /// EvoNorm-S0 (Liu et al. 2020), timm's `EvoNorm2dS0`, over `groups` groups.
     case evonormS0 = "evonorm_s0"
+    /// EvoNorm-B0 (Liu et al. 2020), timm's `EvoNorm2dB0`: a running variance, no running mean.
+    case evonormB0 = "evonorm_b0"
     /// No normalization.
     case none
 
     /// Whether the layer ends in its own nonlinearity and so replaces the block's `norm -> ReLU`
     /// (FRN's TLU, EvoNorm's sigmoid or max), as the papers and timm use them: the model then has
     /// no ReLU after it.
-    public var includesActivation: Bool { self == .frn || self == .evonormS0 }
+    public var includesActivation: Bool { self == .frn || self == .evonormS0 || self == .evonormB0 }
 
     /// Whether the layer is defined for feature maps `(N, C, H, W)` only (timm's 2-d layers): an mlp
     /// cannot use it.
@@ -50,9 +52,14 @@ public enum NormKind: String, CaseIterable, Hashable, Sendable {
         }
     }
 
-    /// Whether the layer keeps running statistics from batches (BatchNorm and
-    /// Batch Renormalization): the layers whose train and eval modes differ.
-    public var usesBatchStatistics: Bool { self == .batch || self == .batchrenorm }
+    /// Whether the layer keeps running statistics from batches (BatchNorm, Batch Renormalization and
+    /// EvoNorm-B0's running variance): the layers whose train and eval modes differ.
+    public var usesBatchStatistics: Bool { keepsRunningMeanAndVariance || self == .evonormB0 }
+
+    /// Whether the layer is one of BatchNorm's kind (BatchNorm, Batch Renormalization): a running
+    /// mean, variance and `num_batches_tracked`, which recalibration, the statistics probe and the
+    /// `track_running_stats` and `ghost_batch_size` settings act on.
+    public var keepsRunningMeanAndVariance: Bool { self == .batch || self == .batchrenorm }
 }
 
 /// Batch Renormalization's clipping limits over training (`renorm`): the layer's own type, whose

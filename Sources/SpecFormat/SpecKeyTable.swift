@@ -60,9 +60,13 @@ package enum SpecKeyTable {
                     + " Krishnan 2020, timm's FilterResponseNormTlu2d), z = max(x / sqrt(mean_HW(x^2) + eps) * weight"
                     + " + bias, tau). evonorm_s0: EvoNorm-S0 (Liu et al. 2020, timm's EvoNorm2dS0), y = x *"
                     + " sigmoid(v * x) / sqrt(var_g + eps) * weight + bias, var_g the biased variance of each sample's"
-                    + " group of C/groups channels (groups as below). Both are normalization-activation layers: they"
-                    + " replace the block's norm -> ReLU (no ReLU follows them), and are defined for the cnn only (an"
-                    + " error with model mlp)",
+                    + " group of C/groups channels (groups as below). evonorm_b0: EvoNorm-B0 (timm's EvoNorm2dB0),"
+                    + " y = x / max(sqrt(var + eps), v * x + sqrt(var_HW + eps)) * weight + bias, var the biased batch"
+                    + " variance per channel in train mode and the running variance in eval mode, var_HW each"
+                    + " sample's own per channel; it keeps only a running variance (momentum as below; recalibration"
+                    + " leaves it as trained). All three are normalization-activation layers: they replace the"
+                    + " block's norm -> ReLU (no ReLU follows them), and are defined for the cnn only (an error with"
+                    + " model mlp)",
                 \.norm),
         .integer("groups", .model, sweepable: true, atLeast: 1,
                  meaning: "the number of channel groups of GroupNorm and of EvoNorm-S0's group std (timm's groups,"
@@ -71,7 +75,8 @@ package enum SpecKeyTable {
                  \.groups),
         .custom("momentum", .model, sweepable: true, values: "number in (0, 1] | cumulative",
                 meaning: "BatchNorm, PyTorch convention: running = (1 - momentum) * running + momentum * batch; "
-                    + "cumulative = PyTorch's momentum=None; > 0.5 warns (Keras's 0.9 is PyTorch's 0.1)",
+                    + "cumulative = PyTorch's momentum=None (not with evonorm_b0, whose running variance follows the"
+                    + " same formula, timm's); > 0.5 warns (Keras's 0.9 is PyTorch's 0.1)",
                 parse: SettingParsers.momentum, render: SettingParsers.renderMomentum),
         .onOff("track_running_stats", .model, sweepable: true,
                meaning: "off: BatchNorm keeps no running statistics and uses batch statistics in eval mode too",
@@ -93,7 +98,8 @@ package enum SpecKeyTable {
         .number("eps", .model, in: .above(0),
                 meaning: "normalization epsilon of every norm: x_hat = (x - mean) / sqrt(var + eps); frn: x /"
                     + " sqrt(mean_HW(x^2) + eps), fixed (timm's default 1e-5 too); evonorm_s0: sqrt(var_g + eps)"
-                    + " (timm's default 1e-5 too)",
+                    + " (timm's default 1e-5 too); evonorm_b0: both square roots (timm's default is 1e-3: set eps"
+                    + " 1e-3 to match it)",
                 \.eps),
 
         // MARK: Training

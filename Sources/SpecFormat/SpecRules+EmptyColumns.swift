@@ -59,7 +59,7 @@ extension SpecRules {
                 warnings.append(problem)
             }
         }
-        for cell in cells where cell.config.norm.usesBatchStatistics {
+        for cell in cells where cell.config.norm.keepsRunningMeanAndVariance {
             let c = cell.config
             let split = c.recalibrateData == .test ? c.testSplit : c.trainSplit
             let samples: Int

@@ -20,7 +20,9 @@ extension SpecRules {
 
     private static let relevance: [Relevance] = {
         let batchNorm = "no cell uses a BatchNorm (norm batch or batchrenorm)"
-        let usesBatchNorm: @Sendable (ExperimentConfig) -> Bool = { $0.norm.usesBatchStatistics }
+        let usesBatchNorm: @Sendable (ExperimentConfig) -> Bool = { $0.norm.keepsRunningMeanAndVariance }
+        let runningStatistics = "no cell uses a norm with running statistics (batch, batchrenorm or evonorm_b0)"
+        let usesRunningStatistics: @Sendable (ExperimentConfig) -> Bool = { $0.norm.usesBatchStatistics }
         return [
             // Without a jitter there is nothing for jitter_apply to apply to: its column is empty. The
             // per-layer keys below keep their values in the tables (the PyTorch reference,
@@ -30,10 +32,10 @@ extension SpecRules {
             Relevance(key: "groups", applies: { $0.norm.groupedLayerName != nil },
                       otherwise: "no cell uses norm group or evonorm_s0"),
             Relevance(key: "renorm", applies: { $0.norm == .batchrenorm }, otherwise: "no cell uses norm batchrenorm"),
-            Relevance(key: "momentum", applies: usesBatchNorm, otherwise: batchNorm),
+            Relevance(key: "momentum", applies: usesRunningStatistics, otherwise: runningStatistics),
             Relevance(key: "track_running_stats", applies: usesBatchNorm, otherwise: batchNorm),
             Relevance(key: "ghost_batch_size", applies: usesBatchNorm, otherwise: batchNorm),
-            Relevance(key: "frozen_bn_epochs", applies: usesBatchNorm, otherwise: batchNorm),
+            Relevance(key: "frozen_bn_epochs", applies: usesRunningStatistics, otherwise: runningStatistics),
             Relevance(key: "base_batch_size", applies: { $0.lrScaling != .none }, otherwise: "lr_scaling is none"),
             Relevance(key: "epochs", applies: { $0.steps == 0 }, otherwise: "steps is set: the step budget decides"),
         ]

@@ -12,6 +12,11 @@ enum SpecRules {
                               "norm \(c.norm.rawValue) is defined for conv feature maps (N, C, H, W) only"
                               + " (timm's 2-d layer), not for model mlp's (N, C) features")
         }
+        if c.norm == .evonormB0 && c.momentum == .cumulative {
+            throw SpecProblem(cell.location("momentum", "norm"),
+                              "momentum cumulative (PyTorch's momentum=None) is not defined for norm evonorm_b0:"
+                              + " timm's EvoNorm2dB0 takes a number in (0, 1]")
+        }
         if let layer = c.norm.groupedLayerName {
             let counts = c.model.featureCounts
             if let bad = counts.first(where: { $0 % c.groups != 0 }) {

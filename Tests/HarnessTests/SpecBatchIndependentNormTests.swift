@@ -48,3 +48,31 @@ final class SpecBatchIndependentNormTests: XCTestCase {
         XCTAssertEqual(model.stateDictEntries.map(\.key).filter { $0.hasPrefix("1.") }, ["1.weight", "1.bias", "1.v"])
     }
 }
+
+/// `norm evonorm_b0`: its running variance follows `momentum` (a number only) and `frozen_bn_epochs`;
+/// BatchNorm's `track_running_stats` and `ghost_batch_size` do not apply to it.
+final class SpecEvoNormB0Tests: XCTestCase {
+    func testMomentumActsAndCumulativeIsRefused() throws {
+        let spec = try parseSpec("norm evonorm_b0\nmomentum 0.3\neps 0.001\n")
+        let config = try XCTUnwrap(spec.cells().first)
+        let model = try ModelRecipe(architecture: config.model, norm: config.norm, momentum: config.momentum, eps: config.eps)
+            .build(channels: 1, height: 8, width: 8, classes: 2, rng: RandomGenerator(seed: 1))
+        XCTAssertEqual(model.layers.compactMap { ($0 as? EvoNormB0).map { [$0.momentum, $0.eps] } }, [[0.3, 0.001], [0.3, 0.001]])
+        XCTAssertFalse(model.layers.contains { $0 is ReLU }, "EvoNorm-B0's max is the block's activation")
+        assertSpecError("norm evonorm_b0\nmomentum cumulative",
+                        "t.spec:2:10: error: momentum cumulative (PyTorch's momentum=None) is not defined for norm"
+                        + " evonorm_b0: timm's EvoNorm2dB0 takes a number in (0, 1]")
+    }
+
+    func testBatchNormOnlySettingsDoNotActOnIt() {
+        assertSpecError("norm evonorm_b0\nghost_batch_size 4",
+                        "t.spec:2:18: error: 'ghost_batch_size' is set but has no effect: no cell uses a BatchNorm"
+                        + " (norm batch or batchrenorm)")
+        assertSpecError("norm evonorm_b0\ntrack_running_stats off",
+                        "t.spec:2:21: error: 'track_running_stats' is set but has no effect: no cell uses a BatchNorm"
+                        + " (norm batch or batchrenorm)")
+        assertSpecError("norm group\nmomentum 0.2",
+                        "t.spec:2:10: error: 'momentum' is set but has no effect: no cell uses a norm with running"
+                        + " statistics (batch, batchrenorm or evonorm_b0)")
+    }
+}

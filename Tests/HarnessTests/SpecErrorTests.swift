@@ -66,7 +66,7 @@ final class SpecErrorTests: XCTestCase {
     }
 
     func testEnumsListTheirChoices() {
-        assertSpecError("norm batc", "t.spec:1:6: error: norm must be one of batch, group, layer, batchrenorm, frn, evonorm_s0, none;"
+        assertSpecError("norm batc", "t.spec:1:6: error: norm must be one of batch, group, layer, batchrenorm, frn, evonorm_s0, evonorm_b0, none;"
                         + " got 'batc'; did you mean 'batch'?")
         assertSpecError("order random", "t.spec:1:7: error: order must be one of shuffled, sorted, class-blocked; got 'random'")
         assertSpecError("drop_last yes", "t.spec:1:11: error: drop_last must be one of on, off; got 'yes'")
@@ -176,7 +176,8 @@ final class SpecErrorTests: XCTestCase {
     func testSettingsWithoutEffectAreRefused() {
         assertSpecError("jitter_apply train", "t.spec:1:14: error: 'jitter_apply' is set but has no effect: jitter is none")
         assertSpecError("norm layer\nmomentum 0.2",
-                        "t.spec:2:10: error: 'momentum' is set but has no effect: no cell uses a BatchNorm (norm batch or batchrenorm)")
+                        "t.spec:2:10: error: 'momentum' is set but has no effect: no cell uses a norm with running statistics"
+                        + " (batch, batchrenorm or evonorm_b0)")
         assertSpecError("groups 4", "t.spec:1:8: error: 'groups' is set but has no effect: no cell uses norm group or evonorm_s0")
         assertSpecError("renorm rmax=2", "t.spec:1:8: error: 'renorm' is set but has no effect: no cell uses norm batchrenorm")
         assertSpecError("base_batch_size 32", "t.spec:1:17: error: 'base_batch_size' is set but has no effect: lr_scaling is none")

@@ -10,6 +10,7 @@ enum GoldenFamily: String, CaseIterable {
     case layerNorm = "LayerNorm"
     case filterResponseNorm = "FilterResponseNorm"
     case evoNormS0 = "EvoNormS0"
+    case evoNormB0 = "EvoNormB0"
     case conv2d = "Conv2d"
     case pooling = "Pooling"
     case linear = "Linear"
