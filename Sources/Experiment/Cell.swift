@@ -57,7 +57,8 @@ public struct Cell: Hashable, Sendable {
             training: Self.trainingPlan(c),
             evaluation: EvaluationPlan(evalBatchSize: c.evalBatchSize, recalibrateSamples: samples,
                                        recalibrateBatchSize: c.recalibrateBatchSize, estimator: c.recalibrateEstimator,
-                                       recalibrateOnTest: c.recalibrateData == .test, mcSamples: c.mcSamples,
+                                       recalibrateOnTest: c.recalibrateData == .test, adaptPrior: c.adaptPrior,
+                                       mcSamples: c.mcSamples,
                                        forgotEval: c.forgotEval, metricBug: c.metricBug),
             seed: c.seed)
     }

@@ -10,7 +10,7 @@ import TensorCore
 /// - Train (`mode.normalization == .train`): `var_c = sum (x - mean_c)^2 / m` over the batch
 ///   (BIASED, with gradient), and the running update, timm's formula, PyTorch's momentum convention:
 ///   `running_var = (1 - momentum) * running_var + momentum * var_c * m / (m - 1)` (stores the UNBIASED one).
-/// - Eval: `var_c = running_var` (unchanged).
+/// - Eval: `var_c = running_var` (unchanged). `.adapted` (BatchNorm's test-time adaptation) throws.
 /// - Both: `left_c = sqrt(var_c + eps)`, timm's `instance_std`: `istd = sqrt(var_plane + eps)` (biased
 ///   variance over the plane's `HW` values), `right = x * v[c] + istd`, `d = max(left_c, right)`
 ///   elementwise, `y = x / d * weight[c] + bias[c]`.
@@ -115,7 +115,15 @@ public final class EvoNormB0: Layer {
     }
 
     /// Whether `mode` normalizes with the batch variance (and updates the running one).
-    private func usesBatchVariance(_ mode: Mode) throws -> Bool { mode.normalization == .train }
+    private func usesBatchVariance(_ mode: Mode) throws -> Bool {
+        switch mode.normalization {
+        case .train: return true
+        case .eval: return false
+        case .adapted:
+            throw LayerError(layer: name, "test-time adaptation with a prior mixes BatchNorm's running mean and"
+                             + " variance with the batch's; EvoNorm-B0 keeps no running mean, and its authors define none")
+        }
+    }
 
     /// With `h = dy * weight`, `dd = -h * x / d^2`, shared by `max(left, right)` as PyTorch's
     /// `torch.maximum` does (all to the larger, half each at a tie):

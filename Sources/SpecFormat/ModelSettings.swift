@@ -62,6 +62,14 @@ public enum NormKind: String, CaseIterable, Hashable, Sendable {
     public var keepsRunningMeanAndVariance: Bool { self == .batch || self == .batchrenorm }
 }
 
+extension ExperimentConfig {
+    /// Whether the cell's norm layers keep BatchNorm's running mean and variance, the statistics that
+    /// `adapt_prior` mixes with the batch's (BatchNorm with `track_running_stats`, Batch Renormalization).
+    public var adaptsBatchNorm: Bool {
+        norm == .batchrenorm || (norm == .batch && trackRunningStats)
+    }
+}
+
 /// Batch Renormalization's clipping limits over training (`renorm`): the layer's own type, whose
 /// ``BatchRenorm/Limits/limits(atStep:)`` is the one definition of the schedule.
 public typealias RenormSchedule = BatchRenorm.Limits

@@ -163,6 +163,14 @@ package enum SpecKeyTable {
                 \.recalibrateEstimator),
         .choice("recalibrate_data", .evaluation, sweepable: true,
                 meaning: "test = AdaBN: statistics re-estimated on the unlabelled test inputs", \.recalibrateData),
+        .custom("adapt_prior", .evaluation, sweepable: true, values: "off | number >= 0",
+                meaning: "test-time BatchNorm adaptation with a prior (Schneider et al. 2020, their code"
+                    + " bethgelab/robustness): each BatchNorm (and Batch Renorm) normalizes with w * running + (1 - w)"
+                    + " * batch for the mean and the variance (the batch's unbiased), w = N / (N + n), N this value,"
+                    + " n = eval_batch_size; measured as adapted_accuracy on test batches of eval_batch_size, the"
+                    + " running statistics untouched. 0 = AdaBN on each batch, large N = eval mode; needs a norm with"
+                    + " BatchNorm's running statistics (batch with track_running_stats on, or batchrenorm)",
+                parse: SettingParsers.adaptPrior, render: SettingParsers.renderAdaptPrior),
         .integer("mc_samples", .evaluation, sweepable: true, atLeast: 0,
                  meaning: "Monte-Carlo dropout passes at evaluation; 0 = off", \.mcSamples),
         .onOff("forgot_eval", .evaluation, meaning: "also evaluate as if model.eval() had been forgotten",

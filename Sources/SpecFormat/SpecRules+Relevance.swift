@@ -36,6 +36,9 @@ extension SpecRules {
             Relevance(key: "track_running_stats", applies: usesBatchNorm, otherwise: batchNorm),
             Relevance(key: "ghost_batch_size", applies: usesBatchNorm, otherwise: batchNorm),
             Relevance(key: "frozen_bn_epochs", applies: usesRunningStatistics, otherwise: runningStatistics),
+            Relevance(key: "adapt_prior", applies: \.adaptsBatchNorm,
+                      otherwise: "no cell uses a norm with BatchNorm's running statistics (norm batch with"
+                        + " track_running_stats on, or batchrenorm)"),
             Relevance(key: "base_batch_size", applies: { $0.lrScaling != .none }, otherwise: "lr_scaling is none"),
             Relevance(key: "epochs", applies: { $0.steps == 0 }, otherwise: "steps is set: the step budget decides"),
         ]

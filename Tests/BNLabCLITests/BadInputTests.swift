@@ -43,7 +43,7 @@ final class BadInputTests: XCTestCase {
     static let sweepable = "jitter_apply, split_overlap, test_normalize, order, norm, groups, momentum, track_running_stats,"
         + " ghost_batch_size, frozen_bn_epochs, dropout, epochs, steps, budget_factor, batch_size, lr, eval_batch_size,"
         + " recalibrate_samples,"
-        + " recalibrate_batch_size, recalibrate_estimator, recalibrate_data, mc_samples, variant"
+        + " recalibrate_batch_size, recalibrate_estimator, recalibrate_data, adapt_prior, mc_samples, variant"
 
     static let cases: [Case] = [
         // Spec errors (the parser's; here through the command line).

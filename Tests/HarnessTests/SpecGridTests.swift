@@ -149,6 +149,7 @@ final class SpecGridTests: XCTestCase {
             recalibrate_batch_size 32
             recalibrate_estimator population
             recalibrate_data train
+            adapt_prior off
             mc_samples 0
             forgot_eval off
             metric_bug off

@@ -192,7 +192,7 @@ final class SpecSettingsTests: XCTestCase {
             "track_running_stats", "ghost_batch_size", "frozen_bn_epochs", "dropout", "epochs", "steps", "budget_factor",
             "batch_size", "lr",
             "eval_batch_size", "recalibrate_samples", "recalibrate_batch_size", "recalibrate_estimator",
-            "recalibrate_data", "mc_samples", "variant",
+            "recalibrate_data", "adapt_prior", "mc_samples", "variant",
         ])
         XCTAssertEqual(SpecKeyTable.quickNames.filter { !SpecKeyTable.sweepableNames.contains($0) }, [
             "train_split", "test_split", "normalize", "drop_last", "eps", "lr_scaling", "base_batch_size", "seeds",
