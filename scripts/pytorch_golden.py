@@ -905,6 +905,231 @@ def cbn_cases():
 
 
 # ----------------------------------------------------------------------------------------------
+# 9. Batch-independent normalization-activation layers, transcribed from timm
+#    (huggingface/pytorch-image-models at aa4b5850c1543fa488abf260f18390eda46cf85d; timm is not
+#    imported: the modules below are its code with the defaults bnlab uses)
+
+TIMM_COMMIT = "aa4b5850c1543fa488abf260f18390eda46cf85d"
+
+
+def inv_instance_rms(x, eps: float = 1e-5):
+    """timm/layers/filter_response_norm.py, `inv_instance_rms`."""
+    rms = x.square().float().mean(dim=(2, 3), keepdim=True).add(eps).rsqrt().to(x.dtype)
+    return rms.expand(x.shape)
+
+
+class FilterResponseNormTlu2d(nn.Module):
+    """timm/layers/filter_response_norm.py, `FilterResponseNormTlu2d` (apply_act=True, rms=True;
+    eps 1e-5 by default and not learnable; weight 1, bias 0, tau 0 at init)."""
+
+    def __init__(self, num_features, apply_act=True, eps=1e-5, rms=True):
+        super().__init__()
+        self.apply_act = apply_act
+        self.rms = rms
+        self.eps = eps
+        self.weight = nn.Parameter(torch.empty(num_features))
+        self.bias = nn.Parameter(torch.empty(num_features))
+        self.tau = nn.Parameter(torch.empty(num_features)) if apply_act else None
+        self.reset_parameters()
+
+    def reset_parameters(self):
+        nn.init.ones_(self.weight)
+        nn.init.zeros_(self.bias)
+        if self.tau is not None:
+            nn.init.zeros_(self.tau)
+
+    def forward(self, x):
+        assert x.dim() == 4, "expected 4D input"
+        x_dtype = x.dtype
+        v_shape = (1, -1, 1, 1)
+        x = x * inv_instance_rms(x, self.eps)
+        x = x * self.weight.view(v_shape).to(dtype=x_dtype) + self.bias.view(v_shape).to(dtype=x_dtype)
+        return torch.maximum(x, self.tau.reshape(v_shape).to(dtype=x_dtype)) if self.tau is not None else x
+
+
+def frn(name, shape, eps):
+    c = shape[1]
+    case = Case(name, layer="FilterResponseNormTlu2d", reference=f"timm {TIMM_COMMIT} timm/layers/filter_response_norm.py",
+                input_shape=list(shape), num_features=c, eps=eps,
+                note="one forward/backward; weight ~ 1 + 0.5 N(0,1), bias, tau ~ 0.5 N(0,1); "
+                     "scalars.below_tau counts outputs clamped at tau (the TLU's other branch); no "
+                     "running state, so train and eval mode must both give these values")
+    layer = FilterResponseNormTlu2d(c, eps=eps)
+    affine(layer)
+    with torch.no_grad():
+        layer.tau.copy_(0.5 * torch.randn(c))
+    case.params("", layer)
+    x = torch.randn(shape) * 1.5 + 0.4
+    with torch.no_grad():
+        pre = x * inv_instance_rms(x, eps) * layer.weight.view(1, -1, 1, 1) + layer.bias.view(1, -1, 1, 1)
+        below = int((pre < layer.tau.view(1, -1, 1, 1)).sum())
+    assert 0 < below < x.numel(), f"{name}: TLU branches not both exercised ({below})"
+    case.scalar("below_tau", below)
+    forward_backward(case, "", layer, x)
+    return case
+
+
+def group_std(x, groups: int = 32, eps: float = 1e-5, flatten: bool = False):
+    """timm/layers/evo_norm.py, `group_std` (the GPU version timm uses; biased variance, eps inside
+    the square root)."""
+    B, C, H, W = x.shape
+    x_dtype = x.dtype
+    assert C % groups == 0, ""
+    if flatten:
+        x = x.reshape(B, groups, -1)
+        std = x.float().var(dim=2, unbiased=False, keepdim=True).add(eps).sqrt().to(x_dtype)
+    else:
+        x = x.reshape(B, groups, C // groups, H, W)
+        std = x.float().var(dim=(2, 3, 4), unbiased=False, keepdim=True).add(eps).sqrt().to(x_dtype)
+    return std.expand(x.shape).reshape(B, C, H, W)
+
+
+class EvoNorm2dS0(nn.Module):
+    """timm/layers/evo_norm.py, `EvoNorm2dS0` (apply_act=True; groups 32 and eps 1e-5 by default;
+    weight 1, bias 0, v 1 at init)."""
+
+    def __init__(self, num_features, groups=32, group_size=None, apply_act=True, eps=1e-5):
+        super().__init__()
+        self.apply_act = apply_act
+        if group_size:
+            assert num_features % group_size == 0
+            self.groups = num_features // group_size
+        else:
+            self.groups = groups
+        self.eps = eps
+        self.weight = nn.Parameter(torch.empty(num_features))
+        self.bias = nn.Parameter(torch.empty(num_features))
+        self.v = nn.Parameter(torch.empty(num_features)) if apply_act else None
+        self.reset_parameters()
+
+    def reset_parameters(self):
+        nn.init.ones_(self.weight)
+        nn.init.zeros_(self.bias)
+        if self.v is not None:
+            nn.init.ones_(self.v)
+
+    def forward(self, x):
+        assert x.dim() == 4, "expected 4D input"
+        x_dtype = x.dtype
+        v_shape = (1, -1, 1, 1)
+        if self.v is not None:
+            v = self.v.view(v_shape).to(x_dtype)
+            x = x * (x * v).sigmoid() / group_std(x, self.groups, self.eps)
+        return x * self.weight.view(v_shape).to(x_dtype) + self.bias.view(v_shape).to(x_dtype)
+
+
+def evonorm_s0(name, shape, groups):
+    c = shape[1]
+    case = Case(name, layer="EvoNorm2dS0", reference=f"timm {TIMM_COMMIT} timm/layers/evo_norm.py",
+                input_shape=list(shape), num_features=c, groups=groups, eps=1e-5,
+                note="one forward/backward; weight ~ 1 + 0.5 N(0,1), bias ~ 0.5 N(0,1), v ~ N(0,1) (some "
+                     "negative); no running state, so train and eval mode must both give these values")
+    layer = EvoNorm2dS0(c, groups=groups)
+    affine(layer)
+    with torch.no_grad():
+        layer.v.copy_(torch.randn(c))
+    case.params("", layer)
+    forward_backward(case, "", layer, torch.randn(shape) * 1.5 + 0.4)
+    return case
+
+
+def instance_std(x, eps: float = 1e-5):
+    """timm/layers/evo_norm.py, `instance_std` (biased variance over H, W; eps inside the root)."""
+    std = x.float().var(dim=(2, 3), unbiased=False, keepdim=True).add(eps).sqrt().to(x.dtype)
+    return std.expand(x.shape)
+
+
+class EvoNorm2dB0(nn.Module):
+    """timm/layers/evo_norm.py, `EvoNorm2dB0` (apply_act=True; momentum 0.1 and eps 1e-3 by default;
+    weight 1, bias 0, v 1, running_var 1 at init). Train: biased batch variance (with gradient),
+    running_var = running_var * (1 - momentum) + var * momentum * n / (n - 1); eval: running_var."""
+
+    def __init__(self, num_features, apply_act=True, momentum=0.1, eps=1e-3):
+        super().__init__()
+        self.apply_act = apply_act
+        self.momentum = momentum
+        self.eps = eps
+        self.weight = nn.Parameter(torch.empty(num_features))
+        self.bias = nn.Parameter(torch.empty(num_features))
+        self.v = nn.Parameter(torch.empty(num_features)) if apply_act else None
+        self.register_buffer("running_var", torch.ones(num_features))
+        self.reset_parameters()
+
+    def reset_parameters(self):
+        nn.init.ones_(self.weight)
+        nn.init.zeros_(self.bias)
+        if self.v is not None:
+            nn.init.ones_(self.v)
+
+    def forward(self, x):
+        assert x.dim() == 4, "expected 4D input"
+        x_dtype = x.dtype
+        v_shape = (1, -1, 1, 1)
+        if self.v is not None:
+            if self.training:
+                var = x.float().var(dim=(0, 2, 3), unbiased=False)
+                n = x.numel() / x.shape[1]
+                self.running_var.copy_(
+                    self.running_var * (1 - self.momentum) +
+                    var.detach() * self.momentum * (n / (n - 1)))
+            else:
+                var = self.running_var
+            left = var.add(self.eps).sqrt_().to(x_dtype).view(v_shape).expand_as(x)
+            v = self.v.to(x_dtype).view(v_shape)
+            right = x * v + instance_std(x, self.eps)
+            x = x / left.max(right)
+        return x * self.weight.to(x_dtype).view(v_shape) + self.bias.to(x_dtype).view(v_shape)
+
+
+def evonorm_b0(name, shape, momentum, eps, steps=3):
+    c = shape[1]
+    case = Case(name, layer="EvoNorm2dB0", reference=f"timm {TIMM_COMMIT} timm/layers/evo_norm.py",
+                input_shape=list(shape), num_features=c, eps=eps, momentum=momentum, steps=steps,
+                note="initial.*: parameters and running_var (2.0) before step 1; stepK.*: train-mode step K "
+                     "(x, dy, y, dx, dweight, dbias, dv, running_var after the step); eval.*: eval-mode "
+                     "forward/backward after the last step; scalars.right_wins / left_wins count the values "
+                     "where each side of max(left, right) was taken, over all steps")
+    layer = EvoNorm2dB0(c, momentum=momentum, eps=eps)
+    affine(layer)
+    with torch.no_grad():
+        layer.v.copy_(torch.randn(c))
+        layer.running_var.fill_(2.0)
+    case.params("initial.", layer)
+    wins = {"right": 0, "left": 0}
+
+    def count(x, training):
+        with torch.no_grad():
+            var = x.var(dim=(0, 2, 3), unbiased=False) if training else layer.running_var
+            left = (var + eps).sqrt().view(1, -1, 1, 1)
+            right = x * layer.v.view(1, -1, 1, 1) + instance_std(x, eps)
+            wins["right"] += int((right > left).sum())
+            wins["left"] += int((right < left).sum())
+
+    for step in range(1, steps + 1):
+        layer.train()
+        x = batch_input(shape, step)
+        count(x, True)
+        forward_backward(case, f"step{step}.", layer, x)
+        case.tensor(f"step{step}.running_var", layer.running_var)
+    layer.eval()
+    x = batch_input(shape, steps + 1)
+    count(x, False)
+    forward_backward(case, "eval.", layer, x)
+    assert wins["right"] > 0 and wins["left"] > 0, f"{name}: max branches not both exercised: {wins}"
+    case.scalar("right_wins", wins["right"])
+    case.scalar("left_wins", wins["left"])
+    return case
+
+
+def timm_norm_act_cases():
+    return [frn("frn_n3_c4_3x3", (3, 4, 3, 3), 1e-5), frn("frn_n2_c3_4x5_eps0p001", (2, 3, 4, 5), 1e-3),
+            evonorm_s0("evonorm_s0_n2_c8_g4_3x3", (2, 8, 3, 3), 4),
+            evonorm_s0("evonorm_s0_n3_c3_g1_2x3", (3, 3, 2, 3), 1),
+            evonorm_b0("evonorm_b0_n4_c3_3x3", (4, 3, 3, 3), 0.1, 1e-3),
+            evonorm_b0("evonorm_b0_n2_c4_2x2_momentum0p3_eps0p00001", (2, 4, 2, 2), 0.3, 1e-5)]
+
+
+# ----------------------------------------------------------------------------------------------
 
 
 def main():
@@ -913,7 +1138,7 @@ def main():
     args = parser.parse_args()
     os.makedirs(args.out, exist_ok=True)
     groups = [batchnorm_cases, norm_cases, conv_cases, pool_linear_loss_cases, sgd_cnn_cases,
-              optimizer_cases, batchrenorm_cases, mabn_cases, cbn_cases]
+              optimizer_cases, batchrenorm_cases, mabn_cases, cbn_cases, timm_norm_act_cases]
     names = set()
     for group in groups:
         for case in group():

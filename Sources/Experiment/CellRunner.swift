@@ -115,6 +115,13 @@ public enum CellRunner {
                                                                                     batchSize: eval).errors
             }
         }
+        if let prior = e.adaptPrior, model.runningStatisticsLayers.contains(where: \.trackRunningStats) {
+            try batchStatistics("adapted_accuracy") {
+                r[.adaptedAccuracy] = try Evaluation.accuracy(model: model, data: test, batchSize: e.evalBatchSize,
+                                                            mode: adaptationMode(prior: prior, batchSize: e.evalBatchSize))
+                    .correct.percent
+            }
+        }
         if e.mcSamples > 0 {
             r[.testAccMCDropout] = try Evaluation.monteCarloDropoutAccuracy(
                 model: model.clone(), data: test, batchSize: eval, passes: e.mcSamples,
@@ -144,6 +151,14 @@ public enum CellRunner {
                     model: model.clone(), data: test, batchSize: cell.training.batchSize, mode: batchStatsMode).percent
             }
         }
+    }
+
+    /// Test-time adaptation with a prior of strength `N` at test batch size `n`, as the authors' code
+    /// (bethgelab/robustness `examples/batchnorm/src/evaluate.py`) sets it: prior weight
+    /// `N / (N + n)` with the nominal batch size `n` (the last, smaller batch keeps it), dropout off.
+    static func adaptationMode(prior: Float, batchSize n: Int) -> Mode {
+        let weight = Double(prior) / (Double(prior) + Double(n))
+        return Mode(normalization: .adapted(priorWeight: Float(weight)), dropout: .eval)
     }
 
     /// `model.eval()` forgotten: the whole model in train mode over the first `forgotEval.batches`

@@ -11,6 +11,8 @@ public struct EvaluationPlan: Hashable, Sendable {
     public var estimator: VarianceEstimator
     /// Recalibrate on the test inputs (AdaBN, labels unused) instead of the training split.
     public var recalibrateOnTest: Bool
+    /// The prior strength N of test-time BatchNorm adaptation (Schneider et al. 2020); nil = not measured.
+    public var adaptPrior: Float?
     /// Monte-Carlo dropout passes (0 = not measured).
     public var mcSamples: Int
     /// Also measure what a forgotten `model.eval()` does (nil = not measured).
@@ -24,11 +26,11 @@ public struct EvaluationPlan: Hashable, Sendable {
 
     public init(evalBatchSize: Int = 128, recalibrateSamples: Int? = nil, recalibrateBatchSize: Int = 32,
                 estimator: VarianceEstimator = .population, recalibrateOnTest: Bool = false,
-                mcSamples: Int = 0, forgotEval: ForgottenEval? = nil, classBlockedEval: Bool = false,
+                adaptPrior: Float? = nil, mcSamples: Int = 0, forgotEval: ForgottenEval? = nil, classBlockedEval: Bool = false,
                 lossyReload: Bool = false, metricBug: Bool = false) {
         self.evalBatchSize = evalBatchSize; self.recalibrateSamples = recalibrateSamples
         self.recalibrateBatchSize = recalibrateBatchSize; self.estimator = estimator
-        self.recalibrateOnTest = recalibrateOnTest; self.mcSamples = mcSamples
+        self.recalibrateOnTest = recalibrateOnTest; self.adaptPrior = adaptPrior; self.mcSamples = mcSamples
         self.forgotEval = forgotEval; self.classBlockedEval = classBlockedEval; self.lossyReload = lossyReload
         self.metricBug = metricBug
     }

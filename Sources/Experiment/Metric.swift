@@ -101,6 +101,10 @@ extension Metric {
         "test_acc_batch_stats", .percent, decimals: 2, summarized: true, split: .test,
         shown: Shown(chart: "batch stats at eval batch size", report: "test, batch stats", sentence: "batch statistics at the eval batch size"),
         meaning: "test accuracy (%) with batch statistics over test batches of `eval_batch_size` (PyTorch's `track_running_stats=False`)")
+    public static let adaptedAccuracy = Metric(
+        "adapted_accuracy", .percent, decimals: 2, summarized: true, split: .test,
+        shown: Shown(chart: "BN adapted with a prior", report: "test, adapted (prior)", sentence: "adapted with a prior"),
+        meaning: "test accuracy (%) with test-time BatchNorm adaptation (Schneider et al. 2020, `adapt_prior` N): every BatchNorm normalizes with `w * running + (1 - w) * batch` statistics (the batch variance unbiased), `w = N / (N + eval_batch_size)`, over test batches of `eval_batch_size`, dropout off, running statistics untouched")
     public static let testAccMCDropout = Metric(
         "test_acc_mc_dropout", .percent, decimals: 2, summarized: true, split: .test,
         shown: Shown(chart: "MC-dropout", report: "test, MC-dropout", sentence: "MC-dropout"),
@@ -161,7 +165,7 @@ extension Metric {
     /// Every measured column, in the tables' column order (after `status` and `status_detail`).
     public static let all: [Metric] = [
         .lrUsed, .trainAccRunning, .trainAccEvalMode, .testAccTrainMode, .testAccEvalMode, .testAccRecalibrated,
-        .testAccBatchStats, .testAccMCDropout, .testAccForgotEval, .testAccEvalAfterForgotEval, .testAccTrainModeClassBlocked,
+        .testAccBatchStats, .adaptedAccuracy, .testAccMCDropout, .testAccForgotEval, .testAccEvalAfterForgotEval, .testAccTrainModeClassBlocked,
         .trainModeDisagreement, .evalModeDisagreement, .testAccAfterLossyReload, .testAccReloadRecalibrated,
         .testAccAssigningBug, .valAccLastEpoch, .finalTrainLoss, .testOverlap,
         .recalibrationSamples,
@@ -209,6 +213,9 @@ extension PairedDifference {
         "batch_stats_minus_eval_mode", .testAccBatchStats, minus: .testAccEvalMode,
         sentence: "batch statistics minus eval mode")
 
+    public static let adaptedMinusEval = PairedDifference(
+        "adapted_minus_eval_mode", .adaptedAccuracy, minus: .testAccEvalMode, sentence: "adapted with a prior minus eval mode")
+
     public static let evalAfterForgotMinusEval = PairedDifference(
         "eval_after_forgot_minus_eval_mode", .testAccEvalAfterForgotEval, minus: .testAccEvalMode,
         sentence: "eval mode after the forgotten eval() minus eval mode before it")
@@ -222,5 +229,6 @@ extension PairedDifference {
 
     /// Every paired difference of the summary, in column order (after the metrics).
     public static let all: [PairedDifference] = [.trainMinusEval, .recalibratedMinusEval, .batchStatsMinusEval,
-                                                 .evalAfterForgotMinusEval, .classBlockedMinusEval, .reloadMinusEval]
+                                                 .adaptedMinusEval, .evalAfterForgotMinusEval, .classBlockedMinusEval,
+                                                 .reloadMinusEval]
 }

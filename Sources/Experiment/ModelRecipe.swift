@@ -58,6 +58,13 @@ public struct ModelRecipe: Hashable, Sendable {
                                               warmupIterations: mabn.warmupIterations)
             case .cbn:
                 preconditionFailure("norm cbn is built with its conv (ConvCrossIterationBatchNorm)")
+            case .frn: return FilterResponseNorm(channels: c, eps: eps)
+            case .evonormS0: return try EvoNormS0(channels: c, groups: groups, eps: eps)
+            case .evonormB0:
+                guard case .exponential(let m) = momentum else {
+                    throw LayerError(layer: "model", "norm evonorm_b0 needs a momentum number (timm's EvoNorm2dB0 has no momentum=None)")
+                }
+                return EvoNormB0(channels: c, eps: eps, momentum: m)
             case .none: return nil
             }
         }
@@ -87,7 +94,7 @@ public struct ModelRecipe: Hashable, Sendable {
                     layers.append(conv)
                     if let n = try normLayer(out, sample: Shape(1, out, h, w)) { layers.append(n) }
                 }
-                layers.append(ReLU())
+                if !norm.includesActivation { layers.append(ReLU()) }
                 guard h >= 2 && w >= 2 else {
                     throw LayerError(layer: "model", "\(widths.count) pooling stages shrink \(height)x\(width) input below 1x1")
                 }
@@ -106,7 +113,7 @@ public struct ModelRecipe: Hashable, Sendable {
             for out in widths {
                 layers.append(Linear(inFeatures, out, computesInputGradient: computesInputGradient(), rng: &initRNG))
                 if let n = try normLayer(out, sample: Shape(1, out)) { layers.append(n) }
-                layers.append(ReLU())
+                if !norm.includesActivation { layers.append(ReLU()) }
                 if let d = try dropoutLayer() { layers.append(d) }
                 inFeatures = out
             }

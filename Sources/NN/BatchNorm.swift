@@ -12,6 +12,9 @@ import TensorCore
 ///   `running_mean = (1 - f) * running_mean + f * mean`,
 ///   `running_var  = (1 - f) * running_var  + f * var * m / (m - 1)` (UNBIASED).
 /// - Eval with `trackRunningStats`: `y = (x - running_mean) / sqrt(running_var + eps) * weight + bias`.
+/// - Adapted (``NormalizationPhase/adapted(priorWeight:)``) with `trackRunningStats`: the running statistics
+///   mixed with the whole batch's (``BatchNormCore``), Schneider et al. 2020; without running statistics
+///   it normalizes with the batch statistics, as eval mode then does.
 /// - Batch statistics over `m == 1` value per channel throw PyTorch's error
 ///   ("Expected more than 1 value per channel when training"); batch 1 with
 ///   `H*W > 1` trains, normalizing each image by its own statistics.
@@ -52,7 +55,12 @@ public final class BatchNorm: RunningStatisticsLayer {
 
     public func forward(_ x: Tensor, mode: Mode) throws -> Tensor {
         try core.checkInput(x, layer: name)
-        guard mode.normalization == .train || !trackRunningStats else { return core.forwardWithRunningStatistics(x) }
+        switch mode.normalization {
+        case .eval where trackRunningStats: return core.forwardWithRunningStatistics(x)
+        case .adapted(let w) where trackRunningStats:
+            return try core.forwardWithAdaptedStatistics(x, priorWeight: w, layer: name)
+        case .train, .eval, .adapted: break  // batch statistics (without running statistics: in every mode)
+        }
         let updateRunning = mode.normalization == .train && trackRunningStats
         let n = x.shape.batch
         let ghost = mode.ghostBatches ? ghostBatchSize : nil

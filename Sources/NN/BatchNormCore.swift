@@ -18,6 +18,10 @@ import TensorCore
 ///   `running_var = (1 - f) * running_var + f * var * m / (m - 1)` (UNBIASED).
 /// Running statistics (``forwardWithRunningStatistics(_:)``):
 /// `y = (x - running_mean) / sqrt(running_var + eps) * weight + bias`.
+/// Adapted statistics (``forwardWithAdaptedStatistics(_:priorWeight:layer:)``, ``NormalizationPhase/adapted(priorWeight:)``),
+/// over the whole batch, `m = N*H*W`, prior weight `w`: `mean = w * running_mean + (1 - w) * mu_B`,
+/// `var = w * running_var + (1 - w) * var_B * m / (m - 1)`, `y = (x - mean) / sqrt(var + eps) * weight + bias`;
+/// the running statistics are read, never written.
 ///
 /// Forward keeps a reference to `x` and, per chunk and channel, `mean` and `invStd`
 /// (`(chunks, C)` buffers); backward recomputes `x - mean` from them.
@@ -38,8 +42,13 @@ public final class BatchNormCore {
     private let lastBatch: Tensor
     private var lastValuesPerChannel = 0
 
+    /// Which statistics the last forward normalized with.
+    private enum Pass { case running, batch, adapted(priorWeight: Float) }
+
     private var input: Tensor?
-    private var usedBatchStatistics = false
+    private var pass = Pass.running
+    /// The adapted pass's mixed mean per channel.
+    private let adaptedMean = Tensor()
     private var chunkSize = 1
     private let savedMean = Tensor()
     private let savedInvStd = Tensor()
@@ -119,7 +128,7 @@ public final class BatchNormCore {
     func forwardWithRunningStatistics(_ x: Tensor) -> Tensor {
         let n = x.shape.batch, channels = features, hw = x.shape.spatial
         input = x
-        usedBatchStatistics = false
+        pass = .running
         output.resize(to: x.shape)
         let gamma = weight.value.data, beta = bias.value.data
         let scale = coefficients.data, shift = coefficients.data + channels
@@ -127,6 +136,43 @@ public final class BatchNormCore {
             let invStd = Float(1 / (Double(runningVar.data[c]) + Double(eps)).squareRoot())
             scale[c] = invStd * gamma[c]
             shift[c] = beta[c] - runningMean.data[c] * scale[c]
+        }
+        BatchNormKernels.affine(x.data, output.data, samples: 0..<n, channels: channels, spatial: hw,
+                                scale: scale, shift: shift)
+        return output
+    }
+
+    /// Test-time adaptation with a prior: normalizes `x` with the running statistics mixed with the
+    /// batch's (see the type's summary), prior weight `w` in [0, 1]. Throws PyTorch's error, before
+    /// any state changes, for one value per channel (the authors' batch statistics come from a
+    /// train-mode BatchNorm2d, which refuses it). Keeps `x`, the batch mean (``savedMean``), the mixed
+    /// mean and `invStd` for backward; changes no running statistic and no ``lastBatchStatistics``.
+    func forwardWithAdaptedStatistics(_ x: Tensor, priorWeight w: Float, layer: @autoclosure () -> String) throws -> Tensor {
+        precondition(w >= 0 && w <= 1, "\(layer()): prior weight must be in [0, 1], got \(w)")
+        let n = x.shape.batch, channels = features, hw = x.shape.spatial
+        if n * hw <= 1 { throw singleValueError(layer: layer(), shape: x.shape) }
+        input = x
+        pass = .adapted(priorWeight: w)
+        chunkSize = max(1, n)
+        output.resize(to: x.shape)
+        savedMean.resize(to: Shape(1, channels))
+        savedInvStd.resize(to: Shape(1, channels))
+        adaptedMean.resize(to: Shape(channels))
+        BatchNormKernels.moments(x.data, samples: 0..<n, channels: channels, spatial: hw,
+                                 mean: sums, variance: sums + channels)
+        let m = Double(n * hw), prior = Double(w)
+        let gamma = weight.value.data, beta = bias.value.data
+        let scale = coefficients.data, shift = coefficients.data + channels
+        for c in 0..<channels {
+            let unbiased = chunkVariance[c] * m / (m - 1)
+            let mean = prior * Double(runningMean.data[c]) + (1 - prior) * chunkMean[c]
+            let variance = prior * Double(runningVar.data[c]) + (1 - prior) * unbiased
+            let invStd = Float(1 / (variance + Double(eps)).squareRoot())
+            savedMean.data[c] = Float(chunkMean[c])
+            savedInvStd.data[c] = invStd
+            adaptedMean.data[c] = Float(mean)
+            scale[c] = invStd * gamma[c]
+            shift[c] = beta[c] - Float(mean) * scale[c]
         }
         BatchNormKernels.affine(x.data, output.data, samples: 0..<n, channels: channels, spatial: hw,
                                 scale: scale, shift: shift)
@@ -144,7 +190,7 @@ public final class BatchNormCore {
             throw singleValueError(layer: layer(), shape: x.shape.withBatch(min(size, n - k * size)))
         }
         input = x
-        usedBatchStatistics = true
+        pass = .batch
         chunkSize = size
         output.resize(to: x.shape)
         savedMean.resize(to: Shape(chunks, features))
@@ -227,6 +273,9 @@ public final class BatchNormCore {
     /// (stop-gradient): `dx` times `r`, `dweight += r * sum(xhat * dy) + d * sum(dy)`.
     /// Running statistics: `dx = dy * weight / sqrt(running_var + eps)`,
     /// `dweight += sum((x - running_mean) * dy) / sqrt(running_var + eps)`, `dbias += sum(dy)`.
+    /// Adapted statistics (prior weight `w`, mixed `mean`, `invStd`, batch mean `mu_B`), no correction:
+    /// `S = sum((x - mean) * dy)`, `dweight += S * invStd`, `dbias += sum(dy)`,
+    /// `dx = (dy - (1 - w) * sum(dy)/m - (x - mu_B) * (1 - w) * invStd^2 * S/(m - 1)) * invStd * weight`.
     func backward(_ dy: Tensor, layer: @autoclosure () -> String, correction: (r: UnsafePointer<Float>, d: UnsafePointer<Float>)? = nil)
         -> Tensor {
         guard let x = input else { preconditionFailure("\(layer()): backward before forward") }
@@ -237,7 +286,23 @@ public final class BatchNormCore {
         let sum = sums, dot = sums + channels
         let scale = coefficients.data, gradMean = scale + channels
         let projection = scale + 2 * channels, zeroShift = scale + 3 * channels
-        if !usedBatchStatistics {
+        if case .adapted(let w) = pass {
+            BatchNormKernels.gradientSums(x.data, dy.data, samples: 0..<n, channels: channels, spatial: hw,
+                                          mean: adaptedMean.data, sum: sum, dot: dot)
+            let m = Float(n * hw), invStd = savedInvStd.data
+            for c in 0..<channels {
+                dGamma[c] += Float(dot[c]) * invStd[c]
+                dBeta[c] += Float(sum[c])
+                scale[c] = invStd[c] * gamma[c]
+                gradMean[c] = (1 - w) * Float(sum[c]) / m
+                projection[c] = (1 - w) * invStd[c] * invStd[c] * Float(dot[c]) / (m - 1)
+            }
+            BatchNormKernels.inputGradient(x.data, dy.data, inputGradient.data, samples: 0..<n, channels: channels,
+                                           spatial: hw, mean: savedMean.data, gradMean: gradMean, projection: projection,
+                                           scale: scale)
+            return inputGradient
+        }
+        if case .running = pass {
             BatchNormKernels.gradientSums(x.data, dy.data, samples: 0..<n, channels: channels, spatial: hw,
                                           mean: runningMean.data, sum: sum, dot: dot)
             for c in 0..<channels {

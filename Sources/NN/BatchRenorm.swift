@@ -10,7 +10,8 @@ import TensorCore
 /// constants in backward (stop-gradient). The running statistics are then updated
 /// exactly as ``BatchNorm`` does (momentum convention, unbiased variance): the two layers share
 /// ``BatchNormCore`` and differ only in `r`, `d` and their schedule.
-/// Eval mode: identical to BatchNorm's.
+/// Eval mode, and test-time adaptation with a prior (``NormalizationPhase/adapted(priorWeight:)``):
+/// identical to BatchNorm's.
 ///
 /// The clipping limits follow the paper's schedule (r_max = 1, d_max = 0 at first, "then gradually
 /// relaxed"), counted in train-mode forward passes: `t` = the passes BEFORE this one (0 at the first
@@ -85,7 +86,11 @@ public final class BatchRenorm: RunningStatisticsLayer {
 
     public func forward(_ x: Tensor, mode: Mode) throws -> Tensor {
         try core.checkInput(x, layer: name)
-        guard mode.normalization == .train else { return core.forwardWithRunningStatistics(x) }
+        switch mode.normalization {
+        case .train: break
+        case .eval: return core.forwardWithRunningStatistics(x)
+        case .adapted(let w): return try core.forwardWithAdaptedStatistics(x, priorWeight: w, layer: name)
+        }
         let n = x.shape.batch, channels = numFeatures
         if n * x.shape.spatial <= 1 { throw singleValueError(layer: name, shape: x.shape) }
         _ = try core.beginBatchStatistics(x, chunkSize: n, layer: name)

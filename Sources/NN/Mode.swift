@@ -4,6 +4,31 @@ public enum Phase: String, Sendable, Equatable {
     case eval
 }
 
+/// How the layers with running statistics normalize: train and eval as ``Phase``, or test-time
+/// adaptation with a prior (Schneider et al., NeurIPS 2020, "Improving robustness against common
+/// corruptions by covariate shift adaptation"; their code: bethgelab/robustness
+/// `robusta/batchnorm/bn.py`, `BayesianBatchNorm`).
+public enum NormalizationPhase: Sendable, Equatable, CustomStringConvertible {
+    /// `model.train()`: batch statistics, running statistics updated.
+    case train
+    /// `model.eval()`: running statistics.
+    case eval
+    /// Eval mode with statistics mixed from the running ones and the current batch's, weighting the
+    /// running ones by `priorWeight` in [0, 1] (the authors' `prior`, `N / (N + n)` for a prior
+    /// strength `N` and the test batch size `n`): `mean = w * running_mean + (1 - w) * batch_mean`,
+    /// `var = w * running_var + (1 - w) * batch_var`, batch_var UNBIASED (their batch statistics are
+    /// a `momentum=1` BatchNorm2d's running_var). The running statistics are not changed.
+    case adapted(priorWeight: Float)
+
+    public var description: String {
+        switch self {
+        case .train: return "train"
+        case .eval: return "eval"
+        case .adapted(let w): return "adapted(prior_weight=\(w))"
+        }
+    }
+}
+
 /// The learning phase, passed explicitly to every `forward` (never a global).
 ///
 /// Normalization and dropout are switched separately because the
@@ -20,8 +45,9 @@ public enum Phase: String, Sendable, Equatable {
 public struct Mode: Sendable, Equatable, CustomStringConvertible {
     /// BatchNorm and Batch Renormalization: `.train` normalizes with the
     /// batch's statistics and updates the running ones; `.eval` uses the
-    /// running statistics. GroupNorm and LayerNorm ignore it (no running state).
-    public var normalization: Phase
+    /// running statistics; `.adapted` mixes both (``NormalizationPhase``). EvoNorm-B0 has train and
+    /// eval only. GroupNorm, LayerNorm, FRN and EvoNorm-S0 ignore it (no running state).
+    public var normalization: NormalizationPhase
     /// Dropout: `.train` drops and rescales, `.eval` is the identity.
     public var dropout: Phase
     /// Ghost BatchNorm (a BatchNorm with a ghost batch size `g`), in `normalization == .train`:
@@ -30,7 +56,7 @@ public struct Mode: Sendable, Equatable, CustomStringConvertible {
     /// Other layers ignore it.
     public var ghostBatches: Bool
 
-    public init(normalization: Phase, dropout: Phase, ghostBatches: Bool = true) {
+    public init(normalization: NormalizationPhase, dropout: Phase, ghostBatches: Bool = true) {
         self.normalization = normalization
         self.dropout = dropout
         self.ghostBatches = ghostBatches
@@ -42,6 +68,6 @@ public struct Mode: Sendable, Equatable, CustomStringConvertible {
     public static let eval = Mode(normalization: .eval, dropout: .eval)
 
     public var description: String {
-        "normalization=\(normalization.rawValue) dropout=\(dropout.rawValue)" + (ghostBatches ? "" : " ghost_batches=off")
+        "normalization=\(normalization) dropout=\(dropout.rawValue)" + (ghostBatches ? "" : " ghost_batches=off")
     }
 }

@@ -14,7 +14,9 @@ import TensorCore
 /// - a ``BufferedLayer`` (MovingAverageBatchNorm, CrossIterationBatchNorm): `weight`, `bias`, then
 ///   its ``BufferedLayer/buffers`` in the order its reference module registers them;
 /// - GroupNorm: `weight (C)`, `bias (C)`; LayerNorm: `weight`, `bias` of the normalized shape,
-///   `(C)` or `(C, H, W)`;
+///   `(C)` or `(C, H, W)`; FilterResponseNorm (timm's `FilterResponseNormTlu2d`): `weight`, `bias`, `tau`, each `(C)`;
+///   EvoNormS0 (timm's `EvoNorm2dS0`): `weight`, `bias`, `v`, each `(C)`; EvoNormB0 (timm's
+///   `EvoNorm2dB0`): `weight`, `bias`, `v`, then the buffer `running_var`, each `(C)`;
 /// - layers without parameters: nothing.
 public struct StateDictEntry {
     public enum Kind: Sendable { case parameter, buffer }
@@ -146,6 +148,10 @@ extension Layer {
         var entries = parameters.map { p in
             StateDictEntry(key: prefix + p.name, kind: .parameter, shape: layerNormShape ?? p.value.shape.dims,
                            storage: .values(p.value))
+        }
+        if let evoNorm = self as? EvoNormB0 {
+            entries.append(StateDictEntry(key: prefix + "running_var", kind: .buffer, shape: [evoNorm.channels],
+                                          storage: .values(evoNorm.runningVar)))
         }
         if let statistics = self as? RunningStatisticsLayer, statistics.trackRunningStats {
             let c = [statistics.numFeatures]

@@ -96,6 +96,9 @@ public struct ExperimentConfig: Hashable, Sendable {
     public var recalibrateEstimator: VarianceEstimator = .population
     /// `recalibrate_data`: which inputs recalibrate (test = AdaBN).
     public var recalibrateData: RecalibrationData = .train
+    /// `adapt_prior`: the prior strength N of test-time BatchNorm adaptation (Schneider et al. 2020),
+    /// nil = off.
+    public var adaptPrior: Float? = nil
     /// `mc_samples`: Monte-Carlo dropout passes at evaluation, 0 = off.
     public var mcSamples: Int = 0
     /// `forgot_eval`: also evaluate as if model.eval() had been forgotten.

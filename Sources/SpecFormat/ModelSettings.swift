@@ -23,17 +23,55 @@ public enum ModelArchitecture: Hashable, Sendable {
 public enum NormKind: String, CaseIterable, Hashable, Sendable {
     /// BatchNorm (Ioffe & Szegedy 2015), GroupNorm (Wu & He 2018), LayerNorm (Ba et al. 2016),
     /// Batch Renormalization (Ioffe 2017), Moving Average BatchNorm (Yan et al. 2020, after a
-    /// centred conv), Cross-Iteration BatchNorm (Yao et al. 2021), or no normalization.
-    case batch, group, layer, batchrenorm, mabn, cbn, none
+    /// centred conv), Cross-Iteration BatchNorm (Yao et al. 2021).
+    case batch, group, layer, batchrenorm, mabn, cbn
+    /// Filter Response Normalization + TLU (Singh & Krishnan 2020), timm's `FilterResponseNormTlu2d`.
+    case frn
+    /// EvoNorm-S0 (Liu et al. 2020), timm's `EvoNorm2dS0`, over `groups` groups.
+    case evonormS0 = "evonorm_s0"
+    /// EvoNorm-B0 (Liu et al. 2020), timm's `EvoNorm2dB0`: a running variance, no running mean.
+    case evonormB0 = "evonorm_b0"
+    /// No normalization.
+    case none
+
+    /// Whether the layer ends in its own nonlinearity and so replaces the block's `norm -> ReLU`
+    /// (FRN's TLU, EvoNorm's sigmoid or max), as the papers and timm use them: the model then has
+    /// no ReLU after it.
+    public var includesActivation: Bool { self == .frn || self == .evonormS0 || self == .evonormB0 }
+
+    /// Whether the layer is one of timm's 2-d layers, defined for feature maps `(N, C, H, W)` only: an mlp
+    /// cannot use it (MABN and CBN are refused with the mlp by their own rules, which say why).
+    public var needsFeatureMaps: Bool { includesActivation }
+
+    /// Whether the layer splits the channels into `groups` groups (GroupNorm, EvoNorm-S0's group_std),
+    /// and how the errors about `groups` name it.
+    public var groupedLayerName: String? {
+        switch self {
+        case .group: return "GroupNorm"
+        case .evonormS0: return "EvoNorm-S0"
+        default: return nil
+        }
+    }
 
     /// Whether the layer normalizes with statistics of the training batches and keeps running
-    /// statistics for eval mode (BatchNorm, Batch Renormalization, MABN, CBN): the layers whose train
-    /// and eval modes differ.
-    public var usesBatchStatistics: Bool { isBatchNorm || self == .mabn || self == .cbn }
+    /// statistics for eval mode (BatchNorm, Batch Renormalization, EvoNorm-B0's running variance, MABN,
+    /// CBN): the layers whose train and eval modes differ.
+    public var usesBatchStatistics: Bool {
+        keepsRunningMeanAndVariance || self == .evonormB0 || self == .mabn || self == .cbn
+    }
 
-    /// BatchNorm and Batch Renormalization: the layers that `momentum`, `track_running_stats`,
-    /// `ghost_batch_size`, `frozen_bn_epochs` and recalibration act on.
-    public var isBatchNorm: Bool { self == .batch || self == .batchrenorm }
+    /// Whether the layer is one of BatchNorm's kind (BatchNorm, Batch Renormalization): a running
+    /// mean, variance and `num_batches_tracked`, which recalibration, the statistics probe and
+    /// `frozen_bn_epochs` act on.
+    public var keepsRunningMeanAndVariance: Bool { self == .batch || self == .batchrenorm }
+}
+
+extension ExperimentConfig {
+    /// Whether the cell's norm layers keep BatchNorm's running mean and variance, the statistics that
+    /// `adapt_prior` mixes with the batch's (BatchNorm with `track_running_stats`, Batch Renormalization).
+    public var adaptsBatchNorm: Bool {
+        norm == .batchrenorm || (norm == .batch && trackRunningStats)
+    }
 }
 
 /// Cross-Iteration BatchNorm's settings (`cbn`): the layer's own type, CBN.py's arguments.

@@ -106,6 +106,21 @@ extension SettingParsers {
         SpecNumber.format(config.optimizer.learningRate)
     }
 
+    /// `off` or a number >= 0.
+    static func adaptPrior(_ input: inout SettingInput) throws -> SettingAssignment {
+        let token = try input.single()
+        if token.text == "off" { return { $0.adaptPrior = nil } }
+        guard SpecNumber.isDecimal(token.text) else {
+            throw SpecProblem(token.location, "adapt_prior must be 'off' or a number >= 0, got \(quoted(token.text))")
+        }
+        let prior = try token.float("adapt_prior", in: .atLeast(0))
+        return { $0.adaptPrior = prior }
+    }
+
+    static func renderAdaptPrior(_ config: ExperimentConfig) -> String {
+        config.adaptPrior.map { SpecNumber.format($0) } ?? "off"
+    }
+
     /// `all` or an integer >= 1.
     static func recalibrateSamples(_ input: inout SettingInput) throws -> SettingAssignment {
         let count = try input.single().integer("recalibrate_samples", atLeast: 1, orWord: "all")

@@ -60,14 +60,28 @@ package enum SpecKeyTable {
                     + "flatten -> dropout -> linear. mlp, per entry: linear -> norm -> ReLU -> dropout; then "
                     + "linear. Counts >= 1. norm mabn and cbn need cnn",
                 parse: SettingParsers.model, render: SettingParsers.renderModel),
-        .choice("norm", .model, sweepable: true, meaning: "the normalization layer of every block", \.norm),
+        .choice("norm", .model, sweepable: true,
+                meaning: "the normalization layer of every block. frn: Filter Response Normalization + TLU (Singh &"
+                    + " Krishnan 2020, timm's FilterResponseNormTlu2d), z = max(x / sqrt(mean_HW(x^2) + eps) * weight"
+                    + " + bias, tau). evonorm_s0: EvoNorm-S0 (Liu et al. 2020, timm's EvoNorm2dS0), y = x *"
+                    + " sigmoid(v * x) / sqrt(var_g + eps) * weight + bias, var_g the biased variance of each sample's"
+                    + " group of C/groups channels (groups as below). evonorm_b0: EvoNorm-B0 (timm's EvoNorm2dB0),"
+                    + " y = x / max(sqrt(var + eps), v * x + sqrt(var_HW + eps)) * weight + bias, var the biased batch"
+                    + " variance per channel in train mode and the running variance in eval mode, var_HW each"
+                    + " sample's own per channel; it keeps only a running variance (momentum as below; recalibration"
+                    + " leaves it as trained). All three are normalization-activation layers: they replace the"
+                    + " block's norm -> ReLU (no ReLU follows them), and are defined for the cnn only (an error with"
+                    + " model mlp)",
+                \.norm),
         .integer("groups", .model, sweepable: true, atLeast: 1,
-                 meaning: "GroupNorm groups; must divide every channel count (mlp: width) when norm is group",
+                 meaning: "the number of channel groups of GroupNorm and of EvoNorm-S0's group std (timm's groups,"
+                    + " whose default is 32; timm's group_size is not offered); must divide every channel count (mlp:"
+                    + " width) when norm is group or evonorm_s0",
                  \.groups),
         .custom("momentum", .model, sweepable: true, values: "number in (0, 1] | cumulative",
-                meaning: "BatchNorm, Batch Renorm and CBN, PyTorch convention: running = (1 - momentum) * running + "
-                    + "momentum * batch; cumulative = PyTorch's momentum=None (not with cbn); > 0.5 warns (Keras's 0.9 "
-                    + "is PyTorch's 0.1)",
+                meaning: "BatchNorm, Batch Renorm, CBN and EvoNorm-B0's running variance, PyTorch convention:"
+                    + " running = (1 - momentum) * running + momentum * batch; cumulative = PyTorch's momentum=None"
+                    + " (not with cbn or evonorm_b0); > 0.5 warns (Keras's 0.9 is PyTorch's 0.1)",
                 parse: SettingParsers.momentum, render: SettingParsers.renderMomentum),
         .onOff("track_running_stats", .model, sweepable: true,
                meaning: "off: BatchNorm keeps no running statistics and uses batch statistics in eval mode too",
@@ -104,8 +118,11 @@ package enum SpecKeyTable {
         .number("dropout", .model, sweepable: true, in: .fractionBelowOne,
                 meaning: "p, the probability of dropping a unit; kept units are scaled by 1/(1-p)",
                 \.dropProbability),
-        .number("eps", .model, in: .above(0), meaning: "normalization epsilon: x_hat = (x - mean) / sqrt(var + eps); "
-                    + "cbn: (x - mean) / (sqrt(var) + eps), as CBN.py",
+        .number("eps", .model, in: .above(0),
+                meaning: "normalization epsilon of every norm: x_hat = (x - mean) / sqrt(var + eps); cbn: (x - mean)"
+                    + " / (sqrt(var) + eps), as CBN.py; frn: x / sqrt(mean_HW(x^2) + eps), fixed (timm's default"
+                    + " 1e-5 too); evonorm_s0: sqrt(var_g + eps) (timm's default 1e-5 too); evonorm_b0: both square"
+                    + " roots (timm's default is 1e-3: set eps 1e-3 to match it)",
                 \.eps),
 
         // MARK: Training
@@ -177,6 +194,14 @@ package enum SpecKeyTable {
                 \.recalibrateEstimator),
         .choice("recalibrate_data", .evaluation, sweepable: true,
                 meaning: "test = AdaBN: statistics re-estimated on the unlabelled test inputs", \.recalibrateData),
+        .custom("adapt_prior", .evaluation, sweepable: true, values: "off | number >= 0",
+                meaning: "test-time BatchNorm adaptation with a prior (Schneider et al. 2020, their code"
+                    + " bethgelab/robustness): each BatchNorm (and Batch Renorm) normalizes with w * running + (1 - w)"
+                    + " * batch for the mean and the variance (the batch's unbiased), w = N / (N + n), N this value,"
+                    + " n = eval_batch_size; measured as adapted_accuracy on test batches of eval_batch_size, the"
+                    + " running statistics untouched. 0 = AdaBN on each batch, large N = eval mode; needs a norm with"
+                    + " BatchNorm's running statistics (batch with track_running_stats on, or batchrenorm)",
+                parse: SettingParsers.adaptPrior, render: SettingParsers.renderAdaptPrior),
         .integer("mc_samples", .evaluation, sweepable: true, atLeast: 0,
                  meaning: "Monte-Carlo dropout passes at evaluation; 0 = off", \.mcSamples),
         .onOff("forgot_eval", .evaluation, meaning: "also evaluate as if model.eval() had been forgotten",

@@ -59,7 +59,7 @@ extension SpecRules {
                 warnings.append(problem)
             }
         }
-        for cell in cells where cell.config.norm.usesBatchStatistics {
+        for cell in cells where cell.config.norm.keepsRunningMeanAndVariance {
             let c = cell.config
             let split = c.recalibrateData == .test ? c.testSplit : c.trainSplit
             let samples: Int
@@ -125,7 +125,8 @@ extension SpecRules {
             + " eval_mode_disagreement" : ""
         checks.append((Pass(name: "the batch-statistics pass over \(tests)", count: c.testSplit,
                             batchSize: c.evalBatchSize, ghost: ghost),
-                       "test_acc_batch_stats\(forgot) empty", ["eval_batch_size", "test_split"]))
+                       "test_acc_batch_stats\(forgot)\(c.adaptPrior != nil && c.adaptsBatchNorm ? ", adapted_accuracy" : "") empty",
+                       ["eval_batch_size", "test_split"]))
         let samples = recalibrationSamples == 1 ? "1 sample" : "\(recalibrationSamples) samples"
         checks.append((Pass(name: "the recalibration pass over \(samples)", count: recalibrationSamples,
                             batchSize: c.recalibrateBatchSize),  // Recalibration switches ghost batches off

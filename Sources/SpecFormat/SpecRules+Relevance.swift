@@ -19,24 +19,30 @@ extension SpecRules {
     }
 
     private static let relevance: [Relevance] = {
-        let batchNorm = "no cell uses a BatchNorm (norm batch or batchrenorm)"
-        let usesBatchNorm: @Sendable (ExperimentConfig) -> Bool = { $0.norm.isBatchNorm }
         return [
             // Without a jitter there is nothing for jitter_apply to apply to: its column is empty. The
             // per-layer keys below keep their values in the tables (the PyTorch reference,
             // Benchmarks/pytorch_reference.py, builds every cell's layers from them).
             Relevance(key: "jitter_apply", applies: { $0.jitter != .none }, otherwise: "jitter is none",
                       emptyInTables: true),
-            Relevance(key: "groups", applies: { $0.norm == .group }, otherwise: "no cell uses norm group"),
+            Relevance(key: "groups", applies: { $0.norm.groupedLayerName != nil },
+                      otherwise: "no cell uses norm group or evonorm_s0"),
             Relevance(key: "renorm", applies: { $0.norm == .batchrenorm }, otherwise: "no cell uses norm batchrenorm"),
             Relevance(key: "mabn", applies: { $0.norm == .mabn }, otherwise: "no cell uses norm mabn"),
             Relevance(key: "cbn", applies: { $0.norm == .cbn }, otherwise: "no cell uses norm cbn"),
-            Relevance(key: "momentum", applies: { $0.norm.isBatchNorm || $0.norm == .cbn },
-                      otherwise: "no cell uses a BatchNorm (norm batch, batchrenorm or cbn)"),
+            // MABN's running variance has its own fixed 0.98 (MABN.py); the others follow `momentum`.
+            Relevance(key: "momentum",
+                      applies: { $0.norm.keepsRunningMeanAndVariance || $0.norm == .cbn || $0.norm == .evonormB0 },
+                      otherwise: "no cell uses a norm whose running statistics follow it (batch, batchrenorm, cbn or"
+                        + " evonorm_b0)"),
             // BatchRenorm always tracks its statistics and has no ghost batches: only plain BatchNorm reads these.
             Relevance(key: "track_running_stats", applies: { $0.norm == .batch }, otherwise: "no cell uses norm batch"),
             Relevance(key: "ghost_batch_size", applies: { $0.norm == .batch }, otherwise: "no cell uses norm batch"),
-            Relevance(key: "frozen_bn_epochs", applies: usesBatchNorm, otherwise: batchNorm),
+            Relevance(key: "frozen_bn_epochs", applies: { $0.norm.keepsRunningMeanAndVariance || $0.norm == .evonormB0 },
+                      otherwise: "no cell uses a norm whose eval mode FrozenBN can run (batch, batchrenorm or evonorm_b0)"),
+            Relevance(key: "adapt_prior", applies: \.adaptsBatchNorm,
+                      otherwise: "no cell uses a norm with BatchNorm's running statistics (norm batch with"
+                        + " track_running_stats on, or batchrenorm)"),
             Relevance(key: "base_batch_size", applies: { $0.lrScaling != .none }, otherwise: "lr_scaling is none"),
             Relevance(key: "epochs", applies: { $0.steps == 0 }, otherwise: "steps is set: the step budget decides"),
             Relevance(key: "validation_batch_size", applies: { $0.validation != .off }, otherwise: "validation is off",

@@ -7,14 +7,24 @@ enum SpecRules {
     /// Refuses a cell whose settings contradict each other.
     static func checkCell(_ cell: ResolvedCell) throws {
         let c = cell.config
-        if c.norm == .group {
+        if c.norm.needsFeatureMaps, case .mlp = c.model {
+            throw SpecProblem(cell.location("norm", "model"),
+                              "norm \(c.norm.rawValue) is defined for conv feature maps (N, C, H, W) only"
+                              + " (timm's 2-d layer), not for model mlp's (N, C) features")
+        }
+        if c.norm == .evonormB0 && c.momentum == .cumulative {
+            throw SpecProblem(cell.location("momentum", "norm"),
+                              "momentum cumulative (PyTorch's momentum=None) is not defined for norm evonorm_b0:"
+                              + " timm's EvoNorm2dB0 takes a number in (0, 1]")
+        }
+        if let layer = c.norm.groupedLayerName {
             let counts = c.model.featureCounts
             if let bad = counts.first(where: { $0 % c.groups != 0 }) {
                 let what = { if case .cnn = c.model { return "channel count" } else { return "width" } }()
                 let given = cell.locations["groups"] == nil ? " (the default)" : ""
                 throw SpecProblem(cell.location("groups", "norm", "model"),
                                   "groups \(c.groups)\(given) does not divide \(what) \(bad) of the model;"
-                                  + " GroupNorm needs groups to divide every \(what)")
+                                  + " \(layer) needs groups to divide every \(what)")
             }
         }
         if c.norm == .mabn, case .mlp = c.model {

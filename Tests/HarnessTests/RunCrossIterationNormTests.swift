@@ -23,7 +23,7 @@ final class RunCrossIterationNormTests: XCTestCase {
         assertSpecError("norm mabn\nmabn buffer=0", "t.spec:2:13: error: mabn buffer must be >= 1, got '0'")
         assertSpecError("mabn warmup=5", "t.spec:1:6: error: 'mabn' is set but has no effect: no cell uses norm mabn")
         assertSpecError("norm mabn\nmomentum 0.2",
-                        "t.spec:2:10: error: 'momentum' is set but has no effect: no cell uses a BatchNorm (norm batch, batchrenorm or cbn)")
+                        "t.spec:2:10: error: 'momentum' is set but has no effect: no cell uses a norm whose running statistics follow it (batch, batchrenorm, cbn or evonorm_b0)")
         assertSpecError("model mlp widths=4\nnorm mabn", "t.spec:2:6: error: norm mabn needs model cnn: MABN.py defines"
                         + " MABN2d and its centred conv (CenConv2d) for (N, C, H, W) conv features only")
     }
@@ -81,7 +81,7 @@ final class RunCrossIterationNormTests: XCTestCase {
         assertSpecError("norm cbn\nmomentum cumulative", "t.spec:2:10: error: momentum cumulative is not defined for norm cbn:"
                         + " CBN.py's momentum is a number")
         assertSpecError("norm cbn\nghost_batch_size 4",
-                        "t.spec:2:18: error: 'ghost_batch_size' is set but has no effect: no cell uses a BatchNorm (norm batch or batchrenorm)")
+                        "t.spec:2:18: error: 'ghost_batch_size' is set but has no effect: no cell uses norm batch")
     }
 
     func testCBNRecipeJoinsEachBiasFreeConvToItsNorm() throws {

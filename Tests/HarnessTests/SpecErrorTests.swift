@@ -66,7 +66,7 @@ final class SpecErrorTests: XCTestCase {
     }
 
     func testEnumsListTheirChoices() {
-        assertSpecError("norm batc", "t.spec:1:6: error: norm must be one of batch, group, layer, batchrenorm, mabn, cbn, none;"
+        assertSpecError("norm batc", "t.spec:1:6: error: norm must be one of batch, group, layer, batchrenorm, mabn, cbn, frn, evonorm_s0, evonorm_b0, none;"
                         + " got 'batc'; did you mean 'batch'?")
         assertSpecError("order random", "t.spec:1:7: error: order must be one of shuffled, sorted, class-blocked; got 'random'")
         assertSpecError("drop_last yes", "t.spec:1:11: error: drop_last must be one of on, off; got 'yes'")
@@ -176,8 +176,8 @@ final class SpecErrorTests: XCTestCase {
     func testSettingsWithoutEffectAreRefused() {
         assertSpecError("jitter_apply train", "t.spec:1:14: error: 'jitter_apply' is set but has no effect: jitter is none")
         assertSpecError("norm layer\nmomentum 0.2",
-                        "t.spec:2:10: error: 'momentum' is set but has no effect: no cell uses a BatchNorm (norm batch, batchrenorm or cbn)")
-        assertSpecError("groups 4", "t.spec:1:8: error: 'groups' is set but has no effect: no cell uses norm group")
+                        "t.spec:2:10: error: 'momentum' is set but has no effect: no cell uses a norm whose running statistics follow it (batch, batchrenorm, cbn or evonorm_b0)")
+        assertSpecError("groups 4", "t.spec:1:8: error: 'groups' is set but has no effect: no cell uses norm group or evonorm_s0")
         assertSpecError("sweep forgot_eval_batches 1 all",
                         "t.spec:1:27: error: 'forgot_eval_batches' is set but has no effect: forgot_eval is off")
         assertSpecError("forgot_eval on\nforgot_eval_batches 0",

@@ -122,6 +122,7 @@ final class SpecGridTests: XCTestCase {
             split_overlap 0
             normalize train
             test_normalize same
+            test_storage lossless
             order shuffled
             drop_last on
             model cnn channels=16,32 kernel=3
@@ -141,6 +142,8 @@ final class SpecGridTests: XCTestCase {
             budget_factor 1
             lr_schedule constant warmup=0 warmup_start=0.33333334
             batch_size 32
+            validation off
+            validation_batch_size 128
             optimizer sgd lr=0.01 momentum=0.9 dampening=0 weight_decay=0 nesterov=off
             lr 0.01
             lr_scaling none
@@ -151,8 +154,13 @@ final class SpecGridTests: XCTestCase {
             recalibrate_batch_size 32
             recalibrate_estimator population
             recalibrate_data train
+            adapt_prior off
             mc_samples 0
             forgot_eval off
+            forgot_eval_batches all
+            forgot_eval_shift 0
+            class_blocked_eval off
+            lossy_reload off
             metric_bug off
             seed 0
 

@@ -75,7 +75,7 @@ final class SpecSettingsTests: XCTestCase {
             jitter_apply train
             test_normalize 0.5,0.25
             model mlp widths=64,32
-            norm batchrenorm
+            sweep norm batchrenorm batch
             momentum cumulative
             renorm rmax=2 dmax=1.5 warmup_steps=100 ramp_steps=400
             ghost_batch_size 4
@@ -198,11 +198,11 @@ final class SpecSettingsTests: XCTestCase {
             "track_running_stats", "ghost_batch_size", "frozen_bn_epochs", "dropout", "epochs", "steps", "budget_factor",
             "batch_size", "validation", "validation_batch_size", "lr",
             "eval_batch_size", "recalibrate_samples", "recalibrate_batch_size", "recalibrate_estimator",
-            "recalibrate_data", "mc_samples", "forgot_eval_batches", "forgot_eval_shift", "variant",
+            "recalibrate_data", "adapt_prior", "mc_samples", "forgot_eval_batches", "forgot_eval_shift", "variant",
         ])
         XCTAssertEqual(SpecKeyTable.quickNames.filter { !SpecKeyTable.sweepableNames.contains($0) }, [
             "train_split", "test_split", "normalize", "drop_last", "eps", "lr_scaling", "base_batch_size", "seeds",
-            "forgot_eval", "class_blocked_eval", "metric_bug",
+            "forgot_eval", "class_blocked_eval", "lossy_reload", "metric_bug",
         ])
     }
 }

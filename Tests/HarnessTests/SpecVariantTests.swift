@@ -192,7 +192,7 @@ final class SpecVariantTests: XCTestCase {
         assertSpecError("variant small batch_size=0", "t.spec:1:26: error: batch_size must be >= 1, got '0'")
         assertSpecError("variant x dropout=1", "t.spec:1:19: error: dropout must be in [0, 1), got '1'")
         assertSpecError("variant x norm=", "t.spec:1:16: error: norm must be one of batch, group, layer, batchrenorm,"
-                        + " mabn, cbn, none; got ''")
+                        + " mabn, cbn, frn, evonorm_s0, evonorm_b0, none; got ''")
         assertSpecError("variant x test_normalize=0.5,0",
                         "t.spec:1:30: error: test_normalize std must be > 0, got '0'")
         assertSpecError("variant x ghost_batch_size=on",
@@ -274,11 +274,12 @@ final class SpecVariantTests: XCTestCase {
         // A variant's override must act in its own cells, even where other cells use the key.
         assertSpecError("variant bn momentum=0.2\nvariant gn norm=group momentum=0.3\nsweep variant bn gn",
                         "t.spec:2:32: error: 'momentum' is set by variant 'gn' but has no effect in its cells:"
-                        + " no cell uses a BatchNorm (norm batch, batchrenorm or cbn)")
+                        + " no cell uses a norm whose running statistics follow "
+                        + "it (batch, batchrenorm, cbn or evonorm_b0)")
         // A fixed line must act where it is in force, not only where a variant replaced it.
         assertSpecError("norm layer\nmomentum 0.2\nvariant bn norm=batch momentum=0.1\nvariant ln\nsweep variant bn ln",
-                        "t.spec:2:10: error: 'momentum' is set but has no effect: no cell uses a BatchNorm"
-                        + " (norm batch, batchrenorm or cbn)")
+                        "t.spec:2:10: error: 'momentum' is set but has no effect: no cell uses a norm whose running statis"
+                        + "tics follow it (batch, batchrenorm, cbn or evonorm_b0)")
         assertSpecError("variant a base_batch_size=8\nsweep variant a",
                         "t.spec:1:27: error: 'base_batch_size' is set by variant 'a' but has no effect in its cells:"
                         + " lr_scaling is none")

@@ -33,7 +33,7 @@ enum NewExecution {
         train_split 3000
         test_split 1000
 
-        # Model: conv-BN-ReLU-pool blocks; norm batch | group | layer | batchrenorm | mabn | none
+        # Model: conv-BN-ReLU-pool blocks; norm batch | group | layer | batchrenorm | mabn | cbn | frn | evonorm_s0 | evonorm_b0 | none
         model cnn channels=16,32
         norm batch
         # PyTorch's convention: running = (1 - momentum) * running + momentum * batch
