@@ -536,6 +536,27 @@ def batchrenorm_cases():
 
 
 # ----------------------------------------------------------------------------------------------
+# 9. LeakyReLU (torch.nn.LeakyReLU is the reference)
+
+
+def leaky_relu(name, slope):
+    shape = (2, 3, 4, 4)
+    case = Case(name, layer="LeakyReLU", negative_slope=slope, input_shape=list(shape),
+                note="y = x if x > 0 else slope * x; x holds exact zeros (+0 at every 7th value, -0 at "
+                     "index 3), where PyTorch's backward (x > 0) gives dx = slope * dy")
+    x = torch.randn(shape)
+    flat = x.view(-1)
+    flat[::7] = 0.0
+    flat[3] = -0.0
+    forward_backward(case, "", nn.LeakyReLU(slope), x)
+    return case
+
+
+def activation_cases():
+    return [leaky_relu("leaky_relu_0p01", 0.01), leaky_relu("leaky_relu_0p2", 0.2)]
+
+
+# ----------------------------------------------------------------------------------------------
 
 
 def main():
@@ -544,7 +565,7 @@ def main():
     args = parser.parse_args()
     os.makedirs(args.out, exist_ok=True)
     groups = [batchnorm_cases, norm_cases, conv_cases, pool_linear_loss_cases, sgd_cnn_cases,
-              optimizer_cases, batchrenorm_cases]
+              optimizer_cases, batchrenorm_cases, activation_cases]
     names = set()
     for group in groups:
         for case in group():

@@ -5,6 +5,7 @@ import TensorCore
 /// Everything needed to build a model, resolved from a spec cell.
 public struct ModelRecipe: Hashable, Sendable {
     public var architecture: ModelArchitecture
+    public var activation: Activation
     public var norm: NormKind
     public var groups: Int
     public var momentum: BNMomentum
@@ -14,11 +15,11 @@ public struct ModelRecipe: Hashable, Sendable {
     public var dropout: Float
     public var renormLimits: BatchRenorm.Limits
 
-    public init(architecture: ModelArchitecture, norm: NormKind = .batch, groups: Int = 8,
+    public init(architecture: ModelArchitecture, activation: Activation = .relu, norm: NormKind = .batch, groups: Int = 8,
                 momentum: BNMomentum = .exponential(0.1), trackRunningStats: Bool = true,
                 ghostBatchSize: Int? = nil, eps: Float = 1e-5, dropout: Float = 0,
                 renormLimits: BatchRenorm.Limits = BatchRenorm.Limits()) {
-        self.architecture = architecture; self.norm = norm; self.groups = groups; self.momentum = momentum
+        self.architecture = architecture; self.activation = activation; self.norm = norm; self.groups = groups; self.momentum = momentum
         self.trackRunningStats = trackRunningStats; self.ghostBatchSize = ghostBatchSize; self.eps = eps
         self.dropout = dropout; self.renormLimits = renormLimits
     }
@@ -61,7 +62,7 @@ public struct ModelRecipe: Hashable, Sendable {
                 h = conv.outputSize(h); w = conv.outputSize(w)
                 layers.append(conv)
                 if let n = try normLayer(out, sample: Shape(1, out, h, w)) { layers.append(n) }
-                layers.append(ReLU())
+                layers.append(activation.makeLayer())
                 guard h >= 2 && w >= 2 else {
                     throw LayerError(layer: "model", "\(widths.count) pooling stages shrink \(height)x\(width) input below 1x1")
                 }
@@ -77,7 +78,7 @@ public struct ModelRecipe: Hashable, Sendable {
             for out in widths {
                 layers.append(Linear(inFeatures, out, computesInputGradient: computesInputGradient(), rng: &initRNG))
                 if let n = try normLayer(out, sample: Shape(1, out)) { layers.append(n) }
-                layers.append(ReLU())
+                layers.append(activation.makeLayer())
                 if let d = try dropoutLayer() { layers.append(d) }
                 inFeatures = out
             }

@@ -19,6 +19,23 @@ public enum ModelArchitecture: Hashable, Sendable {
     }
 }
 
+/// The nonlinearity after every normalization (`activation`): PyTorch's `nn.ReLU` or
+/// `nn.LeakyReLU(negative_slope)`.
+public enum Activation: Hashable, Sendable {
+    /// `y = max(x, 0)`.
+    case relu
+    /// `y = x > 0 ? x : slope * x`, PyTorch's default slope 0.01.
+    case leakyReLU(slope: Float)
+
+    /// A fresh layer.
+    public func makeLayer() -> Layer {
+        switch self {
+        case .relu: return ReLU()
+        case .leakyReLU(let slope): return LeakyReLU(negativeSlope: slope)
+        }
+    }
+}
+
 /// The normalization layer after every conv / linear block (`norm`).
 public enum NormKind: String, CaseIterable, Hashable, Sendable {
     /// BatchNorm (Ioffe & Szegedy 2015), GroupNorm (Wu & He 2018), LayerNorm (Ba et al. 2016),

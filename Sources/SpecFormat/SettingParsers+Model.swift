@@ -36,6 +36,27 @@ extension SettingParsers {
         }
     }
 
+    /// `relu` | `leaky_relu [slope=S]`, S in [0, 1) (default 0.01, PyTorch's).
+    static func activation(_ input: inout SettingInput) throws -> SettingAssignment {
+        let kind = try input.first()
+        let activation: Activation
+        if try kind.oneOf("activation", ["relu", "leaky_relu"]) == "relu" {
+            _ = try input.single()  // relu has no settings
+            activation = .relu
+        } else {
+            let k = try input.keywords("activation leaky_relu", allowed: ["slope"])
+            activation = .leakyReLU(slope: try k.optional("slope")?.float("leaky_relu slope", in: .fractionBelowOne) ?? 0.01)
+        }
+        return { $0.activation = activation }
+    }
+
+    static func renderActivation(_ config: ExperimentConfig) -> String {
+        switch config.activation {
+        case .relu: return "relu"
+        case .leakyReLU(let slope): return "leaky_relu slope=\(SpecNumber.format(slope))"
+        }
+    }
+
     /// A number in (0, 1] or `cumulative`; above 0.5 warns about the Keras/PyTorch conventions.
     static func momentum(_ input: inout SettingInput) throws -> SettingAssignment {
         let token = try input.single()

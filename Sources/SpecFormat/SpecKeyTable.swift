@@ -55,6 +55,12 @@ package enum SpecKeyTable {
                     + "flatten -> dropout -> linear. mlp, per entry: linear -> norm -> ReLU -> dropout; then "
                     + "linear. Counts >= 1",
                 parse: SettingParsers.model, render: SettingParsers.renderModel),
+        .custom("activation", .model, oneWord: false, values: "`relu` | `leaky_relu [slope=0.01]`",
+                meaning: "the nonlinearity of every block (and after every residual addition): PyTorch's ReLU,"
+                    + " or LeakyReLU y = x > 0 ? x : slope * x, slope in [0, 1) (PyTorch's default 0.01;"
+                    + " the gradient at x = 0 is slope)",
+                parse: SettingParsers.activation, render: SettingParsers.renderActivation)
+            .omittedFromDescriptionsAtDefault(),
         .choice("norm", .model, sweepable: true, meaning: "the normalization layer of every block", \.norm),
         .integer("groups", .model, sweepable: true, atLeast: 1,
                  meaning: "GroupNorm groups; must divide every channel count (mlp: width) when norm is group",

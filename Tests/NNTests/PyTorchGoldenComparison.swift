@@ -12,6 +12,7 @@ enum GoldenFamily: String, CaseIterable {
     case pooling = "Pooling"
     case linear = "Linear"
     case crossEntropy = "CrossEntropy"
+    case leakyReLU = "LeakyReLU"
     case cnnTraining = "3-step SGD CNN"
     case optimizers = "Optimizers"
 }
