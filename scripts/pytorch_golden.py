@@ -26,6 +26,7 @@ import json
 import math
 import os
 import zlib
+from collections import OrderedDict
 
 import torch
 import torch.nn as nn
@@ -557,6 +558,154 @@ def activation_cases():
 
 
 # ----------------------------------------------------------------------------------------------
+# 10. The residual network (He et al. 2016, CIFAR family), torchvision's BasicBlock and names
+
+
+class BasicBlock(nn.Module):
+    """torchvision.models.resnet.BasicBlock (expansion 1), with the norm and the activation given:
+    out = act(bn1(conv1(x))); out = bn2(conv2(out)); y = act(out + (downsample(x) or x)).
+    A conv has a bias only where no norm follows it (torchvision: bias=False, always with a norm)."""
+
+    def __init__(self, inplanes, planes, stride, norm, sample_shape, act, downsample):
+        super().__init__()
+        bn1, bn2 = norm(planes, sample_shape), norm(planes, sample_shape)
+        self.conv1 = nn.Conv2d(inplanes, planes, 3, stride=stride, padding=1, bias=bn1 is None)
+        self.bn1 = bn1 if bn1 is not None else nn.Identity()
+        self.relu = act()
+        self.conv2 = nn.Conv2d(planes, planes, 3, padding=1, bias=bn2 is None)
+        self.bn2 = bn2 if bn2 is not None else nn.Identity()
+        self.downsample = downsample
+
+    def forward(self, x):
+        out = self.relu(self.bn1(self.conv1(x)))
+        out = self.bn2(self.conv2(out))
+        identity = x if self.downsample is None else self.downsample(x)
+        return self.relu(out + identity)
+
+
+def resnet(in_channels, height, width, classes, blocks, widths, stem, norm, act, dropout=0.0):
+    """bnlab's ResidualNetwork.make (Sources/NN/ResidualNetwork.swift) as an nn.Sequential of named
+    modules, torchvision's ResNet attribute names: conv1 bn1 relu layer1..S avgpool flatten [dropout] fc.
+    norm(C, (C, H, W)) gives a site's norm module or None."""
+    layers = OrderedDict()
+    h, w = height, width
+    stem_norm = norm(stem, (stem, h, w))
+    layers["conv1"] = nn.Conv2d(in_channels, stem, 3, padding=1, bias=stem_norm is None)
+    if stem_norm is not None:
+        layers["bn1"] = stem_norm
+    layers["relu"] = act()
+    c = stem
+    for i, (count, out) in enumerate(zip(blocks, widths)):
+        stage = []
+        for j in range(count):
+            stride = 2 if i > 0 and j == 0 else 1
+            h, w = (h - 1) // stride + 1, (w - 1) // stride + 1
+            downsample = None
+            if stride != 1 or c != out:
+                projection_norm = norm(out, (out, h, w))
+                downsample = nn.Sequential(*[m for m in (nn.Conv2d(c, out, 1, stride=stride, bias=projection_norm is None),
+                                                         projection_norm) if m is not None])
+            stage.append(BasicBlock(c, out, stride, norm, (out, h, w), act, downsample))
+            c = out
+        layers[f"layer{i + 1}"] = nn.Sequential(*stage)
+    layers["avgpool"] = nn.AdaptiveAvgPool2d(1)
+    layers["flatten"] = nn.Flatten()
+    if dropout > 0:
+        layers["dropout"] = nn.Dropout(dropout)
+    layers["fc"] = nn.Linear(c, classes)
+    return nn.Sequential(layers)
+
+
+def norm_factory(kind, groups=2, momentum=0.1):
+    if kind == "batch":
+        return lambda c, shape: nn.BatchNorm2d(c, eps=1e-5, momentum=momentum)
+    if kind == "group":
+        return lambda c, shape: nn.GroupNorm(groups, c, eps=1e-5)
+    if kind == "layer":
+        return lambda c, shape: nn.LayerNorm(shape, eps=1e-5)
+    return lambda c, shape: None
+
+
+def randomize_norms(model):
+    for m in model.modules():
+        if isinstance(m, (nn.BatchNorm2d, nn.GroupNorm, nn.LayerNorm)):
+            affine(m)
+
+
+def key_list(model):
+    return [[key, list(value.shape)] for key, value in model.state_dict().items()]
+
+
+def sgd_training(case, model, input_shape, classes, steps, grads_every_step=True):
+    """Steps of SGD (lr 0.1, momentum 0.9, weight_decay 5e-4, as sgd_cnn) in train mode from the
+    model's current state; then one eval-mode forward of a fresh batch."""
+    model.train()
+    case.scalar("state_dict_keys", key_list(model))
+    case.params("initial.", model)
+    opt = torch.optim.SGD(model.parameters(), lr=0.1, momentum=0.9, dampening=0.0, weight_decay=5e-4,
+                          foreach=False)
+    for step in range(1, steps + 1):
+        x = torch.randn(input_shape)
+        labels = torch.randint(0, classes, (input_shape[0],))
+        opt.zero_grad(set_to_none=True)
+        loss = F.cross_entropy(model(x), labels)
+        loss.backward()
+        case.tensor(f"step{step}.x", x)
+        case.tensor(f"step{step}.labels", labels)
+        case.scalar(f"step{step}.loss", loss)
+        if grads_every_step or step == 1:
+            case.grads(f"step{step}.grad.", model)
+        opt.step()
+    case.params("final.", model)
+    model.eval()
+    x = torch.randn(input_shape)
+    case.tensor("eval.x", x)
+    case.tensor("eval.logits", model(x))
+    return case
+
+
+def sgd_resnet(name, norm, act, act_name, steps=3):
+    input_shape = (2, 1, 8, 8)
+    case = Case(name, model="resnet blocks=1,1,1 channels=4,8,8 stem=4", norm=norm, groups=2, activation=act_name,
+                input_shape=list(input_shape), classes=3, loss="cross_entropy(mean)", optimizer="SGD", lr=0.1,
+                momentum=0.9, dampening=0.0, weight_decay=5e-4, nesterov=False, bn_momentum=0.1, eps=1e-5,
+                steps=steps, mode="train",
+                note="torchvision BasicBlock ResNet-8 (layer1 identity shortcut, layer2 and layer3 projections); "
+                     "random norm affines; scalars.state_dict_keys: [key, shape] in state_dict order; "
+                     "initial.*/final.*: state_dict; stepK.x/labels/loss (before update K); step1.grad.*; "
+                     "eval.x, eval.logits: model.eval() forward after the last step")
+    model = resnet(1, 8, 8, 3, [1, 1, 1], [4, 8, 8], 4, norm_factory(norm), act)
+    randomize_norms(model)
+    return sgd_training(case, model, input_shape, 3, steps, grads_every_step=False)
+
+
+def resnet_state_dict_keys():
+    """Keys and shapes for every norm kind of a net whose stem differs from layer1 (a stride-1
+    projection) and with two blocks in layer1 (an identity block after a projection)."""
+    case = Case("resnet_state_dict_keys", model="resnet blocks=2,1 channels=4,6 stem=2", input_shape=[2, 1, 6, 6],
+                classes=3, groups=2, dropout=0.5,
+                note="scalars.KIND: [key, shape] of state_dict() in order, for norm batch, group, layer, none; "
+                     "none.state.*, none.x, none.logits: the norm-free net's default-init state and its eval output")
+    for kind in ("batch", "group", "layer", "none"):
+        model = resnet(1, 6, 6, 3, [2, 1], [4, 6], 2, norm_factory(kind), nn.ReLU, dropout=0.5)
+        case.scalar(kind, key_list(model))
+    # the net without norms (conv biases) in eval mode: its default-init state, an input and the logits
+    case.params("none.state.", model)
+    model.eval()
+    x = torch.randn(2, 1, 6, 6)
+    case.tensor("none.x", x)
+    case.tensor("none.logits", model(x))
+    return case
+
+
+def resnet_cases():
+    return [sgd_resnet("resnet8_sgd_3steps_batchnorm", "batch", nn.ReLU, "relu"),
+            sgd_resnet("resnet8_sgd_3steps_groupnorm_leaky", "group", lambda: nn.LeakyReLU(0.2),
+                       "leaky_relu slope=0.2"),
+            resnet_state_dict_keys()]
+
+
+# ----------------------------------------------------------------------------------------------
 
 
 def main():
@@ -565,7 +714,8 @@ def main():
     args = parser.parse_args()
     os.makedirs(args.out, exist_ok=True)
     groups = [batchnorm_cases, norm_cases, conv_cases, pool_linear_loss_cases, sgd_cnn_cases,
-              optimizer_cases, batchrenorm_cases, activation_cases]
+              optimizer_cases, batchrenorm_cases, activation_cases,
+              resnet_cases]
     names = set()
     for group in groups:
         for case in group():

@@ -83,6 +83,11 @@ public struct ModelRecipe: Hashable, Sendable {
                 inFeatures = out
             }
             layers.append(Linear(inFeatures, classes, computesInputGradient: computesInputGradient(), rng: &initRNG))
+        case let .resnet(blocks, widths, stem):
+            return try ResidualNetwork.make(channels: channels, height: height, width: width, classes: classes,
+                                            blocks: blocks, widths: widths, stem: stem,
+                                            norm: { try normLayer($0, sample: $1) }, activation: activation.makeLayer,
+                                            dropout: try dropoutLayer(), rng: &initRNG)
         }
         return Sequential(layers)
     }

@@ -9,12 +9,19 @@ public enum ModelArchitecture: Hashable, Sendable {
     case cnn(channels: [Int], kernel: Int)
     /// Per entry: linear -> norm -> ReLU -> dropout; then linear to the classes.
     case mlp(widths: [Int])
+    /// The residual network of He et al. 2016's CIFAR family (ResNet-8 is `blocks [1, 1, 1]`):
+    /// stem conv3x3 (`stem` channels) -> norm -> ReLU; per stage `i`, `blocks[i]` basic blocks
+    /// (``ResidualBlock``) of `channels[i]` channels, the first of every stage after the first with
+    /// stride 2; a projection shortcut where the shape changes; global average pooling ->
+    /// dropout -> linear to the classes. `stem` is `channels[0]` unless the spec sets it.
+    case resnet(blocks: [Int], channels: [Int], stem: Int)
 
-    /// The channel counts (cnn) or widths (mlp) that a normalization layer sees.
+    /// The channel counts (cnn, resnet with its stem) or widths (mlp) that a normalization layer sees.
     public var featureCounts: [Int] {
         switch self {
         case let .cnn(channels, _): return channels
         case let .mlp(widths): return widths
+        case let .resnet(_, channels, stem): return [stem] + channels
         }
     }
 }

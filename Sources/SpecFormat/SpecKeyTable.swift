@@ -50,10 +50,16 @@ package enum SpecKeyTable {
 
         // MARK: Model
         .custom("model", .model, oneWord: false,
-                values: "`cnn channels=C1,C2,... [kernel=3]` | `mlp widths=W1,W2,...`",
-                meaning: "cnn, per entry: conv KxK (padding K/2, K odd) -> norm -> ReLU -> maxpool 2; then "
-                    + "flatten -> dropout -> linear. mlp, per entry: linear -> norm -> ReLU -> dropout; then "
-                    + "linear. Counts >= 1",
+                values: "`cnn channels=C1,C2,... [kernel=3]` | `mlp widths=W1,W2,...` | "
+                    + "`resnet blocks=B1,B2,... channels=C1,C2,... [stem=C1]`",
+                meaning: "cnn, per entry: conv KxK (padding K/2, K odd) -> norm -> activation -> maxpool 2; then "
+                    + "flatten -> dropout -> linear. mlp, per entry: linear -> norm -> activation -> dropout; then "
+                    + "linear. resnet (He et al. 2016, CIFAR family; blocks=1,1,1 channels=16,32,64 is ResNet-8): "
+                    + "stem conv3x3 to stem channels -> norm -> activation; per stage Bi basic blocks of Ci channels "
+                    + "(conv3x3-norm-activation-conv3x3-norm + shortcut, then activation), the first block of each "
+                    + "stage after the first with stride 2, a conv1x1 + norm projection shortcut where the shape "
+                    + "changes; global average pooling -> dropout -> linear. Convs have no bias before a norm. "
+                    + "Counts >= 1",
                 parse: SettingParsers.model, render: SettingParsers.renderModel),
         .custom("activation", .model, oneWord: false, values: "`relu` | `leaky_relu [slope=0.01]`",
                 meaning: "the nonlinearity of every block (and after every residual addition): PyTorch's ReLU,"

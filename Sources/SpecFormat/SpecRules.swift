@@ -10,7 +10,7 @@ enum SpecRules {
         if c.norm == .group {
             let counts = c.model.featureCounts
             if let bad = counts.first(where: { $0 % c.groups != 0 }) {
-                let what = { if case .cnn = c.model { return "channel count" } else { return "width" } }()
+                let what = { if case .mlp = c.model { return "width" } else { return "channel count" } }()
                 let given = cell.locations["groups"] == nil ? " (the default)" : ""
                 throw SpecProblem(cell.location("groups", "norm", "model"),
                                   "groups \(c.groups)\(given) does not divide \(what) \(bad) of the model;"
@@ -29,26 +29,34 @@ enum SpecRules {
             throw SpecProblem(cell.location("frozen_bn_epochs", "epochs"),
                               "frozen_bn_epochs \(c.frozenBNEpochs) exceeds epochs \(c.epochs)")
         }
-        if case let .cnn(channels, _) = c.model {
-            try checkImageSize(cell, blocks: channels.count)
+        switch c.model {
+        case let .cnn(channels, _): try checkImageSize(cell, blocks: channels.count)
+        case .resnet: try checkImages(cell, model: "resnet")
+        case .mlp: break
+        }
+    }
+
+    /// A convolutional model needs images: refuses a csv without a shape. Returns the smaller
+    /// side of the images where the spec says it (not for idx, whose size is in the file).
+    @discardableResult
+    private static func checkImages(_ cell: ResolvedCell, model: String) throws -> Int? {
+        switch cell.config.dataset {
+        case let .shapes(size, _): return size
+        case .cifar10: return 32
+        case .idx: return nil
+        case let .csv(csv):
+            guard let shape = csv.shape else {
+                throw SpecProblem(cell.location("dataset", "model"), "model \(model) needs images: give dataset csv"
+                                  + " a shape=CxHxW")
+            }
+            return min(shape.height, shape.width)
         }
     }
 
     /// A cnn halves the image in every block (maxpool 2, rounding down): the
     /// input must survive all of them, and must be an image at all.
     private static func checkImageSize(_ cell: ResolvedCell, blocks: Int) throws {
-        let side: Int
-        switch cell.config.dataset {
-        case let .shapes(size, _): side = size
-        case .cifar10: side = 32
-        case .idx: return  // the size is in the file
-        case let .csv(csv):
-            guard let shape = csv.shape else {
-                throw SpecProblem(cell.location("dataset", "model"), "model cnn needs images: give dataset csv"
-                                  + " a shape=CxHxW")
-            }
-            side = min(shape.height, shape.width)
-        }
+        guard let side = try checkImages(cell, model: "cnn") else { return }  // idx: the size is in the file
         var remaining = side, allowed = 0
         while remaining >= 2 { remaining /= 2; allowed += 1 }
         if blocks > allowed {

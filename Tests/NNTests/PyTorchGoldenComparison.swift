@@ -14,6 +14,7 @@ enum GoldenFamily: String, CaseIterable {
     case crossEntropy = "CrossEntropy"
     case leakyReLU = "LeakyReLU"
     case cnnTraining = "3-step SGD CNN"
+    case resnetTraining = "3-step SGD ResNet-8"
     case optimizers = "Optimizers"
 }
 
