@@ -706,6 +706,233 @@ def resnet_cases():
 
 
 # ----------------------------------------------------------------------------------------------
+# 11. Fixup (Zhang, Dauphin & Ma, ICLR 2019). Reference: the authors' code,
+#     github.com/hongyi-zhang/Fixup cifar/models/fixup_resnet_cifar.py (commit f3fa449f), copied
+#     verbatim below (Authors*), and the transcription bnlab follows (FixupBlock, FixupResNet): the
+#     same modules with the sizes as arguments, the shortcut's zero channels O - C (theirs: C, with
+#     O = 2C wherever they stride), the activation given, bnlab's dropout before bias2.
+#     check_fixup_reference() holds the transcription to the authors' ResNet-20 exactly.
+
+
+def authors_conv3x3(in_planes, out_planes, stride=1):
+    """3x3 convolution with padding"""
+    return nn.Conv2d(in_planes, out_planes, kernel_size=3, stride=stride,
+                     padding=1, bias=False)
+
+
+class AuthorsFixupBasicBlock(nn.Module):
+    expansion = 1
+
+    def __init__(self, inplanes, planes, stride=1, downsample=None):
+        super(AuthorsFixupBasicBlock, self).__init__()
+        # Both self.conv1 and self.downsample layers downsample the input when stride != 1
+        self.bias1a = nn.Parameter(torch.zeros(1))
+        self.conv1 = authors_conv3x3(inplanes, planes, stride)
+        self.bias1b = nn.Parameter(torch.zeros(1))
+        self.relu = nn.ReLU(inplace=True)
+        self.bias2a = nn.Parameter(torch.zeros(1))
+        self.conv2 = authors_conv3x3(planes, planes)
+        self.scale = nn.Parameter(torch.ones(1))
+        self.bias2b = nn.Parameter(torch.zeros(1))
+        self.downsample = downsample
+
+    def forward(self, x):
+        identity = x
+
+        out = self.conv1(x + self.bias1a)
+        out = self.relu(out + self.bias1b)
+
+        out = self.conv2(out + self.bias2a)
+        out = out * self.scale + self.bias2b
+
+        if self.downsample is not None:
+            identity = self.downsample(x + self.bias1a)
+            identity = torch.cat((identity, torch.zeros_like(identity)), 1)
+
+        out += identity
+        out = self.relu(out)
+
+        return out
+
+
+class AuthorsFixupResNet(nn.Module):
+
+    def __init__(self, block, layers, num_classes=10):
+        super(AuthorsFixupResNet, self).__init__()
+        self.num_layers = sum(layers)
+        self.inplanes = 16
+        self.conv1 = authors_conv3x3(3, 16)
+        self.bias1 = nn.Parameter(torch.zeros(1))
+        self.relu = nn.ReLU(inplace=True)
+        self.layer1 = self._make_layer(block, 16, layers[0])
+        self.layer2 = self._make_layer(block, 32, layers[1], stride=2)
+        self.layer3 = self._make_layer(block, 64, layers[2], stride=2)
+        self.avgpool = nn.AdaptiveAvgPool2d((1, 1))
+        self.bias2 = nn.Parameter(torch.zeros(1))
+        self.fc = nn.Linear(64, num_classes)
+
+        for m in self.modules():
+            if isinstance(m, AuthorsFixupBasicBlock):
+                nn.init.normal_(m.conv1.weight, mean=0, std=math.sqrt(2 / (m.conv1.weight.shape[0] * math.prod(m.conv1.weight.shape[2:]))) * self.num_layers ** (-0.5))
+                nn.init.constant_(m.conv2.weight, 0)
+            elif isinstance(m, nn.Linear):
+                nn.init.constant_(m.weight, 0)
+                nn.init.constant_(m.bias, 0)
+
+    def _make_layer(self, block, planes, blocks, stride=1):
+        downsample = None
+        if stride != 1:
+            downsample = nn.AvgPool2d(1, stride=stride)
+
+        layers = []
+        layers.append(block(self.inplanes, planes, stride, downsample))
+        self.inplanes = planes
+        for _ in range(1, blocks):
+            layers.append(block(planes, planes))
+
+        return nn.Sequential(*layers)
+
+    def forward(self, x):
+        x = self.conv1(x)
+        x = self.relu(x + self.bias1)
+
+        x = self.layer1(x)
+        x = self.layer2(x)
+        x = self.layer3(x)
+
+        x = self.avgpool(x)
+        x = x.view(x.size(0), -1)
+        x = self.fc(x + self.bias2)
+
+        return x
+
+
+class FixupBlock(nn.Module):
+    """AuthorsFixupBasicBlock with the activation given and O - C zero channels in the shortcut,
+    which is there wherever the shape changes (stride or channels)."""
+
+    def __init__(self, inplanes, planes, stride, act):
+        super().__init__()
+        self.bias1a = nn.Parameter(torch.zeros(1))
+        self.conv1 = authors_conv3x3(inplanes, planes, stride)
+        self.bias1b = nn.Parameter(torch.zeros(1))
+        self.relu = act()
+        self.bias2a = nn.Parameter(torch.zeros(1))
+        self.conv2 = authors_conv3x3(planes, planes)
+        self.scale = nn.Parameter(torch.ones(1))
+        self.bias2b = nn.Parameter(torch.zeros(1))
+        self.pad = planes - inplanes
+        self.downsample = nn.AvgPool2d(1, stride=stride) if stride != 1 or inplanes != planes else None
+
+    def forward(self, x):
+        identity = x
+        out = self.conv1(x + self.bias1a)
+        out = self.relu(out + self.bias1b)
+        out = self.conv2(out + self.bias2a)
+        out = out * self.scale + self.bias2b
+        if self.downsample is not None:
+            identity = self.downsample(x + self.bias1a)
+            identity = torch.cat((identity, identity.new_zeros((identity.shape[0], self.pad) + identity.shape[2:])), 1)
+        out = out + identity
+        return self.relu(out)
+
+
+class FixupResNet(nn.Module):
+    """AuthorsFixupResNet with in_channels, blocks per stage, widths, stem width, classes, the
+    activation and a dropout before bias2 given; the authors' init."""
+
+    def __init__(self, in_channels, blocks, widths, stem, classes, act=nn.ReLU, dropout=0.0):
+        super().__init__()
+        self.num_layers = sum(blocks)
+        self.conv1 = authors_conv3x3(in_channels, stem)
+        self.bias1 = nn.Parameter(torch.zeros(1))
+        self.relu = act()
+        c = stem
+        for i, (count, out) in enumerate(zip(blocks, widths)):
+            stage = []
+            for j in range(count):
+                stage.append(FixupBlock(c, out, 2 if i > 0 and j == 0 else 1, act))
+                c = out
+            setattr(self, f"layer{i + 1}", nn.Sequential(*stage))
+        self.stages = len(blocks)
+        self.avgpool = nn.AdaptiveAvgPool2d((1, 1))
+        self.dropout = nn.Dropout(dropout) if dropout > 0 else nn.Identity()
+        self.bias2 = nn.Parameter(torch.zeros(1))
+        self.fc = nn.Linear(c, classes)
+        for m in self.modules():
+            if isinstance(m, FixupBlock):
+                nn.init.normal_(m.conv1.weight, mean=0, std=math.sqrt(2 / (m.conv1.weight.shape[0] * math.prod(m.conv1.weight.shape[2:]))) * self.num_layers ** (-0.5))
+                nn.init.constant_(m.conv2.weight, 0)
+            elif isinstance(m, nn.Linear):
+                nn.init.constant_(m.weight, 0)
+                nn.init.constant_(m.bias, 0)
+
+    def forward(self, x):
+        x = self.relu(self.conv1(x) + self.bias1)
+        for i in range(self.stages):
+            x = getattr(self, f"layer{i + 1}")(x)
+        x = self.dropout(self.avgpool(x).flatten(1))
+        return self.fc(x + self.bias2)
+
+
+def randomize_fixup(model):
+    """Given weights with every gradient non-trivial: scales 1 + 0.2 N(0,1), scalar biases 0.1 N(0,1),
+    weights N(0,1) * 0.5 / sqrt(fan_in), the fc bias 0.1 N(0,1)."""
+    with torch.no_grad():
+        for name, p in model.named_parameters():
+            if name.endswith("scale"):
+                p.copy_(1 + 0.2 * torch.randn(p.shape))
+            elif p.dim() <= 1:
+                p.copy_(0.1 * torch.randn(p.shape))
+            else:
+                p.copy_(torch.randn(p.shape) * 0.5 / math.sqrt(p[0].numel()))
+
+
+def check_fixup_reference():
+    """The transcription is the authors' ResNet-20 exactly: the same keys and shapes, the same init
+    distribution (zeros where theirs are zero), and with the same weights the same output and gradients."""
+    torch.manual_seed(0)
+    theirs = AuthorsFixupResNet(AuthorsFixupBasicBlock, [3, 3, 3])
+    ours = FixupResNet(3, [3, 3, 3], [16, 32, 64], 16, 10)
+    assert [(k, v.shape) for k, v in theirs.state_dict().items()] == \
+        [(k, v.shape) for k, v in ours.state_dict().items() if not k.startswith("dropout")]
+    for (k, a), b in zip(theirs.state_dict().items(), ours.state_dict().values()):
+        assert (a == 0).all() == (b == 0).all(), k
+    randomize_fixup(theirs)
+    ours.load_state_dict(theirs.state_dict(), strict=True)
+    x = torch.randn(2, 3, 16, 16)
+    outs = []
+    for model in (theirs, ours):
+        model.zero_grad()
+        y = model(x)
+        y.square().sum().backward()
+        outs.append([y.detach()] + [p.grad.clone() for p in model.parameters()])
+    for a, b in zip(*outs):
+        assert torch.equal(a, b), "Fixup transcription != the authors' FixupResNet"
+
+
+def sgd_fixup(name, blocks, widths, stem, input_shape, act, act_name, steps=2):
+    case = Case(name, model=f"resnet blocks={','.join(map(str, blocks))} channels={','.join(map(str, widths))} stem={stem}",
+                norm="fixup", activation=act_name, input_shape=list(input_shape), classes=3, loss="cross_entropy(mean)",
+                optimizer="SGD", lr=0.1, momentum=0.9, dampening=0.0, weight_decay=5e-4, nesterov=False, steps=steps,
+                mode="train",
+                note="Fixup (the authors' fixup_resnet_cifar.py, transcribed: FixupResNet in pytorch_golden.py) with "
+                     "given random weights (randomize_fixup: every gradient non-zero); scalars.state_dict_keys: "
+                     "[key, shape] in the transcription's order (bias1, bias2 first, as the authors'); "
+                     "initial.*/final.*, stepK.x/labels/loss/grad.*, eval.x/eval.logits as resnet8_sgd_*")
+    model = FixupResNet(input_shape[1], blocks, widths, stem, 3, act)
+    randomize_fixup(model)
+    return sgd_training(case, model, input_shape, 3, steps)
+
+
+def fixup_cases():
+    check_fixup_reference()
+    return [sgd_fixup("fixup_sgd_2steps", [2, 1, 1], [2, 4, 8], 2, (2, 1, 8, 8), nn.ReLU, "relu"),
+            sgd_fixup("fixup_sgd_2steps_padding_leaky", [1, 1], [3, 5], 2, (2, 1, 6, 6), lambda: nn.LeakyReLU(0.1),
+                      "leaky_relu slope=0.1")]
+
+
+# ----------------------------------------------------------------------------------------------
 
 
 def main():
@@ -715,7 +942,7 @@ def main():
     os.makedirs(args.out, exist_ok=True)
     groups = [batchnorm_cases, norm_cases, conv_cases, pool_linear_loss_cases, sgd_cnn_cases,
               optimizer_cases, batchrenorm_cases, activation_cases,
-              resnet_cases]
+              resnet_cases, fixup_cases]
     names = set()
     for group in groups:
         for case in group():

@@ -43,6 +43,7 @@ public struct ModelRecipe: Hashable, Sendable {
             case .group: return try GroupNorm(groups: groups, channels: c, eps: eps)
             case .layer: return LayerNorm(sampleShape: sample, eps: eps)
             case .none: return nil
+            case .fixup: throw LayerError(layer: "model", "norm fixup needs model resnet")
             }
         }
         // Nothing upstream of the first weight layer needs dLoss/dInput (as in PyTorch,
@@ -83,6 +84,10 @@ public struct ModelRecipe: Hashable, Sendable {
                 inFeatures = out
             }
             layers.append(Linear(inFeatures, classes, computesInputGradient: computesInputGradient(), rng: &initRNG))
+        case let .resnet(blocks, widths, stem) where norm == .fixup:
+            return try ResidualNetwork.makeFixup(channels: channels, height: height, width: width, classes: classes,
+                                                 blocks: blocks, widths: widths, stem: stem, activation: activation.makeLayer,
+                                                 dropout: try dropoutLayer(), rng: &initRNG)
         case let .resnet(blocks, widths, stem):
             return try ResidualNetwork.make(channels: channels, height: height, width: width, classes: classes,
                                             blocks: blocks, widths: widths, stem: stem,

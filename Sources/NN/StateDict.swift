@@ -23,6 +23,11 @@ import TensorCore
 ///   (unbiased, as PyTorch stores it) and `num_batches_tracked` (I64, shape `[]`);
 /// - GroupNorm: `weight (C)`, `bias (C)`; LayerNorm: `weight`, `bias` of the normalized shape,
 ///   `(C)` or `(C, H, W)`;
+/// - Fixup (``FixupBlock``, ``ScalarBias``, the authors' `fixup_resnet_cifar.py` names): per block
+///   `bias1a`, `bias1b`, `bias2a`, `scale`, `bias2b` (shape `(1)`), then `conv1.weight`,
+///   `conv2.weight`; the network's `bias1` and `bias2` are bare parameters (``ParameterAttribute``).
+///   The keys are the authors' `FixupResNet`'s; its `state_dict()` lists `bias1`, `bias2` first
+///   (its own parameters), bnlab after `conv1.weight` and `avgpool` (loading matches by key);
 /// - layers without parameters: nothing.
 public struct StateDictEntry {
     public enum Kind: Sendable { case parameter, buffer }
@@ -110,7 +115,7 @@ extension Layer {
     fileprivate func stateEntries(prefix: String) -> [StateDictEntry] {
         let layerNormShape = (self as? LayerNorm).map { Array($0.normalizedShape.dims.dropFirst()) }
         var entries = ownParameters.map { p in
-            StateDictEntry(key: prefix + p.name, kind: .parameter, shape: layerNormShape ?? p.value.shape.dims,
+            StateDictEntry(key: parameterKey(p, prefix: prefix), kind: .parameter, shape: layerNormShape ?? p.value.shape.dims,
                            storage: .values(p.value))
         }
         if let statistics = self as? RunningStatisticsLayer, statistics.trackRunningStats {
@@ -127,10 +132,16 @@ extension Layer {
 }
 
 extension Layer {
+    /// `PREFIX` + the parameter's name; for a ``ParameterAttribute`` the layer's own path (the prefix
+    /// without its final `.`).
+    fileprivate func parameterKey(_ p: Parameter, prefix: String) -> String {
+        self is ParameterAttribute ? String(prefix.dropLast()) : prefix + p.name
+    }
+
     /// The parameters of this layer and of the layers inside it under their PyTorch names, keys
     /// prefixed with `prefix` (``Sequential/namedParameters``).
     fileprivate func namedParameters(prefix: String) -> [(name: String, parameter: Parameter)] {
-        ownParameters.map { (prefix + $0.name, $0) }
+        ownParameters.map { (parameterKey($0, prefix: prefix), $0) }
             + namedChildren.flatMap { child in child.layer.namedParameters(prefix: "\(prefix)\(child.name).") }
     }
 }

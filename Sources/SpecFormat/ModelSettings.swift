@@ -16,6 +16,15 @@ public enum ModelArchitecture: Hashable, Sendable {
     /// dropout -> linear to the classes. `stem` is `channels[0]` unless the spec sets it.
     case resnet(blocks: [Int], channels: [Int], stem: Int)
 
+    /// `cnn`, `mlp` or `resnet`.
+    public var kindName: String {
+        switch self {
+        case .cnn: return "cnn"
+        case .mlp: return "mlp"
+        case .resnet: return "resnet"
+        }
+    }
+
     /// The channel counts (cnn, resnet with its stem) or widths (mlp) that a normalization layer sees.
     public var featureCounts: [Int] {
         switch self {
@@ -46,8 +55,10 @@ public enum Activation: Hashable, Sendable {
 /// The normalization layer after every conv / linear block (`norm`).
 public enum NormKind: String, CaseIterable, Hashable, Sendable {
     /// BatchNorm (Ioffe & Szegedy 2015), GroupNorm (Wu & He 2018), LayerNorm (Ba et al. 2016),
-    /// Batch Renormalization (Ioffe 2017), or no normalization.
-    case batch, group, layer, batchrenorm, none
+    /// Batch Renormalization (Ioffe 2017), no normalization, or Fixup (Zhang, Dauphin & Ma 2019: no
+    /// normalization, the authors' initialization, scalar biases and scales; `model resnet` only,
+    /// ``ResidualNetwork/makeFixup(channels:height:width:classes:blocks:widths:stem:activation:dropout:rng:)``).
+    case batch, group, layer, batchrenorm, none, fixup
 
     /// Whether the layer keeps running statistics from batches (BatchNorm and
     /// Batch Renormalization): the layers whose train and eval modes differ.

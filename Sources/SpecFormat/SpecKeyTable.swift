@@ -67,7 +67,11 @@ package enum SpecKeyTable {
                     + " the gradient at x = 0 is slope)",
                 parse: SettingParsers.activation, render: SettingParsers.renderActivation)
             .omittedFromDescriptionsAtDefault(),
-        .choice("norm", .model, sweepable: true, meaning: "the normalization layer of every block", \.norm),
+        .choice("norm", .model, sweepable: true,
+                meaning: "the normalization layer of every block; fixup (model resnet only): no normalization, Fixup's"
+                    + " scalar biases and scale per block and its init (Zhang et al. 2019, the authors'"
+                    + " fixup_resnet_cifar.py: residual branch conv1 He-normal (fan_out) * L^-1/2, conv2 and the"
+                    + " classifier 0, a parameter-free subsample + zero-channel shortcut)", \.norm),
         .integer("groups", .model, sweepable: true, atLeast: 1,
                  meaning: "GroupNorm groups; must divide every channel count (mlp: width) when norm is group",
                  \.groups),

@@ -17,6 +17,17 @@ enum SpecRules {
                                   + " GroupNorm needs groups to divide every \(what)")
             }
         }
+        if c.norm == .fixup {
+            // Fixup is defined for residual networks: its init scales each residual branch.
+            guard case let .resnet(_, widths, stem) = c.model else {
+                throw SpecProblem(cell.location("norm", "model"), "norm fixup needs model resnet (Fixup initializes"
+                                  + " residual branches; there is none in a \(c.model.kindName))")
+            }
+            if let shrink = zip([stem] + widths, widths).first(where: { $0 > $1 }) {
+                throw SpecProblem(cell.location("model", "norm"), "norm fixup: widths must not shrink (its shortcut pads"
+                                  + " channels with zeros), got \(shrink.0) -> \(shrink.1)")
+            }
+        }
         if c.dropLast && c.batchSize > c.trainSplit {
             // PyTorch's DataLoader(drop_last=True) yields no batch at all here, and the
             // training loop silently trains nothing; refuse instead.

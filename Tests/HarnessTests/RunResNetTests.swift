@@ -34,6 +34,29 @@ final class RunResNetTests: XCTestCase {
                         "t.spec:1:9: error: model resnet needs images: give dataset csv a shape=CxHxW")
     }
 
+    /// `norm fixup` only with `model resnet`, and with widths that never shrink; it builds Fixup's
+    /// network (no norm layer, scalar biases, the zero classifier).
+    func testNormFixup() throws {
+        assertSpecError("norm fixup", "t.spec:1:6: error: norm fixup needs model resnet (Fixup initializes residual"
+                        + " branches; there is none in a cnn)")
+        assertSpecError("model mlp widths=4\nsweep norm batch fixup",
+                        "t.spec:2:18: error: norm fixup needs model resnet (Fixup initializes residual branches; there"
+                        + " is none in a mlp)")
+        assertSpecError("model resnet blocks=1,1 channels=8,4\nnorm fixup",
+                        "t.spec:1:7: error: norm fixup: widths must not shrink (its shortcut pads channels with zeros),"
+                        + " got 8 -> 4")
+        let cell = try parseSpec("model resnet blocks=1,1 channels=4,8\nnorm fixup").cells()[0]
+        XCTAssertEqual(cell.norm, .fixup)
+        XCTAssertFalse(cell.norm.usesBatchStatistics)
+        let model = try Cell(cell, index: 0).model.build(channels: 1, height: 8, width: 8, classes: 3,
+                                                         rng: RandomGenerator(seed: 1))
+        XCTAssertEqual(model.namedChildren.map(\.name), ["conv1", "bias1", "relu", "layer1", "layer2", "avgpool", "bias2", "fc"])
+        XCTAssertEqual(model.allLayers.filter { $0 is FixupBlock }.count, 2)
+        XCTAssertTrue(model.runningStatisticsLayers.isEmpty)
+        XCTAssertThrowsError(try ModelRecipe(architecture: .cnn(channels: [4], kernel: 3), norm: .fixup)
+            .build(channels: 1, height: 8, width: 8, classes: 3, rng: RandomGenerator(seed: 1)))
+    }
+
     private func build(_ norm: NormKind, dropout: Float = 0, stem: Int = 4) throws -> Sequential {
         try ModelRecipe(architecture: .resnet(blocks: [1, 2], channels: [4, 8], stem: stem), norm: norm, groups: 2,
                         dropout: dropout)

@@ -15,6 +15,7 @@ enum GoldenFamily: String, CaseIterable {
     case leakyReLU = "LeakyReLU"
     case cnnTraining = "3-step SGD CNN"
     case resnetTraining = "3-step SGD ResNet-8"
+    case fixupTraining = "2-step SGD Fixup ResNet"
     case optimizers = "Optimizers"
 }
 
