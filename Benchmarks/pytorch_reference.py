@@ -2,7 +2,7 @@
 """PyTorch CPU reference for bnlab: training-step benchmarks and a cross-check of a spec's grid.
 
     python3 Benchmarks/pytorch_reference.py bench [--bnlab PATH] [--threads 1,2]
-        [--batch-sizes 1,2,8,32,128,512] [--models all|flagship|cnn28|mlp]
+        [--batch-sizes 1,2,8,32,128,512] [--models all|flagship|cnn28|mlp|resnet]
         [--repetitions 5] [--quick] [--csv PATH] [--rounds N] [--markdown PATH]
 
     python3 Benchmarks/pytorch_reference.py crosscheck --bnlab PATH SPEC [--quick]
@@ -10,7 +10,7 @@
 
     python3 Benchmarks/pytorch_reference.py replay DIR... [--markdown PATH]
 
-`bench` times PyTorch training steps of the same three models as `bnlab bench`
+`bench` times PyTorch training steps of the same four models as `bnlab bench`
 (Sources/BNLabCLI/Bench/BenchModel.swift), with the same method:
 
     step = opt.zero_grad(); loss = F.cross_entropy(model(x), y); loss.backward(); opt.step()
@@ -33,8 +33,10 @@ PyTorch on the data bnlab trains on, and compares the accuracies with bnlab's ta
 1. `PATH export-data SPEC --out TMP [--quick]` writes the cells (TMP/cells.csv) and their
    prepared splits (float32 NCHW images, int32 labels).
 2. Per cell, the PyTorch twin of bnlab's model (Sources/Experiment/ModelRecipe.swift):
-   cnn = [Conv2d(k, padding=k//2) -> norm -> ReLU -> MaxPool2d(2)] per width, Flatten,
-   Dropout, Linear; mlp = Flatten, [Linear -> norm -> ReLU -> Dropout] per width, Linear.
+   cnn = [Conv2d(k, padding=k//2) -> norm -> act -> MaxPool2d(2)] per width, Flatten,
+   Dropout, Linear; mlp = Flatten, [Linear -> norm -> act -> Dropout] per width, Linear;
+   resnet = scripts/torch_resnet.py resnet() (torchvision's BasicBlock and names), or its
+   FixupResNet (the authors' Fixup) for norm fixup; act = nn.ReLU or nn.LeakyReLU(slope) (activation).
    norm: BatchNorm2d/1d(eps, momentum; cumulative = momentum=None; track_running_stats;
    ghost_batch_size = F.batch_norm per chunk of that many samples), GroupNorm(groups, C),
    LayerNorm(every dimension but the batch), or none. Default init after
@@ -105,7 +107,16 @@ import sys
 import tempfile
 import time
 
-MODELS = ["flagship", "cnn28", "mlp"]
+MODELS = ["flagship", "cnn28", "mlp", "resnet"]
+
+
+def torch_resnet():
+    """scripts/torch_resnet.py: the residual twins shared with the goldens (resnet, FixupResNet)."""
+    scripts = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "scripts")
+    if scripts not in sys.path:
+        sys.path.insert(0, scripts)
+    import torch_resnet as module
+    return module
 
 
 def build_model(name):
@@ -129,6 +140,9 @@ def build_model(name):
             nn.Linear(128, 128), nn.BatchNorm1d(128), nn.ReLU(), nn.Dropout(0.5),
             nn.Linear(128, 10))
         return model, (1, 28, 28), 10
+    if name == "resnet":  # ResNet-8: blocks 1,1,1, channels 16,32,64, BatchNorm, on the flagship's input
+        return torch_resnet().resnet(1, 16, 16, 3, [1, 1, 1], [16, 32, 64], 16,
+                                     lambda c, shape: nn.BatchNorm2d(c), nn.ReLU), (1, 16, 16), 3
     raise ValueError(name)
 
 
@@ -207,7 +221,7 @@ def run_torch(args):
 
 def target(model, batch):
     """The issue's minimum ratio bnlab / PyTorch for a configuration, or None."""
-    if model in ("flagship", "cnn28"):
+    if model in ("flagship", "cnn28", "resnet"):
         if batch <= 2:
             return 5.0
         if batch == 8:
@@ -309,7 +323,7 @@ COMPARED = [("test_acc_train_mode", "train mode"), ("test_acc_eval_mode", "eval 
             ("test_acc_recalibrated", "recalibrated"), ("test_acc_batch_stats", "batch stats")]
 # Columns of export-data's cells.csv that are not result-table setting columns.
 CELL_EXTRAS = ["index", "key", "data", "model", "optimizer", "drop_last", "eps", "forgot_eval", "metric_bug", "lr_schedule",
-               "lr_used", "measurement_batch_size", "seed"]
+               "activation", "lr_used", "measurement_batch_size", "seed"]
 # Settings that change only how a trained model is evaluated: cells that differ only in these
 # share one training (bnlab's TrainedModelCache).
 EVALUATION_SETTINGS = {"eval_batch_size", "recalibrate_samples", "recalibrate_batch_size", "recalibrate_estimator",
@@ -317,7 +331,7 @@ EVALUATION_SETTINGS = {"eval_batch_size", "recalibrate_samples", "recalibrate_ba
                        "class_blocked_eval", "metric_bug"}
 # Every value of these columns that the reference implements; anything else is skipped.
 IMPLEMENTED = {
-    "norm": {"batch", "group", "layer", "none"},
+    "norm": {"batch", "group", "layer", "none", "fixup"},
     "order": {"shuffled", "sorted", "class-blocked"},
     "recalibrate_estimator": {"population", "mean-of-batch-variances"},
     "recalibrate_data": {"train", "test"},
@@ -385,7 +399,7 @@ def skip_reason(cell):
     for column, values in IMPLEMENTED.items():
         if column in cell and cell[column] not in values:
             return f"{column} {cell[column]} is not implemented by the reference"
-    if words(cell["model"])[0] not in ("cnn", "mlp"):
+    if words(cell["model"])[0] not in ("cnn", "mlp", "resnet"):
         return f"model {cell['model']} is not implemented by the reference"
     if words(cell["optimizer"])[0] not in ("sgd", "adam", "adamw"):
         return f"optimizer {cell['optimizer']} is not implemented by the reference"
@@ -452,6 +466,15 @@ def build_twin(cell, channels, height, width, classes):
             return nn.LayerNorm(sample_shape, eps=eps)
         return None
 
+    activation, slope = words(cell.get("activation") or "relu")  # older exports have no activation column
+    act = (lambda: nn.LeakyReLU(float(slope["slope"]))) if activation == "leaky_relu" else nn.ReLU
+    if architecture == "resnet":
+        blocks, widths = [int(v) for v in options["blocks"].split(",")], [int(v) for v in options["channels"].split(",")]
+        stem = int(options.get("stem", widths[0]))
+        if cell["norm"] == "fixup":
+            return torch_resnet().FixupResNet(channels, blocks, widths, stem, classes, act, dropout)
+        return torch_resnet().resnet(channels, height, width, classes, blocks, widths, stem,
+                                     lambda c, shape: norm(c, shape, True), act, dropout)
     layers = []
     if architecture == "cnn":
         kernel = int(options.get("kernel", "3"))
@@ -460,7 +483,7 @@ def build_twin(cell, channels, height, width, classes):
             layers.append(nn.Conv2d(c, out, kernel, padding=kernel // 2))
             h, w = h + 2 * (kernel // 2) - kernel + 1, w + 2 * (kernel // 2) - kernel + 1
             layers.append(norm(out, (out, h, w), True))
-            layers.append(nn.ReLU())
+            layers.append(act())
             if h < 2 or w < 2:
                 raise ValueError(f"model: pooling stages shrink {height}x{width} input below 1x1")
             layers.append(nn.MaxPool2d(2))
@@ -474,7 +497,7 @@ def build_twin(cell, channels, height, width, classes):
         for out in [int(v) for v in options["widths"].split(",")]:
             layers.append(nn.Linear(features, out))
             layers.append(norm(out, (out,), False))
-            layers.append(nn.ReLU())
+            layers.append(act())
             layers.append(nn.Dropout(dropout) if dropout > 0 else None)
             features = out
         layers.append(nn.Linear(features, classes))
@@ -1229,9 +1252,9 @@ class ReplayedRun:
         model = build_twin(self.cell, x.shape[1], x.shape[2], x.shape[3], self.classes)
         model.load_state_dict(self.state(state_name), strict=True)
         ReplayedDropout = replayed_dropout_class()
-        for index, module in enumerate(model):
+        for name, module in model.named_children():  # bnlab's dropouts are children of the top Sequential
             if isinstance(module, nn.Dropout):
-                model[index] = ReplayedDropout(module.p)
+                setattr(model, name, ReplayedDropout(module.p))
         return model.to(dtype) if dtype is not None else model
 
     def train_steps(self, model, count, before=None, after=None):
@@ -1249,7 +1272,7 @@ class ReplayedRun:
         frozen = int(self.cell["frozen_bn_epochs"]) * int(self.cell.get("budget_factor") or 1)
         # Each update's learning rate as bnlab used it (the schedule's value; older exports: lr_used).
         rates = self.steps["lr"].tolist() if "lr" in self.steps else None
-        dropouts = [i for i, m in enumerate(model) if hasattr(m, "mask")]
+        dropouts = [(name, m) for name, m in model.named_children() if hasattr(m, "mask")]
         for step in range(count):
             model.train()
             if epoch_of[step] > epochs - frozen:  # FrozenBN, as train_twin
@@ -1257,8 +1280,8 @@ class ReplayedRun:
                     m.eval()
             start, size = self.starts[step], self.sizes[step]
             batch = indices[start:start + size]
-            for i in dropouts:
-                model[i].mask = self.steps[f"dropout_mask.{i}"][start:start + size]
+            for name, m in dropouts:  # dropout_mask.PATH: `9` in a cnn, `dropout` in a resnet
+                m.mask = self.steps[f"dropout_mask.{name}"][start:start + size]
             if before:
                 before(step, batch)
             if rates is not None:
@@ -1270,8 +1293,8 @@ class ReplayedRun:
             optimizer.step()
             if after:
                 after(step, loss.item())
-        for i in dropouts:
-            model[i].mask = None
+        for _, m in dropouts:
+            m.mask = None
 
 
 def state_distance(ours, theirs, with_key=False):
@@ -1363,14 +1386,15 @@ def flipped_decisions(model, ours, theirs, x):
     def forward(state):
         twin = copy.deepcopy(model)  # the step's dropout masks included
         twin.load_state_dict(state)
-        relu, pool, h = [], [], x
+        relu, pool = [], []
+        # every activation's and max pool's input, also inside residual blocks (a block applies its relu twice)
+        for m in twin.modules():
+            if isinstance(m, (nn.ReLU, nn.LeakyReLU)):
+                m.register_forward_pre_hook(lambda module, inputs: relu.append(inputs[0].clone()))
+            elif isinstance(m, nn.MaxPool2d):
+                m.register_forward_pre_hook(lambda module, inputs: pool.append(inputs[0].clone()))
         with torch.no_grad():
-            for layer in twin:
-                if isinstance(layer, nn.ReLU):
-                    relu.append(h.clone())
-                elif isinstance(layer, nn.MaxPool2d):
-                    pool.append(h.clone())
-                h = layer(h)
+            twin(x)
         return relu, pool
 
     def argmax(h):  # the twin's max pools are MaxPool2d(2)

@@ -26,10 +26,14 @@ import json
 import math
 import os
 import zlib
+import sys
 
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from torch_resnet import FixupResNet, resnet  # noqa: E402  (shared with Benchmarks/pytorch_reference.py)
 
 torch.set_num_threads(1)
 torch.set_default_dtype(torch.float32)
@@ -1130,6 +1134,280 @@ def timm_norm_act_cases():
 
 
 # ----------------------------------------------------------------------------------------------
+# 9. LeakyReLU (torch.nn.LeakyReLU is the reference)
+
+
+def leaky_relu(name, slope):
+    shape = (2, 3, 4, 4)
+    case = Case(name, layer="LeakyReLU", negative_slope=slope, input_shape=list(shape),
+                note="y = x if x > 0 else slope * x; x holds exact zeros (+0 at every 7th value, -0 at "
+                     "index 3), where PyTorch's backward (x > 0) gives dx = slope * dy")
+    x = torch.randn(shape)
+    flat = x.view(-1)
+    flat[::7] = 0.0
+    flat[3] = -0.0
+    forward_backward(case, "", nn.LeakyReLU(slope), x)
+    return case
+
+
+def activation_cases():
+    return [leaky_relu("leaky_relu_0p01", 0.01), leaky_relu("leaky_relu_0p2", 0.2)]
+
+
+# ----------------------------------------------------------------------------------------------
+# 10. The residual network (He et al. 2016, CIFAR family), torchvision's BasicBlock and names:
+#     resnet() in scripts/torch_resnet.py
+
+
+def norm_factory(kind, groups=2, momentum=0.1):
+    if kind == "batch":
+        return lambda c, shape: nn.BatchNorm2d(c, eps=1e-5, momentum=momentum)
+    if kind == "group":
+        return lambda c, shape: nn.GroupNorm(groups, c, eps=1e-5)
+    if kind == "layer":
+        return lambda c, shape: nn.LayerNorm(shape, eps=1e-5)
+    return lambda c, shape: None
+
+
+def randomize_norms(model):
+    for m in model.modules():
+        if isinstance(m, (nn.BatchNorm2d, nn.GroupNorm, nn.LayerNorm)):
+            affine(m)
+
+
+def key_list(model):
+    return [[key, list(value.shape)] for key, value in model.state_dict().items()]
+
+
+def sgd_training(case, model, input_shape, classes, steps, grads_every_step=True):
+    """Steps of SGD (lr 0.1, momentum 0.9, weight_decay 5e-4, as sgd_cnn) in train mode from the
+    model's current state; then one eval-mode forward of a fresh batch."""
+    model.train()
+    case.scalar("state_dict_keys", key_list(model))
+    case.params("initial.", model)
+    opt = torch.optim.SGD(model.parameters(), lr=0.1, momentum=0.9, dampening=0.0, weight_decay=5e-4,
+                          foreach=False)
+    for step in range(1, steps + 1):
+        x = torch.randn(input_shape)
+        labels = torch.randint(0, classes, (input_shape[0],))
+        opt.zero_grad(set_to_none=True)
+        loss = F.cross_entropy(model(x), labels)
+        loss.backward()
+        case.tensor(f"step{step}.x", x)
+        case.tensor(f"step{step}.labels", labels)
+        case.scalar(f"step{step}.loss", loss)
+        if grads_every_step or step == 1:
+            case.grads(f"step{step}.grad.", model)
+        opt.step()
+    case.params("final.", model)
+    model.eval()
+    x = torch.randn(input_shape)
+    case.tensor("eval.x", x)
+    case.tensor("eval.logits", model(x))
+    return case
+
+
+def sgd_resnet(name, norm, act, act_name, steps=3):
+    input_shape = (2, 1, 8, 8)
+    case = Case(name, model="resnet blocks=1,1,1 channels=4,8,8 stem=4", norm=norm, groups=2, activation=act_name,
+                input_shape=list(input_shape), classes=3, loss="cross_entropy(mean)", optimizer="SGD", lr=0.1,
+                momentum=0.9, dampening=0.0, weight_decay=5e-4, nesterov=False, bn_momentum=0.1, eps=1e-5,
+                steps=steps, mode="train",
+                note="torchvision BasicBlock ResNet-8 (layer1 identity shortcut, layer2 and layer3 projections); "
+                     "random norm affines; scalars.state_dict_keys: [key, shape] in state_dict order; "
+                     "initial.*/final.*: state_dict; stepK.x/labels/loss (before update K); step1.grad.*; "
+                     "eval.x, eval.logits: model.eval() forward after the last step")
+    model = resnet(1, 8, 8, 3, [1, 1, 1], [4, 8, 8], 4, norm_factory(norm), act)
+    randomize_norms(model)
+    return sgd_training(case, model, input_shape, 3, steps, grads_every_step=False)
+
+
+def resnet_state_dict_keys():
+    """Keys and shapes for every norm kind of a net whose stem differs from layer1 (a stride-1
+    projection) and with two blocks in layer1 (an identity block after a projection)."""
+    case = Case("resnet_state_dict_keys", model="resnet blocks=2,1 channels=4,6 stem=2", input_shape=[2, 1, 6, 6],
+                classes=3, groups=2, dropout=0.5,
+                note="scalars.KIND: [key, shape] of state_dict() in order, for norm batch, group, layer, none; "
+                     "none.state.*, none.x, none.logits: the norm-free net's default-init state and its eval output")
+    for kind in ("batch", "group", "layer", "none"):
+        model = resnet(1, 6, 6, 3, [2, 1], [4, 6], 2, norm_factory(kind), nn.ReLU, dropout=0.5)
+        case.scalar(kind, key_list(model))
+    # the net without norms (conv biases) in eval mode: its default-init state, an input and the logits
+    case.params("none.state.", model)
+    model.eval()
+    x = torch.randn(2, 1, 6, 6)
+    case.tensor("none.x", x)
+    case.tensor("none.logits", model(x))
+    return case
+
+
+def resnet_cases():
+    return [sgd_resnet("resnet8_sgd_3steps_batchnorm", "batch", nn.ReLU, "relu"),
+            sgd_resnet("resnet8_sgd_3steps_groupnorm_leaky", "group", lambda: nn.LeakyReLU(0.2),
+                       "leaky_relu slope=0.2"),
+            resnet_state_dict_keys()]
+
+
+# ----------------------------------------------------------------------------------------------
+# 11. Fixup (Zhang, Dauphin & Ma, ICLR 2019). Reference: the authors' code,
+#     github.com/hongyi-zhang/Fixup cifar/models/fixup_resnet_cifar.py (commit f3fa449f), copied
+#     verbatim below (Authors*), and the transcription bnlab follows (FixupResNet in torch_resnet.py): the
+#     same modules with the sizes as arguments, the shortcut's zero channels O - C (theirs: C, with
+#     O = 2C wherever they stride), the activation given, bnlab's dropout before bias2.
+#     check_fixup_reference() holds the transcription to the authors' ResNet-20 exactly.
+
+
+def authors_conv3x3(in_planes, out_planes, stride=1):
+    """3x3 convolution with padding"""
+    return nn.Conv2d(in_planes, out_planes, kernel_size=3, stride=stride,
+                     padding=1, bias=False)
+
+
+class AuthorsFixupBasicBlock(nn.Module):
+    expansion = 1
+
+    def __init__(self, inplanes, planes, stride=1, downsample=None):
+        super(AuthorsFixupBasicBlock, self).__init__()
+        # Both self.conv1 and self.downsample layers downsample the input when stride != 1
+        self.bias1a = nn.Parameter(torch.zeros(1))
+        self.conv1 = authors_conv3x3(inplanes, planes, stride)
+        self.bias1b = nn.Parameter(torch.zeros(1))
+        self.relu = nn.ReLU(inplace=True)
+        self.bias2a = nn.Parameter(torch.zeros(1))
+        self.conv2 = authors_conv3x3(planes, planes)
+        self.scale = nn.Parameter(torch.ones(1))
+        self.bias2b = nn.Parameter(torch.zeros(1))
+        self.downsample = downsample
+
+    def forward(self, x):
+        identity = x
+
+        out = self.conv1(x + self.bias1a)
+        out = self.relu(out + self.bias1b)
+
+        out = self.conv2(out + self.bias2a)
+        out = out * self.scale + self.bias2b
+
+        if self.downsample is not None:
+            identity = self.downsample(x + self.bias1a)
+            identity = torch.cat((identity, torch.zeros_like(identity)), 1)
+
+        out += identity
+        out = self.relu(out)
+
+        return out
+
+
+class AuthorsFixupResNet(nn.Module):
+
+    def __init__(self, block, layers, num_classes=10):
+        super(AuthorsFixupResNet, self).__init__()
+        self.num_layers = sum(layers)
+        self.inplanes = 16
+        self.conv1 = authors_conv3x3(3, 16)
+        self.bias1 = nn.Parameter(torch.zeros(1))
+        self.relu = nn.ReLU(inplace=True)
+        self.layer1 = self._make_layer(block, 16, layers[0])
+        self.layer2 = self._make_layer(block, 32, layers[1], stride=2)
+        self.layer3 = self._make_layer(block, 64, layers[2], stride=2)
+        self.avgpool = nn.AdaptiveAvgPool2d((1, 1))
+        self.bias2 = nn.Parameter(torch.zeros(1))
+        self.fc = nn.Linear(64, num_classes)
+
+        for m in self.modules():
+            if isinstance(m, AuthorsFixupBasicBlock):
+                nn.init.normal_(m.conv1.weight, mean=0, std=math.sqrt(2 / (m.conv1.weight.shape[0] * math.prod(m.conv1.weight.shape[2:]))) * self.num_layers ** (-0.5))
+                nn.init.constant_(m.conv2.weight, 0)
+            elif isinstance(m, nn.Linear):
+                nn.init.constant_(m.weight, 0)
+                nn.init.constant_(m.bias, 0)
+
+    def _make_layer(self, block, planes, blocks, stride=1):
+        downsample = None
+        if stride != 1:
+            downsample = nn.AvgPool2d(1, stride=stride)
+
+        layers = []
+        layers.append(block(self.inplanes, planes, stride, downsample))
+        self.inplanes = planes
+        for _ in range(1, blocks):
+            layers.append(block(planes, planes))
+
+        return nn.Sequential(*layers)
+
+    def forward(self, x):
+        x = self.conv1(x)
+        x = self.relu(x + self.bias1)
+
+        x = self.layer1(x)
+        x = self.layer2(x)
+        x = self.layer3(x)
+
+        x = self.avgpool(x)
+        x = x.view(x.size(0), -1)
+        x = self.fc(x + self.bias2)
+
+        return x
+
+
+def randomize_fixup(model):
+    """Given weights with every gradient non-trivial: scales 1 + 0.2 N(0,1), scalar biases 0.1 N(0,1),
+    weights N(0,1) * 0.5 / sqrt(fan_in), the fc bias 0.1 N(0,1)."""
+    with torch.no_grad():
+        for name, p in model.named_parameters():
+            if name.endswith("scale"):
+                p.copy_(1 + 0.2 * torch.randn(p.shape))
+            elif p.dim() <= 1:
+                p.copy_(0.1 * torch.randn(p.shape))
+            else:
+                p.copy_(torch.randn(p.shape) * 0.5 / math.sqrt(p[0].numel()))
+
+
+def check_fixup_reference():
+    """The transcription is the authors' ResNet-20 exactly: the same keys and shapes, the same init
+    distribution (zeros where theirs are zero), and with the same weights the same output and gradients."""
+    torch.manual_seed(0)
+    theirs = AuthorsFixupResNet(AuthorsFixupBasicBlock, [3, 3, 3])
+    ours = FixupResNet(3, [3, 3, 3], [16, 32, 64], 16, 10)
+    assert [(k, v.shape) for k, v in theirs.state_dict().items()] == \
+        [(k, v.shape) for k, v in ours.state_dict().items() if not k.startswith("dropout")]
+    for (k, a), b in zip(theirs.state_dict().items(), ours.state_dict().values()):
+        assert (a == 0).all() == (b == 0).all(), k
+    randomize_fixup(theirs)
+    ours.load_state_dict(theirs.state_dict(), strict=True)
+    x = torch.randn(2, 3, 16, 16)
+    outs = []
+    for model in (theirs, ours):
+        model.zero_grad()
+        y = model(x)
+        y.square().sum().backward()
+        outs.append([y.detach()] + [p.grad.clone() for p in model.parameters()])
+    for a, b in zip(*outs):
+        assert torch.equal(a, b), "Fixup transcription != the authors' FixupResNet"
+
+
+def sgd_fixup(name, blocks, widths, stem, input_shape, act, act_name, steps=2):
+    case = Case(name, model=f"resnet blocks={','.join(map(str, blocks))} channels={','.join(map(str, widths))} stem={stem}",
+                norm="fixup", activation=act_name, input_shape=list(input_shape), classes=3, loss="cross_entropy(mean)",
+                optimizer="SGD", lr=0.1, momentum=0.9, dampening=0.0, weight_decay=5e-4, nesterov=False, steps=steps,
+                mode="train",
+                note="Fixup (the authors' fixup_resnet_cifar.py, transcribed: FixupResNet in pytorch_golden.py) with "
+                     "given random weights (randomize_fixup: every gradient non-zero); scalars.state_dict_keys: "
+                     "[key, shape] in the transcription's order (bias1, bias2 first, as the authors'); "
+                     "initial.*/final.*, stepK.x/labels/loss/grad.*, eval.x/eval.logits as resnet8_sgd_*")
+    model = FixupResNet(input_shape[1], blocks, widths, stem, 3, act)
+    randomize_fixup(model)
+    return sgd_training(case, model, input_shape, 3, steps)
+
+
+def fixup_cases():
+    check_fixup_reference()
+    return [sgd_fixup("fixup_sgd_2steps", [2, 1, 1], [2, 4, 8], 2, (2, 1, 8, 8), nn.ReLU, "relu"),
+            sgd_fixup("fixup_sgd_2steps_padding_leaky", [1, 1], [3, 5], 2, (2, 1, 6, 6), lambda: nn.LeakyReLU(0.1),
+                      "leaky_relu slope=0.1")]
+
+
+# ----------------------------------------------------------------------------------------------
 
 
 def main():
@@ -1138,7 +1416,8 @@ def main():
     args = parser.parse_args()
     os.makedirs(args.out, exist_ok=True)
     groups = [batchnorm_cases, norm_cases, conv_cases, pool_linear_loss_cases, sgd_cnn_cases,
-              optimizer_cases, batchrenorm_cases, mabn_cases, cbn_cases, timm_norm_act_cases]
+              optimizer_cases, batchrenorm_cases, mabn_cases, cbn_cases, timm_norm_act_cases, activation_cases,
+              resnet_cases, fixup_cases]
     names = set()
     for group in groups:
         for case in group():

@@ -5,6 +5,7 @@ import TensorCore
 /// Everything needed to build a model, resolved from a spec cell.
 public struct ModelRecipe: Hashable, Sendable {
     public var architecture: ModelArchitecture
+    public var activation: Activation
     public var norm: NormKind
     public var groups: Int
     public var momentum: BNMomentum
@@ -16,12 +17,12 @@ public struct ModelRecipe: Hashable, Sendable {
     public var mabn: MABNSettings
     public var cbn: CBNSettings
 
-    public init(architecture: ModelArchitecture, norm: NormKind = .batch, groups: Int = 8,
+    public init(architecture: ModelArchitecture, activation: Activation = .relu, norm: NormKind = .batch, groups: Int = 8,
                 momentum: BNMomentum = .exponential(0.1), trackRunningStats: Bool = true,
                 ghostBatchSize: Int? = nil, eps: Float = 1e-5, dropout: Float = 0,
                 renormLimits: BatchRenorm.Limits = BatchRenorm.Limits(), mabn: MABNSettings = MABNSettings(),
                 cbn: CBNSettings = CBNSettings()) {
-        self.architecture = architecture; self.norm = norm; self.groups = groups; self.momentum = momentum
+        self.architecture = architecture; self.activation = activation; self.norm = norm; self.groups = groups; self.momentum = momentum
         self.trackRunningStats = trackRunningStats; self.ghostBatchSize = ghostBatchSize; self.eps = eps
         self.dropout = dropout; self.renormLimits = renormLimits; self.mabn = mabn
         self.cbn = cbn
@@ -66,6 +67,7 @@ public struct ModelRecipe: Hashable, Sendable {
                 }
                 return EvoNormB0(channels: c, eps: eps, momentum: m)
             case .none: return nil
+            case .fixup: throw LayerError(layer: "model", "norm fixup needs model resnet")
             }
         }
         // Nothing upstream of the first weight layer needs dLoss/dInput (as in PyTorch,
@@ -94,7 +96,7 @@ public struct ModelRecipe: Hashable, Sendable {
                     layers.append(conv)
                     if let n = try normLayer(out, sample: Shape(1, out, h, w)) { layers.append(n) }
                 }
-                if !norm.includesActivation { layers.append(ReLU()) }
+                if !norm.includesActivation { layers.append(activation.makeLayer()) }
                 guard h >= 2 && w >= 2 else {
                     throw LayerError(layer: "model", "\(widths.count) pooling stages shrink \(height)x\(width) input below 1x1")
                 }
@@ -113,11 +115,20 @@ public struct ModelRecipe: Hashable, Sendable {
             for out in widths {
                 layers.append(Linear(inFeatures, out, computesInputGradient: computesInputGradient(), rng: &initRNG))
                 if let n = try normLayer(out, sample: Shape(1, out)) { layers.append(n) }
-                if !norm.includesActivation { layers.append(ReLU()) }
+                layers.append(activation.makeLayer())
                 if let d = try dropoutLayer() { layers.append(d) }
                 inFeatures = out
             }
             layers.append(Linear(inFeatures, classes, computesInputGradient: computesInputGradient(), rng: &initRNG))
+        case let .resnet(blocks, widths, stem) where norm == .fixup:
+            return try ResidualNetwork.makeFixup(channels: channels, height: height, width: width, classes: classes,
+                                                 blocks: blocks, widths: widths, stem: stem, activation: activation.makeLayer,
+                                                 dropout: try dropoutLayer(), rng: &initRNG)
+        case let .resnet(blocks, widths, stem):
+            return try ResidualNetwork.make(channels: channels, height: height, width: width, classes: classes,
+                                            blocks: blocks, widths: widths, stem: stem,
+                                            norm: { try normLayer($0, sample: $1) }, activation: activation.makeLayer,
+                                            dropout: try dropoutLayer(), rng: &initRNG)
         }
         return Sequential(layers)
     }

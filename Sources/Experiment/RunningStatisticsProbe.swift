@@ -24,38 +24,33 @@ public struct StatisticsError: Hashable, Sendable {
 public enum RunningStatisticsProbe {
     public static func measure(model: Sequential, data: ImageDataset, batchSize: Int) throws
         -> (errors: [StatisticsError], accuracy: AccuracyCounter) {
-        let layers = model.layers
-        let probes = layers.enumerated().compactMap { i, l in (l as? RunningStatisticsLayer).map { (i, $0) } }
+        // every running-statistics layer, also inside residual blocks, seen through the forward's observer
+        let probes = model.runningStatisticsLayers
+        let position = Dictionary(uniqueKeysWithValues: probes.enumerated().map { (ObjectIdentifier($1), $0) })
         var accuracy = AccuracyCounter()
         var predictions: [Int32] = []
-        var sums = probes.map { [Double](repeating: 0, count: $0.1.numFeatures) }
+        var sums = probes.map { [Double](repeating: 0, count: $0.numFeatures) }
         var squares = sums
         var counts = [Double](repeating: 0, count: probes.count)
         try BatchAssembler().forEachBatch(data, batchSize: batchSize) { input, labels, _ in
-            var h = input
-            var probe = 0
-            for (i, layer) in layers.enumerated() {
-                if probe < probes.count && probes[probe].0 == i {
-                    let channels = h.shape.channels, hw = h.shape.spatial
-                    for n in 0..<h.shape.batch {
-                        for c in 0..<channels {
-                            let plane = h.data + (n * channels + c) * hw
-                            var s = 0.0, q = 0.0
-                            for j in 0..<hw { let v = Double(plane[j]); s += v; q += v * v }
-                            sums[probe][c] += s
-                            squares[probe][c] += q
-                        }
+            let output = try model.forward(input, mode: .eval) { layer, h in
+                guard let probe = position[ObjectIdentifier(layer)] else { return }
+                let channels = h.shape.channels, hw = h.shape.spatial
+                for n in 0..<h.shape.batch {
+                    for c in 0..<channels {
+                        let plane = h.data + (n * channels + c) * hw
+                        var s = 0.0, q = 0.0
+                        for j in 0..<hw { let v = Double(plane[j]); s += v; q += v * v }
+                        sums[probe][c] += s
+                        squares[probe][c] += q
                     }
-                    counts[probe] += Double(h.shape.batch * hw)
-                    probe += 1
                 }
-                h = try layer.forward(h, mode: .eval)
+                counts[probe] += Double(h.shape.batch * hw)
             }
-            SoftmaxCrossEntropy.predictions(h, into: &predictions)
+            SoftmaxCrossEntropy.predictions(output, into: &predictions)
             accuracy.add(correct: zip(predictions, labels).filter { $0 == $1 }.count, of: predictions.count)
         }
-        let errors = probes.enumerated().map { k, entry in
-            let layer = entry.1
+        let errors = probes.enumerated().map { k, layer in
             var meanError = 0.0, varianceError = 0.0
             for c in 0..<layer.numFeatures {
                 let mu = sums[k][c] / counts[k]

@@ -33,9 +33,9 @@ public final class TrainingRecorder: TrainingObserver {
     /// Per entry, the values after each of the first `fullStateSteps` steps, concatenated.
     private var fullFloats: [[Float]] = []
     private var fullIntegers: [[Int64]] = []
-    /// Per top-level Dropout layer: its state_dict index, values per sample, and 1 (kept) / 0 (dropped)
-    /// per value of every step's batch, concatenated.
-    private var masks: [(index: Int, perSample: Int, kept: [UInt8])] = []
+    /// Per Dropout layer: its module path (`9`, `dropout`), the layer, values per sample, and 1 (kept) /
+    /// 0 (dropped) per value of every step's batch, concatenated.
+    private var masks: [(path: String, perSample: Int, kept: [UInt8])] = []
 
     public init(fullStateSteps: Int) {
         precondition(fullStateSteps >= 0, "fullStateSteps must be >= 0, got \(fullStateSteps)")
@@ -48,7 +48,7 @@ public final class TrainingRecorder: TrainingObserver {
         norms = Array(repeating: [], count: entries.count)
         fullFloats = Array(repeating: [], count: entries.count)
         fullIntegers = Array(repeating: [], count: entries.count)
-        masks = model.layers.enumerated().compactMap { index, layer in layer is Dropout ? (index, 0, []) : nil }
+        masks = model.namedDropoutLayers.map { ($0.path, 0, []) }
     }
 
     public func stepFinished(_ step: TrainingStep, model: Sequential) {
@@ -67,10 +67,11 @@ public final class TrainingRecorder: TrainingObserver {
                 fullIntegers[e] += value.integers!.map { Int64($0) }
             }
         }
+        let dropouts = model.namedDropoutLayers
         for m in masks.indices {
-            let dropout = model.layers[masks[m].index] as! Dropout
+            let dropout = dropouts[m].layer
             guard let mask = dropout.lastMask else {
-                preconditionFailure("\(dropout.name) at \(masks[m].index) drew no mask in a training step")
+                preconditionFailure("\(dropout.name) at \(masks[m].path) drew no mask in a training step")
             }
             masks[m].perSample = mask.count / max(step.batch.count, 1)
             masks[m].kept += mask.map { $0 != 0 ? 1 : 0 }
@@ -81,7 +82,8 @@ public final class TrainingRecorder: TrainingObserver {
     /// `epoch` I32 (S), `batch_size` I32 (S), `indices` I32 (B: the batches one after another, indices
     /// into the training split), `loss` F32 (S), `lr` F32 (S, the learning rate of each update, the
     /// schedule's value), `norm.KEY` F32 (S) for every float state tensor (after
-    /// the step), `dropout_mask.INDEX` U8 (B, values per sample) per Dropout layer, 1 = kept.
+    /// the step), `dropout_mask.PATH` U8 (B, values per sample) per Dropout layer (PATH its module path: its
+    /// index in a cnn or mlp, `dropout` in a resnet), 1 = kept.
     public func stepsFile(metadata: [String: String]? = nil) -> SafeTensorsFile {
         var tensors: [String: SafeTensor] = [
             "epoch": SafeTensor(epochs, shape: [steps]),
@@ -95,7 +97,7 @@ public final class TrainingRecorder: TrainingObserver {
         }
         for m in masks {
             let rows = m.perSample == 0 ? 0 : m.kept.count / m.perSample
-            tensors["dropout_mask.\(m.index)"] = SafeTensor(m.kept, shape: [rows, m.perSample])
+            tensors["dropout_mask.\(m.path)"] = SafeTensor(m.kept, shape: [rows, m.perSample])
         }
         return SafeTensorsFile(tensors: tensors, metadata: metadata)
     }

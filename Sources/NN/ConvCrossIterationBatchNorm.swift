@@ -29,5 +29,14 @@ public final class ConvCrossIterationBatchNorm: Layer {
         try norm.forward(try conv.forward(x, mode: mode), mode: mode, conv: conv)
     }
 
+    /// The forward with `observe` called on each child before it runs: the conv on `x`, the norm on
+    /// the conv's output.
+    public func forward(_ x: Tensor, mode: Mode, observingLeaves observe: (Layer, Tensor) throws -> Void) throws -> Tensor {
+        try observe(conv, x)
+        let y = try conv.forward(x, mode: mode)
+        try observe(norm, y)
+        return try norm.forward(y, mode: mode, conv: conv)
+    }
+
     public func backward(_ dy: Tensor) -> Tensor { conv.backward(norm.backward(dy)) }
 }

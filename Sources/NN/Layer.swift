@@ -88,6 +88,22 @@ public protocol Layer: AnyObject {
     /// The layers inside this one (for containers), in order; empty for a leaf.
     var children: [Layer] { get }
 
+    /// ``children`` under the attribute names of the layer's PyTorch twin (`conv1`, `bn1`,
+    /// `downsample`; the positions `0`, `1`, ... of an `nn.Sequential`): the state-dict keys
+    /// (``StateDictEntry``). Default: the positions.
+    var namedChildren: [(name: String, layer: Layer)] { get }
+
+    /// The parameters that belong to this layer itself, not to one of its children, in PyTorch's
+    /// registration order (Fixup's scalar biases of a block); state dicts list them before the
+    /// children's. Default: ``parameters`` for a leaf, none for a container.
+    var ownParameters: [Parameter] { get }
+
+    /// `forward(x, mode:)`, calling `observe(leaf, input)` with each leaf layer and the input it is
+    /// about to get, in the order they run (a container passes it on to its children). For measuring
+    /// what layers see (``Sequential/forward(_:mode:observingLeaves:)`` in the running-statistics probe,
+    /// the bench's FLOP count) without changing anything.
+    func forward(_ input: Tensor, mode: Mode, observingLeaves observe: (Layer, Tensor) throws -> Void) throws -> Tensor
+
     /// Whether `backward` returns dLoss/dInput. Layers that may skip it (the first
     /// weight layer of a model: ``Conv2d``, ``Linear``) return an empty tensor
     /// instead, and ``Sequential`` stops the backward pass there.
@@ -97,7 +113,16 @@ public protocol Layer: AnyObject {
 public extension Layer {
     var parameters: [Parameter] { [] }
     var children: [Layer] { [] }
+    var namedChildren: [(name: String, layer: Layer)] { children.enumerated().map { ("\($0)", $1) } }
+    var ownParameters: [Parameter] { children.isEmpty ? parameters : [] }
     var computesInputGradient: Bool { true }
+
+    /// A leaf's: `observe(self, input)`, then its forward. Containers implement their own.
+    func forward(_ input: Tensor, mode: Mode, observingLeaves observe: (Layer, Tensor) throws -> Void) throws -> Tensor {
+        precondition(children.isEmpty, "\(name): a container must pass the observer to its children")
+        try observe(self, input)
+        return try forward(input, mode: mode)
+    }
 
     /// This layer and every layer inside it, depth first.
     var allLayers: [Layer] { [self] + children.flatMap { $0.allLayers } }

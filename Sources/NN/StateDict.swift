@@ -3,9 +3,19 @@ import TensorCore
 /// One tensor of a model's state under the key PyTorch's `state_dict()` gives it in the model's
 /// `nn.Sequential` twin (Benchmarks/pytorch_reference.py, `build_twin`).
 ///
-/// Keys: `INDEX.NAME`, INDEX the layer's position in the Sequential counted as `nn.Sequential`
-/// counts modules (ReLU, MaxPool2d, Flatten and Dropout take a position too; a nested Sequential
-/// adds `INDEX.` per level). Per layer, in PyTorch's order:
+/// Keys: `PATH.NAME`, PATH the layer's module path, as `named_modules()` writes it: per level the
+/// child's name (``Layer/namedChildren``), which in a cnn or mlp is its position in the Sequential
+/// counted as `nn.Sequential` counts modules (ReLU, MaxPool2d, Flatten and Dropout take a position
+/// too: `0.weight`, `1.running_mean`). The residual network (``ResidualBlock``) is a Sequential of
+/// named children as torchvision's ResNet names its attributes, and its twin an
+/// `nn.Sequential(OrderedDict(...))` of the same names (scripts/pytorch_golden.py `resnet`,
+/// Benchmarks/pytorch_reference.py):
+/// `conv1`, `bn1`, `relu`, `layer1` ... `layerS` (each an `nn.Sequential` of blocks `0`, `1`, ...),
+/// `avgpool` (the twin's `avgpool` and `flatten`), `dropout`, `fc`; per block `conv1`, `bn1`, `relu`, `conv2`, `bn2` and,
+/// with a projection shortcut, `downsample.0` (the conv1x1) and `downsample.1` (its norm):
+/// `layer2.0.downsample.1.running_var`. The norm layers are `bn1`/`bn2` whatever their kind, as
+/// torchvision's `norm_layer` keeps them. Within a layer, own parameters come first, then buffers,
+/// then the children (PyTorch's order). Per layer, in PyTorch's order:
 /// - Conv2d: `weight (O, C, KH, KW)`, `bias (O)`; Linear: `weight (OUT, IN)`, `bias (OUT)` (bnlab's
 ///   layouts are PyTorch's);
 /// - BatchNorm (and Batch Renormalization, which has no `torch.nn` module: the keys BatchNorm has):
@@ -17,6 +27,11 @@ import TensorCore
 ///   `(C)` or `(C, H, W)`; FilterResponseNorm (timm's `FilterResponseNormTlu2d`): `weight`, `bias`, `tau`, each `(C)`;
 ///   EvoNormS0 (timm's `EvoNorm2dS0`): `weight`, `bias`, `v`, each `(C)`; EvoNormB0 (timm's
 ///   `EvoNorm2dB0`): `weight`, `bias`, `v`, then the buffer `running_var`, each `(C)`;
+/// - Fixup (``FixupBlock``, ``ScalarBias``, the authors' `fixup_resnet_cifar.py` names): per block
+///   `bias1a`, `bias1b`, `bias2a`, `scale`, `bias2b` (shape `(1)`), then `conv1.weight`,
+///   `conv2.weight`; the network's `bias1` and `bias2` are bare parameters (``ParameterAttribute``).
+///   The keys are the authors' `FixupResNet`'s; its `state_dict()` lists `bias1`, `bias2` first
+///   (its own parameters), bnlab after `conv1.weight` and `avgpool` (loading matches by key);
 /// - layers without parameters: nothing.
 public struct StateDictEntry {
     public enum Kind: Sendable { case parameter, buffer }
@@ -140,13 +155,12 @@ public struct StateDictError: Error, CustomStringConvertible, Equatable {
 
 extension Layer {
     /// The entries of this layer and of the layers inside it, keys prefixed with `prefix`.
+    /// PyTorch's `state_dict()` order: the layer's own parameters, its buffers, then each child's
+    /// entries under `NAME.`.
     fileprivate func stateEntries(prefix: String) -> [StateDictEntry] {
-        if !children.isEmpty {
-            return children.enumerated().flatMap { index, child in child.stateEntries(prefix: "\(prefix)\(index).") }
-        }
         let layerNormShape = (self as? LayerNorm).map { Array($0.normalizedShape.dims.dropFirst()) }
-        var entries = parameters.map { p in
-            StateDictEntry(key: prefix + p.name, kind: .parameter, shape: layerNormShape ?? p.value.shape.dims,
+        var entries = ownParameters.map { p in
+            StateDictEntry(key: parameterKey(p, prefix: prefix), kind: .parameter, shape: layerNormShape ?? p.value.shape.dims,
                            storage: .values(p.value))
         }
         if let evoNorm = self as? EvoNormB0 {
@@ -170,11 +184,29 @@ extension Layer {
             }
             entries.append(StateDictEntry(key: prefix + buffer.name, kind: .buffer, shape: buffer.shape, storage: storage))
         }
-        return entries
+        return entries + namedChildren.flatMap { child in child.layer.stateEntries(prefix: "\(prefix)\(child.name).") }
+    }
+}
+
+extension Layer {
+    /// `PREFIX` + the parameter's name; for a ``ParameterAttribute`` the layer's own path (the prefix
+    /// without its final `.`).
+    fileprivate func parameterKey(_ p: Parameter, prefix: String) -> String {
+        self is ParameterAttribute ? String(prefix.dropLast()) : prefix + p.name
+    }
+
+    /// The parameters of this layer and of the layers inside it under their PyTorch names, keys
+    /// prefixed with `prefix` (``Sequential/namedParameters``).
+    fileprivate func namedParameters(prefix: String) -> [(name: String, parameter: Parameter)] {
+        ownParameters.map { (parameterKey($0, prefix: prefix), $0) }
+            + namedChildren.flatMap { child in child.layer.namedParameters(prefix: "\(prefix)\(child.name).") }
     }
 }
 
 extension Sequential {
+    /// Every parameter under its state-dict key, as `named_parameters()` lists them.
+    public var namedParameters: [(name: String, parameter: Parameter)] { namedParameters(prefix: "") }
+
     /// Every parameter and buffer under its PyTorch key, in `state_dict()` order (see ``StateDictEntry``).
     public var stateDictEntries: [StateDictEntry] { stateEntries(prefix: "") }
 

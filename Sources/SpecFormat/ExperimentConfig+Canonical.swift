@@ -30,10 +30,15 @@ extension ExperimentConfig {
     /// `seed N`; lines end in `\n`. Two cells train the same way when their
     /// descriptions are equal; the variant's name is part of it because journal
     /// rows are keyed by it (renaming a variant must not reuse another's rows).
+    /// Keys added after results existed (`activation`) are left out while at their
+    /// default (``SpecKey/omittedFromDescriptionsAtDefault()``), so the cells written
+    /// before them keep their descriptions and hashes.
     public var canonicalDescription: String {
         var text = ""
         for key in SpecKeyTable.settings {
-            text += "\(key.name) \(key.render(self) ?? "")\n"
+            let value = key.render(self) ?? ""
+            if key.omittedAtDefault && value == key.defaultText { continue }
+            text += "\(key.name) \(value)\n"
         }
         if let variant { text += "variant \(variant)\n" }
         return text + "seed \(seed)\n"

@@ -33,6 +33,8 @@ public struct ExperimentConfig: Hashable, Sendable {
 
     /// `model`: the network.
     public var model: ModelArchitecture = .cnn(channels: [16, 32], kernel: 3)
+    /// `activation`: the nonlinearity of every block.
+    public var activation: Activation = .relu
     /// `norm`: the normalization layer of every block.
     public var norm: NormKind = .batch
     /// `groups`: GroupNorm groups; divides every channel count when `norm` is group.

@@ -9,12 +9,45 @@ public enum ModelArchitecture: Hashable, Sendable {
     case cnn(channels: [Int], kernel: Int)
     /// Per entry: linear -> norm -> ReLU -> dropout; then linear to the classes.
     case mlp(widths: [Int])
+    /// The residual network of He et al. 2016's CIFAR family (ResNet-8 is `blocks [1, 1, 1]`):
+    /// stem conv3x3 (`stem` channels) -> norm -> ReLU; per stage `i`, `blocks[i]` basic blocks
+    /// (``ResidualBlock``) of `channels[i]` channels, the first of every stage after the first with
+    /// stride 2; a projection shortcut where the shape changes; global average pooling ->
+    /// dropout -> linear to the classes. `stem` is `channels[0]` unless the spec sets it.
+    case resnet(blocks: [Int], channels: [Int], stem: Int)
 
-    /// The channel counts (cnn) or widths (mlp) that a normalization layer sees.
+    /// `cnn`, `mlp` or `resnet`.
+    public var kindName: String {
+        switch self {
+        case .cnn: return "cnn"
+        case .mlp: return "mlp"
+        case .resnet: return "resnet"
+        }
+    }
+
+    /// The channel counts (cnn, resnet with its stem) or widths (mlp) that a normalization layer sees.
     public var featureCounts: [Int] {
         switch self {
         case let .cnn(channels, _): return channels
         case let .mlp(widths): return widths
+        case let .resnet(_, channels, stem): return [stem] + channels
+        }
+    }
+}
+
+/// The nonlinearity after every normalization (`activation`): PyTorch's `nn.ReLU` or
+/// `nn.LeakyReLU(negative_slope)`.
+public enum Activation: Hashable, Sendable {
+    /// `y = max(x, 0)`.
+    case relu
+    /// `y = x > 0 ? x : slope * x`, PyTorch's default slope 0.01.
+    case leakyReLU(slope: Float)
+
+    /// A fresh layer.
+    public func makeLayer() -> Layer {
+        switch self {
+        case .relu: return ReLU()
+        case .leakyReLU(let slope): return LeakyReLU(negativeSlope: slope)
         }
     }
 }
@@ -31,8 +64,10 @@ public enum NormKind: String, CaseIterable, Hashable, Sendable {
     case evonormS0 = "evonorm_s0"
     /// EvoNorm-B0 (Liu et al. 2020), timm's `EvoNorm2dB0`: a running variance, no running mean.
     case evonormB0 = "evonorm_b0"
-    /// No normalization.
-    case none
+    /// No normalization, or Fixup (Zhang, Dauphin & Ma 2019: no normalization, the authors'
+    /// initialization, scalar biases and scales; `model resnet` only,
+    /// ``ResidualNetwork/makeFixup(channels:height:width:classes:blocks:widths:stem:activation:dropout:rng:)``).
+    case none, fixup
 
     /// Whether the layer ends in its own nonlinearity and so replaces the block's `norm -> ReLU`
     /// (FRN's TLU, EvoNorm's sigmoid or max), as the papers and timm use them: the model then has

@@ -5,11 +5,13 @@ import Foundation
 // MARK: - Model
 
 extension SettingParsers {
-    /// `cnn channels=C1,C2,... [kernel=K]` (K odd) | `mlp widths=W1,W2,...`.
+    /// `cnn channels=C1,C2,... [kernel=K]` (K odd) | `mlp widths=W1,W2,...` |
+    /// `resnet blocks=B1,B2,... channels=C1,C2,... [stem=C0]` (as many blocks as channels).
     static func model(_ input: inout SettingInput) throws -> SettingAssignment {
         let kind = try input.first()
         let model: ModelArchitecture
-        if try kind.oneOf("model", ["cnn", "mlp"]) == "cnn" {
+        switch try kind.oneOf("model", ["cnn", "mlp", "resnet"]) {
+        case "cnn":
             let k = try input.keywords("model cnn", allowed: ["channels", "kernel"])
             let channels = try k.required("channels").integerList("cnn channels", atLeast: 1)
             var kernel = 3
@@ -21,9 +23,20 @@ extension SettingParsers {
                 }
             }
             model = .cnn(channels: channels, kernel: kernel)
-        } else {
+        case "mlp":
             let k = try input.keywords("model mlp", allowed: ["widths"])
             model = .mlp(widths: try k.required("widths").integerList("mlp widths", atLeast: 1))
+        default:
+            let k = try input.keywords("model resnet", allowed: ["blocks", "channels", "stem"])
+            let blocks = try k.required("blocks").integerList("resnet blocks", atLeast: 1)
+            let channelsToken = try k.required("channels")
+            let channels = try channelsToken.integerList("resnet channels", atLeast: 1)
+            guard channels.count == blocks.count else {
+                throw SpecProblem(channelsToken.location, "resnet channels gives \(channels.count) stage"
+                                  + "\(channels.count == 1 ? "" : "s"), blocks \(blocks.count): one width per stage")
+            }
+            let stem = try k.optional("stem")?.integer("resnet stem", atLeast: 1) ?? channels[0]
+            model = .resnet(blocks: blocks, channels: channels, stem: stem)
         }
         return { $0.model = model }
     }
@@ -33,6 +46,28 @@ extension SettingParsers {
         switch config.model {
         case let .cnn(channels, kernel): return "cnn channels=\(list(channels)) kernel=\(kernel)"
         case let .mlp(widths): return "mlp widths=\(list(widths))"
+        case let .resnet(blocks, channels, stem): return "resnet blocks=\(list(blocks)) channels=\(list(channels)) stem=\(stem)"
+        }
+    }
+
+    /// `relu` | `leaky_relu [slope=S]`, S in [0, 1) (default 0.01, PyTorch's).
+    static func activation(_ input: inout SettingInput) throws -> SettingAssignment {
+        let kind = try input.first()
+        let activation: Activation
+        if try kind.oneOf("activation", ["relu", "leaky_relu"]) == "relu" {
+            _ = try input.single()  // relu has no settings
+            activation = .relu
+        } else {
+            let k = try input.keywords("activation leaky_relu", allowed: ["slope"])
+            activation = .leakyReLU(slope: try k.optional("slope")?.float("leaky_relu slope", in: .fractionBelowOne) ?? 0.01)
+        }
+        return { $0.activation = activation }
+    }
+
+    static func renderActivation(_ config: ExperimentConfig) -> String {
+        switch config.activation {
+        case .relu: return "relu"
+        case .leakyReLU(let slope): return "leaky_relu slope=\(SpecNumber.format(slope))"
         }
     }
 

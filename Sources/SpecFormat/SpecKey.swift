@@ -49,6 +49,9 @@ package struct SpecKey: Sendable {
     /// Why the key is one value for the whole spec, or nil when cells may differ in it. A key
     /// with a reason cannot be swept nor set by `quick` or a `variant` (see ``perSpec(because:)``).
     private(set) var perSpecReason: String? = nil
+    /// Whether ``ExperimentConfig/canonicalDescription`` leaves this setting out while a cell holds
+    /// its default (see ``omittedFromDescriptionsAtDefault()``).
+    private(set) var omittedAtDefault = false
 
     init(_ name: String, _ section: SpecSection, sweepable: Bool = false, oneWord: Bool = true,
          values: String, meaning: String, role: Role, fixedDefault: String = "") {
@@ -74,6 +77,16 @@ package struct SpecKey: Sendable {
         precondition(!sweepable, "\(name): a per-spec key cannot be sweepable")
         var key = self
         key.perSpecReason = reason
+        return key
+    }
+
+    /// This key left out of ``ExperimentConfig/canonicalDescription`` while the cell holds its default:
+    /// for a key added after journals and results were written, so that every cell that existed before
+    /// it keeps its description, its spec's ``Spec/resolvedHash`` and therefore its journal. A cell
+    /// that sets another value lists it, in table order, like any key.
+    func omittedFromDescriptionsAtDefault() -> SpecKey {
+        var key = self
+        key.omittedAtDefault = true
         return key
     }
 

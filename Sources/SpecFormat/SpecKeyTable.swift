@@ -55,11 +55,23 @@ package enum SpecKeyTable {
 
         // MARK: Model
         .custom("model", .model, oneWord: false,
-                values: "`cnn channels=C1,C2,... [kernel=3]` | `mlp widths=W1,W2,...`",
-                meaning: "cnn, per entry: conv KxK (padding K/2, K odd) -> norm -> ReLU -> maxpool 2; then "
-                    + "flatten -> dropout -> linear. mlp, per entry: linear -> norm -> ReLU -> dropout; then "
-                    + "linear. Counts >= 1. norm mabn and cbn need cnn",
+                values: "`cnn channels=C1,C2,... [kernel=3]` | `mlp widths=W1,W2,...` | "
+                    + "`resnet blocks=B1,B2,... channels=C1,C2,... [stem=C1]`",
+                meaning: "cnn, per entry: conv KxK (padding K/2, K odd) -> norm -> activation -> maxpool 2; then "
+                    + "flatten -> dropout -> linear. mlp, per entry: linear -> norm -> activation -> dropout; then "
+                    + "linear. resnet (He et al. 2016, CIFAR family; blocks=1,1,1 channels=16,32,64 is ResNet-8): "
+                    + "stem conv3x3 to stem channels -> norm -> activation; per stage Bi basic blocks of Ci channels "
+                    + "(conv3x3-norm-activation-conv3x3-norm + shortcut, then activation), the first block of each "
+                    + "stage after the first with stride 2, a conv1x1 + norm projection shortcut where the shape "
+                    + "changes; global average pooling -> dropout -> linear. Convs have no bias before a norm. "
+                    + "Counts >= 1. norm mabn and cbn need cnn",
                 parse: SettingParsers.model, render: SettingParsers.renderModel),
+        .custom("activation", .model, oneWord: false, values: "`relu` | `leaky_relu [slope=0.01]`",
+                meaning: "the nonlinearity of every block (and after every residual addition): PyTorch's ReLU,"
+                    + " or LeakyReLU y = x > 0 ? x : slope * x, slope in [0, 1) (PyTorch's default 0.01;"
+                    + " the gradient at x = 0 is slope)",
+                parse: SettingParsers.activation, render: SettingParsers.renderActivation)
+            .omittedFromDescriptionsAtDefault(),
         .choice("norm", .model, sweepable: true,
                 meaning: "the normalization layer of every block. frn: Filter Response Normalization + TLU (Singh &"
                     + " Krishnan 2020, timm's FilterResponseNormTlu2d), z = max(x / sqrt(mean_HW(x^2) + eps) * weight"
@@ -71,7 +83,10 @@ package enum SpecKeyTable {
                     + " sample's own per channel; it keeps only a running variance (momentum as below; recalibration"
                     + " leaves it as trained). All three are normalization-activation layers: they replace the"
                     + " block's norm -> ReLU (no ReLU follows them), and are defined for the cnn only (an error with"
-                    + " model mlp)",
+                    + " model mlp); fixup (model resnet only): no normalization, Fixup's scalar biases and scale per block"
+                    + " and its init (Zhang et al. 2019, the authors' fixup_resnet_cifar.py: residual branch conv1"
+                    + " He-normal (fan_out) * L^-1/2, conv2 and the classifier 0, a parameter-free subsample +"
+                    + " zero-channel shortcut)",
                 \.norm),
         .integer("groups", .model, sweepable: true, atLeast: 1,
                  meaning: "the number of channel groups of GroupNorm and of EvoNorm-S0's group std (timm's groups,"

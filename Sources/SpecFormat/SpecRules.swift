@@ -20,7 +20,7 @@ enum SpecRules {
         if let layer = c.norm.groupedLayerName {
             let counts = c.model.featureCounts
             if let bad = counts.first(where: { $0 % c.groups != 0 }) {
-                let what = { if case .cnn = c.model { return "channel count" } else { return "width" } }()
+                let what = { if case .mlp = c.model { return "width" } else { return "channel count" } }()
                 let given = cell.locations["groups"] == nil ? " (the default)" : ""
                 throw SpecProblem(cell.location("groups", "norm", "model"),
                                   "groups \(c.groups)\(given) does not divide \(what) \(bad) of the model;"
@@ -39,6 +39,23 @@ enum SpecRules {
             throw SpecProblem(cell.location("momentum", "norm"), "momentum cumulative is not defined for norm cbn:"
                               + " CBN.py's momentum is a number")
         }
+        if case .resnet = c.model, [.mabn, .cbn, .frn, .evonormS0, .evonormB0].contains(c.norm) {
+            // Not built into the residual blocks yet: MABN needs its centred convs, CBN its conv, and the
+            // normalization-activation layers replace the block's norm -> activation pairs.
+            throw SpecProblem(cell.location("norm", "model"), "norm \(c.norm.rawValue) is not available with model"
+                              + " resnet yet (it is with model cnn)")
+        }
+        if c.norm == .fixup {
+            // Fixup is defined for residual networks: its init scales each residual branch.
+            guard case let .resnet(_, widths, stem) = c.model else {
+                throw SpecProblem(cell.location("norm", "model"), "norm fixup needs model resnet (Fixup initializes"
+                                  + " residual branches; there is none in a \(c.model.kindName))")
+            }
+            if let shrink = zip([stem] + widths, widths).first(where: { $0 > $1 }) {
+                throw SpecProblem(cell.location("model", "norm"), "norm fixup: widths must not shrink (its shortcut pads"
+                                  + " channels with zeros), got \(shrink.0) -> \(shrink.1)")
+            }
+        }
         if c.dropLast && c.batchSize > c.trainSplit {
             // PyTorch's DataLoader(drop_last=True) yields no batch at all here, and the
             // training loop silently trains nothing; refuse instead.
@@ -51,26 +68,34 @@ enum SpecRules {
             throw SpecProblem(cell.location("frozen_bn_epochs", "epochs"),
                               "frozen_bn_epochs \(c.frozenBNEpochs) exceeds epochs \(c.epochs)")
         }
-        if case let .cnn(channels, _) = c.model {
-            try checkImageSize(cell, blocks: channels.count)
+        switch c.model {
+        case let .cnn(channels, _): try checkImageSize(cell, blocks: channels.count)
+        case .resnet: try checkImages(cell, model: "resnet")
+        case .mlp: break
+        }
+    }
+
+    /// A convolutional model needs images: refuses a csv without a shape. Returns the smaller
+    /// side of the images where the spec says it (not for idx, whose size is in the file).
+    @discardableResult
+    private static func checkImages(_ cell: ResolvedCell, model: String) throws -> Int? {
+        switch cell.config.dataset {
+        case let .shapes(size, _): return size
+        case .cifar10: return 32
+        case .idx: return nil
+        case let .csv(csv):
+            guard let shape = csv.shape else {
+                throw SpecProblem(cell.location("dataset", "model"), "model \(model) needs images: give dataset csv"
+                                  + " a shape=CxHxW")
+            }
+            return min(shape.height, shape.width)
         }
     }
 
     /// A cnn halves the image in every block (maxpool 2, rounding down): the
     /// input must survive all of them, and must be an image at all.
     private static func checkImageSize(_ cell: ResolvedCell, blocks: Int) throws {
-        let side: Int
-        switch cell.config.dataset {
-        case let .shapes(size, _): side = size
-        case .cifar10: side = 32
-        case .idx: return  // the size is in the file
-        case let .csv(csv):
-            guard let shape = csv.shape else {
-                throw SpecProblem(cell.location("dataset", "model"), "model cnn needs images: give dataset csv"
-                                  + " a shape=CxHxW")
-            }
-            side = min(shape.height, shape.width)
-        }
+        guard let side = try checkImages(cell, model: "cnn") else { return }  // idx: the size is in the file
         var remaining = side, allowed = 0
         while remaining >= 2 { remaining /= 2; allowed += 1 }
         if blocks > allowed {

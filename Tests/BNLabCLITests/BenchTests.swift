@@ -22,6 +22,34 @@ final class BenchTests: XCTestCase {
         XCTAssertEqual(try TrainingFlops.perSample(model: model, channels: 1, height: 28, width: 28), 507_392)
     }
 
+    /// ResNet-8 on 1x16x16, by hand (every conv inside the blocks counts, found by the observing forward):
+    /// stem `2*16*9*256 = 73,728` x 2 (first layer) = 147,456; layer1.0 two convs 16->16 at 16x16,
+    /// `2*16*144*256 = 1,179,648` each, x 3 = 7,077,888; layer2.0 conv1 16->32 s2 at 8x8 `2*32*144*64 =
+    /// 589,824`, conv2 `2*32*288*64 = 1,179,648`, projection `2*32*16*64 = 65,536`, x 3 = 5,505,024;
+    /// layer3.0 at 4x4 the same count, 5,505,024; fc `2*64*3 = 384` x 3 = 1,152; total 18,236,544.
+    func testResNetFlopsPerSample() throws {
+        let model = try BenchModel.resnet.build(seed: 1)
+        XCTAssertEqual(try TrainingFlops.perSample(model: model, channels: 1, height: 16, width: 16), 18_236_544)
+    }
+
+    /// `bench --models resnet` trains ResNet-8 steps and reports a rate (no timing is judged).
+    func testQuickRunOfTheResNet() throws {
+        let path = NSTemporaryDirectory() + "bnlab-bench-resnet-\(getpid()).csv"
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        guard case .bench(let command)? = parsedCommand(["bench", "--quick", "--models", "resnet", "--threads", "1",
+                                                         "--batch-sizes", "2", "--repetitions", "1", "--csv", path])
+        else { return XCTFail() }
+        var printed: [String] = []
+        XCTAssertEqual(Bench.run(command) { printed.append($0) }, 0)
+        let lines = try String(contentsOfFile: path, encoding: .utf8).split(separator: "\n")
+        XCTAssertEqual(lines.count, 2)
+        let row = CSV.parseLine(lines[1])
+        XCTAssertEqual(Array(row.prefix(3)), ["resnet", "1", "2"])
+        XCTAssertGreaterThan(Double(row[3]) ?? 0, 0)
+        XCTAssertEqual(row[BenchResult.csvHeader.firstIndex(of: "flops_per_sample")!], "18236544")
+        XCTAssertTrue(printed.contains { $0.hasPrefix("  resnet: ") }, "\(printed)")
+    }
+
     func testMedian() {
         XCTAssertEqual(median([3, 1, 2]), 2)
         XCTAssertEqual(median([4, 1, 3, 2]), 2.5)

@@ -70,7 +70,7 @@ final class CommandHelpTests: XCTestCase {
               --threads LIST      Comma-separated thread counts to measure. (default: 1,2)
               --batch-sizes LIST  Comma-separated batch sizes to measure.
                                   (default: 1,2,8,32,128,512)
-              --models all|flagship|cnn28|mlp
+              --models all|flagship|cnn28|mlp|resnet
                                   Which models to measure. (default: all)
               --repetitions N     Timed repetitions of each measurement. (default: 5)
               --csv PATH          Also write the measurements to this CSV file.

@@ -138,9 +138,9 @@ final class CommandTableTests: XCTestCase {
         }
         XCTAssertEqual(usageError(["bench", "--batch-sizes", "-8"])?.message,
                        "invalid value '-8' for option '--batch-sizes LIST': expected comma-separated integers >= 1")
-        XCTAssertEqual(usageError(["bench", "--models", "resnet"])?.message,
-                       "invalid value 'resnet' for option '--models all|flagship|cnn28|mlp': "
-                           + "expected one of 'all', 'flagship', 'cnn28', 'mlp'")
+        XCTAssertEqual(usageError(["bench", "--models", "vgg"])?.message,
+                       "invalid value 'vgg' for option '--models all|flagship|cnn28|mlp|resnet': "
+                           + "expected one of 'all', 'flagship', 'cnn28', 'mlp', 'resnet'")
         XCTAssertEqual(usageError(["bench", "--repetitions", "0"])?.message,
                        "invalid value '0' for option '--repetitions N': expected an integer >= 1")
         XCTAssertEqual(usageError(["bench", "--batch-size", "8"])?.message,

@@ -66,7 +66,7 @@ final class SpecErrorTests: XCTestCase {
     }
 
     func testEnumsListTheirChoices() {
-        assertSpecError("norm batc", "t.spec:1:6: error: norm must be one of batch, group, layer, batchrenorm, mabn, cbn, frn, evonorm_s0, evonorm_b0, none;"
+        assertSpecError("norm batc", "t.spec:1:6: error: norm must be one of batch, group, layer, batchrenorm, mabn, cbn, frn, evonorm_s0, evonorm_b0, none, fixup;"
                         + " got 'batc'; did you mean 'batch'?")
         assertSpecError("order random", "t.spec:1:7: error: order must be one of shuffled, sorted, class-blocked; got 'random'")
         assertSpecError("drop_last yes", "t.spec:1:11: error: drop_last must be one of on, off; got 'yes'")

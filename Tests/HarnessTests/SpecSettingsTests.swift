@@ -20,6 +20,7 @@ final class SpecSettingsTests: XCTestCase {
         XCTAssertEqual(c.order, .shuffled)
         XCTAssertEqual(c.dropLast, true)
         XCTAssertEqual(c.model, .cnn(channels: [16, 32], kernel: 3))
+        XCTAssertEqual(c.activation, .relu)
         XCTAssertEqual(c.norm, .batch)
         XCTAssertEqual(c.groups, 8)
         XCTAssertEqual(c.momentum, .exponential(0.1))

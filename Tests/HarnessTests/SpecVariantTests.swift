@@ -192,7 +192,7 @@ final class SpecVariantTests: XCTestCase {
         assertSpecError("variant small batch_size=0", "t.spec:1:26: error: batch_size must be >= 1, got '0'")
         assertSpecError("variant x dropout=1", "t.spec:1:19: error: dropout must be in [0, 1), got '1'")
         assertSpecError("variant x norm=", "t.spec:1:16: error: norm must be one of batch, group, layer, batchrenorm,"
-                        + " mabn, cbn, frn, evonorm_s0, evonorm_b0, none; got ''")
+                        + " mabn, cbn, frn, evonorm_s0, evonorm_b0, none, fixup; got ''")
         assertSpecError("variant x test_normalize=0.5,0",
                         "t.spec:1:30: error: test_normalize std must be > 0, got '0'")
         assertSpecError("variant x ghost_batch_size=on",

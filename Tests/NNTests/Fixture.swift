@@ -117,6 +117,19 @@ struct Fixture {
         return number.doubleValue
     }
 
+    /// The scalar `name` that is a list of `[key, shape]` pairs (a state dict's keys and shapes, in order).
+    func keysAndShapes(_ name: String) -> [(key: String, shape: [Int])] {
+        guard let list = scalars[name] as? [[Any]] else {
+            preconditionFailure("\(path): no [key, shape] list '\(name)'; scalars: \(scalarNames.joined(separator: ", "))")
+        }
+        return list.map { pair in
+            guard pair.count == 2, let key = pair[0] as? String, let shape = (pair[1] as? [NSNumber])?.map(\.intValue) else {
+                preconditionFailure("\(path): '\(name)' has an entry that is not [key, shape]: \(pair)")
+            }
+            return (key, shape)
+        }
+    }
+
     /// The text scalar `name` (error messages). Stops with the file and the names that exist
     /// when it is missing or not a string.
     func text(_ name: String) -> String {

@@ -17,7 +17,10 @@ enum GoldenFamily: String, CaseIterable {
     case pooling = "Pooling"
     case linear = "Linear"
     case crossEntropy = "CrossEntropy"
+    case leakyReLU = "LeakyReLU"
     case cnnTraining = "3-step SGD CNN"
+    case resnetTraining = "3-step SGD ResNet-8"
+    case fixupTraining = "2-step SGD Fixup ResNet"
     case optimizers = "Optimizers"
 }
 

@@ -10,12 +10,12 @@ import TensorCore
 ///   gradient (``Layer/computesInputGradient``, false for a model's first layer).
 /// Bias, normalization, activation, pooling, loss and optimizer work is not counted.
 enum TrainingFlops {
-    /// Forward + backward FLOPs per sample for `model` on samples of `(C, H, W)`. Runs each
-    /// layer once in eval mode on a zero batch of one to learn the shapes (no state changes).
+    /// Forward + backward FLOPs per sample for `model` on samples of `(C, H, W)`. Runs the model
+    /// once in eval mode on a zero batch of one, reading each conv's input shape on the way (every
+    /// layer, also inside residual blocks; eval mode changes no state).
     static func perSample(model: Sequential, channels: Int, height: Int, width: Int) throws -> Double {
-        var x = Tensor(Shape(1, channels, height, width))
         var total = 0.0
-        for layer in model.layers {
+        _ = try model.forward(Tensor(Shape(1, channels, height, width)), mode: .eval) { layer, x in
             var forward = 0.0
             if let conv = layer as? Conv2d {
                 let oh = conv.outputSize(x.shape[2]), ow = conv.outputSize(x.shape[3])
@@ -24,7 +24,6 @@ enum TrainingFlops {
                 forward = 2 * Double(linear.inFeatures * linear.outFeatures)
             }
             total += forward * (layer.computesInputGradient ? 3 : 2)
-            x = try layer.forward(x, mode: .eval).copy()
         }
         return total
     }

@@ -10,6 +10,8 @@ public struct BenchCommand: ParsableCommand {
         case cnn28
         /// The multilayer perceptron.
         case mlp
+        /// ResNet-8 on the main experiment's inputs.
+        case resnet
     }
 
     /// The declaration of `bnlab bench`.

@@ -55,6 +55,21 @@ enum RunTimeEstimate {
             var inF = channels * size * size
             for w in widths { flops += 2 * Double(inF * w); inF = w }
             flops += 2 * Double(inF * 10)
+        case let .resnet(blocks, widths, stem):
+            // stem 3x3; per block two 3x3 convs (the first strided), a 1x1 projection where the shape changes
+            var inC = channels, hw = size
+            flops += 2 * Double(inC * 9 * stem * hw * hw)
+            inC = stem
+            for (stage, (count, w)) in zip(blocks, widths).enumerated() {
+                for index in 0..<count {
+                    let stride = stage > 0 && index == 0 ? 2 : 1
+                    let out = (hw - 1) / stride + 1
+                    flops += 2 * Double(inC * 9 * w * out * out) + 2 * Double(w * 9 * w * out * out)
+                    if stride != 1 || inC != w { flops += 2 * Double(inC * w * out * out) }
+                    inC = w; hw = out
+                }
+            }
+            flops += 2 * Double(inC * 10)
         }
         return flops
     }

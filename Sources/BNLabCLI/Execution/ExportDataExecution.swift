@@ -21,7 +21,8 @@ import SpecFormat
 /// `bnlab export-training` writes the same files for its one cell.
 enum ExportDataExecution {
     /// Settings the reference needs that are not result-table columns, as the spec writes them.
-    static let extraSettings = ["model", "optimizer", "drop_last", "eps", "forgot_eval", "metric_bug", "lr_schedule"]
+    static let extraSettings = ["model", "optimizer", "drop_last", "eps", "forgot_eval", "metric_bug", "lr_schedule",
+                                "activation"]
 
     static func execute(_ command: ExportDataCommand) throws -> Int32 {
         guard let spec = try SpecFiles.load([command.target.spec]).first else { return 2 }

@@ -1,0 +1,115 @@
+import TensorCore
+
+/// The basic block of He, Zhang, Ren & Sun 2016 ("Deep Residual Learning for Image Recognition"),
+/// as torchvision's `BasicBlock` (torchvision/models/resnet.py) writes it:
+///
+///     out = act(norm1(conv1(x)))          conv1: 3x3, stride s, padding 1
+///     out = norm2(conv2(out))             conv2: 3x3, stride 1, padding 1
+///     identity = downsample(x) or x       downsample: conv 1x1 stride s, then a norm
+///     y = act(out + identity)
+///
+/// Legend: `x (N, C, H, W)`, `y (N, O, H', W')`, `H' = (H - 1) / s + 1`. The shortcut is the
+/// identity when the shape is kept (`s = 1`, `C = O`), else a projection (torchvision's
+/// `downsample`, "option B" of the paper). The norms may be absent (then the convs have a bias);
+/// any layer may stand in them (BatchNorm, GroupNorm, LayerNorm of the site's sample shape, ...).
+///
+/// Backward: `dsum = act'(dy)` flows into both branches, and the addition's backward is the sum of
+/// the two branches' input gradients: `dx = dx_main + (downsample ? downsample'(dsum) : dsum)`.
+/// Forward keeps, inside the children, what each needs; the block keeps the sum for the last
+/// activation (whose backward reads its input) and a tensor for `dx`.
+///
+/// Children, in PyTorch's module order (``namedChildren``, the state-dict names): `conv1`, `bn1`,
+/// `relu`, `conv2`, `bn2`, `downsample` (a ``Sequential``: `0` the conv, `1` the norm), `relu2`
+/// (torchvision applies its one `relu` module twice; each application here has its own layer,
+/// because a layer keeps its input for backward).
+public final class ResidualBlock: Layer {
+    public let conv1: Conv2d
+    public let norm1: Layer?
+    public let activation1: Layer
+    public let conv2: Conv2d
+    public let norm2: Layer?
+    /// The projection shortcut (`downsample`), nil for the identity.
+    public let downsample: Sequential?
+    public let activation2: Layer
+
+    private let sum = Tensor()
+    private let inputGradient = Tensor()
+
+    /// The block from its parts; `downsample`'s output must have the main branch's shape (it is
+    /// checked in forward).
+    public init(conv1: Conv2d, norm1: Layer?, activation1: Layer, conv2: Conv2d, norm2: Layer?,
+                downsample: Sequential?, activation2: Layer) {
+        precondition(conv1.outChannels == conv2.inChannels,
+                     "ResidualBlock: conv1 gives \(conv1.outChannels) channels, conv2 takes \(conv2.inChannels)")
+        precondition(downsample != nil || (conv1.stride == 1 && conv1.inChannels == conv2.outChannels),
+                     "ResidualBlock: a shape-changing block needs a projection shortcut")
+        precondition(conv1.computesInputGradient && conv2.computesInputGradient,
+                     "ResidualBlock: its convolutions must compute their input gradients")
+        self.conv1 = conv1; self.norm1 = norm1; self.activation1 = activation1
+        self.conv2 = conv2; self.norm2 = norm2; self.downsample = downsample; self.activation2 = activation2
+    }
+
+    public var name: String {
+        "ResidualBlock(\(conv1.inChannels)->\(conv2.outChannels), s\(conv1.stride)"
+            + (downsample == nil ? ")" : ", projection)")
+    }
+
+    public var namedChildren: [(name: String, layer: Layer)] {
+        var entries: [(name: String, layer: Layer)] = [("conv1", conv1)]
+        if let norm1 { entries.append(("bn1", norm1)) }
+        entries += [("relu", activation1), ("conv2", conv2)]
+        if let norm2 { entries.append(("bn2", norm2)) }
+        if let downsample { entries.append(("downsample", downsample)) }
+        return entries + [("relu2", activation2)]
+    }
+
+    public var children: [Layer] { namedChildren.map(\.layer) }
+    public var parameters: [Parameter] { children.flatMap(\.parameters) }
+
+    public func clone() -> ResidualBlock {
+        ResidualBlock(conv1: conv1.clone(), norm1: norm1?.clone(), activation1: activation1.clone(),
+                      conv2: conv2.clone(), norm2: norm2?.clone(), downsample: downsample?.clone(),
+                      activation2: activation2.clone())
+    }
+
+    public func forward(_ x: Tensor, mode: Mode) throws -> Tensor {
+        try forward(x, running: { layer, input in try layer.forward(input, mode: mode) })
+    }
+
+    public func forward(_ x: Tensor, mode: Mode, observingLeaves observe: (Layer, Tensor) throws -> Void) throws -> Tensor {
+        try forward(x, running: { layer, input in try layer.forward(input, mode: mode, observingLeaves: observe) })
+    }
+
+    /// The forward, each child run by `run` (plain, or passing an observer on).
+    private func forward(_ x: Tensor, running run: (Layer, Tensor) throws -> Tensor) throws -> Tensor {
+        var h = try run(conv1, x)
+        if let norm1 { h = try run(norm1, h) }
+        h = try run(activation1, h)
+        h = try run(conv2, h)
+        if let norm2 { h = try run(norm2, h) }
+        let identity = try downsample.map { try run($0, x) } ?? x
+        guard identity.shape == h.shape else {
+            throw LayerError(layer: name, "shortcut gives \(identity.shape), the residual branch \(h.shape)")
+        }
+        sum.resize(to: h.shape)
+        for i in 0..<sum.count { sum.data[i] = h.data[i] + identity.data[i] }
+        return try run(activation2, sum)
+    }
+
+    /// `dsum = act'(dy)`; main branch back through bn2, conv2, act, bn1, conv1; shortcut through
+    /// `downsample` (or the identity); `dx = dx_main + dx_shortcut`.
+    public func backward(_ dy: Tensor) -> Tensor {
+        let dsum = activation2.backward(dy)
+        var g = dsum
+        if let norm2 { g = norm2.backward(g) }
+        g = conv2.backward(g)
+        g = activation1.backward(g)
+        if let norm1 { g = norm1.backward(g) }
+        let dxMain = conv1.backward(g)
+        let dxShortcut = downsample.map { $0.backward(dsum) } ?? dsum
+        precondition(dxMain.shape == dxShortcut.shape, "\(name): branch gradients \(dxMain.shape) and \(dxShortcut.shape)")
+        inputGradient.resize(to: dxMain.shape)
+        for i in 0..<inputGradient.count { inputGradient.data[i] = dxMain.data[i] + dxShortcut.data[i] }
+        return inputGradient
+    }
+}
