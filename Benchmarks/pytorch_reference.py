@@ -35,7 +35,7 @@ PyTorch on the data bnlab trains on, and compares the accuracies with bnlab's ta
 2. Per cell, the PyTorch twin of bnlab's model (Sources/Experiment/ModelRecipe.swift):
    cnn = [Conv2d(k, padding=k//2) -> norm -> ReLU -> MaxPool2d(2)] per width, Flatten,
    Dropout, Linear; mlp = Flatten, [Linear -> norm -> ReLU -> Dropout] per width, Linear.
-   norm: BatchNorm2d/1d(eps, momentum; cumulative = momentum=None; track_running_stats;
+   norm: BatchNorm2d/1d(eps, momentum (momentum_convention keras: 1 - momentum); cumulative = momentum=None; track_running_stats;
    ghost_batch_size = F.batch_norm per chunk of that many samples), GroupNorm(groups, C),
    LayerNorm(every dimension but the batch), or none. Default init after
    torch.manual_seed(seed); SGD / Adam / AdamW with the cell's settings at lr_used;
@@ -97,6 +97,7 @@ export-data fails or is too old for the reference.
 """
 import argparse
 import csv
+import decimal
 import math
 import os
 import statistics
@@ -432,6 +433,8 @@ def build_twin(cell, channels, height, width, classes):
     eps = float(cell["eps"])
     dropout = float(cell["dropout"])
     momentum = None if cell["momentum"] == "cumulative" else float(cell["momentum"])
+    if cell.get("momentum_convention", "pytorch") == "keras" and momentum is not None:
+        momentum = float(1 - decimal.Decimal(cell["momentum"]))  # bnlab: 1 - m on the value as written
     track = cell["track_running_stats"] == "on"
     ghost = None if cell["ghost_batch_size"] == "off" else int(cell["ghost_batch_size"])
 

@@ -49,7 +49,7 @@ public struct Cell: Hashable, Sendable {
         }
         self.init(
             index: index, key: c.cellKey(), settings: c.settingColumns, data: c,
-            model: ModelRecipe(architecture: c.model, norm: c.norm, groups: c.groups, momentum: c.momentum,
+            model: ModelRecipe(architecture: c.model, norm: c.norm, groups: c.groups, momentum: c.momentumUsed,
                                trackRunningStats: c.trackRunningStats, ghostBatchSize: c.ghostBatchSize, eps: c.eps,
                                dropout: c.dropProbability,
                                renormLimits: c.renorm),

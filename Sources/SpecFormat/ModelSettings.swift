@@ -33,3 +33,28 @@ public enum NormKind: String, CaseIterable, Hashable, Sendable {
 /// Batch Renormalization's clipping limits over training (`renorm`): the layer's own type, whose
 /// ``BatchRenorm/Limits/limits(atStep:)`` is the one definition of the schedule.
 public typealias RenormSchedule = BatchRenorm.Limits
+
+/// Which framework's meaning the spec's `momentum` value has (`momentum_convention`).
+///
+/// - `pytorch`: `running = (1 - momentum) * running + momentum * batch` (momentum weights the NEW batch;
+///   PyTorch's default 0.1);
+/// - `keras`: `running = momentum * running + (1 - momentum) * batch` (momentum weights the OLD statistics;
+///   `keras.layers.BatchNormalization`'s default 0.99), converted to PyTorch's `1 - momentum` when the
+///   cell is built (pytorch/examples#289 is the bug of pasting one into the other).
+/// Only the momentum converts: Keras's eps default (1e-3) is not PyTorch's (1e-5), and `eps` stays its own key.
+public enum MomentumConvention: String, CaseIterable, Hashable, Sendable {
+    case pytorch, keras
+
+    /// The momentum in PyTorch's convention (``BNMomentum``) of a value `written` in this one. The Keras
+    /// conversion `1 - m` is taken on the value as written (the shortest decimal that reads back to the
+    /// Float, e.g. `0.99`), in Double, then rounded once to Float: `keras 0.99` is then the very Float that
+    /// `pytorch 0.01` parses to (1 - Float(0.99) in Float would be 0.00999999046, not Float(0.01)).
+    public func pytorchMomentum(_ written: BNMomentum) -> BNMomentum {
+        switch (self, written) {
+        case (.pytorch, _), (.keras, .cumulative): return written
+        case let (.keras, .exponential(m)):
+            let decimal = Double(SpecNumber.format(m)) ?? Double(m)
+            return .exponential(Float(1 - decimal))
+        }
+    }
+}

@@ -60,9 +60,17 @@ package enum SpecKeyTable {
                  meaning: "GroupNorm groups; must divide every channel count (mlp: width) when norm is group",
                  \.groups),
         .custom("momentum", .model, sweepable: true, values: "number in (0, 1] | cumulative",
-                meaning: "BatchNorm, PyTorch convention: running = (1 - momentum) * running + momentum * batch; "
-                    + "cumulative = PyTorch's momentum=None; > 0.5 warns (Keras's 0.9 is PyTorch's 0.1)",
+                meaning: "BatchNorm's running-statistics momentum in momentum_convention's meaning (PyTorch's by"
+                    + " default: running = (1 - momentum) * running + momentum * batch); cumulative = PyTorch's"
+                    + " momentum=None; in PyTorch's convention > 0.5 warns (Keras's 0.9 is PyTorch's 0.1), in"
+                    + " Keras's < 0.5 warns (a PyTorch value pasted)",
                 parse: SettingParsers.momentum, render: SettingParsers.renderMomentum),
+        .choice("momentum_convention", .model, sweepable: true,
+                meaning: "keras: momentum is Keras's (weight of the OLD statistics: running = momentum * running +"
+                    + " (1 - momentum) * batch; Keras's default 0.99), converted to PyTorch's 1 - momentum when the"
+                    + " cell is built (the tables show momentum as written); needs a number, not cumulative, below"
+                    + " 1. eps does not follow the convention (Keras's default 1e-3 is not PyTorch's 1e-5): set it"
+                    + " with eps", \.momentumConvention),
         .onOff("track_running_stats", .model, sweepable: true,
                meaning: "off: BatchNorm keeps no running statistics and uses batch statistics in eval mode too",
                \.trackRunningStats),

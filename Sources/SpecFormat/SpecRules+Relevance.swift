@@ -30,6 +30,7 @@ extension SpecRules {
             Relevance(key: "groups", applies: { $0.norm == .group }, otherwise: "no cell uses norm group"),
             Relevance(key: "renorm", applies: { $0.norm == .batchrenorm }, otherwise: "no cell uses norm batchrenorm"),
             Relevance(key: "momentum", applies: usesBatchNorm, otherwise: batchNorm),
+            Relevance(key: "momentum_convention", applies: usesBatchNorm, otherwise: batchNorm),
             Relevance(key: "track_running_stats", applies: usesBatchNorm, otherwise: batchNorm),
             Relevance(key: "ghost_batch_size", applies: usesBatchNorm, otherwise: batchNorm),
             Relevance(key: "frozen_bn_epochs", applies: usesBatchNorm, otherwise: batchNorm),

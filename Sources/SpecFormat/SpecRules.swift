@@ -32,6 +32,26 @@ enum SpecRules {
         if case let .cnn(channels, _) = c.model {
             try checkImageSize(cell, blocks: channels.count)
         }
+        try checkMomentumConvention(cell)
+    }
+
+    /// Keras's momentum has no `cumulative` (PyTorch's momentum=None), and Keras's 1 is PyTorch's 0,
+    /// running statistics that never move, which the momentum range (0, 1] refuses in PyTorch's convention.
+    private static func checkMomentumConvention(_ cell: ResolvedCell) throws {
+        let c = cell.config
+        guard c.momentumConvention == .keras else { return }
+        switch c.momentum {
+        case .cumulative:
+            throw SpecProblem(cell.location("momentum", "momentum_convention"),
+                              "momentum cumulative is PyTorch's momentum=None, which Keras has no value for;"
+                              + " momentum_convention keras needs a number in (0, 1)")
+        case .exponential(let m) where m >= 1:
+            throw SpecProblem(cell.location("momentum", "momentum_convention"),
+                              "momentum \(SpecNumber.format(m)) in Keras's convention keeps the initial running"
+                              + " statistics forever (PyTorch's momentum 0); momentum_convention keras needs a number"
+                              + " in (0, 1)")
+        case .exponential: return
+        }
     }
 
     /// A cnn halves the image in every block (maxpool 2, rounding down): the
@@ -72,6 +92,34 @@ enum SpecRules {
                                             + " (PyTorch refuses a batch with one value per channel)"))
             }
         }
-        return warnings + emptyColumnWarnings(cells)
+        return warnings + momentumWarnings(cells) + emptyColumnWarnings(cells)
+    }
+
+    /// A momentum that looks pasted from the other framework's convention, once per written value:
+    /// above 0.5 in PyTorch's (Keras's 0.9 and 0.99 are PyTorch's 0.1 and 0.01), below 0.5 in Keras's
+    /// (PyTorch's 0.1 is Keras's 0.9); 0.5 means the same in both.
+    static func momentumWarnings(_ cells: [ResolvedCell]) -> [SpecProblem] {
+        var warnings: [SpecProblem] = []
+        for cell in cells {
+            guard let location = cell.locations["momentum"], case let .exponential(m) = cell.config.momentum,
+                  !warnings.contains(where: { $0.location == location }) else { continue }
+            let written = SpecNumber.format(m)
+            guard case let .exponential(other) = MomentumConvention.keras.pytorchMomentum(cell.config.momentum) else {
+                continue
+            }
+            let converted = SpecNumber.format(other)  // 1 - m, either way
+            switch cell.config.momentumConvention {
+            case .pytorch where m > 0.5:
+                warnings.append(SpecProblem(location, "momentum \(written) weights the NEW batch by \(written) in"
+                                            + " PyTorch's convention; Keras/TensorFlow's \(written) means PyTorch's"
+                                            + " \(converted) (or set momentum_convention keras)"))
+            case .keras where m < 0.5:
+                warnings.append(SpecProblem(location, "momentum \(written) with momentum_convention keras weights"
+                                            + " the OLD statistics by \(written), i.e. PyTorch's \(converted);"
+                                            + " a PyTorch value pasted? PyTorch's \(written) is Keras's \(converted)"))
+            default: continue
+            }
+        }
+        return warnings
     }
 }

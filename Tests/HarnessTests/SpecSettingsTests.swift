@@ -149,9 +149,9 @@ final class SpecSettingsTests: XCTestCase {
         let spec = try parseSpec("sweep momentum 0.1 0.9 0.99")
         XCTAssertEqual(spec.warnings.map(\.description), [
             "t.spec:1:20: warning: momentum 0.9 weights the NEW batch by 0.9 in PyTorch's convention;"
-                + " Keras/TensorFlow's 0.9 means PyTorch's 0.1",
+                + " Keras/TensorFlow's 0.9 means PyTorch's 0.1 (or set momentum_convention keras)",
             "t.spec:1:24: warning: momentum 0.99 weights the NEW batch by 0.99 in PyTorch's convention;"
-                + " Keras/TensorFlow's 0.99 means PyTorch's 0.01",
+                + " Keras/TensorFlow's 0.99 means PyTorch's 0.01 (or set momentum_convention keras)",
         ])
         XCTAssertEqual(try parseSpec("momentum 0.5").warnings, [], "0.5 is the boundary: no warning")
     }
