@@ -321,6 +321,7 @@ IMPLEMENTED = {
     "order": {"shuffled", "sorted", "class-blocked"},
     "recalibrate_estimator": {"population", "mean-of-batch-variances"},
     "recalibrate_data": {"train", "test"},
+    "shared_bn": {"off"},
 }
 # Streams of the reference's random draws, all seeded by the cell's seed.
 BATCH_STREAM, RECALIBRATION_STREAM, MEASUREMENT_STREAM = 0, 1, 2

@@ -52,7 +52,7 @@ public struct Cell: Hashable, Sendable {
             model: ModelRecipe(architecture: c.model, norm: c.norm, groups: c.groups, momentum: c.momentumUsed,
                                trackRunningStats: c.trackRunningStats, ghostBatchSize: c.ghostBatchSize, eps: c.eps,
                                dropout: c.dropProbability,
-                               renormLimits: c.renorm),
+                               renormLimits: c.renorm, sharedBN: c.sharedBN),
             optimizer: c.optimizer, lrScaling: c.lrScaling, baseBatchSize: c.baseBatchSize,
             training: Self.trainingPlan(c),
             evaluation: EvaluationPlan(evalBatchSize: c.evalBatchSize, recalibrateSamples: samples,

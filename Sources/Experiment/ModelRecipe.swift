@@ -13,14 +13,17 @@ public struct ModelRecipe: Hashable, Sendable {
     public var eps: Float
     public var dropout: Float
     public var renormLimits: BatchRenorm.Limits
+    /// Whether the two blocks of ``ModelArchitecture/sharedNormalizationBlocks`` share one BatchNorm
+    /// module (``SharedBatchNormSite``; norm batch).
+    public var sharedBN: SharedBatchNormSetting
 
     public init(architecture: ModelArchitecture, norm: NormKind = .batch, groups: Int = 8,
                 momentum: BNMomentum = .exponential(0.1), trackRunningStats: Bool = true,
                 ghostBatchSize: Int? = nil, eps: Float = 1e-5, dropout: Float = 0,
-                renormLimits: BatchRenorm.Limits = BatchRenorm.Limits()) {
+                renormLimits: BatchRenorm.Limits = BatchRenorm.Limits(), sharedBN: SharedBatchNormSetting = .off) {
         self.architecture = architecture; self.norm = norm; self.groups = groups; self.momentum = momentum
         self.trackRunningStats = trackRunningStats; self.ghostBatchSize = ghostBatchSize; self.eps = eps
-        self.dropout = dropout; self.renormLimits = renormLimits
+        self.dropout = dropout; self.renormLimits = renormLimits; self.sharedBN = sharedBN
     }
 
     /// Builds the model for samples of `(channels, height, width)` and `classes` outputs.
@@ -33,7 +36,19 @@ public struct ModelRecipe: Hashable, Sendable {
             dropoutIndex += 1
             return try Dropout(p: dropout, rng: rng.derived("dropout-\(dropoutIndex)"))
         }
-        func normLayer(_ c: Int, sample: Shape) throws -> Layer? {
+        // shared_bn: the two sites of one module, handed to their blocks below.
+        var sharedSites: [Int: SharedBatchNormSite] = [:]
+        if let sharing = sharedBN.sharing {
+            guard norm == .batch, let blocks = architecture.sharedNormalizationBlocks else {
+                throw LayerError(layer: "model", "shared_bn \(sharedBN.rawValue) needs norm batch and two blocks of one width")
+            }
+            let sites = SharedBatchNormSite.sites(2, numFeatures: architecture.featureCounts[blocks.first], eps: eps,
+                                                  momentum: momentum, trackRunningStats: trackRunningStats,
+                                                  ghostBatchSize: ghostBatchSize, sharing: sharing)
+            sharedSites = [blocks.first: sites[0], blocks.second: sites[1]]
+        }
+        func normLayer(_ c: Int, sample: Shape, block: Int) throws -> Layer? {
+            if let site = sharedSites[block] { return site }
             switch norm {
             case .batch:
                 return BatchNorm(c, eps: eps, momentum: momentum, trackRunningStats: trackRunningStats,
@@ -55,12 +70,12 @@ public struct ModelRecipe: Hashable, Sendable {
         switch architecture {
         case .cnn(let widths, let kernel):
             var c = channels, h = height, w = width
-            for out in widths {
+            for (block, out) in widths.enumerated() {
                 let conv = Conv2d(c, out, kernelSize: kernel, padding: kernel / 2,
                                   computesInputGradient: computesInputGradient(), rng: &initRNG)
                 h = conv.outputSize(h); w = conv.outputSize(w)
                 layers.append(conv)
-                if let n = try normLayer(out, sample: Shape(1, out, h, w)) { layers.append(n) }
+                if let n = try normLayer(out, sample: Shape(1, out, h, w), block: block) { layers.append(n) }
                 layers.append(ReLU())
                 guard h >= 2 && w >= 2 else {
                     throw LayerError(layer: "model", "\(widths.count) pooling stages shrink \(height)x\(width) input below 1x1")
@@ -74,9 +89,9 @@ public struct ModelRecipe: Hashable, Sendable {
         case .mlp(let widths):
             layers.append(Flatten())
             var inFeatures = channels * height * width
-            for out in widths {
+            for (block, out) in widths.enumerated() {
                 layers.append(Linear(inFeatures, out, computesInputGradient: computesInputGradient(), rng: &initRNG))
-                if let n = try normLayer(out, sample: Shape(1, out)) { layers.append(n) }
+                if let n = try normLayer(out, sample: Shape(1, out), block: block) { layers.append(n) }
                 layers.append(ReLU())
                 if let d = try dropoutLayer() { layers.append(d) }
                 inFeatures = out

@@ -51,19 +51,8 @@ public final class BatchNorm: RunningStatisticsLayer {
     public func clone() -> BatchNorm { BatchNorm(copying: self) }
 
     public func forward(_ x: Tensor, mode: Mode) throws -> Tensor {
-        try core.checkInput(x, layer: name)
-        guard mode.normalization == .train || !trackRunningStats else { return core.forwardWithRunningStatistics(x) }
-        let updateRunning = mode.normalization == .train && trackRunningStats
-        let n = x.shape.batch
-        let ghost = mode.ghostBatches ? ghostBatchSize : nil
-        // >= 1: backward divides by it, also for N = 0
-        for k in try core.beginBatchStatistics(x, chunkSize: max(1, min(ghost ?? n, n)), layer: name) {
-            if updateRunning { core.batchesTracked += 1 }
-            core.measure(chunk: k)
-            core.normalize(chunk: k)
-            if updateRunning { core.updateRunningStatistics(chunk: k) }
-        }
-        return core.output
+        try core.forwardBatchNorm(x, mode: mode, trackRunningStats: trackRunningStats, ghostBatchSize: ghostBatchSize,
+                                  layer: name)
     }
 
     /// Batch statistics (per chunk and channel, `m` values):

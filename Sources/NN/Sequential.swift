@@ -1,7 +1,7 @@
 import TensorCore
 
 /// Layers applied in order, as `torch.nn.Sequential`; backward runs them in reverse.
-public final class Sequential: Layer {
+public final class Sequential: StateSharingLayer {
     public let layers: [Layer]
 
     public init(_ layers: [Layer]) { self.layers = layers }
@@ -9,7 +9,19 @@ public final class Sequential: Layer {
     public var name: String { "Sequential(" + layers.map(\.name).joined(separator: ", ") + ")" }
     public var parameters: [Parameter] { layers.flatMap(\.parameters) }
     public var children: [Layer] { layers }
-    public func clone() -> Sequential { Sequential(layers.map { $0.clone() }) }
+    /// A deep copy; state shared between layers (``SharedBatchNormSite``) is copied once and shared
+    /// within the copy.
+    public func clone() -> Sequential {
+        var copies: [ObjectIdentifier: AnyObject] = [:]
+        return clone(sharing: &copies)
+    }
+
+    public func clone(sharing copies: inout [ObjectIdentifier: AnyObject]) -> Sequential {
+        Sequential(layers.map { layer -> Layer in
+            if let sharing = layer as? StateSharingLayer { return sharing.clone(sharing: &copies) }
+            return layer.clone()
+        })
+    }
 
     public func forward(_ x: Tensor, mode: Mode) throws -> Tensor {
         var h = x
@@ -31,7 +43,8 @@ public final class Sequential: Layer {
     /// Whether `backward` returns dLoss/dInput: only if every layer computes its own.
     public var computesInputGradient: Bool { layers.allSatisfy(\.computesInputGradient) }
 
-    /// Every layer with running statistics, in order (BatchNorm, Batch Renormalization).
+    /// Every layer with running statistics, in order (BatchNorm, Batch Renormalization); a shared
+    /// BatchNorm module once per site (``SharedBatchNormSite``).
     public var runningStatisticsLayers: [RunningStatisticsLayer] {
         allLayers.compactMap { $0 as? RunningStatisticsLayer }
     }

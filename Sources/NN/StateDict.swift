@@ -11,6 +11,9 @@ import TensorCore
 /// - BatchNorm (and Batch Renormalization, which has no `torch.nn` module: the keys BatchNorm has):
 ///   `weight`, `bias`, then with running statistics the buffers `running_mean`, `running_var`
 ///   (unbiased, as PyTorch stores it) and `num_batches_tracked` (I64, shape `[]`);
+/// - a BatchNorm module shared by several sites (``SharedBatchNormSite``): `weight`, `bias` at its
+///   first site, the buffers at every site that has its own (the first; every site with a shared
+///   affine only), so that a shared tensor has one key;
 /// - GroupNorm: `weight (C)`, `bias (C)`; LayerNorm: `weight`, `bias` of the normalized shape,
 ///   `(C)` or `(C, H, W)`;
 /// - layers without parameters: nothing.
@@ -104,7 +107,7 @@ extension Layer {
             StateDictEntry(key: prefix + p.name, kind: .parameter, shape: layerNormShape ?? p.value.shape.dims,
                            storage: .values(p.value))
         }
-        if let statistics = self as? RunningStatisticsLayer, statistics.trackRunningStats {
+        if let statistics = self as? RunningStatisticsLayer, statistics.trackRunningStats, statistics.listsRunningStatistics {
             let c = [statistics.numFeatures]
             entries += [
                 StateDictEntry(key: prefix + "running_mean", kind: .buffer, shape: c, storage: .values(statistics.runningMean)),

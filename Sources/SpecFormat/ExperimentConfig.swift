@@ -44,6 +44,8 @@ public struct ExperimentConfig: Hashable, Sendable {
     public var trackRunningStats: Bool = true
     /// `ghost_batch_size`: Ghost BatchNorm's virtual batch size (>= 2), nil = off.
     public var ghostBatchSize: Int? = nil
+    /// `shared_bn`: whether two blocks of the same width share one BatchNorm module.
+    public var sharedBN: SharedBatchNormSetting = .off
     /// `frozen_bn_epochs`: the last K epochs train with BatchNorm in eval mode.
     public var frozenBNEpochs: Int = 0
     /// `renorm`: Batch Renormalization's clipping schedule.

@@ -10,6 +10,17 @@ public enum ModelArchitecture: Hashable, Sendable {
     /// Per entry: linear -> norm -> ReLU -> dropout; then linear to the classes.
     case mlp(widths: [Int])
 
+    /// The two blocks that `shared_bn` makes share one BatchNorm module: the first block whose width
+    /// (cnn channel count, mlp width) equals an earlier block's, and that earlier block (0-based; e.g.
+    /// blocks 0 and 1 of `cnn channels=16,16,32`, blocks 0 and 2 of `16,32,16`); nil when every width differs.
+    public var sharedNormalizationBlocks: (first: Int, second: Int)? {
+        let counts = featureCounts
+        for second in counts.indices {
+            if let first = counts[..<second].firstIndex(of: counts[second]) { return (first, second) }
+        }
+        return nil
+    }
+
     /// The channel counts (cnn) or widths (mlp) that a normalization layer sees.
     public var featureCounts: [Int] {
         switch self {
@@ -55,6 +66,26 @@ public enum MomentumConvention: String, CaseIterable, Hashable, Sendable {
         case let (.keras, .exponential(m)):
             let decimal = Double(SpecNumber.format(m)) ?? Double(m)
             return .exponential(Float(1 - decimal))
+        }
+    }
+}
+
+/// Whether two blocks of the same width share one BatchNorm module (`shared_bn`; the blocks are
+/// ``ModelArchitecture/sharedNormalizationBlocks``), pytorch/pytorch#1738.
+public enum SharedBatchNormSetting: String, CaseIterable, Hashable, Sendable {
+    /// A module per block (today's models).
+    case off
+    /// One module, parameters and running statistics, called at both blocks.
+    case shared
+    /// One affine (weight, bias), running statistics per block: detectron2's `CycleBatchNormList`.
+    case sharedAffine = "shared-affine"
+
+    /// What the two sites share, nil for `off`.
+    public var sharing: SharedBatchNormSite.Sharing? {
+        switch self {
+        case .off: return nil
+        case .shared: return .module
+        case .sharedAffine: return .affine
         }
     }
 }

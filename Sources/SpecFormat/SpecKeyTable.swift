@@ -77,6 +77,14 @@ package enum SpecKeyTable {
         .custom("ghost_batch_size", .model, sweepable: true, values: "off | integer >= 2",
                 meaning: "Ghost BatchNorm: statistics over virtual sub-batches of this many samples",
                 parse: SettingParsers.ghostBatchSize, render: SettingParsers.renderGhostBatchSize),
+        .choice("shared_bn", .model, sweepable: true,
+                meaning: "two blocks of the same width share one BatchNorm module (pytorch/pytorch#1738): the first"
+                    + " block whose width equals an earlier one's and that earlier block (cnn channels=16,16,32:"
+                    + " blocks 1 and 2). shared: one module, parameters and running statistics, called at both (each"
+                    + " call normalizes with its own batch and updates the running statistics: two updates per"
+                    + " step); shared-affine: one weight and bias, running statistics per block (detectron2's"
+                    + " CycleBatchNormList); off: a module per block. Needs norm batch and two blocks of one width",
+                \.sharedBN),
         .integer("frozen_bn_epochs", .model, sweepable: true, atLeast: 0,
                  meaning: "the last K epochs train with BatchNorm in eval mode (FrozenBN); <= epochs",
                  \.frozenBNEpochs),

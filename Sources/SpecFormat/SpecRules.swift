@@ -33,6 +33,24 @@ enum SpecRules {
             try checkImageSize(cell, blocks: channels.count)
         }
         try checkMomentumConvention(cell)
+        try checkSharedBatchNorm(cell)
+    }
+
+    /// `shared_bn` shares a BatchNorm module between two blocks of the same width.
+    private static func checkSharedBatchNorm(_ cell: ResolvedCell) throws {
+        let c = cell.config
+        guard c.sharedBN != .off else { return }
+        if c.norm != .batch {
+            throw SpecProblem(cell.location("shared_bn", "norm"), "shared_bn \(c.sharedBN.rawValue) shares a BatchNorm"
+                              + " module, but norm is \(c.norm.rawValue); it needs norm batch")
+        }
+        if c.model.sharedNormalizationBlocks == nil {
+            let what = { if case .cnn = c.model { return "channel count" } else { return "width" } }()
+            let counts = c.model.featureCounts.map(String.init).joined(separator: ",")
+            throw SpecProblem(cell.location("shared_bn", "model"), "shared_bn \(c.sharedBN.rawValue) shares the"
+                              + " BatchNorm module of two blocks of the same \(what), but the model's are \(counts),"
+                              + " all different (e.g. channels=16,16,32 shares blocks 1 and 2)")
+        }
     }
 
     /// Keras's momentum has no `cumulative` (PyTorch's momentum=None), and Keras's 1 is PyTorch's 0,

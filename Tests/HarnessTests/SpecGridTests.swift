@@ -128,8 +128,10 @@ final class SpecGridTests: XCTestCase {
             norm batch
             groups 8
             momentum 0.1
+            momentum_convention pytorch
             track_running_stats on
             ghost_batch_size off
+            shared_bn off
             frozen_bn_epochs 0
             renorm rmax=3 dmax=5 warmup_steps=0 ramp_steps=0
             dropout 0

@@ -14,6 +14,7 @@ enum GoldenFamily: String, CaseIterable {
     case crossEntropy = "CrossEntropy"
     case cnnTraining = "3-step SGD CNN"
     case optimizers = "Optimizers"
+    case sharedBatchNorm = "Shared BatchNorm CNN"
 }
 
 /// How far a Swift value may be from PyTorch's: element `i` passes when
