@@ -322,6 +322,7 @@ IMPLEMENTED = {
     "recalibrate_estimator": {"population", "mean-of-batch-variances"},
     "recalibrate_data": {"train", "test"},
     "shared_bn": {"off"},
+    "devices": {"1"},
 }
 # Streams of the reference's random draws, all seeded by the cell's seed.
 BATCH_STREAM, RECALIBRATION_STREAM, MEASUREMENT_STREAM = 0, 1, 2

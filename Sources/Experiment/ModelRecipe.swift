@@ -16,14 +16,20 @@ public struct ModelRecipe: Hashable, Sendable {
     /// Whether the two blocks of ``ModelArchitecture/sharedNormalizationBlocks`` share one BatchNorm
     /// module (``SharedBatchNormSite``; norm batch).
     public var sharedBN: SharedBatchNormSetting
+    /// Simulated data-parallel devices (``DataParallelBatchNorm``, norm batch); 1 = BatchNorm.
+    public var devices: Int
+    /// The running statistics of a multi-device BatchNorm.
+    public var deviceBN: DeviceBatchNormPolicy
 
     public init(architecture: ModelArchitecture, norm: NormKind = .batch, groups: Int = 8,
                 momentum: BNMomentum = .exponential(0.1), trackRunningStats: Bool = true,
                 ghostBatchSize: Int? = nil, eps: Float = 1e-5, dropout: Float = 0,
-                renormLimits: BatchRenorm.Limits = BatchRenorm.Limits(), sharedBN: SharedBatchNormSetting = .off) {
+                renormLimits: BatchRenorm.Limits = BatchRenorm.Limits(), sharedBN: SharedBatchNormSetting = .off,
+                devices: Int = 1, deviceBN: DeviceBatchNormPolicy = .rank0) {
         self.architecture = architecture; self.norm = norm; self.groups = groups; self.momentum = momentum
         self.trackRunningStats = trackRunningStats; self.ghostBatchSize = ghostBatchSize; self.eps = eps
         self.dropout = dropout; self.renormLimits = renormLimits; self.sharedBN = sharedBN
+        self.devices = devices; self.deviceBN = deviceBN
     }
 
     /// Builds the model for samples of `(channels, height, width)` and `classes` outputs.
@@ -50,6 +56,12 @@ public struct ModelRecipe: Hashable, Sendable {
         func normLayer(_ c: Int, sample: Shape, block: Int) throws -> Layer? {
             if let site = sharedSites[block] { return site }
             switch norm {
+            case .batch where devices > 1:
+                guard ghostBatchSize == nil else {
+                    throw LayerError(layer: "model", "devices \(devices) and a ghost batch size cannot be combined")
+                }
+                return DataParallelBatchNorm(c, devices: devices, policy: deviceBN, eps: eps, momentum: momentum,
+                                             trackRunningStats: trackRunningStats)
             case .batch:
                 return BatchNorm(c, eps: eps, momentum: momentum, trackRunningStats: trackRunningStats,
                                  ghostBatchSize: ghostBatchSize)

@@ -52,6 +52,8 @@ public enum Trainer {
             }
             outcome.runningAccuracy = seen > 0 ? 100 * Double(correct) / Double(seen) : .nan
             outcome.finalLoss = batches.isEmpty ? .nan : lossSum / Double(batches.count)
+            // device_bn reduce: the ranks' running statistics averaged after each epoch (timm's distribute_bn)
+            model.distributeRunningStatistics()
         }
         return outcome
     }

@@ -176,9 +176,45 @@ public final class BatchNormCore {
     func measure(chunk k: Int) {
         guard let x = input else { preconditionFailure("measure before beginBatchStatistics") }
         let samples = samples(ofChunk: k), hw = x.shape.spatial, channels = features
-        let m = samples.count * hw
         BatchNormKernels.moments(x.data, samples: samples, channels: channels, spatial: hw,
                                  mean: sums, variance: sums + channels)
+        recordLastBatch(valuesPerChannel: samples.count * hw)
+    }
+
+    /// SyncBatchNorm's statistics of chunk `k` (the whole batch, one chunk): the moments of each of
+    /// its `shards` consecutive device shards (`torch.chunk`: ceil(n / shards) samples, the last
+    /// smaller), combined as `batch_norm_gather_stats_with_counts` combines the ranks' (Chan, Golub &
+    /// LeVeque's parallel update, in Double here): `mean = sum n_r mean_r / n`,
+    /// `var = sum n_r (var_r + (mean_r - mean)^2) / n` (biased), then recorded as ``measure(chunk:)`` does.
+    func measureAcrossShards(chunk k: Int, shards: Int) {
+        guard let x = input else { preconditionFailure("measure before beginBatchStatistics") }
+        let samples = samples(ofChunk: k), hw = x.shape.spatial, channels = features
+        let shardSize = max(1, (samples.count + shards - 1) / shards)
+        let shard = UnsafeMutablePointer<Double>.allocate(capacity: 2 * channels)
+        defer { shard.deallocate() }
+        var mean = [Double](repeating: 0, count: channels), m2 = mean, seen = 0.0
+        for start in stride(from: samples.lowerBound, to: samples.upperBound, by: shardSize) {
+            let part = start..<min(start + shardSize, samples.upperBound)
+            BatchNormKernels.moments(x.data, samples: part, channels: channels, spatial: hw,
+                                     mean: shard, variance: shard + channels)
+            let count = Double(part.count * hw), total = seen + count
+            for c in 0..<channels {
+                let delta = shard[c] - mean[c]
+                mean[c] += delta * (count / total)
+                m2[c] += shard[channels + c] * count + delta * delta * (seen * count / total)
+            }
+            seen = total
+        }
+        for c in 0..<channels {
+            sums[c] = mean[c]
+            sums[channels + c] = m2[c] / seen
+        }
+        recordLastBatch(valuesPerChannel: samples.count * hw)
+    }
+
+    /// Records the chunk's moments in ``sums`` as the last batch statistics.
+    private func recordLastBatch(valuesPerChannel m: Int) {
+        let channels = features
         lastValuesPerChannel = m
         let last = lastBatch.data
         for c in 0..<channels {
@@ -219,12 +255,14 @@ public final class BatchNormCore {
                                 spatial: x.shape.spatial, scale: scale, shift: shift)
     }
 
-    /// Folds chunk `k`'s statistics into the running ones (see the type's summary); the caller
-    /// has counted the batch in ``batchesTracked``.
-    func updateRunningStatistics(chunk k: Int) {
+    /// Folds chunk `k`'s statistics into the running ones (see the type's summary), or into the
+    /// given buffers (another device's, ``DataParallelBatchNorm``); the caller has counted the batch
+    /// in ``batchesTracked``.
+    func updateRunningStatistics(chunk k: Int, into buffers: (mean: Tensor, variance: Tensor)? = nil) {
         guard let x = input else { preconditionFailure("update before beginBatchStatistics") }
         let m = samples(ofChunk: k).count * x.shape.spatial
         let f = momentum.factor(batchesTracked: max(batchesTracked, 1))
+        let runningMean = buffers?.mean ?? self.runningMean, runningVar = buffers?.variance ?? self.runningVar
         for c in 0..<features {
             let unbiased = chunkVariance[c] * Double(m) / Double(m - 1)
             runningMean.data[c] = (1 - f) * runningMean.data[c] + f * Float(chunkMean[c])

@@ -79,6 +79,9 @@ public protocol RunningStatisticsLayer: Layer {
     /// Whether the running statistics are this layer's own, not an earlier layer's that it shares
     /// (the later sites of a shared module, ``SharedBatchNormSite``): the state dict lists them once.
     var listsRunningStatistics: Bool { get }
+    /// Sets the running statistics (and `num_batches_tracked`) to `s`, taken from a layer with
+    /// the same number of features (every copy of them: all ranks of a ``DataParallelBatchNorm``).
+    func restoreRunningStatistics(_ s: RunningStatistics)
 }
 
 public extension RunningStatisticsLayer {

@@ -46,6 +46,10 @@ public struct ExperimentConfig: Hashable, Sendable {
     public var ghostBatchSize: Int? = nil
     /// `shared_bn`: whether two blocks of the same width share one BatchNorm module.
     public var sharedBN: SharedBatchNormSetting = .off
+    /// `devices`: simulated data-parallel devices, each normalizing its shard of batch_size / devices.
+    public var devices: Int = 1
+    /// `device_bn`: the running statistics of a multi-device model (rank 0's, reduced, or SyncBatchNorm).
+    public var deviceBN: DeviceBatchNormPolicy = .rank0
     /// `frozen_bn_epochs`: the last K epochs train with BatchNorm in eval mode.
     public var frozenBNEpochs: Int = 0
     /// `renorm`: Batch Renormalization's clipping schedule.

@@ -89,3 +89,7 @@ public enum SharedBatchNormSetting: String, CaseIterable, Hashable, Sendable {
         }
     }
 }
+
+/// Where a data-parallel model's BatchNorm running statistics come from (`device_bn`): the layer's own
+/// type, ``DataParallelBatchNorm/Policy``, whose summary has the definitions.
+public typealias DeviceBatchNormPolicy = DataParallelBatchNorm.Policy

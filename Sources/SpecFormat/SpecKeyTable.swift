@@ -85,6 +85,18 @@ package enum SpecKeyTable {
                     + " step); shared-affine: one weight and bias, running statistics per block (detectron2's"
                     + " CycleBatchNormList); off: a module per block. Needs norm batch and two blocks of one width",
                 \.sharedBN),
+        .integer("devices", .model, sweepable: true, atLeast: 1,
+                 meaning: "K data-parallel devices, simulated in one process: in train mode the batch is cut into K"
+                    + " consecutive shards of batch_size / K (torch.chunk), each normalized by its own device's"
+                    + " BatchNorm (device_bn sync: all together); the gradient is the full-batch mean loss's; must"
+                    + " divide batch_size; > 1 needs norm batch and drop_last on, and excludes ghost_batch_size and"
+                    + " shared_bn", \.devices),
+        .choice("device_bn", .model, sweepable: true,
+                meaning: "the running statistics with devices > 1: rank0 = rank 0's shard only (DDP's default"
+                    + " broadcast_buffers=True: rank 0's buffers broadcast before every forward); reduce = each rank"
+                    + " its own shard's, averaged over the ranks at the end of every epoch (timm --dist-bn reduce"
+                    + " with --no-ddp-bb), rank 0's evaluated in between; sync = SyncBatchNorm: statistics of the"
+                    + " whole batch", \.deviceBN),
         .integer("frozen_bn_epochs", .model, sweepable: true, atLeast: 0,
                  meaning: "the last K epochs train with BatchNorm in eval mode (FrozenBN); <= epochs",
                  \.frozenBNEpochs),

@@ -31,6 +31,8 @@ extension SpecRules {
             Relevance(key: "renorm", applies: { $0.norm == .batchrenorm }, otherwise: "no cell uses norm batchrenorm"),
             Relevance(key: "momentum", applies: usesBatchNorm, otherwise: batchNorm),
             Relevance(key: "momentum_convention", applies: usesBatchNorm, otherwise: batchNorm),
+            Relevance(key: "devices", applies: usesBatchNorm, otherwise: batchNorm),
+            Relevance(key: "device_bn", applies: { $0.devices > 1 }, otherwise: "devices is 1 in every cell"),
             Relevance(key: "track_running_stats", applies: usesBatchNorm, otherwise: batchNorm),
             Relevance(key: "ghost_batch_size", applies: usesBatchNorm, otherwise: batchNorm),
             Relevance(key: "frozen_bn_epochs", applies: usesBatchNorm, otherwise: batchNorm),

@@ -34,6 +34,33 @@ enum SpecRules {
         }
         try checkMomentumConvention(cell)
         try checkSharedBatchNorm(cell)
+        try checkDevices(cell)
+    }
+
+    /// `devices K` cuts every training batch into K equal shards, one per device's BatchNorm.
+    private static func checkDevices(_ cell: ResolvedCell) throws {
+        let c = cell.config
+        guard c.devices > 1 else { return }
+        if c.batchSize % c.devices != 0 {
+            throw SpecProblem(cell.location("devices", "batch_size"), "devices \(c.devices) does not divide batch_size"
+                              + " \(c.batchSize): each device normalizes a shard of batch_size / devices samples")
+        }
+        if c.norm != .batch {
+            throw SpecProblem(cell.location("devices", "norm"), "devices \(c.devices) simulates per-device BatchNorm, but"
+                              + " norm is \(c.norm.rawValue); it needs norm batch")
+        }
+        if c.ghostBatchSize != nil {
+            throw SpecProblem(cell.location("ghost_batch_size", "devices"), "ghost_batch_size and devices \(c.devices)"
+                              + " both cut the batch for its statistics; set one of them")
+        }
+        if c.sharedBN != .off {
+            throw SpecProblem(cell.location("shared_bn", "devices"), "shared_bn \(c.sharedBN.rawValue) and devices"
+                              + " \(c.devices) cannot be combined; set one of them")
+        }
+        if !c.dropLast {
+            throw SpecProblem(cell.location("drop_last", "devices"), "devices \(c.devices) needs drop_last on: every"
+                              + " training step gives each device a shard of batch_size / devices samples")
+        }
     }
 
     /// `shared_bn` shares a BatchNorm module between two blocks of the same width.

@@ -132,6 +132,8 @@ final class SpecGridTests: XCTestCase {
             track_running_stats on
             ghost_batch_size off
             shared_bn off
+            devices 1
+            device_bn rank0
             frozen_bn_epochs 0
             renorm rmax=3 dmax=5 warmup_steps=0 ramp_steps=0
             dropout 0

@@ -195,7 +195,8 @@ final class SpecSettingsTests: XCTestCase {
         XCTAssertEqual(Set(SpecKeyTable.names).count, SpecKeyTable.names.count, "no key twice")
         XCTAssertEqual(SpecKeyTable.sweepableNames, [
             "jitter_apply", "split_overlap", "test_normalize", "order", "norm", "groups", "momentum",
-            "momentum_convention", "track_running_stats", "ghost_batch_size", "shared_bn", "frozen_bn_epochs", "dropout", "epochs", "steps", "budget_factor",
+            "momentum_convention", "track_running_stats", "ghost_batch_size", "shared_bn", "devices", "device_bn",
+            "frozen_bn_epochs", "dropout", "epochs", "steps", "budget_factor",
             "batch_size", "lr",
             "eval_batch_size", "recalibrate_samples", "recalibrate_batch_size", "recalibrate_estimator",
             "recalibrate_data", "mc_samples", "forgot_eval_batches", "forgot_eval_shift", "variant",
