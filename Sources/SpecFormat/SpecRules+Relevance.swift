@@ -32,7 +32,9 @@ extension SpecRules {
             Relevance(key: "momentum", applies: usesBatchNorm, otherwise: batchNorm),
             Relevance(key: "momentum_convention", applies: usesBatchNorm, otherwise: batchNorm),
             Relevance(key: "devices", applies: usesBatchNorm, otherwise: batchNorm),
-            Relevance(key: "device_bn", applies: { $0.devices > 1 }, otherwise: "devices is 1 in every cell"),
+            // One device has no policy to choose: its column is empty there.
+            Relevance(key: "device_bn", applies: { $0.devices > 1 }, otherwise: "devices is 1 in every cell",
+                      emptyInTables: true),
             Relevance(key: "track_running_stats", applies: usesBatchNorm, otherwise: batchNorm),
             Relevance(key: "ghost_batch_size", applies: usesBatchNorm, otherwise: batchNorm),
             Relevance(key: "frozen_bn_epochs", applies: usesBatchNorm, otherwise: batchNorm),
