@@ -40,10 +40,11 @@ final class BadInputTests: XCTestCase {
         values.flatMap { v in [24, 16, 8, 0].map { UInt8((v >> UInt32($0)) & 0xFF) } }
     }
 
-    static let sweepable = "jitter_apply, split_overlap, test_normalize, order, norm, groups, momentum, track_running_stats,"
-        + " ghost_batch_size, frozen_bn_epochs, dropout, epochs, steps, budget_factor, batch_size, lr, eval_batch_size,"
-        + " recalibrate_samples,"
-        + " recalibrate_batch_size, recalibrate_estimator, recalibrate_data, mc_samples, variant"
+    static let sweepable = "jitter_apply, split_overlap, test_normalize, order, norm, groups, momentum, momentum_convention,"
+        + " track_running_stats, ghost_batch_size, shared_bn, devices, device_bn, frozen_bn_epochs, dropout, epochs, steps,"
+        + " budget_factor, batch_size, lr, eval_batch_size, recalibrate_samples,"
+        + " recalibrate_batch_size, recalibrate_estimator, recalibrate_data, mc_samples, forgot_eval_batches,"
+        + " forgot_eval_shift, variant"
 
     static let cases: [Case] = [
         // Spec errors (the parser's; here through the command line).

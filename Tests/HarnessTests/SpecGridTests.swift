@@ -155,6 +155,9 @@ final class SpecGridTests: XCTestCase {
             recalibrate_data train
             mc_samples 0
             forgot_eval off
+            forgot_eval_batches all
+            forgot_eval_shift 0
+            class_blocked_eval off
             metric_bug off
             seed 0
 
