@@ -37,7 +37,7 @@ PyTorch on the data bnlab trains on, and compares the accuracies with bnlab's ta
    Dropout, Linear; mlp = Flatten, [Linear -> norm -> act -> Dropout] per width, Linear;
    resnet = scripts/torch_resnet.py resnet() (torchvision's BasicBlock and names), or its
    FixupResNet (the authors' Fixup) for norm fixup; act = nn.ReLU or nn.LeakyReLU(slope) (activation).
-   norm: BatchNorm2d/1d(eps, momentum; cumulative = momentum=None; track_running_stats;
+   norm: BatchNorm2d/1d(eps, momentum (momentum_convention keras: 1 - momentum); cumulative = momentum=None; track_running_stats;
    ghost_batch_size = F.batch_norm per chunk of that many samples), GroupNorm(groups, C),
    LayerNorm(every dimension but the batch), or none. Default init after
    torch.manual_seed(seed); SGD / Adam / AdamW with the cell's settings at lr_used;
@@ -99,6 +99,7 @@ export-data fails or is too old for the reference.
 """
 import argparse
 import csv
+import decimal
 import math
 import os
 import statistics
@@ -336,6 +337,8 @@ IMPLEMENTED = {
     "recalibrate_estimator": {"population", "mean-of-batch-variances"},
     "recalibrate_data": {"train", "test"},
     "validation": {"off"},
+    "shared_bn": {"off"},
+    "devices": {"1"},
 }
 # Streams of the reference's random draws, all seeded by the cell's seed.
 BATCH_STREAM, RECALIBRATION_STREAM, MEASUREMENT_STREAM = 0, 1, 2
@@ -448,6 +451,8 @@ def build_twin(cell, channels, height, width, classes):
     eps = float(cell["eps"])
     dropout = float(cell["dropout"])
     momentum = None if cell["momentum"] == "cumulative" else float(cell["momentum"])
+    if cell.get("momentum_convention", "pytorch") == "keras" and momentum is not None:
+        momentum = float(1 - decimal.Decimal(cell["momentum"]))  # bnlab: 1 - m on the value as written
     track = cell["track_running_stats"] == "on"
     ghost = None if cell["ghost_batch_size"] == "off" else int(cell["ghost_batch_size"])
 

@@ -1408,6 +1408,116 @@ def fixup_cases():
 
 
 # ----------------------------------------------------------------------------------------------
+# 9. One BatchNorm module called at two places (pytorch/pytorch#1738), and detectron2's remedy
+
+
+class CycleBatchNormList(nn.ModuleList):
+    """detectron2/layers/batch_norm.py CycleBatchNormList (facebookresearch/detectron2), as written
+    there: `length` affine-free BatchNorms, one per call in turn, then one shared weight and bias."""
+
+    def __init__(self, length, bn_class=nn.BatchNorm2d, **kwargs):
+        self._affine = kwargs.pop("affine", True)
+        super().__init__([bn_class(**kwargs, affine=False) for k in range(length)])
+        if self._affine:
+            channels = self[0].num_features
+            self.weight = nn.Parameter(torch.ones(channels))
+            self.bias = nn.Parameter(torch.zeros(channels))
+        self._pos = 0
+
+    def forward(self, x):
+        ret = self[self._pos](x)
+        self._pos = (self._pos + 1) % len(self)
+        if self._affine:
+            return ret * self.weight.reshape(1, -1, 1, 1) + self.bias.reshape(1, -1, 1, 1)
+        return ret
+
+
+class SharedBatchNormCNN(nn.Module):
+    """The code of pytorch/pytorch#1738: one `self.bn` defined, called after both convolutions."""
+
+    def __init__(self, sharing):
+        super().__init__()
+        self.conv1 = nn.Conv2d(1, 4, 3, padding=1)
+        self.conv2 = nn.Conv2d(4, 4, 3, padding=1)
+        self.bn = nn.BatchNorm2d(4) if sharing == "shared" else CycleBatchNormList(2, num_features=4)
+        self.linear = nn.Linear(16, 3)
+
+    def forward(self, x):
+        x = F.max_pool2d(F.relu(self.bn(self.conv1(x))), 2)
+        x = F.max_pool2d(F.relu(self.bn(self.conv2(x))), 2)
+        return self.linear(x.flatten(1))
+
+
+def shared_bn_state(model, sharing):
+    """The model's state by the names of bnlab's Sequential twin: conv 0, site 1, ReLU 2, MaxPool 3,
+    conv 4, site 5, ReLU 6, MaxPool 7, Flatten 8, Linear 9; the shared weight and bias at site 1; the
+    running statistics at site 1 (shared) or at each site (shared-affine: bn.0 at 1, bn.1 at 5)."""
+    s = model.state_dict()
+    names = {"0.weight": "conv1.weight", "0.bias": "conv1.bias", "4.weight": "conv2.weight",
+             "4.bias": "conv2.bias", "9.weight": "linear.weight", "9.bias": "linear.bias",
+             "1.weight": "bn.weight", "1.bias": "bn.bias"}
+    sites = {"1": "bn."} if sharing == "shared" else {"1": "bn.0.", "5": "bn.1."}
+    for index, prefix in sites.items():
+        for buffer in ("running_mean", "running_var", "num_batches_tracked"):
+            names[f"{index}.{buffer}"] = prefix + buffer
+    return {ours: s[theirs] for ours, theirs in names.items()}
+
+
+def shared_bn_training(sharing, steps=3):
+    name = f"shared_bn_{sharing.replace('-', '_')}_3steps"
+    case = Case(name, sharing=sharing, input_shape=[4, 1, 8, 8], loss="cross_entropy(mean)", optimizer="SGD",
+                lr=0.1, momentum=0.9, bn_momentum=0.1, bn_eps=1e-5, steps=steps,
+                model="conv(1->4,3x3,pad1) BN ReLU MaxPool(2) conv(4->4,3x3,pad1) BN ReLU MaxPool(2) "
+                      "Linear(16,3), one BN module at both places (shared) or CycleBatchNormList(2) (shared-affine)",
+                note="initial.*, stepK.state.*, final.*: state by bnlab's Sequential names (shared_bn_state); "
+                     "stepK.grad.*: gradients of stepK.loss by the same names; eval.x / eval.y: eval mode after "
+                     "the last step; counters in scalars")
+    model = SharedBatchNormCNN(sharing)
+    with torch.no_grad():
+        model.bn.weight.uniform_(0.5, 1.5)
+        model.bn.bias.uniform_(-0.5, 0.5)
+    model.train()
+
+    def record(prefix):
+        for key, value in shared_bn_state(model, sharing).items():
+            if value.dtype == torch.int64:
+                case.scalar(prefix + key, int(value.item()))
+            else:
+                case.tensor(prefix + key, value)
+
+    record("initial.")
+    opt = torch.optim.SGD(model.parameters(), lr=0.1, momentum=0.9, foreach=False)
+    grads = {"0.weight": model.conv1.weight, "0.bias": model.conv1.bias, "1.weight": model.bn.weight,
+             "1.bias": model.bn.bias, "4.weight": model.conv2.weight, "4.bias": model.conv2.bias,
+             "9.weight": model.linear.weight, "9.bias": model.linear.bias}
+    for step in range(1, steps + 1):
+        x = torch.randn(4, 1, 8, 8)
+        labels = torch.randint(0, 3, (4,))
+        opt.zero_grad(set_to_none=True)
+        loss = F.cross_entropy(model(x), labels)
+        loss.backward()
+        case.tensor(f"step{step}.x", x)
+        case.tensor(f"step{step}.labels", labels)
+        case.scalar(f"step{step}.loss", loss)
+        for key, p in grads.items():
+            case.tensor(f"step{step}.grad.{key}", p.grad)
+        opt.step()
+        if step < steps:
+            record(f"step{step}.state.")
+    record("final.")
+    model.eval()
+    x = torch.randn(4, 1, 8, 8)
+    with torch.no_grad():
+        case.tensor("eval.x", x)
+        case.tensor("eval.y", model(x))
+    return case
+
+
+def shared_bn_cases():
+    return [shared_bn_training("shared"), shared_bn_training("shared-affine")]
+
+
+# ----------------------------------------------------------------------------------------------
 
 
 def main():
@@ -1417,7 +1527,7 @@ def main():
     os.makedirs(args.out, exist_ok=True)
     groups = [batchnorm_cases, norm_cases, conv_cases, pool_linear_loss_cases, sgd_cnn_cases,
               optimizer_cases, batchrenorm_cases, mabn_cases, cbn_cases, timm_norm_act_cases, activation_cases,
-              resnet_cases, fixup_cases]
+              resnet_cases, fixup_cases, shared_bn_cases]
     names = set()
     for group in groups:
         for case in group():

@@ -53,10 +53,12 @@ public struct Cell: Hashable, Sendable {
         }
         self.init(
             index: index, key: c.cellKey(), settings: c.settingColumns, data: c,
-            model: ModelRecipe(architecture: c.model, activation: c.activation, norm: c.norm, groups: c.groups, momentum: c.momentum,
+            model: ModelRecipe(architecture: c.model, activation: c.activation, norm: c.norm, groups: c.groups,
+                               momentum: c.momentumUsed,
                                trackRunningStats: c.trackRunningStats, ghostBatchSize: c.ghostBatchSize, eps: c.eps,
                                dropout: c.dropProbability,
-                               renormLimits: c.renorm, mabn: c.mabn, cbn: c.cbn),
+                               renormLimits: c.renorm, mabn: c.mabn, cbn: c.cbn, sharedBN: c.sharedBN, devices: c.devices,
+                               deviceBN: c.deviceBN),
             optimizer: c.optimizer, lrScaling: c.lrScaling, baseBatchSize: c.baseBatchSize,
             training: Self.trainingPlan(c),
             evaluation: EvaluationPlan(evalBatchSize: c.evalBatchSize, recalibrateSamples: samples,

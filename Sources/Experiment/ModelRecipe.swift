@@ -16,16 +16,26 @@ public struct ModelRecipe: Hashable, Sendable {
     public var renormLimits: BatchRenorm.Limits
     public var mabn: MABNSettings
     public var cbn: CBNSettings
+    /// Whether the two blocks of ``ModelArchitecture/sharedNormalizationBlocks`` share one BatchNorm
+    /// module (``SharedBatchNormSite``; norm batch).
+    public var sharedBN: SharedBatchNormSetting
+    /// Simulated data-parallel devices (``DataParallelBatchNorm``, norm batch); 1 = BatchNorm.
+    public var devices: Int
+    /// The running statistics of a multi-device BatchNorm.
+    public var deviceBN: DeviceBatchNormPolicy
 
     public init(architecture: ModelArchitecture, activation: Activation = .relu, norm: NormKind = .batch, groups: Int = 8,
                 momentum: BNMomentum = .exponential(0.1), trackRunningStats: Bool = true,
                 ghostBatchSize: Int? = nil, eps: Float = 1e-5, dropout: Float = 0,
                 renormLimits: BatchRenorm.Limits = BatchRenorm.Limits(), mabn: MABNSettings = MABNSettings(),
-                cbn: CBNSettings = CBNSettings()) {
-        self.architecture = architecture; self.activation = activation; self.norm = norm; self.groups = groups; self.momentum = momentum
+                cbn: CBNSettings = CBNSettings(), sharedBN: SharedBatchNormSetting = .off,
+                devices: Int = 1, deviceBN: DeviceBatchNormPolicy = .rank0) {
+        self.architecture = architecture; self.activation = activation; self.norm = norm; self.groups = groups
+        self.momentum = momentum
         self.trackRunningStats = trackRunningStats; self.ghostBatchSize = ghostBatchSize; self.eps = eps
         self.dropout = dropout; self.renormLimits = renormLimits; self.mabn = mabn
-        self.cbn = cbn
+        self.cbn = cbn; self.sharedBN = sharedBN
+        self.devices = devices; self.deviceBN = deviceBN
     }
 
     /// Builds the model for samples of `(channels, height, width)` and `classes` outputs.
@@ -43,8 +53,27 @@ public struct ModelRecipe: Hashable, Sendable {
             dropoutIndex += 1
             return try Dropout(p: dropout, rng: rng.derived("dropout-\(dropoutIndex)"))
         }
-        func normLayer(_ c: Int, sample: Shape) throws -> Layer? {
+        // shared_bn: the two sites of one module, handed to their blocks below.
+        var sharedSites: [Int: SharedBatchNormSite] = [:]
+        if let sharing = sharedBN.sharing {
+            guard norm == .batch, let blocks = architecture.sharedNormalizationBlocks else {
+                throw LayerError(layer: "model", "shared_bn \(sharedBN.rawValue) needs norm batch and two blocks of one width")
+            }
+            let sites = SharedBatchNormSite.sites(2, numFeatures: architecture.featureCounts[blocks.first], eps: eps,
+                                                  momentum: momentum, trackRunningStats: trackRunningStats,
+                                                  ghostBatchSize: ghostBatchSize, sharing: sharing)
+            sharedSites = [blocks.first: sites[0], blocks.second: sites[1]]
+        }
+        /// `block`: the cnn/mlp block the layer normalizes (shared_bn's sites); nil inside a resnet.
+        func normLayer(_ c: Int, sample: Shape, block: Int? = nil) throws -> Layer? {
+            if let block, let site = sharedSites[block] { return site }
             switch norm {
+            case .batch where devices > 1:
+                guard ghostBatchSize == nil else {
+                    throw LayerError(layer: "model", "devices \(devices) and a ghost batch size cannot be combined")
+                }
+                return DataParallelBatchNorm(c, devices: devices, policy: deviceBN, eps: eps, momentum: momentum,
+                                             trackRunningStats: trackRunningStats)
             case .batch:
                 return BatchNorm(c, eps: eps, momentum: momentum, trackRunningStats: trackRunningStats,
                                  ghostBatchSize: ghostBatchSize)
@@ -81,7 +110,7 @@ public struct ModelRecipe: Hashable, Sendable {
         switch architecture {
         case .cnn(let widths, let kernel):
             var c = channels, h = height, w = width
-            for out in widths {
+            for (block, out) in widths.enumerated() {
                 let centred = norm == .mabn
                 let conv = Conv2d(c, out, kernelSize: kernel, padding: kernel / 2, bias: !centred && norm != .cbn,
                                   centredWeights: centred, computesInputGradient: computesInputGradient(), rng: &initRNG)
@@ -94,7 +123,7 @@ public struct ModelRecipe: Hashable, Sendable {
                         conv: conv, norm: CrossIterationBatchNorm(out, eps: eps, momentum: m, settings: cbn)))
                 } else {
                     layers.append(conv)
-                    if let n = try normLayer(out, sample: Shape(1, out, h, w)) { layers.append(n) }
+                    if let n = try normLayer(out, sample: Shape(1, out, h, w), block: block) { layers.append(n) }
                 }
                 if !norm.includesActivation { layers.append(activation.makeLayer()) }
                 guard h >= 2 && w >= 2 else {
@@ -112,9 +141,9 @@ public struct ModelRecipe: Hashable, Sendable {
             if norm == .cbn {
                 throw LayerError(layer: "model", "norm cbn needs conv features: CBN.py compensates through the conv weight")
             }
-            for out in widths {
+            for (block, out) in widths.enumerated() {
                 layers.append(Linear(inFeatures, out, computesInputGradient: computesInputGradient(), rng: &initRNG))
-                if let n = try normLayer(out, sample: Shape(1, out)) { layers.append(n) }
+                if let n = try normLayer(out, sample: Shape(1, out), block: block) { layers.append(n) }
                 layers.append(activation.makeLayer())
                 if let d = try dropoutLayer() { layers.append(d) }
                 inFeatures = out

@@ -16,6 +16,12 @@ import TensorCore
 /// momentum setting leaves in them, which Batch Renormalization's train-mode `r` and `d` read:
 /// fvcore (`momentum = 1`) the last batch's, `update_bn` (`momentum = None`) the average so far.
 /// `num_batches_tracked` counts the passes, as in both tools.
+///
+/// A BatchNorm module called at several sites (``SharedBatchNormSite``, `shared_bn shared`) is one
+/// module to both tools (`model.modules()` lists it once) and sees one call per site per pass, in
+/// forward order: fvcore reads its running statistics after the pass with momentum 1, i.e. the LAST
+/// site's batch statistics; `update_bn`'s cumulative average takes every call's. The estimators here
+/// get exactly that: the last site's statistics (population) or every site's (mean of batches).
 /// Call it on a copy (`clone()`) to keep the original.
 ///
 /// A model with a ``CrossIterationNormalization`` (MABN, CBN) is refused with a `LayerError`
@@ -30,7 +36,16 @@ public enum Recalibration {
                              + " re-estimate)")
         }
         // Without running statistics (track_running_stats off) there is nothing to recalibrate.
-        let layers = model.runningStatisticsLayers.filter(\.trackRunningStats)
+        // One entry per module: its sites in forward order.
+        var modules: [[RunningStatisticsLayer]] = []
+        for layer in model.runningStatisticsLayers where layer.trackRunningStats {
+            if let i = modules.firstIndex(where: { $0[0].statisticsIdentity == layer.statisticsIdentity }) {
+                modules[i].append(layer)
+            } else {
+                modules.append([layer])
+            }
+        }
+        let layers = modules.map { $0[0] }
         guard !layers.isEmpty else { return }
         let count = min(samples, data.count)
         let order = Array(rng.permutation(data.count).prefix(count))
@@ -54,11 +69,15 @@ public enum Recalibration {
         for batch in batches {
             assembler.assemble(data, indices: batch)
             _ = try model.forward(assembler.input, mode: mode)
-            for (layer, e) in zip(layers, estimators) {
-                guard let statistics = layer.lastBatchStatistics else {
-                    preconditionFailure("\(layer.name): no batch statistics after a train-mode pass")
+            for (sites, e) in zip(modules, estimators) {
+                let calls = sites.map { site in
+                    guard let statistics = site.lastBatchStatistics else {
+                        preconditionFailure("\(site.name): no batch statistics after a train-mode pass")
+                    }
+                    return statistics
                 }
-                e.add(statistics)
+                for statistics in e.readsEveryCall ? calls : [calls[calls.count - 1]] { e.add(statistics) }
+                let layer = sites[0]
                 layer.restoreRunningStatistics(RunningStatistics(mean: e.betweenBatches.mean, variance: e.betweenBatches.variance,
                                                                  batchesTracked: layer.numBatchesTracked))
             }
@@ -73,6 +92,9 @@ public enum Recalibration {
 
 /// An estimator of a layer's population statistics from its batch statistics, one batch at a time.
 protocol RunningStatisticsEstimator: AnyObject {
+    /// Whether a module called at several sites contributes every call's statistics per pass
+    /// (`update_bn`'s cumulative average) or the last call's (fvcore's read after a momentum-1 pass).
+    var readsEveryCall: Bool { get }
     func add(_ batch: BatchStatistics)
     /// The running statistics the tool's momentum trick leaves in the layer after the batches so far.
     var betweenBatches: (mean: [Float], variance: [Float]) { get }
@@ -95,6 +117,8 @@ final class PopulationEstimator: RunningStatisticsEstimator {
         mean = Array(repeating: 0, count: features)
         squareMean = Array(repeating: 0, count: features)
     }
+
+    let readsEveryCall = false
 
     func add(_ batch: BatchStatistics) {
         let n = Double(batch.valuesPerChannel)
@@ -129,6 +153,8 @@ final class MeanOfBatchesEstimator: RunningStatisticsEstimator {
         mean = Array(repeating: 0, count: features)
         variance = Array(repeating: 1, count: features)
     }
+
+    let readsEveryCall = true
 
     func add(_ batch: BatchStatistics) {
         batches += 1

@@ -57,6 +57,8 @@ public enum Trainer {
             }
             outcome.runningAccuracy = seen > 0 ? 100 * Double(correct) / Double(seen) : .nan
             outcome.finalLoss = batches.isEmpty ? .nan : lossSum / Double(batches.count)
+            // device_bn reduce: the ranks' running statistics averaged after each epoch (timm's distribute_bn)
+            model.distributeRunningStatistics()
             if let validationMode = plan.validationPassMode, let validationData {
                 outcome.lastValidationAccuracy = try Evaluation.accuracy(
                     model: model, data: validationData, batchSize: plan.validationBatchSize, mode: validationMode

@@ -54,24 +54,8 @@ public final class BatchNorm: RunningStatisticsLayer {
     public func clone() -> BatchNorm { BatchNorm(copying: self) }
 
     public func forward(_ x: Tensor, mode: Mode) throws -> Tensor {
-        try core.checkInput(x, layer: name)
-        switch mode.normalization {
-        case .eval where trackRunningStats: return core.forwardWithRunningStatistics(x)
-        case .adapted(let w) where trackRunningStats:
-            return try core.forwardWithAdaptedStatistics(x, priorWeight: w, layer: name)
-        case .train, .eval, .adapted: break  // batch statistics (without running statistics: in every mode)
-        }
-        let updateRunning = mode.normalization == .train && trackRunningStats
-        let n = x.shape.batch
-        let ghost = mode.ghostBatches ? ghostBatchSize : nil
-        // >= 1: backward divides by it, also for N = 0
-        for k in try core.beginBatchStatistics(x, chunkSize: max(1, min(ghost ?? n, n)), layer: name) {
-            if updateRunning { core.batchesTracked += 1 }
-            core.measure(chunk: k)
-            core.normalize(chunk: k)
-            if updateRunning { core.updateRunningStatistics(chunk: k) }
-        }
-        return core.output
+        try core.forwardBatchNorm(x, mode: mode, trackRunningStats: trackRunningStats, ghostBatchSize: ghostBatchSize,
+                                  layer: name)
     }
 
     /// Batch statistics (per chunk and channel, `m` values):

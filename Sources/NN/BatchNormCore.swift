@@ -29,14 +29,21 @@ import TensorCore
 /// Public only as an opaque handle (``RunningStatisticsLayer/core``): nothing of it is visible
 /// outside NN, and nothing outside NN can make one.
 public final class BatchNormCore {
-    let features: Int
-    let eps: Float
-    let momentum: BNMomentum
-    let weight: Parameter
-    let bias: Parameter
-    let runningMean: Tensor
-    let runningVar: Tensor
-    var batchesTracked = 0
+    /// The module's state, which this core's passes read and update. A core of its own for each call
+    /// site keeps that site's caches for backward; two cores on one state are one module called twice
+    /// (``SharedBatchNormSite``).
+    let state: BatchNormState
+    var features: Int { state.features }
+    var eps: Float { state.eps }
+    var momentum: BNMomentum { state.momentum }
+    var weight: Parameter { state.weight }
+    var bias: Parameter { state.bias }
+    var runningMean: Tensor { state.runningMean }
+    var runningVar: Tensor { state.runningVar }
+    var batchesTracked: Int {
+        get { state.batchesTracked }
+        set { state.batchesTracked = newValue }
+    }
 
     /// The last measured chunk: `(3, C)` Float mean, biased and unbiased variance, and its `m`.
     private let lastBatch: Tensor
@@ -61,36 +68,22 @@ public final class BatchNormCore {
 
     /// - Parameter layer: the layer's type name, for the messages of refused settings. The
     ///   passes below take the layer's `name` as an autoclosure: it is formatted only for an error.
-    init(layer: String, features: Int, eps: Float, momentum: BNMomentum) {
-        precondition(features > 0, "\(layer): numFeatures must be positive, got \(features)")
-        precondition(eps > 0, "\(layer): eps must be positive, got \(eps)")
-        if case .exponential(let m) = momentum {
-            precondition(m >= 0 && m <= 1, "\(layer): momentum must be in [0, 1], got \(m)")
-        }
-        self.features = features
-        self.eps = eps
-        self.momentum = momentum
-        (weight, bias) = Parameter.normalizationAffine(count: features)
-        runningMean = Tensor(Shape(features))
-        runningVar = Tensor(Shape(features))
-        runningVar.fill(1)
-        lastBatch = Tensor(Shape(3, features))
-        sums = .allocate(capacity: 2 * features)
-        coefficients = Tensor(Shape(4, features))
+    convenience init(layer: String, features: Int, eps: Float, momentum: BNMomentum) {
+        self.init(state: BatchNormState(layer: layer, features: features, eps: eps, momentum: momentum))
+    }
+
+    /// A core with its own workspaces on `state` (shared with other cores when it is shared).
+    init(state: BatchNormState) {
+        self.state = state
+        lastBatch = Tensor(Shape(3, state.features))
+        sums = .allocate(capacity: 2 * state.features)
+        coefficients = Tensor(Shape(4, state.features))
     }
 
     deinit { sums.deallocate() }
 
     /// A real copy of the parameter values and running statistics (no workspaces, no gradients).
-    func copy(layer: String) -> BatchNormCore {
-        let c = BatchNormCore(layer: layer, features: features, eps: eps, momentum: momentum)
-        c.weight.value.assign(weight.value)
-        c.bias.value.assign(bias.value)
-        c.runningMean.assign(runningMean)
-        c.runningVar.assign(runningVar)
-        c.batchesTracked = batchesTracked
-        return c
-    }
+    func copy(layer: String) -> BatchNormCore { BatchNormCore(state: state.copy()) }
 
     // MARK: - Running statistics as values
 
@@ -121,6 +114,32 @@ public final class BatchNormCore {
         guard (x.shape.rank == 2 || x.shape.rank == 4), x.shape.channels == features else {
             throw LayerError(layer: layer(), "expected input (N, \(features)) or (N, \(features), H, W), got \(x.shape)")
         }
+    }
+
+    /// BatchNorm's forward (see ``BatchNorm``): running statistics in eval mode (with
+    /// `trackRunningStats`), otherwise batch statistics per chunk of `ghostBatchSize` samples
+    /// (the whole batch without it, or with `mode.ghostBatches == false`), each chunk updating the
+    /// running statistics once in train mode.
+    func forwardBatchNorm(_ x: Tensor, mode: Mode, trackRunningStats: Bool, ghostBatchSize: Int?,
+                          layer: @autoclosure () -> String) throws -> Tensor {
+        try checkInput(x, layer: layer())
+        switch mode.normalization {
+        case .eval where trackRunningStats: return forwardWithRunningStatistics(x)
+        case .adapted(let w) where trackRunningStats:
+            return try forwardWithAdaptedStatistics(x, priorWeight: w, layer: layer())
+        case .train, .eval, .adapted: break  // batch statistics (without running statistics: in every mode)
+        }
+        let updateRunning = mode.normalization == .train && trackRunningStats
+        let n = x.shape.batch
+        let ghost = mode.ghostBatches ? ghostBatchSize : nil
+        // >= 1: backward divides by it, also for N = 0
+        for k in try beginBatchStatistics(x, chunkSize: max(1, min(ghost ?? n, n)), layer: layer()) {
+            if updateRunning { batchesTracked += 1 }
+            measure(chunk: k)
+            normalize(chunk: k)
+            if updateRunning { updateRunningStatistics(chunk: k) }
+        }
+        return output
     }
 
     /// `y = x * scale + shift` with `scale = weight / sqrt(running_var + eps)`,
@@ -208,9 +227,45 @@ public final class BatchNormCore {
     func measure(chunk k: Int) {
         guard let x = input else { preconditionFailure("measure before beginBatchStatistics") }
         let samples = samples(ofChunk: k), hw = x.shape.spatial, channels = features
-        let m = samples.count * hw
         BatchNormKernels.moments(x.data, samples: samples, channels: channels, spatial: hw,
                                  mean: sums, variance: sums + channels)
+        recordLastBatch(valuesPerChannel: samples.count * hw)
+    }
+
+    /// SyncBatchNorm's statistics of chunk `k` (the whole batch, one chunk): the moments of each of
+    /// its `shards` consecutive device shards (`torch.chunk`: ceil(n / shards) samples, the last
+    /// smaller), combined as `batch_norm_gather_stats_with_counts` combines the ranks' (Chan, Golub &
+    /// LeVeque's parallel update, in Double here): `mean = sum n_r mean_r / n`,
+    /// `var = sum n_r (var_r + (mean_r - mean)^2) / n` (biased), then recorded as ``measure(chunk:)`` does.
+    func measureAcrossShards(chunk k: Int, shards: Int) {
+        guard let x = input else { preconditionFailure("measure before beginBatchStatistics") }
+        let samples = samples(ofChunk: k), hw = x.shape.spatial, channels = features
+        let shardSize = max(1, (samples.count + shards - 1) / shards)
+        let shard = UnsafeMutablePointer<Double>.allocate(capacity: 2 * channels)
+        defer { shard.deallocate() }
+        var mean = [Double](repeating: 0, count: channels), m2 = mean, seen = 0.0
+        for start in stride(from: samples.lowerBound, to: samples.upperBound, by: shardSize) {
+            let part = start..<min(start + shardSize, samples.upperBound)
+            BatchNormKernels.moments(x.data, samples: part, channels: channels, spatial: hw,
+                                     mean: shard, variance: shard + channels)
+            let count = Double(part.count * hw), total = seen + count
+            for c in 0..<channels {
+                let delta = shard[c] - mean[c]
+                mean[c] += delta * (count / total)
+                m2[c] += shard[channels + c] * count + delta * delta * (seen * count / total)
+            }
+            seen = total
+        }
+        for c in 0..<channels {
+            sums[c] = mean[c]
+            sums[channels + c] = m2[c] / seen
+        }
+        recordLastBatch(valuesPerChannel: samples.count * hw)
+    }
+
+    /// Records the chunk's moments in ``sums`` as the last batch statistics.
+    private func recordLastBatch(valuesPerChannel m: Int) {
+        let channels = features
         lastValuesPerChannel = m
         let last = lastBatch.data
         for c in 0..<channels {
@@ -251,12 +306,14 @@ public final class BatchNormCore {
                                 spatial: x.shape.spatial, scale: scale, shift: shift)
     }
 
-    /// Folds chunk `k`'s statistics into the running ones (see the type's summary); the caller
-    /// has counted the batch in ``batchesTracked``.
-    func updateRunningStatistics(chunk k: Int) {
+    /// Folds chunk `k`'s statistics into the running ones (see the type's summary), or into the
+    /// given buffers (another device's, ``DataParallelBatchNorm``); the caller has counted the batch
+    /// in ``batchesTracked``.
+    func updateRunningStatistics(chunk k: Int, into buffers: (mean: Tensor, variance: Tensor)? = nil) {
         guard let x = input else { preconditionFailure("update before beginBatchStatistics") }
         let m = samples(ofChunk: k).count * x.shape.spatial
         let f = momentum.factor(batchesTracked: max(batchesTracked, 1))
+        let runningMean = buffers?.mean ?? self.runningMean, runningVar = buffers?.variance ?? self.runningVar
         for c in 0..<features {
             let unbiased = chunkVariance[c] * Double(m) / Double(m - 1)
             runningMean.data[c] = (1 - f) * runningMean.data[c] + f * Float(chunkMean[c])
@@ -342,4 +399,55 @@ public final class BatchNormCore {
         }
         return inputGradient
     }
+}
+
+/// The state of one BatchNorm module: the affine parameters, the running statistics and
+/// `num_batches_tracked`. Owned by one layer (its ``BatchNormCore``), or by the sites of a shared
+/// module (``SharedBatchNormSite``): one state for the whole module, or, for the shared-affine remedy,
+/// one per site whose `weight` and `bias` are the same ``Parameter`` objects.
+final class BatchNormState {
+    let features: Int
+    let eps: Float
+    let momentum: BNMomentum
+    let weight: Parameter
+    let bias: Parameter
+    let runningMean: Tensor
+    let runningVar: Tensor
+    var batchesTracked = 0
+
+    /// PyTorch's init: `weight = 1`, `bias = 0` (or the given shared affine), `running_mean = 0`,
+    /// `running_var = 1`.
+    init(layer: String, features: Int, eps: Float, momentum: BNMomentum,
+         affine: (weight: Parameter, bias: Parameter)? = nil) {
+        precondition(features > 0, "\(layer): numFeatures must be positive, got \(features)")
+        precondition(eps > 0, "\(layer): eps must be positive, got \(eps)")
+        if case .exponential(let m) = momentum {
+            precondition(m >= 0 && m <= 1, "\(layer): momentum must be in [0, 1], got \(m)")
+        }
+        self.features = features
+        self.eps = eps
+        self.momentum = momentum
+        (weight, bias) = affine ?? Parameter.normalizationAffine(count: features)
+        precondition(weight.value.shape.count == features && bias.value.shape.count == features,
+                     "\(layer): a shared affine of \(weight.value.shape.count) values for \(features) features")
+        runningMean = Tensor(Shape(features))
+        runningVar = Tensor(Shape(features))
+        runningVar.fill(1)
+    }
+
+    /// A real copy of the values (no gradients), with `affine` as its parameters when given (a copy
+    /// that shares its affine with other copies).
+    func copy(affine: (weight: Parameter, bias: Parameter)? = nil) -> BatchNormState {
+        let c = BatchNormState(layer: "BatchNorm", features: features, eps: eps, momentum: momentum,
+                               affine: affine ?? (weight.copyValue(), bias.copyValue()))
+        c.runningMean.assign(runningMean)
+        c.runningVar.assign(runningVar)
+        c.batchesTracked = batchesTracked
+        return c
+    }
+}
+
+extension Parameter {
+    /// A parameter with a copy of the value and a zero gradient.
+    func copyValue() -> Parameter { Parameter(name: name, value: value.copy()) }
 }

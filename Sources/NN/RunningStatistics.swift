@@ -76,9 +76,18 @@ public protocol RunningStatisticsLayer: Layer {
     var trackRunningStats: Bool { get }
     /// Statistics over virtual sub-batches of this many samples (Ghost BatchNorm); nil = the whole batch.
     var ghostBatchSize: Int? { get }
+    /// Whether the running statistics are this layer's own, not an earlier layer's that it shares
+    /// (the later sites of a shared module, ``SharedBatchNormSite``): the state dict lists them once.
+    var listsRunningStatistics: Bool { get }
+    /// Sets the running statistics (and `num_batches_tracked`) to `s`, taken from a layer with
+    /// the same number of features (every copy of them: all ranks of a ``DataParallelBatchNorm``).
+    func restoreRunningStatistics(_ s: RunningStatistics)
 }
 
 public extension RunningStatisticsLayer {
+    var listsRunningStatistics: Bool { true }
+    /// The identity of the running statistics: equal for the sites of one shared module.
+    package var statisticsIdentity: ObjectIdentifier { ObjectIdentifier(core.state) }
     var numFeatures: Int { core.features }
     var eps: Float { core.eps }
     /// The running update's momentum (PyTorch's meaning, see ``BNMomentum``).

@@ -5,7 +5,7 @@ import TensorCore
 /// Its children are named by position (`0`, `1`, ...), as `nn.Sequential(*layers)` names them, or
 /// by the names given to ``init(named:)``, as `nn.Sequential(OrderedDict(...))` does (the residual
 /// network: `conv1`, `bn1`, `layer1`, `fc`); the names are the state-dict keys' (``StateDictEntry``).
-public final class Sequential: Layer {
+public final class Sequential: StateSharingLayer {
     public let layers: [Layer]
     /// The attribute names of ``layers``, nil for positions.
     public let layerNames: [String]?
@@ -32,9 +32,20 @@ public final class Sequential: Layer {
         return Array(zip(layerNames, layers))
     }
 
+    /// A deep copy; state shared between layers (``SharedBatchNormSite``) is copied once and shared
+    /// within the copy.
     public func clone() -> Sequential {
-        guard let layerNames else { return Sequential(layers.map { $0.clone() }) }
-        return Sequential(named: zip(layerNames, layers).map { ($0, $1.clone()) })
+        var copies: [ObjectIdentifier: AnyObject] = [:]
+        return clone(sharing: &copies)
+    }
+
+    public func clone(sharing copies: inout [ObjectIdentifier: AnyObject]) -> Sequential {
+        let cloned = layers.map { layer -> Layer in
+            if let sharing = layer as? StateSharingLayer { return sharing.clone(sharing: &copies) }
+            return layer.clone()
+        }
+        guard let layerNames else { return Sequential(cloned) }
+        return Sequential(named: Array(zip(layerNames, cloned)))
     }
 
     public func forward(_ x: Tensor, mode: Mode) throws -> Tensor {
@@ -64,7 +75,8 @@ public final class Sequential: Layer {
     public var computesInputGradient: Bool { layers.allSatisfy(\.computesInputGradient) }
 
     /// Every layer with running statistics, in order (BatchNorm, Batch Renormalization), also inside
-    /// residual blocks: depth first, in PyTorch's `modules()` order.
+    /// residual blocks: depth first, in PyTorch's `modules()` order; a shared BatchNorm module once per
+    /// site (``SharedBatchNormSite``).
     public var runningStatisticsLayers: [RunningStatisticsLayer] {
         allLayers.compactMap { $0 as? RunningStatisticsLayer }
     }

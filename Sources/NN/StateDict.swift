@@ -23,6 +23,9 @@ import TensorCore
 ///   (unbiased, as PyTorch stores it) and `num_batches_tracked` (I64, shape `[]`);
 /// - a ``BufferedLayer`` (MovingAverageBatchNorm, CrossIterationBatchNorm): `weight`, `bias`, then
 ///   its ``BufferedLayer/buffers`` in the order its reference module registers them;
+/// - a BatchNorm module shared by several sites (``SharedBatchNormSite``): `weight`, `bias` at its
+///   first site, the buffers at every site that has its own (the first; every site with a shared
+///   affine only), so that a shared tensor has one key;
 /// - GroupNorm: `weight (C)`, `bias (C)`; LayerNorm: `weight`, `bias` of the normalized shape,
 ///   `(C)` or `(C, H, W)`; FilterResponseNorm (timm's `FilterResponseNormTlu2d`): `weight`, `bias`, `tau`, each `(C)`;
 ///   EvoNormS0 (timm's `EvoNorm2dS0`): `weight`, `bias`, `v`, each `(C)`; EvoNormB0 (timm's
@@ -167,7 +170,7 @@ extension Layer {
             entries.append(StateDictEntry(key: prefix + "running_var", kind: .buffer, shape: [evoNorm.channels],
                                           storage: .values(evoNorm.runningVar)))
         }
-        if let statistics = self as? RunningStatisticsLayer, statistics.trackRunningStats {
+        if let statistics = self as? RunningStatisticsLayer, statistics.trackRunningStats, statistics.listsRunningStatistics {
             let c = [statistics.numFeatures]
             entries += [
                 StateDictEntry(key: prefix + "running_mean", kind: .buffer, shape: c, storage: .values(statistics.runningMean)),

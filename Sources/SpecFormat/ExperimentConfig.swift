@@ -39,12 +39,21 @@ public struct ExperimentConfig: Hashable, Sendable {
     public var norm: NormKind = .batch
     /// `groups`: GroupNorm groups; divides every channel count when `norm` is group.
     public var groups: Int = 8
-    /// `momentum`: BatchNorm running-statistics momentum, PyTorch convention.
+    /// `momentum`: BatchNorm running-statistics momentum, as written (in ``momentumConvention``'s meaning).
     public var momentum: BNMomentum = .exponential(0.1)
+    /// `momentum_convention`: the meaning of ``momentum``: PyTorch's (weight of the new batch) or Keras's
+    /// (weight of the old statistics); ``momentumUsed`` is the value in PyTorch's convention.
+    public var momentumConvention: MomentumConvention = .pytorch
     /// `track_running_stats`: off = BatchNorm uses batch statistics in eval mode too.
     public var trackRunningStats: Bool = true
     /// `ghost_batch_size`: Ghost BatchNorm's virtual batch size (>= 2), nil = off.
     public var ghostBatchSize: Int? = nil
+    /// `shared_bn`: whether two blocks of the same width share one BatchNorm module.
+    public var sharedBN: SharedBatchNormSetting = .off
+    /// `devices`: simulated data-parallel devices, each normalizing its shard of batch_size / devices.
+    public var devices: Int = 1
+    /// `device_bn`: the running statistics of a multi-device model (rank 0's, reduced, or SyncBatchNorm).
+    public var deviceBN: DeviceBatchNormPolicy = .rank0
     /// `frozen_bn_epochs`: the last K epochs train with BatchNorm in eval mode.
     public var frozenBNEpochs: Int = 0
     /// `renorm`: Batch Renormalization's clipping schedule.
@@ -131,6 +140,10 @@ public struct ExperimentConfig: Hashable, Sendable {
 
     /// Every key at its default; seed 0; nothing swept.
     public init() {}
+
+    /// The momentum the BatchNorm layers use, in PyTorch's convention: ``momentum`` converted from
+    /// ``momentumConvention`` (Keras: `1 - momentum`).
+    public var momentumUsed: BNMomentum { momentumConvention.pytorchMomentum(momentum) }
 
     /// The learning rate actually used:
     /// lr_used = lr * f(batch_size / base_batch_size), f from ``lrScaling``.

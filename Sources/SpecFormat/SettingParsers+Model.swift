@@ -71,7 +71,8 @@ extension SettingParsers {
         }
     }
 
-    /// A number in (0, 1] or `cumulative`; above 0.5 warns about the Keras/PyTorch conventions.
+    /// A number in (0, 1] or `cumulative`. Whether the value looks pasted from the other framework
+    /// depends on `momentum_convention`, another line: ``SpecRules/momentumWarnings(_:)`` warns over the grid.
     static func momentum(_ input: inout SettingInput) throws -> SettingAssignment {
         let token = try input.single()
         if token.text == "cumulative" { return { $0.momentum = .cumulative } }
@@ -80,11 +81,6 @@ extension SettingParsers {
                               + " \(quoted(token.text))" + NearestName.suggestion(for: token.text, in: ["cumulative"]))
         }
         let value = try token.float("momentum", in: .positiveFraction)
-        if value > 0.5 {
-            let keras = String(format: "%g", 1 - (Double(token.text) ?? Double(value)))
-            input.warn(token, "momentum \(token.text) weights the NEW batch by \(token.text) in PyTorch's"
-                       + " convention; Keras/TensorFlow's \(token.text) means PyTorch's \(keras)")
-        }
         return { $0.momentum = .exponential(value) }
     }
 

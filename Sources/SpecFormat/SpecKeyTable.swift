@@ -94,16 +94,44 @@ package enum SpecKeyTable {
                     + " width) when norm is group or evonorm_s0",
                  \.groups),
         .custom("momentum", .model, sweepable: true, values: "number in (0, 1] | cumulative",
-                meaning: "BatchNorm, Batch Renorm, CBN and EvoNorm-B0's running variance, PyTorch convention:"
-                    + " running = (1 - momentum) * running + momentum * batch; cumulative = PyTorch's momentum=None"
-                    + " (not with cbn or evonorm_b0); > 0.5 warns (Keras's 0.9 is PyTorch's 0.1)",
+                meaning: "the running-statistics momentum of BatchNorm, Batch Renorm, CBN and EvoNorm-B0's running"
+                    + " variance, in momentum_convention's meaning (PyTorch's by default: running = (1 - momentum) *"
+                    + " running + momentum * batch); cumulative = PyTorch's momentum=None (not with cbn or"
+                    + " evonorm_b0); in PyTorch's convention > 0.5 warns (Keras's 0.9 is PyTorch's 0.1), in Keras's"
+                    + " < 0.5 warns (a PyTorch value pasted)",
                 parse: SettingParsers.momentum, render: SettingParsers.renderMomentum),
+        .choice("momentum_convention", .model, sweepable: true,
+                meaning: "keras: momentum is Keras's (weight of the OLD statistics: running = momentum * running +"
+                    + " (1 - momentum) * batch; Keras's default 0.99), converted to PyTorch's 1 - momentum when the"
+                    + " cell is built (the tables show momentum as written); needs a number, not cumulative, below"
+                    + " 1. eps does not follow the convention (Keras's default 1e-3 is not PyTorch's 1e-5): set it"
+                    + " with eps", \.momentumConvention),
         .onOff("track_running_stats", .model, sweepable: true,
                meaning: "off: BatchNorm keeps no running statistics and uses batch statistics in eval mode too",
                \.trackRunningStats),
         .custom("ghost_batch_size", .model, sweepable: true, values: "off | integer >= 2",
                 meaning: "Ghost BatchNorm: statistics over virtual sub-batches of this many samples",
                 parse: SettingParsers.ghostBatchSize, render: SettingParsers.renderGhostBatchSize),
+        .choice("shared_bn", .model, sweepable: true,
+                meaning: "two blocks of the same width share one BatchNorm module (pytorch/pytorch#1738): the first"
+                    + " block whose width equals an earlier one's and that earlier block (cnn channels=16,16,32:"
+                    + " blocks 1 and 2). shared: one module, parameters and running statistics, called at both (each"
+                    + " call normalizes with its own batch and updates the running statistics: two updates per"
+                    + " step); shared-affine: one weight and bias, running statistics per block (detectron2's"
+                    + " CycleBatchNormList); off: a module per block. Needs norm batch and two blocks of one width",
+                \.sharedBN),
+        .integer("devices", .model, sweepable: true, atLeast: 1,
+                 meaning: "K data-parallel devices, simulated in one process: in train mode the batch is cut into K"
+                    + " consecutive shards of batch_size / K (torch.chunk), each normalized by its own device's"
+                    + " BatchNorm (device_bn sync: all together); the gradient is the full-batch mean loss's; must"
+                    + " divide batch_size; > 1 needs norm batch and drop_last on, and excludes ghost_batch_size and"
+                    + " shared_bn", \.devices),
+        .choice("device_bn", .model, sweepable: true,
+                meaning: "the running statistics with devices > 1: rank0 = rank 0's shard only (DDP's default"
+                    + " broadcast_buffers=True: rank 0's buffers broadcast before every forward); reduce = each rank"
+                    + " its own shard's, averaged over the ranks at the end of every epoch (timm --dist-bn reduce"
+                    + " with --no-ddp-bb), rank 0's evaluated in between; sync = SyncBatchNorm: statistics of the"
+                    + " whole batch", \.deviceBN),
         .integer("frozen_bn_epochs", .model, sweepable: true, atLeast: 0,
                  meaning: "the last K epochs train with BatchNorm in eval mode (FrozenBN); <= epochs",
                  \.frozenBNEpochs),

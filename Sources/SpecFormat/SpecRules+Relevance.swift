@@ -37,6 +37,14 @@ extension SpecRules {
                       applies: { $0.norm.keepsRunningMeanAndVariance || $0.norm == .cbn || $0.norm == .evonormB0 },
                       otherwise: "no cell uses a norm whose running statistics follow it (batch, batchrenorm, cbn or"
                         + " evonorm_b0)"),
+            Relevance(key: "momentum_convention",
+                      applies: { $0.norm.keepsRunningMeanAndVariance || $0.norm == .cbn || $0.norm == .evonormB0 },
+                      otherwise: "no cell uses a norm whose running statistics follow momentum (batch, batchrenorm, cbn"
+                        + " or evonorm_b0)"),
+            Relevance(key: "devices", applies: { $0.norm == .batch }, otherwise: "no cell uses norm batch"),
+            // One device has no policy to choose: its column is empty there.
+            Relevance(key: "device_bn", applies: { $0.devices > 1 }, otherwise: "devices is 1 in every cell",
+                      emptyInTables: true),
             // BatchRenorm always tracks its statistics and has no ghost batches: only plain BatchNorm reads these.
             Relevance(key: "track_running_stats", applies: { $0.norm == .batch }, otherwise: "no cell uses norm batch"),
             Relevance(key: "ghost_batch_size", applies: { $0.norm == .batch }, otherwise: "no cell uses norm batch"),

@@ -73,6 +73,9 @@ enum SpecRules {
         case .resnet: try checkImages(cell, model: "resnet")
         case .mlp: break
         }
+        try checkMomentumConvention(cell)
+        try checkSharedBatchNorm(cell)
+        try checkDevices(cell)
     }
 
     /// A convolutional model needs images: refuses a csv without a shape. Returns the smaller
@@ -89,6 +92,72 @@ enum SpecRules {
                                   + " a shape=CxHxW")
             }
             return min(shape.height, shape.width)
+        }
+    }
+
+    /// `devices K` cuts every training batch into K equal shards, one per device's BatchNorm.
+    private static func checkDevices(_ cell: ResolvedCell) throws {
+        let c = cell.config
+        guard c.devices > 1 else { return }
+        if c.batchSize % c.devices != 0 {
+            throw SpecProblem(cell.location("devices", "batch_size"), "devices \(c.devices) does not divide batch_size"
+                              + " \(c.batchSize): each device normalizes a shard of batch_size / devices samples")
+        }
+        if c.norm != .batch {
+            throw SpecProblem(cell.location("devices", "norm"), "devices \(c.devices) simulates per-device BatchNorm, but"
+                              + " norm is \(c.norm.rawValue); it needs norm batch")
+        }
+        if c.ghostBatchSize != nil {
+            throw SpecProblem(cell.location("ghost_batch_size", "devices"), "ghost_batch_size and devices \(c.devices)"
+                              + " both cut the batch for its statistics; set one of them")
+        }
+        if c.sharedBN != .off {
+            throw SpecProblem(cell.location("shared_bn", "devices"), "shared_bn \(c.sharedBN.rawValue) and devices"
+                              + " \(c.devices) cannot be combined; set one of them")
+        }
+        if !c.dropLast {
+            throw SpecProblem(cell.location("drop_last", "devices"), "devices \(c.devices) needs drop_last on: every"
+                              + " training step gives each device a shard of batch_size / devices samples")
+        }
+    }
+
+    /// `shared_bn` shares a BatchNorm module between two blocks of the same width.
+    private static func checkSharedBatchNorm(_ cell: ResolvedCell) throws {
+        let c = cell.config
+        guard c.sharedBN != .off else { return }
+        if case .resnet = c.model {
+            throw SpecProblem(cell.location("shared_bn", "model"), "shared_bn \(c.sharedBN.rawValue) shares the BatchNorm"
+                              + " of two cnn or mlp blocks; model resnet has no shared sites")
+        }
+        if c.norm != .batch {
+            throw SpecProblem(cell.location("shared_bn", "norm"), "shared_bn \(c.sharedBN.rawValue) shares a BatchNorm"
+                              + " module, but norm is \(c.norm.rawValue); it needs norm batch")
+        }
+        if c.model.sharedNormalizationBlocks == nil {
+            let what = { if case .cnn = c.model { return "channel count" } else { return "width" } }()
+            let counts = c.model.featureCounts.map(String.init).joined(separator: ",")
+            throw SpecProblem(cell.location("shared_bn", "model"), "shared_bn \(c.sharedBN.rawValue) shares the"
+                              + " BatchNorm module of two blocks of the same \(what), but the model's are \(counts),"
+                              + " all different (e.g. channels=16,16,32 shares blocks 1 and 2)")
+        }
+    }
+
+    /// Keras's momentum has no `cumulative` (PyTorch's momentum=None), and Keras's 1 is PyTorch's 0,
+    /// running statistics that never move, which the momentum range (0, 1] refuses in PyTorch's convention.
+    private static func checkMomentumConvention(_ cell: ResolvedCell) throws {
+        let c = cell.config
+        guard c.momentumConvention == .keras else { return }
+        switch c.momentum {
+        case .cumulative:
+            throw SpecProblem(cell.location("momentum", "momentum_convention"),
+                              "momentum cumulative is PyTorch's momentum=None, which Keras has no value for;"
+                              + " momentum_convention keras needs a number in (0, 1)")
+        case .exponential(let m) where m >= 1:
+            throw SpecProblem(cell.location("momentum", "momentum_convention"),
+                              "momentum \(SpecNumber.format(m)) in Keras's convention keeps the initial running"
+                              + " statistics forever (PyTorch's momentum 0); momentum_convention keras needs a number"
+                              + " in (0, 1)")
+        case .exponential: return
         }
     }
 
@@ -119,6 +188,34 @@ enum SpecRules {
                                             + " (PyTorch refuses a batch with one value per channel)"))
             }
         }
-        return warnings + emptyColumnWarnings(cells)
+        return warnings + momentumWarnings(cells) + emptyColumnWarnings(cells)
+    }
+
+    /// A momentum that looks pasted from the other framework's convention, once per written value:
+    /// above 0.5 in PyTorch's (Keras's 0.9 and 0.99 are PyTorch's 0.1 and 0.01), below 0.5 in Keras's
+    /// (PyTorch's 0.1 is Keras's 0.9); 0.5 means the same in both.
+    static func momentumWarnings(_ cells: [ResolvedCell]) -> [SpecProblem] {
+        var warnings: [SpecProblem] = []
+        for cell in cells {
+            guard let location = cell.locations["momentum"], case let .exponential(m) = cell.config.momentum,
+                  !warnings.contains(where: { $0.location == location }) else { continue }
+            let written = SpecNumber.format(m)
+            guard case let .exponential(other) = MomentumConvention.keras.pytorchMomentum(cell.config.momentum) else {
+                continue
+            }
+            let converted = SpecNumber.format(other)  // 1 - m, either way
+            switch cell.config.momentumConvention {
+            case .pytorch where m > 0.5:
+                warnings.append(SpecProblem(location, "momentum \(written) weights the NEW batch by \(written) in"
+                                            + " PyTorch's convention; Keras/TensorFlow's \(written) means PyTorch's"
+                                            + " \(converted) (or set momentum_convention keras)"))
+            case .keras where m < 0.5:
+                warnings.append(SpecProblem(location, "momentum \(written) with momentum_convention keras weights"
+                                            + " the OLD statistics by \(written), i.e. PyTorch's \(converted);"
+                                            + " a PyTorch value pasted? PyTorch's \(written) is Keras's \(converted)"))
+            default: continue
+            }
+        }
+        return warnings
     }
 }

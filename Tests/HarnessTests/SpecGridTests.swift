@@ -129,8 +129,12 @@ final class SpecGridTests: XCTestCase {
             norm batch
             groups 8
             momentum 0.1
+            momentum_convention pytorch
             track_running_stats on
             ghost_batch_size off
+            shared_bn off
+            devices 1
+            device_bn rank0
             frozen_bn_epochs 0
             renorm rmax=3 dmax=5 warmup_steps=0 ramp_steps=0
             mabn buffer=16 warmup=100

@@ -150,9 +150,9 @@ final class SpecSettingsTests: XCTestCase {
         let spec = try parseSpec("sweep momentum 0.1 0.9 0.99")
         XCTAssertEqual(spec.warnings.map(\.description), [
             "t.spec:1:20: warning: momentum 0.9 weights the NEW batch by 0.9 in PyTorch's convention;"
-                + " Keras/TensorFlow's 0.9 means PyTorch's 0.1",
+                + " Keras/TensorFlow's 0.9 means PyTorch's 0.1 (or set momentum_convention keras)",
             "t.spec:1:24: warning: momentum 0.99 weights the NEW batch by 0.99 in PyTorch's convention;"
-                + " Keras/TensorFlow's 0.99 means PyTorch's 0.01",
+                + " Keras/TensorFlow's 0.99 means PyTorch's 0.01 (or set momentum_convention keras)",
         ])
         XCTAssertEqual(try parseSpec("momentum 0.5").warnings, [], "0.5 is the boundary: no warning")
     }
@@ -196,7 +196,8 @@ final class SpecSettingsTests: XCTestCase {
         XCTAssertEqual(Set(SpecKeyTable.names).count, SpecKeyTable.names.count, "no key twice")
         XCTAssertEqual(SpecKeyTable.sweepableNames, [
             "jitter_apply", "split_overlap", "test_normalize", "test_storage", "order", "norm", "groups", "momentum",
-            "track_running_stats", "ghost_batch_size", "frozen_bn_epochs", "dropout", "epochs", "steps", "budget_factor",
+            "momentum_convention", "track_running_stats", "ghost_batch_size", "shared_bn", "devices", "device_bn",
+            "frozen_bn_epochs", "dropout", "epochs", "steps", "budget_factor",
             "batch_size", "validation", "validation_batch_size", "lr",
             "eval_batch_size", "recalibrate_samples", "recalibrate_batch_size", "recalibrate_estimator",
             "recalibrate_data", "adapt_prior", "mc_samples", "forgot_eval_batches", "forgot_eval_shift", "variant",

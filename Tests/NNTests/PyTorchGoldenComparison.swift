@@ -22,6 +22,7 @@ enum GoldenFamily: String, CaseIterable {
     case resnetTraining = "3-step SGD ResNet-8"
     case fixupTraining = "2-step SGD Fixup ResNet"
     case optimizers = "Optimizers"
+    case sharedBatchNorm = "Shared BatchNorm CNN"
 }
 
 /// How far a Swift value may be from PyTorch's: element `i` passes when
