@@ -11,7 +11,7 @@ final class NormActivationGradientTests: XCTestCase {
     /// `y` (among the middle ones, so both branches get values) and returns the smallest distance of
     /// any `y` from its threshold.
     private func placeThresholds(_ layer: FilterResponseNorm, input x: Tensor) throws -> Float {
-        layer.tau.value.fill(-.greatestFiniteMagnitude)  // max(y, tau) = y: the response itself
+        layer.tau!.value.fill(-.greatestFiniteMagnitude)  // max(y, tau) = y: the response itself
         let y = try layer.clone().forward(x, mode: .train).array
         let channels = x.shape.channels, hw = x.shape.spatial
         var margin = Float.infinity
@@ -21,7 +21,7 @@ final class NormActivationGradientTests: XCTestCase {
             values.sort()
             let middle = (values.count / 4)..<(3 * values.count / 4)
             let k = middle.max { values[$0 + 1] - values[$0] < values[$1 + 1] - values[$1] }!
-            layer.tau.value.data[c] = (values[k] + values[k + 1]) / 2
+            layer.tau!.value.data[c] = (values[k] + values[k + 1]) / 2
             margin = min(margin, (values[k + 1] - values[k]) / 2)
         }
         return margin
@@ -45,7 +45,7 @@ final class NormActivationGradientTests: XCTestCase {
             let layer = try EvoNormS0(channels: 4, groups: groups)
             // v in [-1.5, 1.5): the sigmoid's slope, negative for some channels.
             TestTensors.randomizeParameters(of: layer, seed: seed, 0.5, 1.5)
-            for c in 0..<4 { layer.v.value.data[c] *= c % 2 == 0 ? 1 : -1 }
+            for c in 0..<4 { layer.v!.value.data[c] *= c % 2 == 0 ? 1 : -1 }
             let x = TestTensors.normal(Shape(2, 4, 2, 3), seed: seed + 10, mean: 0.5, std: 1.5)
             try GradientCheck.check(layer, input: x, mode: .train).assertPasses()
         }
@@ -62,7 +62,7 @@ final class NormActivationGradientTests: XCTestCase {
             let mean = values.reduce(0, +) / Double(hw)
             let istd = Float((values.reduce(0) { $0 + ($1 - mean) * ($1 - mean) } / Double(hw) + Double(layer.eps)).squareRoot())
             for i in 0..<hw {
-                let right = x[plane * hw + i] * layer.v.value[c] + istd
+                let right = x[plane * hw + i] * layer.v!.value[c] + istd
                 margin = min(margin, abs(right - left[c]))
                 if right > left[c] { rightWins += 1 }
             }
@@ -75,7 +75,7 @@ final class NormActivationGradientTests: XCTestCase {
         for (mode, seed) in [(Mode.train, UInt64(10)), (Mode.eval, 10)] {
             let layer = EvoNormB0(channels: 2, eps: 1e-3)
             TestTensors.randomizeParameters(of: layer, seed: seed, 0.5, 1.5)
-            layer.v.value.data[1] = -layer.v.value.data[1]
+            layer.v!.value.data[1] = -layer.v!.value.data[1]
             layer.runningVar.assign(Tensor(Shape(2), [0.8, 1.7]))
             let x = TestTensors.normal(shape, seed: seed + 10, mean: 0.3, std: 1.2)
             let left: [Float]
