@@ -59,7 +59,8 @@ PyTorch on the data bnlab trains on, and compares the accuracies with bnlab's ta
    CellRunner.measurementBatchSize, exported in cells.csv). Cells that differ only in how they
    are evaluated share one training, as in bnlab. Dropout masks of the measurement passes come
    from torch's generator reseeded per cell, so the numbers do not depend on --jobs.
-4. Cells with settings the reference does not implement (norm batchrenorm, mabn, cbn) are written as
+4. Cells with settings the reference does not implement (norm batchrenorm, mabn, cbn, frn, evonorm_s0,
+   evonorm_b0, with any model, the resnet included) are written as
    `skipped` with the reason, and listed.
 5. Writes OUT/<spec>-pytorch.csv (bnlab's result-table columns, same number formats; no
    test_overlap) and OUT/<spec>-crosscheck.md: per cell key (the settings without the seed)

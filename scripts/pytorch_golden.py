@@ -1408,7 +1408,7 @@ def fixup_cases():
 
 
 # ----------------------------------------------------------------------------------------------
-# 9. One BatchNorm module called at two places (pytorch/pytorch#1738), and detectron2's remedy
+# 15. One BatchNorm module called at two places (pytorch/pytorch#1738), and detectron2's remedy
 
 
 class CycleBatchNormList(nn.ModuleList):
@@ -1517,6 +1517,148 @@ def shared_bn_cases():
     return [shared_bn_training("shared"), shared_bn_training("shared-affine")]
 
 
+# 13. The normalization-activation layers without their nonlinearity (timm's apply_act=False, the
+#     transcriptions of section 9, timm at TIMM_COMMIT), as the residual network builds them before
+#     each addition: FilterResponseNormTlu2d has no tau and returns the normalized affine;
+#     EvoNorm2dS0 and EvoNorm2dB0 have no v and, with it, skip the normalization (timm's
+#     `if self.v is not None:`): the affine x * weight + bias only, in train and eval mode alike.
+
+
+def no_act(name, make, shape, note, steps=2):
+    c = shape[1]
+    layer = make(c)
+    case = Case(name, layer=type(layer).__name__, reference=f"timm {TIMM_COMMIT}", apply_act=False,
+                input_shape=list(shape), num_features=c, steps=steps, note=note)
+    assert not layer.apply_act and all(k in ("weight", "bias", "running_var") for k in layer.state_dict())
+    affine(layer)
+    if hasattr(layer, "running_var"):
+        with torch.no_grad():
+            layer.running_var.fill_(2.0)
+    case.params("initial.", layer)
+    for step in range(1, steps + 1):
+        layer.train()
+        forward_backward(case, f"step{step}.", layer, batch_input(shape, step))
+        case.params(f"step{step}.state.", layer)
+    layer.eval()
+    forward_backward(case, "eval.", layer, batch_input(shape, steps + 1))
+    return case
+
+
+def timm_no_act_cases():
+    common = ("initial.*: weight, bias (and EvoNorm2dB0's running_var, 2.0); stepK.*: train-mode "
+              "forward/backward K (x, dy, y, dx, dweight, dbias) and stepK.state.* the state after it; "
+              "eval.*: one eval-mode forward/backward; ")
+    return [
+        no_act("frn_no_act_n2_c3_3x4", lambda c: FilterResponseNormTlu2d(c, apply_act=False, eps=1e-5), (2, 3, 3, 4),
+               common + "y = x / sqrt(mean_HW(x^2) + eps) * weight + bias (no tau, no max)"),
+        no_act("evonorm_s0_no_act_n2_c4_g2_3x3", lambda c: EvoNorm2dS0(c, groups=2, apply_act=False), (2, 4, 3, 3),
+               common + "y = x * weight + bias (timm skips group_std without v)"),
+        no_act("evonorm_b0_no_act_n3_c2_2x3", lambda c: EvoNorm2dB0(c, apply_act=False, momentum=0.1, eps=1e-3),
+               (3, 2, 2, 3), common + "y = x * weight + bias in both modes; running_var stays 2.0 (never updated)"),
+    ]
+
+
+# ----------------------------------------------------------------------------------------------
+# 14. The residual network with the remedies (twin: resnet() in scripts/torch_resnet.py), each placed
+#     as ResidualNetwork.swift says: frn / evonorm_s0 / evonorm_b0 as timm's post-activation blocks
+#     with a norm-act layer (with the nonlinearity at the stem's and a block's bn1, apply_act=False at
+#     bn2 and downsample.1, the ReLU after the addition; timm's resnetv2.Bottleneck(preact=False),
+#     byobnet.BasicBlock); mabn with the authors' centred conv before every MABN2d (megvii-model/MABN
+#     cls/networks/resnet.py: all its convs are the weight-centralized Conv2d, bias=False); cbn with
+#     each conv's weight handed to its CBatchNorm2d (Howal/Cross-iterationBatchNorm mmdet ResNet:
+#     `self.norm1(out, self.conv1.weight)`, `self.downsample[1](identity, self.downsample[0].weight)`).
+
+
+class TiedCBatchNorm2d(CBatchNorm2d):
+    """CBatchNorm2d given the conv before it: forward(x) = CBatchNorm2d.forward(x, conv.weight). The conv
+    is held outside the module tree (object.__setattr__), so the state_dict keys stay the authors'
+    (conv1.weight, bn1.running_mean, downsample.0.weight, downsample.1.weight)."""
+
+    def tie(self, conv):
+        object.__setattr__(self, "tied_conv", conv)
+
+    def forward(self, x):
+        return super().forward(x, self.tied_conv.weight)
+
+
+def centred_conv(in_planes, out_planes, kernel_size, stride, padding, bias):
+    assert not bias, "every conv before a MABN2d is bias-free in the authors' ResNet"
+    return CenConv2d(in_planes, out_planes, kernel_size=kernel_size, stride=stride, padding=padding)
+
+
+REMEDY_SETTINGS = {"mabn": dict(buffer_size=2, warmup_iters=0), "cbn": dict(buffer_num=2, burnin=0, momentum=0.1),
+                   "eps": 1e-5, "groups": 2, "evonorm_b0_momentum": 0.1}
+
+
+def remedy_twin(kind, blocks, widths, stem, input_shape, classes):
+    eps, groups = REMEDY_SETTINGS["eps"], REMEDY_SETTINGS["groups"]
+    args = (input_shape[1], input_shape[2], input_shape[3], classes, blocks, widths, stem)
+    if kind == "frn":
+        return resnet(*args, lambda c, shape, act: FilterResponseNormTlu2d(c, apply_act=act, eps=eps), nn.ReLU,
+                      norm_act=True)
+    if kind == "evonorm_s0":
+        return resnet(*args, lambda c, shape, act: EvoNorm2dS0(c, groups=groups, apply_act=act, eps=eps), nn.ReLU,
+                      norm_act=True)
+    if kind == "evonorm_b0":
+        return resnet(*args, lambda c, shape, act: EvoNorm2dB0(c, apply_act=act, eps=eps,
+                                                                momentum=REMEDY_SETTINGS["evonorm_b0_momentum"]),
+                      nn.ReLU, norm_act=True)
+    if kind == "mabn":
+        m = REMEDY_SETTINGS["mabn"]
+        return resnet(*args, lambda c, shape: MABN2d(c, B=1, real_B=m["buffer_size"], eps=eps,
+                                                     warmup_iters=m["warmup_iters"]),
+                      nn.ReLU, conv=centred_conv)
+    if kind == "cbn":
+        m = REMEDY_SETTINGS["cbn"]
+        return resnet(*args, lambda c, shape: TiedCBatchNorm2d(c, eps=eps, momentum=m["momentum"],
+                                                               buffer_num=m["buffer_num"], burnin=m["burnin"]),
+                      nn.ReLU)
+    raise ValueError(kind)
+
+
+def randomize_remedies(model):
+    """Affines as randomize_norms; FRN's tau ~ 0.5 N(0,1); EvoNorm's v ~ N(0,1) (some negative);
+    EvoNorm-B0's running_var ~ 0.5 + U(0,1); MABN2d and CBatchNorm2d keep their initial buffers."""
+    for m in model.modules():
+        if isinstance(m, (FilterResponseNormTlu2d, EvoNorm2dS0, EvoNorm2dB0, MABN2d, CBatchNorm2d)):
+            affine(m)
+        with torch.no_grad():
+            if isinstance(m, FilterResponseNormTlu2d) and m.tau is not None:
+                m.tau.copy_(0.5 * torch.randn(m.tau.shape))
+            if isinstance(m, (EvoNorm2dS0, EvoNorm2dB0)) and m.v is not None:
+                m.v.copy_(torch.randn(m.v.shape))
+            if isinstance(m, EvoNorm2dB0):
+                m.running_var.copy_(0.5 + torch.rand(m.running_var.shape))
+
+
+def sgd_resnet_remedy(kind, steps=3):
+    blocks, widths, stem, input_shape, classes = [1, 1], [4, 8], 4, (2, 1, 8, 8), 3
+    name = f"resnet_{kind}_sgd_{steps}steps"
+    config = dict(model="resnet blocks=1,1 channels=4,8 stem=4", norm=kind, activation="relu",
+                  input_shape=list(input_shape), classes=classes, loss="cross_entropy(mean)", optimizer="SGD", lr=0.1,
+                  momentum=0.9, dampening=0.0, weight_decay=5e-4, nesterov=False, eps=REMEDY_SETTINGS["eps"],
+                  steps=steps, mode="train")
+    if kind == "evonorm_s0":
+        config["groups"] = REMEDY_SETTINGS["groups"]
+    if kind == "evonorm_b0":
+        config["bn_momentum"] = REMEDY_SETTINGS["evonorm_b0_momentum"]
+    if kind in ("mabn", "cbn"):
+        config[kind] = REMEDY_SETTINGS[kind]
+    case = Case(name, **config,
+                note="ResNet (blocks 1,1, channels 4,8, stem 4: layer1 identity, layer2 a strided projection) with "
+                     f"norm {kind}, placed as Sources/NN/ResidualNetwork.swift says; random norm parameters "
+                     "(randomize_remedies); scalars.state_dict_keys: [key, shape] in state_dict order; "
+                     "initial.*/final.*: state_dict (MABN2d's iters a tensor of shape [1]); stepK.x/labels/loss "
+                     "(before update K), stepK.grad.* every step; eval.x, eval.logits: model.eval() forward")
+    model = remedy_twin(kind, blocks, widths, stem, input_shape, classes)
+    randomize_remedies(model)
+    return sgd_training(case, model, input_shape, classes, steps, grads_every_step=True)
+
+
+def resnet_remedy_cases():
+    return [sgd_resnet_remedy(kind) for kind in ("frn", "evonorm_s0", "evonorm_b0", "mabn", "cbn")]
+
+
 # ----------------------------------------------------------------------------------------------
 
 
@@ -1527,7 +1669,7 @@ def main():
     os.makedirs(args.out, exist_ok=True)
     groups = [batchnorm_cases, norm_cases, conv_cases, pool_linear_loss_cases, sgd_cnn_cases,
               optimizer_cases, batchrenorm_cases, mabn_cases, cbn_cases, timm_norm_act_cases, activation_cases,
-              resnet_cases, fixup_cases, shared_bn_cases]
+              resnet_cases, fixup_cases, shared_bn_cases, timm_no_act_cases, resnet_remedy_cases]
     names = set()
     for group in groups:
         for case in group():

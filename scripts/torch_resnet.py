@@ -19,39 +19,66 @@ def conv3x3(in_planes, out_planes, stride=1):
     return nn.Conv2d(in_planes, out_planes, kernel_size=3, stride=stride, padding=1, bias=False)
 
 
+def plain_conv(in_planes, out_planes, kernel_size, stride, padding, bias):
+    return nn.Conv2d(in_planes, out_planes, kernel_size, stride=stride, padding=padding, bias=bias)
+
+
+def conv_before(conv, norm_module, in_planes, out_planes, kernel_size, stride, padding):
+    """The conv a norm follows: a bias only without a norm; a norm with a `tie(conv)` method (the
+    Cross-Iteration BN twin, which reads the conv's weight as mmdet's ResNet passes `self.conv1.weight`)
+    is given it."""
+    c = conv(in_planes, out_planes, kernel_size, stride, padding, norm_module is None)
+    if hasattr(norm_module, "tie"):
+        norm_module.tie(c)
+    return c
+
+
 class BasicBlock(nn.Module):
     """torchvision.models.resnet.BasicBlock (expansion 1), with the norm and the activation given:
     out = act(bn1(conv1(x))); out = bn2(conv2(out)); y = act(out + (downsample(x) or x)).
-    A conv has a bias only where no norm follows it (torchvision: bias=False, always with a norm)."""
+    A conv has a bias only where no norm follows it (torchvision: bias=False, always with a norm).
+    norm_act: the norms are timm normalization-activation layers, `norm(C, shape, apply_act)`: bn1 with
+    its nonlinearity (no act after it), bn2 without (apply_act=False), as timm's post-activation blocks
+    with a norm-act layer (resnetv2.Bottleneck(preact=False), byobnet.BasicBlock); the act after the
+    addition stays."""
 
-    def __init__(self, inplanes, planes, stride, norm, sample_shape, act, downsample):
+    def __init__(self, inplanes, planes, stride, norm, sample_shape, act, downsample, conv=plain_conv, norm_act=False):
         super().__init__()
-        bn1, bn2 = norm(planes, sample_shape), norm(planes, sample_shape)
-        self.conv1 = nn.Conv2d(inplanes, planes, 3, stride=stride, padding=1, bias=bn1 is None)
+        site = (lambda apply_act: norm(planes, sample_shape, apply_act)) if norm_act else (lambda _: norm(planes, sample_shape))
+        bn1, bn2 = site(True), site(False)
+        self.norm_act = norm_act
+        self.conv1 = conv_before(conv, bn1, inplanes, planes, 3, stride, 1)
         self.bn1 = bn1 if bn1 is not None else nn.Identity()
         self.relu = act()
-        self.conv2 = nn.Conv2d(planes, planes, 3, padding=1, bias=bn2 is None)
+        self.conv2 = conv_before(conv, bn2, planes, planes, 3, 1, 1)
         self.bn2 = bn2 if bn2 is not None else nn.Identity()
         self.downsample = downsample
 
     def forward(self, x):
-        out = self.relu(self.bn1(self.conv1(x)))
+        out = self.bn1(self.conv1(x))
+        if not self.norm_act:
+            out = self.relu(out)
         out = self.bn2(self.conv2(out))
         identity = x if self.downsample is None else self.downsample(x)
         return self.relu(out + identity)
 
 
-def resnet(in_channels, height, width, classes, blocks, widths, stem, norm, act, dropout=0.0):
+def resnet(in_channels, height, width, classes, blocks, widths, stem, norm, act, dropout=0.0, conv=plain_conv,
+           norm_act=False):
     """bnlab's ResidualNetwork.make (Sources/NN/ResidualNetwork.swift) as an nn.Sequential of named
     modules, torchvision's ResNet attribute names: conv1 bn1 relu layer1..S avgpool flatten [dropout] fc.
-    norm(C, (C, H, W)) gives a site's norm module or None."""
+    norm(C, (C, H, W)) gives a site's norm module or None; with norm_act, norm(C, (C, H, W), apply_act)
+    gives a timm normalization-activation layer: with its nonlinearity at the stem (no relu module after
+    it) and a block's bn1, without it at bn2 and the projection's norm (BasicBlock). conv(in, out, k,
+    stride, padding, bias) makes each conv (MABN: the authors' centred conv)."""
     layers = OrderedDict()
     h, w = height, width
-    stem_norm = norm(stem, (stem, h, w))
-    layers["conv1"] = nn.Conv2d(in_channels, stem, 3, padding=1, bias=stem_norm is None)
+    stem_norm = norm(stem, (stem, h, w), True) if norm_act else norm(stem, (stem, h, w))
+    layers["conv1"] = conv_before(conv, stem_norm, in_channels, stem, 3, 1, 1)
     if stem_norm is not None:
         layers["bn1"] = stem_norm
-    layers["relu"] = act()
+    if not norm_act:
+        layers["relu"] = act()
     c = stem
     for i, (count, out) in enumerate(zip(blocks, widths)):
         stage = []
@@ -60,10 +87,10 @@ def resnet(in_channels, height, width, classes, blocks, widths, stem, norm, act,
             h, w = (h - 1) // stride + 1, (w - 1) // stride + 1
             downsample = None
             if stride != 1 or c != out:
-                projection_norm = norm(out, (out, h, w))
-                downsample = nn.Sequential(*[m for m in (nn.Conv2d(c, out, 1, stride=stride, bias=projection_norm is None),
-                                                         projection_norm) if m is not None])
-            stage.append(BasicBlock(c, out, stride, norm, (out, h, w), act, downsample))
+                projection_norm = norm(out, (out, h, w), False) if norm_act else norm(out, (out, h, w))
+                projection = conv_before(conv, projection_norm, c, out, 1, stride, 0)
+                downsample = nn.Sequential(*[m for m in (projection, projection_norm) if m is not None])
+            stage.append(BasicBlock(c, out, stride, norm, (out, h, w), act, downsample, conv, norm_act))
             c = out
         layers[f"layer{i + 1}"] = nn.Sequential(*stage)
     layers["avgpool"] = nn.AdaptiveAvgPool2d(1)

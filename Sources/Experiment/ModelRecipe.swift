@@ -44,7 +44,9 @@ public struct ModelRecipe: Hashable, Sendable {
     /// weights and no bias, as the authors' ResNet builds it (cls/networks/resnet.py); the mlp
     /// refuses mabn (MABN2d is 2-d only). With `norm cbn` each conv (without bias, as the authors'
     /// ResNet has it) and its norm are one ``ConvCrossIterationBatchNorm``, which hands the norm its
-    /// conv; the mlp refuses cbn.
+    /// conv; the mlp refuses cbn. With `model resnet` the network places each norm as
+    /// ``ResidualNetwork`` says (the normalization-activation layers with and without their
+    /// nonlinearity, timm's `apply_act`).
     public func build(channels: Int, height: Int, width: Int, classes: Int, rng: RandomGenerator) throws -> Sequential {
         var initRNG = rng.derived("init")
         var dropoutIndex = 0
@@ -64,8 +66,10 @@ public struct ModelRecipe: Hashable, Sendable {
                                                   ghostBatchSize: ghostBatchSize, sharing: sharing)
             sharedSites = [blocks.first: sites[0], blocks.second: sites[1]]
         }
-        /// `block`: the cnn/mlp block the layer normalizes (shared_bn's sites); nil inside a resnet.
-        func normLayer(_ c: Int, sample: Shape, block: Int? = nil) throws -> Layer? {
+        /// The norm of `c` channels for inputs of `sample`; `block`: the cnn/mlp block it normalizes
+        /// (shared_bn's sites), nil inside a resnet; `applyActivation` is timm's `apply_act` for the
+        /// normalization-activation layers (false only before a residual addition).
+        func normLayer(_ c: Int, sample: Shape, block: Int? = nil, applyActivation: Bool = true) throws -> Layer? {
             if let block, let site = sharedSites[block] { return site }
             switch norm {
             case .batch where devices > 1:
@@ -87,14 +91,17 @@ public struct ModelRecipe: Hashable, Sendable {
                 return MovingAverageBatchNorm(c, eps: eps, bufferSize: mabn.bufferSize,
                                               warmupIterations: mabn.warmupIterations)
             case .cbn:
-                preconditionFailure("norm cbn is built with its conv (ConvCrossIterationBatchNorm)")
-            case .frn: return FilterResponseNorm(channels: c, eps: eps)
-            case .evonormS0: return try EvoNormS0(channels: c, groups: groups, eps: eps)
+                guard case .exponential(let m) = momentum else {
+                    throw LayerError(layer: "model", "norm cbn needs a numeric momentum (CBN.py), got \(momentum)")
+                }
+                return CrossIterationBatchNorm(c, eps: eps, momentum: m, settings: cbn)
+            case .frn: return FilterResponseNorm(channels: c, eps: eps, applyActivation: applyActivation)
+            case .evonormS0: return try EvoNormS0(channels: c, groups: groups, eps: eps, applyActivation: applyActivation)
             case .evonormB0:
                 guard case .exponential(let m) = momentum else {
                     throw LayerError(layer: "model", "norm evonorm_b0 needs a momentum number (timm's EvoNorm2dB0 has no momentum=None)")
                 }
-                return EvoNormB0(channels: c, eps: eps, momentum: m)
+                return EvoNormB0(channels: c, eps: eps, momentum: m, applyActivation: applyActivation)
             case .none: return nil
             case .fixup: throw LayerError(layer: "model", "norm fixup needs model resnet")
             }
@@ -115,15 +122,12 @@ public struct ModelRecipe: Hashable, Sendable {
                 let conv = Conv2d(c, out, kernelSize: kernel, padding: kernel / 2, bias: !centred && norm != .cbn,
                                   centredWeights: centred, computesInputGradient: computesInputGradient(), rng: &initRNG)
                 h = conv.outputSize(h); w = conv.outputSize(w)
-                if norm == .cbn {
-                    guard case .exponential(let m) = momentum else {
-                        throw LayerError(layer: "model", "norm cbn needs a numeric momentum (CBN.py), got \(momentum)")
-                    }
-                    layers.append(ConvCrossIterationBatchNorm(
-                        conv: conv, norm: CrossIterationBatchNorm(out, eps: eps, momentum: m, settings: cbn)))
+                let n = try normLayer(out, sample: Shape(1, out, h, w), block: block)
+                if let crossIteration = n as? CrossIterationBatchNorm {
+                    layers.append(ConvCrossIterationBatchNorm(conv: conv, norm: crossIteration))
                 } else {
                     layers.append(conv)
-                    if let n = try normLayer(out, sample: Shape(1, out, h, w), block: block) { layers.append(n) }
+                    if let n { layers.append(n) }
                 }
                 if !norm.includesActivation { layers.append(activation.makeLayer()) }
                 guard h >= 2 && w >= 2 else {
@@ -156,7 +160,9 @@ public struct ModelRecipe: Hashable, Sendable {
         case let .resnet(blocks, widths, stem):
             return try ResidualNetwork.make(channels: channels, height: height, width: width, classes: classes,
                                             blocks: blocks, widths: widths, stem: stem,
-                                            norm: { try normLayer($0, sample: $1) }, activation: activation.makeLayer,
+                                            norm: { try normLayer($0.channels, sample: $0.sampleShape,
+                                                                  applyActivation: $0.applyActivation) },
+                                            activation: activation.makeLayer,
                                             dropout: try dropoutLayer(), rng: &initRNG)
         }
         return Sequential(layers)

@@ -17,6 +17,9 @@ import TensorCore
 /// Train mode with `m == 1` throws, as BatchNorm does (timm's `m / (m - 1)` would store a NaN).
 /// Init as timm's: `weight = 1`, `bias = 0`, `v = 1`, `running_var = 1`, `eps = 1e-3`, `momentum = 0.1`.
 /// timm's momentum is a number (no `momentum=None` average).
+/// Without the activation (``appliesActivation`` false, timm's `apply_act=False`) the layer has no
+/// `v`, and timm's `forward` then skips the normalization too: `y = x * weight[c] + bias[c]` in every
+/// mode (``ChannelAffine``), the `running_var` buffer kept (timm registers it) but never updated.
 ///
 /// Not a ``RunningStatisticsLayer``: that protocol's layers have BatchNorm's running mean, variance
 /// and `num_batches_tracked` (``BatchNormCore``), which recalibration re-estimates, the statistics
@@ -25,15 +28,15 @@ import TensorCore
 ///
 /// Forward keeps a reference to `x`, per channel `left` and the batch mean (train), per plane the
 /// mean and `istd`; backward recomputes `right` and `d` from them.
-public final class EvoNormB0: Layer {
+public final class EvoNormB0: NormalizationActivation {
     public let channels: Int
     public let eps: Float
     /// PyTorch's convention: the weight of the new batch's variance, in [0, 1].
     public let momentum: Float
     public let weight: Parameter
     public let bias: Parameter
-    /// The per-channel scale of `x` in the right-hand term (timm's `v`).
-    public let v: Parameter
+    /// The per-channel scale of `x` in the right-hand term (timm's `v`); nil without the activation.
+    public let v: Parameter?
     /// The running variance (unbiased), timm's buffer `running_var`.
     public let runningVar: Tensor
 
@@ -46,7 +49,8 @@ public final class EvoNormB0: Layer {
     private let output = Tensor()
     private let inputGradient = Tensor()
 
-    public init(channels: Int, eps: Float = 1e-3, momentum: Float = 0.1) {
+    /// `applyActivation` is timm's `apply_act` (default true).
+    public init(channels: Int, eps: Float = 1e-3, momentum: Float = 0.1, applyActivation: Bool = true) {
         precondition(channels > 0, "EvoNormB0: channels must be positive, got \(channels)")
         precondition(eps > 0, "EvoNormB0: eps must be positive, got \(eps)")
         precondition(momentum >= 0 && momentum <= 1, "EvoNormB0: momentum must be in [0, 1], got \(momentum)")
@@ -54,18 +58,20 @@ public final class EvoNormB0: Layer {
         self.eps = eps
         self.momentum = momentum
         (weight, bias) = Parameter.normalizationAffine(count: channels)
-        v = Parameter(name: "v", value: Tensor(Shape(channels)))
-        v.value.fill(1)
+        v = applyActivation ? Parameter(name: "v", value: Tensor(Shape(channels))) : nil
+        v?.value.fill(1)
         runningVar = Tensor(Shape(channels))
         runningVar.fill(1)
     }
 
-    public var name: String { "EvoNormB0(\(channels), momentum=\(momentum))" }
-    /// In timm's `state_dict` order: `weight`, `bias`, `v` (then the buffer `running_var`).
-    public var parameters: [Parameter] { [weight, bias, v] }
+    public var appliesActivation: Bool { v != nil }
+    public var name: String { "EvoNormB0(\(channels), momentum=\(momentum)\(appliesActivation ? "" : ", apply_act=False"))" }
+    /// In timm's `state_dict` order: `weight`, `bias`, `v` (then the buffer `running_var`); without the
+    /// activation `weight`, `bias`.
+    public var parameters: [Parameter] { [weight, bias] + [v].compactMap { $0 } }
 
     public func clone() -> EvoNormB0 {
-        let c = EvoNormB0(channels: channels, eps: eps, momentum: momentum)
+        let c = EvoNormB0(channels: channels, eps: eps, momentum: momentum, applyActivation: appliesActivation)
         for (mine, theirs) in zip(c.parameters, parameters) { mine.value.assign(theirs.value) }
         c.runningVar.assign(runningVar)
         return c
@@ -74,6 +80,12 @@ public final class EvoNormB0: Layer {
     public func forward(_ x: Tensor, mode: Mode) throws -> Tensor {
         guard x.shape.rank == 4, x.shape.channels == channels else {
             throw LayerError(layer: name, "expected input (N, \(channels), H, W) (timm's EvoNorm2dB0 is 2-d only), got \(x.shape)")
+        }
+        guard let v else {
+            input = x
+            usedBatchVariance = false
+            ChannelAffine.forward(x, weight: weight, bias: bias, into: output)
+            return output
         }
         let n = x.shape.batch, hw = x.shape.spatial
         let train = try usesBatchVariance(mode)
@@ -131,9 +143,14 @@ public final class EvoNormB0: Layer {
     /// `dx = h / d + dright * v + dIstd_plane * (x - mean_plane) / (HW * istd)` with
     /// `dIstd_plane = sum dright` over the plane; in train mode also
     /// `+ dleft_c * (x - mean_c) / (m * left_c)` with `dleft_c = sum dleft` over the channel.
+    /// Without the activation, the affine's (``ChannelAffine/backward(_:input:weight:bias:into:)``).
     public func backward(_ dy: Tensor) -> Tensor {
         guard let x = input else { preconditionFailure("\(name): backward before forward") }
         precondition(dy.shape == x.shape, "\(name): gradient \(dy.shape) does not match input \(x.shape)")
+        guard let v else {
+            ChannelAffine.backward(dy, input: x, weight: weight, bias: bias, into: inputGradient)
+            return inputGradient
+        }
         let n = x.shape.batch, hw = x.shape.spatial
         inputGradient.resize(to: x.shape)
         let gamma = weight.value.data, scale = v.value.data

@@ -12,18 +12,22 @@ import TensorCore
 /// `y = x * sigmoid(v[c] * x) / std * weight[c] + bias[c]`.
 /// No running statistics and nothing across the batch: train and eval mode compute the same
 /// function. Init as timm's `reset_parameters`: `weight = 1`, `bias = 0`, `v = 1`; eps 1e-5.
+/// Without the activation (``appliesActivation`` false, timm's `apply_act=False`) the layer has no
+/// `v`, and timm's `forward` then skips the normalization too: `y = x * weight[c] + bias[c]`, an
+/// affine only (``ChannelAffine``; `groups` and `eps` are not used). That is timm's code as it is
+/// (timm's `EvoNorm2dS0a` keeps the division by the group std without the sigmoid; this is not it).
 ///
 /// Forward keeps a reference to `x` and `(N*G)` buffers of mean and `invStd = 1/std`
 /// (``SegmentNormalization``'s statistics); backward recomputes the sigmoid.
-public final class EvoNormS0: Layer {
+public final class EvoNormS0: NormalizationActivation {
     public let groups: Int
     public let channels: Int
     /// `std = sqrt(var + eps)`, > 0.
     public let eps: Float
     public let weight: Parameter
     public let bias: Parameter
-    /// The sigmoid's per-channel scale (timm's `v`).
-    public let v: Parameter
+    /// The sigmoid's per-channel scale (timm's `v`); nil without the activation.
+    public let v: Parameter?
 
     private var input: Tensor?
     private let savedMean = Tensor()
@@ -31,7 +35,8 @@ public final class EvoNormS0: Layer {
     private let output = Tensor()
     private let inputGradient = Tensor()
 
-    public init(channels: Int, groups: Int = 32, eps: Float = 1e-5) throws {
+    /// `applyActivation` is timm's `apply_act` (default true).
+    public init(channels: Int, groups: Int = 32, eps: Float = 1e-5, applyActivation: Bool = true) throws {
         guard groups >= 1, channels >= 1, channels % groups == 0 else {
             throw LayerError(layer: "EvoNormS0", "groups (\(groups)) must divide the number of channels (\(channels))")
         }
@@ -40,16 +45,17 @@ public final class EvoNormS0: Layer {
         self.channels = channels
         self.eps = eps
         (weight, bias) = Parameter.normalizationAffine(count: channels)
-        v = Parameter(name: "v", value: Tensor(Shape(channels)))
-        v.value.fill(1)
+        v = applyActivation ? Parameter(name: "v", value: Tensor(Shape(channels))) : nil
+        v?.value.fill(1)
     }
 
-    public var name: String { "EvoNormS0(\(channels), groups=\(groups))" }
-    /// In timm's `state_dict` order: `weight`, `bias`, `v`.
-    public var parameters: [Parameter] { [weight, bias, v] }
+    public var appliesActivation: Bool { v != nil }
+    public var name: String { "EvoNormS0(\(channels), groups=\(groups)\(appliesActivation ? "" : ", apply_act=False"))" }
+    /// In timm's `state_dict` order: `weight`, `bias`, `v` (without the activation: `weight`, `bias`).
+    public var parameters: [Parameter] { [weight, bias] + [v].compactMap { $0 } }
 
     public func clone() -> EvoNormS0 {
-        let c = try! EvoNormS0(channels: channels, groups: groups, eps: eps)
+        let c = try! EvoNormS0(channels: channels, groups: groups, eps: eps, applyActivation: appliesActivation)
         for (mine, theirs) in zip(c.parameters, parameters) { mine.value.assign(theirs.value) }
         return c
     }
@@ -61,8 +67,12 @@ public final class EvoNormS0: Layer {
         guard x.shape.rank == 4, x.shape.channels == channels else {
             throw LayerError(layer: name, "expected input (N, \(channels), H, W) (timm's EvoNorm2dS0 is 2-d only), got \(x.shape)")
         }
-        let n = x.shape.batch, hw = x.shape.spatial, perGroup = channels / groups, length = perGroup * hw
         input = x
+        guard let v else {
+            ChannelAffine.forward(x, weight: weight, bias: bias, into: output)
+            return output
+        }
+        let n = x.shape.batch, hw = x.shape.spatial, perGroup = channels / groups, length = perGroup * hw
         savedMean.resize(to: Shape(n * groups))
         savedInvStd.resize(to: Shape(n * groups))
         output.resize(to: x.shape)
@@ -85,9 +95,14 @@ public final class EvoNormS0: Layer {
     /// With `s = sigmoid(v x)`, `a = x * s`, `g = dy`, per (sample, group) `Q = sum g * weight * a`:
     /// `dweight[c] += sum g * a * invStd`, `dbias[c] += sum g`, `dv[c] += sum g * weight * invStd * x^2 s (1 - s)`,
     /// `dx = g * weight * invStd * (s + v x s (1 - s)) - Q * invStd^3 * (x - mean) / L`.
+    /// Without the activation, the affine's (``ChannelAffine/backward(_:input:weight:bias:into:)``).
     public func backward(_ dy: Tensor) -> Tensor {
         guard let x = input else { preconditionFailure("\(name): backward before forward") }
         precondition(dy.shape == x.shape, "\(name): gradient \(dy.shape) does not match input \(x.shape)")
+        guard let v else {
+            ChannelAffine.backward(dy, input: x, weight: weight, bias: bias, into: inputGradient)
+            return inputGradient
+        }
         let hw = x.shape.spatial, perGroup = channels / groups, length = perGroup * hw
         inputGradient.resize(to: x.shape)
         let gamma = weight.value.data, scale = v.value.data

@@ -12,6 +12,11 @@ import TensorCore
 /// identity when the shape is kept (`s = 1`, `C = O`), else a projection (torchvision's
 /// `downsample`, "option B" of the paper). The norms may be absent (then the convs have a bias);
 /// any layer may stand in them (BatchNorm, GroupNorm, LayerNorm of the site's sample shape, ...).
+/// Each conv and its norm are a ``ConvNorm``: two layers, or one ``ConvCrossIterationBatchNorm``
+/// when the norm is a Cross-Iteration BatchNorm (which reads its conv's weight). When `norm1` is a
+/// ``NormalizationActivation`` built with its nonlinearity (FRN's TLU, EvoNorm), it takes the place
+/// of `norm1 -> act` and the block has no first activation (timm's post-activation blocks with a
+/// norm-act layer: ``ResidualNetwork``); the activation after the addition stays.
 ///
 /// Backward: `dsum = act'(dy)` flows into both branches, and the addition's backward is the sum of
 /// the two branches' input gradients: `dx = dx_main + (downsample ? downsample'(dsum) : dsum)`.
@@ -19,35 +24,51 @@ import TensorCore
 /// activation (whose backward reads its input) and a tensor for `dx`.
 ///
 /// Children, in PyTorch's module order (``namedChildren``, the state-dict names): `conv1`, `bn1`,
-/// `relu`, `conv2`, `bn2`, `downsample` (a ``Sequential``: `0` the conv, `1` the norm), `relu2`
-/// (torchvision applies its one `relu` module twice; each application here has its own layer,
-/// because a layer keeps its input for backward).
+/// `relu` (absent after a norm-act `bn1`), `conv2`, `bn2`, `downsample` (`0` the conv, `1` the norm),
+/// `relu2` (torchvision applies its one `relu` module twice; each application here has its own layer,
+/// because a layer keeps its input for backward). ``children`` are the layers that run, a joined
+/// conv-and-CBN pair as one (whose own children are the conv and the norm).
 public final class ResidualBlock: Layer {
-    public let conv1: Conv2d
-    public let norm1: Layer?
-    public let activation1: Layer
-    public let conv2: Conv2d
-    public let norm2: Layer?
+    public let unit1: ConvNorm
+    /// The activation after `norm1`; nil when `norm1` brings its own.
+    public let activation1: Layer?
+    public let unit2: ConvNorm
     /// The projection shortcut (`downsample`), nil for the identity.
-    public let downsample: Sequential?
+    public let downsample: Layer?
     public let activation2: Layer
 
     private let sum = Tensor()
     private let inputGradient = Tensor()
 
     /// The block from its parts; `downsample`'s output must have the main branch's shape (it is
-    /// checked in forward).
-    public init(conv1: Conv2d, norm1: Layer?, activation1: Layer, conv2: Conv2d, norm2: Layer?,
-                downsample: Sequential?, activation2: Layer) {
+    /// checked in forward). `activation1` must be nil exactly when `unit1`'s norm applies its own.
+    public init(unit1: ConvNorm, activation1: Layer?, unit2: ConvNorm, downsample: Layer?, activation2: Layer) {
+        let conv1 = unit1.conv, conv2 = unit2.conv
         precondition(conv1.outChannels == conv2.inChannels,
                      "ResidualBlock: conv1 gives \(conv1.outChannels) channels, conv2 takes \(conv2.inChannels)")
         precondition(downsample != nil || (conv1.stride == 1 && conv1.inChannels == conv2.outChannels),
                      "ResidualBlock: a shape-changing block needs a projection shortcut")
         precondition(conv1.computesInputGradient && conv2.computesInputGradient,
                      "ResidualBlock: its convolutions must compute their input gradients")
-        self.conv1 = conv1; self.norm1 = norm1; self.activation1 = activation1
-        self.conv2 = conv2; self.norm2 = norm2; self.downsample = downsample; self.activation2 = activation2
+        precondition((activation1 == nil) == unit1.appliesActivation,
+                     "ResidualBlock: a first activation is needed unless bn1 applies its own, and refused if it does")
+        precondition(!unit2.appliesActivation, "ResidualBlock: bn2 must not apply an activation before the addition")
+        self.unit1 = unit1; self.activation1 = activation1; self.unit2 = unit2
+        self.downsample = downsample; self.activation2 = activation2
     }
+
+    /// torchvision's block from separate layers (`conv1`, `conv2` named as torchvision names them).
+    public convenience init(conv1: Conv2d, norm1: Layer?, activation1: Layer?, conv2: Conv2d, norm2: Layer?,
+                            downsample: Layer?, activation2: Layer) {
+        self.init(unit1: ConvNorm(conv: conv1, norm: norm1, names: ("conv1", "bn1")), activation1: activation1,
+                  unit2: ConvNorm(conv: conv2, norm: norm2, names: ("conv2", "bn2")), downsample: downsample,
+                  activation2: activation2)
+    }
+
+    public var conv1: Conv2d { unit1.conv }
+    public var norm1: Layer? { unit1.norm }
+    public var conv2: Conv2d { unit2.conv }
+    public var norm2: Layer? { unit2.norm }
 
     public var name: String {
         "ResidualBlock(\(conv1.inChannels)->\(conv2.outChannels), s\(conv1.stride)"
@@ -55,21 +76,21 @@ public final class ResidualBlock: Layer {
     }
 
     public var namedChildren: [(name: String, layer: Layer)] {
-        var entries: [(name: String, layer: Layer)] = [("conv1", conv1)]
-        if let norm1 { entries.append(("bn1", norm1)) }
-        entries += [("relu", activation1), ("conv2", conv2)]
-        if let norm2 { entries.append(("bn2", norm2)) }
+        var entries = unit1.namedLayers
+        if let activation1 { entries.append(("relu", activation1)) }
+        entries += unit2.namedLayers
         if let downsample { entries.append(("downsample", downsample)) }
         return entries + [("relu2", activation2)]
     }
 
-    public var children: [Layer] { namedChildren.map(\.layer) }
+    public var children: [Layer] {
+        unit1.layers + [activation1].compactMap { $0 } + unit2.layers + [downsample].compactMap { $0 } + [activation2]
+    }
     public var parameters: [Parameter] { children.flatMap(\.parameters) }
 
     public func clone() -> ResidualBlock {
-        ResidualBlock(conv1: conv1.clone(), norm1: norm1?.clone(), activation1: activation1.clone(),
-                      conv2: conv2.clone(), norm2: norm2?.clone(), downsample: downsample?.clone(),
-                      activation2: activation2.clone())
+        ResidualBlock(unit1: unit1.clone(), activation1: activation1?.clone(), unit2: unit2.clone(),
+                      downsample: downsample?.clone(), activation2: activation2.clone())
     }
 
     public func forward(_ x: Tensor, mode: Mode) throws -> Tensor {
@@ -82,11 +103,9 @@ public final class ResidualBlock: Layer {
 
     /// The forward, each child run by `run` (plain, or passing an observer on).
     private func forward(_ x: Tensor, running run: (Layer, Tensor) throws -> Tensor) throws -> Tensor {
-        var h = try run(conv1, x)
-        if let norm1 { h = try run(norm1, h) }
-        h = try run(activation1, h)
-        h = try run(conv2, h)
-        if let norm2 { h = try run(norm2, h) }
+        var h = try unit1.forward(x, running: run)
+        if let activation1 { h = try run(activation1, h) }
+        h = try unit2.forward(h, running: run)
         let identity = try downsample.map { try run($0, x) } ?? x
         guard identity.shape == h.shape else {
             throw LayerError(layer: name, "shortcut gives \(identity.shape), the residual branch \(h.shape)")
@@ -100,12 +119,9 @@ public final class ResidualBlock: Layer {
     /// `downsample` (or the identity); `dx = dx_main + dx_shortcut`.
     public func backward(_ dy: Tensor) -> Tensor {
         let dsum = activation2.backward(dy)
-        var g = dsum
-        if let norm2 { g = norm2.backward(g) }
-        g = conv2.backward(g)
-        g = activation1.backward(g)
-        if let norm1 { g = norm1.backward(g) }
-        let dxMain = conv1.backward(g)
+        var g = unit2.backward(dsum)
+        if let activation1 { g = activation1.backward(g) }
+        let dxMain = unit1.backward(g)
         let dxShortcut = downsample.map { $0.backward(dsum) } ?? dsum
         precondition(dxMain.shape == dxShortcut.shape, "\(name): branch gradients \(dxMain.shape) and \(dxShortcut.shape)")
         inputGradient.resize(to: dxMain.shape)

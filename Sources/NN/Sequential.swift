@@ -5,6 +5,8 @@ import TensorCore
 /// Its children are named by position (`0`, `1`, ...), as `nn.Sequential(*layers)` names them, or
 /// by the names given to ``init(named:)``, as `nn.Sequential(OrderedDict(...))` does (the residual
 /// network: `conv1`, `bn1`, `layer1`, `fc`); the names are the state-dict keys' (``StateDictEntry``).
+/// A container given the empty name is not a module of the twin: its named children are listed in its
+/// place (a ``ConvCrossIterationBatchNorm`` stem: `conv1` and `bn1`, as mmdet's ResNet holds them).
 public final class Sequential: StateSharingLayer {
     public let layers: [Layer]
     /// The attribute names of ``layers``, nil for positions.
@@ -15,13 +17,16 @@ public final class Sequential: StateSharingLayer {
         layerNames = nil
     }
 
-    /// Named layers, in order; the names must be distinct and must not contain `.`.
+    /// Named layers, in order; the names must not contain `.`, and must be distinct once every
+    /// container named "" is replaced by its named children (only a container may be named "").
     public init(named entries: [(name: String, layer: Layer)]) {
-        let names = entries.map(\.name)
+        precondition(entries.allSatisfy { !$0.name.isEmpty || !$0.layer.children.isEmpty },
+                     "Sequential: only a container may have the empty name, got \(entries.map(\.name))")
+        layers = entries.map(\.layer)
+        layerNames = entries.map(\.name)
+        let names = namedChildren.map(\.name)
         precondition(Set(names).count == names.count && names.allSatisfy { !$0.isEmpty && !$0.contains(".") },
                      "Sequential: names must be distinct, non-empty and without '.', got \(names)")
-        layers = entries.map(\.layer)
-        layerNames = names
     }
 
     public var name: String { "Sequential(" + layers.map(\.name).joined(separator: ", ") + ")" }
@@ -29,7 +34,7 @@ public final class Sequential: StateSharingLayer {
     public var children: [Layer] { layers }
     public var namedChildren: [(name: String, layer: Layer)] {
         guard let layerNames else { return layers.enumerated().map { ("\($0)", $1) } }
-        return Array(zip(layerNames, layers))
+        return zip(layerNames, layers).flatMap { name, layer in name.isEmpty ? layer.namedChildren : [(name, layer)] }
     }
 
     /// A deep copy; state shared between layers (``SharedBatchNormSite``) is copied once and shared

@@ -14,7 +14,10 @@ import TensorCore
 /// `avgpool` (the twin's `avgpool` and `flatten`), `dropout`, `fc`; per block `conv1`, `bn1`, `relu`, `conv2`, `bn2` and,
 /// with a projection shortcut, `downsample.0` (the conv1x1) and `downsample.1` (its norm):
 /// `layer2.0.downsample.1.running_var`. The norm layers are `bn1`/`bn2` whatever their kind, as
-/// torchvision's `norm_layer` keeps them. Within a layer, own parameters come first, then buffers,
+/// torchvision's `norm_layer` keeps them; with Cross-Iteration BN the joined conv-and-norm layers
+/// (``ConvCrossIterationBatchNorm``) add no level: `conv1.weight`, `bn1.running_mean`,
+/// `downsample.0.weight`, `downsample.1.running_var`, as the authors' mmdet ResNet names them
+/// (``ConvNorm``); after a normalization-activation norm there is no `relu` module. Within a layer, own parameters come first, then buffers,
 /// then the children (PyTorch's order). Per layer, in PyTorch's order:
 /// - Conv2d: `weight (O, C, KH, KW)`, `bias (O)`; Linear: `weight (OUT, IN)`, `bias (OUT)` (bnlab's
 ///   layouts are PyTorch's);
@@ -29,7 +32,8 @@ import TensorCore
 /// - GroupNorm: `weight (C)`, `bias (C)`; LayerNorm: `weight`, `bias` of the normalized shape,
 ///   `(C)` or `(C, H, W)`; FilterResponseNorm (timm's `FilterResponseNormTlu2d`): `weight`, `bias`, `tau`, each `(C)`;
 ///   EvoNormS0 (timm's `EvoNorm2dS0`): `weight`, `bias`, `v`, each `(C)`; EvoNormB0 (timm's
-///   `EvoNorm2dB0`): `weight`, `bias`, `v`, then the buffer `running_var`, each `(C)`;
+///   `EvoNorm2dB0`): `weight`, `bias`, `v`, then the buffer `running_var`, each `(C)`; built without
+///   their nonlinearity (timm's `apply_act=False`) they lack `tau` / `v`, as timm's modules do;
 /// - Fixup (``FixupBlock``, ``ScalarBias``, the authors' `fixup_resnet_cifar.py` names): per block
 ///   `bias1a`, `bias1b`, `bias2a`, `scale`, `bias2b` (shape `(1)`), then `conv1.weight`,
 ///   `conv2.weight`; the network's `bias1` and `bias2` are bare parameters (``ParameterAttribute``).

@@ -36,7 +36,11 @@ public enum ModelArchitecture: Hashable, Sendable {
         return nil
     }
 
-    /// The channel counts (cnn) or widths (mlp) that a normalization layer sees.
+    /// Whether the model has residual additions (`resnet`), after each of which its activation stays
+    /// whatever the norm.
+    public var isResidual: Bool { if case .resnet = self { return true } else { return false } }
+
+    /// The channel counts (cnn, resnet with its stem) or widths (mlp) that a normalization layer sees.
     public var featureCounts: [Int] {
         switch self {
         case let .cnn(channels, _): return channels
@@ -82,7 +86,9 @@ public enum NormKind: String, CaseIterable, Hashable, Sendable {
 
     /// Whether the layer ends in its own nonlinearity and so replaces the block's `norm -> ReLU`
     /// (FRN's TLU, EvoNorm's sigmoid or max), as the papers and timm use them: the model then has
-    /// no ReLU after it.
+    /// no ReLU after it. In the residual network it does so where torchvision has `norm -> ReLU`; the
+    /// norms before the addition are built without their nonlinearity (timm's `apply_act=False`) and
+    /// the activation after the addition stays (``ResidualNetwork``).
     public var includesActivation: Bool { self == .frn || self == .evonormS0 || self == .evonormB0 }
 
     /// Whether the layer is one of timm's 2-d layers, defined for feature maps `(N, C, H, W)` only: an mlp

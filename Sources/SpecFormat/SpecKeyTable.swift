@@ -64,10 +64,15 @@ package enum SpecKeyTable {
                     + "(conv3x3-norm-activation-conv3x3-norm + shortcut, then activation), the first block of each "
                     + "stage after the first with stride 2, a conv1x1 + norm projection shortcut where the shape "
                     + "changes; global average pooling -> dropout -> linear. Convs have no bias before a norm. "
-                    + "Counts >= 1. norm mabn and cbn need cnn",
+                    + "Counts >= 1. With norm mabn every conv is centred (no bias), with cbn each conv and its norm are "
+                    + "one layer (the norm reads the conv weight), as their authors' ResNets build them; frn, "
+                    + "evonorm_s0 and evonorm_b0 replace norm -> activation at the stem and a block's first norm, and "
+                    + "are built without their nonlinearity (timm's apply_act=False) at a block's second norm and the "
+                    + "projection's, the activation after the addition kept (timm's post-activation blocks)",
                 parse: SettingParsers.model, render: SettingParsers.renderModel),
         .custom("activation", .model, oneWord: false, values: "`relu` | `leaky_relu [slope=0.01]`",
-                meaning: "the nonlinearity of every block (and after every residual addition): PyTorch's ReLU,"
+                meaning: "the nonlinearity of every block (and after every residual addition, also with frn and the"
+                    + " evonorms): PyTorch's ReLU,"
                     + " or LeakyReLU y = x > 0 ? x : slope * x, slope in [0, 1) (PyTorch's default 0.01;"
                     + " the gradient at x = 0 is slope)",
                 parse: SettingParsers.activation, render: SettingParsers.renderActivation)
@@ -82,8 +87,10 @@ package enum SpecKeyTable {
                     + " variance per channel in train mode and the running variance in eval mode, var_HW each"
                     + " sample's own per channel; it keeps only a running variance (momentum as below; recalibration"
                     + " leaves it as trained). All three are normalization-activation layers: they replace the"
-                    + " block's norm -> ReLU (no ReLU follows them), and are defined for the cnn only (an error with"
-                    + " model mlp); fixup (model resnet only): no normalization, Fixup's scalar biases and scale per block"
+                    + " block's norm -> ReLU (no ReLU follows them), and are defined for conv features only (an error"
+                    + " with model mlp); in a resnet the norms before each addition are timm's apply_act=False forms:"
+                    + " frn without the max, evonorm_s0 and evonorm_b0 the affine x * weight + bias only (timm's code);"
+                    + " fixup (model resnet only): no normalization, Fixup's scalar biases and scale per block"
                     + " and its init (Zhang et al. 2019, the authors' fixup_resnet_cifar.py: residual branch conv1"
                     + " He-normal (fan_out) * L^-1/2, conv2 and the classifier 0, a parameter-free subsample +"
                     + " zero-channel shortcut)",

@@ -28,8 +28,10 @@ extension SpecRules {
             Relevance(key: "groups", applies: { $0.norm.groupedLayerName != nil },
                       otherwise: "no cell uses norm group or evonorm_s0"),
             Relevance(key: "renorm", applies: { $0.norm == .batchrenorm }, otherwise: "no cell uses norm batchrenorm"),
-            Relevance(key: "activation", applies: { !$0.norm.includesActivation },
-                      otherwise: "every cell uses a norm that brings its own nonlinearity (frn, evonorm_s0, evonorm_b0)"),
+            // A residual network keeps its activation after each addition whatever the norm.
+            Relevance(key: "activation", applies: { !$0.norm.includesActivation || $0.model.isResidual },
+                      otherwise: "every cell uses a norm that brings its own nonlinearity (frn, evonorm_s0, evonorm_b0)"
+                        + " in a model without residual additions"),
             Relevance(key: "mabn", applies: { $0.norm == .mabn }, otherwise: "no cell uses norm mabn"),
             Relevance(key: "cbn", applies: { $0.norm == .cbn }, otherwise: "no cell uses norm cbn"),
             // MABN's running variance has its own fixed 0.98 (MABN.py); the others follow `momentum`.

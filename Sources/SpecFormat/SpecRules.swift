@@ -28,22 +28,16 @@ enum SpecRules {
             }
         }
         if c.norm == .mabn, case .mlp = c.model {
-            throw SpecProblem(cell.location("norm", "model"), "norm mabn needs model cnn: MABN.py defines MABN2d and"
+            throw SpecProblem(cell.location("norm", "model"), "norm mabn needs model cnn or resnet: MABN.py defines MABN2d and"
                               + " its centred conv (CenConv2d) for (N, C, H, W) conv features only")
         }
         if c.norm == .cbn, case .mlp = c.model {
-            throw SpecProblem(cell.location("norm", "model"), "norm cbn needs model cnn: CBN.py's CBatchNorm2d compensates"
+            throw SpecProblem(cell.location("norm", "model"), "norm cbn needs model cnn or resnet: CBN.py's CBatchNorm2d compensates"
                               + " its statistics through the preceding conv's weight")
         }
         if c.norm == .cbn, c.momentum == .cumulative {
             throw SpecProblem(cell.location("momentum", "norm"), "momentum cumulative is not defined for norm cbn:"
                               + " CBN.py's momentum is a number")
-        }
-        if case .resnet = c.model, [.mabn, .cbn, .frn, .evonormS0, .evonormB0].contains(c.norm) {
-            // Not built into the residual blocks yet: MABN needs its centred convs, CBN its conv, and the
-            // normalization-activation layers replace the block's norm -> activation pairs.
-            throw SpecProblem(cell.location("norm", "model"), "norm \(c.norm.rawValue) is not available with model"
-                              + " resnet yet (it is with model cnn)")
         }
         if c.norm == .fixup {
             // Fixup is defined for residual networks: its init scales each residual branch.

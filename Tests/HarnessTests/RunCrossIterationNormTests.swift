@@ -24,7 +24,7 @@ final class RunCrossIterationNormTests: XCTestCase {
         assertSpecError("mabn warmup=5", "t.spec:1:6: error: 'mabn' is set but has no effect: no cell uses norm mabn")
         assertSpecError("norm mabn\nmomentum 0.2",
                         "t.spec:2:10: error: 'momentum' is set but has no effect: no cell uses a norm whose running statistics follow it (batch, batchrenorm, cbn or evonorm_b0)")
-        assertSpecError("model mlp widths=4\nnorm mabn", "t.spec:2:6: error: norm mabn needs model cnn: MABN.py defines"
+        assertSpecError("model mlp widths=4\nnorm mabn", "t.spec:2:6: error: norm mabn needs model cnn or resnet: MABN.py defines"
                         + " MABN2d and its centred conv (CenConv2d) for (N, C, H, W) conv features only")
     }
 
@@ -76,7 +76,7 @@ final class RunCrossIterationNormTests: XCTestCase {
         assertSpecError("cbn buffer=2", "t.spec:1:5: error: 'cbn' is set but has no effect: no cell uses norm cbn")
         assertSpecError("norm cbn\ncbn two_stage=off", "t.spec:2:15: error: cbn two_stage off ramps the buffer over burnin"
                         + " iterations and needs burnin >= 1, got burnin 0")
-        assertSpecError("model mlp widths=4\nnorm cbn", "t.spec:2:6: error: norm cbn needs model cnn: CBN.py's CBatchNorm2d"
+        assertSpecError("model mlp widths=4\nnorm cbn", "t.spec:2:6: error: norm cbn needs model cnn or resnet: CBN.py's CBatchNorm2d"
                         + " compensates its statistics through the preceding conv's weight")
         assertSpecError("norm cbn\nmomentum cumulative", "t.spec:2:10: error: momentum cumulative is not defined for norm cbn:"
                         + " CBN.py's momentum is a number")

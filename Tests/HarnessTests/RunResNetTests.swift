@@ -155,3 +155,98 @@ enum TestData {
         return Tensor(shape, (0..<shape.count).map { _ in rng.normal() })
     }
 }
+
+/// `model resnet` with the remedies that main refused until the blocks built them: the spec takes
+/// them, the recipe builds each as ``ResidualNetwork`` documents it, and a whole cell runs.
+final class RunResNetRemedyTests: XCTestCase {
+    private func build(_ norm: NormKind) throws -> Sequential {
+        try ModelRecipe(architecture: .resnet(blocks: [1, 1], channels: [4, 8], stem: 4), norm: norm, groups: 2,
+                        mabn: MABNSettings(bufferSize: 2, warmupIterations: 0))
+            .build(channels: 1, height: 6, width: 6, classes: 3, rng: RandomGenerator(seed: 3))
+    }
+
+    private func blocks(_ model: Sequential) -> [ResidualBlock] { model.allLayers.compactMap { $0 as? ResidualBlock } }
+
+    func testSpecTakesEveryRemedyWithResNet() throws {
+        let cells = try parseSpec("model resnet blocks=1,1 channels=4,8\nsweep norm mabn cbn frn evonorm_s0 evonorm_b0\n"
+                                  + "groups 2\nactivation leaky_relu").cells()
+        XCTAssertEqual(cells.map(\.norm), [.mabn, .cbn, .frn, .evonormS0, .evonormB0])
+        // The activation acts after every addition, so it is not "set but without effect" with frn alone.
+        XCTAssertNoThrow(try parseSpec("model resnet blocks=1 channels=4\nnorm frn\nactivation leaky_relu").cells())
+        assertSpecError("model cnn channels=4\nnorm frn\nactivation leaky_relu",
+                        "t.spec:3:12: error: 'activation' is set but has no effect: every cell uses a norm that brings"
+                        + " its own nonlinearity (frn, evonorm_s0, evonorm_b0) in a model without residual additions")
+    }
+
+    /// With its nonlinearity at the stem's and each block's bn1 (no relu module there), without it at
+    /// bn2 and downsample.1, the ReLU after each addition kept.
+    func testNormActivationLayersPlacedAsTimm() throws {
+        for norm in [NormKind.frn, .evonormS0, .evonormB0] {
+            let model = try build(norm)
+            XCTAssertEqual(model.namedChildren.map(\.name), ["conv1", "bn1", "layer1", "layer2", "avgpool", "fc"], "\(norm)")
+            XCTAssertEqual((model.layers[1] as? NormalizationActivation)?.appliesActivation, true)
+            for block in blocks(model) {
+                XCTAssertNil(block.activation1)
+                XCTAssertTrue(block.activation2 is ReLU)
+                XCTAssertEqual((block.norm1 as? NormalizationActivation)?.appliesActivation, true, "\(norm) bn1")
+                XCTAssertEqual((block.norm2 as? NormalizationActivation)?.appliesActivation, false, "\(norm) bn2")
+            }
+            let projectionNorm = try XCTUnwrap(blocks(model)[1].downsample?.children.last as? NormalizationActivation)
+            XCTAssertFalse(projectionNorm.appliesActivation)
+            XCTAssertTrue(model.allLayers.compactMap { $0 as? Conv2d }.allSatisfy { $0.bias == nil })
+            XCTAssertEqual(try model.forward(TestData.input(Shape(2, 1, 6, 6)), mode: .train).shape, Shape(2, 3))
+        }
+        let keys = try build(.frn).stateDictEntries.map(\.key)
+        XCTAssertTrue(keys.contains("bn1.tau") && keys.contains("layer2.0.bn1.tau"))
+        XCTAssertFalse(keys.contains { $0.hasSuffix("bn2.tau") || $0.hasSuffix("downsample.1.tau") }, "\(keys)")
+        XCTAssertEqual(try build(.evonormB0).stateDictEntries.map(\.key).filter { $0.hasPrefix("layer2.0.downsample.1.") },
+                       ["layer2.0.downsample.1.weight", "layer2.0.downsample.1.bias", "layer2.0.downsample.1.running_var"])
+    }
+
+    /// MABN: every conv (stem, conv1, conv2, projection) centred without bias; the authors' buffers.
+    func testMABNCentresEveryConv() throws {
+        let model = try build(.mabn)
+        let convs = model.allLayers.compactMap { $0 as? Conv2d }
+        XCTAssertEqual(convs.count, 6)
+        XCTAssertTrue(convs.allSatisfy { $0.centredWeights && $0.bias == nil })
+        XCTAssertEqual(model.namedChildren.map(\.name), ["conv1", "bn1", "relu", "layer1", "layer2", "avgpool", "fc"])
+        XCTAssertEqual(model.stateDictEntries.map(\.key).filter { $0.hasPrefix("layer2.0.downsample.1.") },
+                       ["layer2.0.downsample.1.weight", "layer2.0.downsample.1.bias", "layer2.0.downsample.1.running_var",
+                        "layer2.0.downsample.1.iters", "layer2.0.downsample.1.buffer_x2", "layer2.0.downsample.1.buffer_gz"])
+    }
+
+    /// CBN: each conv and its norm one ConvCrossIterationBatchNorm, under the authors' mmdet keys.
+    func testCBNJoinsEveryConvWithItsNorm() throws {
+        let model = try build(.cbn)
+        XCTAssertEqual(model.allLayers.filter { $0 is ConvCrossIterationBatchNorm }.count, 1 + 2 + 3)
+        XCTAssertTrue(model.layers[0] is ConvCrossIterationBatchNorm, "the stem")
+        XCTAssertEqual(model.namedChildren.map(\.name), ["conv1", "bn1", "relu", "layer1", "layer2", "avgpool", "fc"])
+        XCTAssertEqual(model.stateDictEntries.map(\.key).filter { !$0.hasPrefix("layer1.") && !$0.hasPrefix("fc.") }, [
+            "conv1.weight", "bn1.weight", "bn1.bias", "bn1.running_mean", "bn1.running_var",
+            "layer2.0.conv1.weight", "layer2.0.bn1.weight", "layer2.0.bn1.bias", "layer2.0.bn1.running_mean",
+            "layer2.0.bn1.running_var", "layer2.0.conv2.weight", "layer2.0.bn2.weight", "layer2.0.bn2.bias",
+            "layer2.0.bn2.running_mean", "layer2.0.bn2.running_var", "layer2.0.downsample.0.weight",
+            "layer2.0.downsample.1.weight", "layer2.0.downsample.1.bias", "layer2.0.downsample.1.running_mean",
+            "layer2.0.downsample.1.running_var",
+        ])
+        let copy = model.clone()
+        XCTAssertEqual(copy.stateDictEntries.map(\.key), model.stateDictEntries.map(\.key))
+    }
+
+    /// A whole cell of each: trains, evaluates in every mode, all values finite.
+    func testACellOfEachTrainsAndMeasures() throws {
+        var trainRNG = RandomGenerator(seed: 31), testRNG = RandomGenerator(seed: 32)
+        let data = PreparedData(train: Shapes.generate(count: 16, size: 12, rng: &trainRNG),
+                                test: Shapes.generate(count: 8, size: 12, rng: &testRNG))
+        for norm in [NormKind.mabn, .cbn, .frn, .evonormS0, .evonormB0] {
+            let cell = Cell(model: ModelRecipe(architecture: .resnet(blocks: [1, 1], channels: [2, 4], stem: 2), norm: norm,
+                                               groups: 2),
+                            optimizer: .sgd(SGDSettings(learningRate: 0.05, momentum: 0.9)),
+                            training: TrainingPlan(epochs: 1, batchSize: 4, dropLast: true),
+                            evaluation: EvaluationPlan(evalBatchSize: 8, recalibrateBatchSize: 4), seed: 5)
+            let measured = CellRunner.run(cell, data: data)
+            XCTAssertEqual(measured.status, .ok, "\(norm): \(measured.status)")
+            XCTAssertTrue(measured.values.values.allSatisfy(\.isFinite), "\(norm): \(measured.values)")
+        }
+    }
+}

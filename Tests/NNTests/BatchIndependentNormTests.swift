@@ -39,7 +39,7 @@ final class BatchIndependentNormTests: XCTestCase {
         let layer = FilterResponseNorm(channels: 1, eps: 0.5)
         layer.weight.value.fill(2)
         layer.bias.value.fill(0.25)
-        layer.tau.value.fill(1)
+        layer.tau!.value.fill(1)
         let x = Tensor(Shape(1, 1, 2, 2), [1, -2, 3, -4])
         let y = try layer.forward(x, mode: .train).array
         let r = 1 / (7.5 + 0.5).squareRoot()
@@ -59,15 +59,15 @@ final class BatchIndependentNormTests: XCTestCase {
         let layer = frn(seed: 5)
         let copy = layer.clone()
         XCTAssertEqual(copy.parameters.map(\.value.array), layer.parameters.map(\.value.array))
-        copy.tau.value.fill(9)
-        XCTAssertNotEqual(layer.tau.value.array, copy.tau.value.array, "changing the clone changed the original")
+        copy.tau!.value.fill(9)
+        XCTAssertNotEqual(layer.tau!.value.array, copy.tau!.value.array, "changing the clone changed the original")
     }
 
     func testFilterResponseNormInitIsTimms() {
         let layer = FilterResponseNorm(channels: 2)
         XCTAssertEqual(layer.weight.value.array, [1, 1])
         XCTAssertEqual(layer.bias.value.array, [0, 0])
-        XCTAssertEqual(layer.tau.value.array, [0, 0])
+        XCTAssertEqual(layer.tau!.value.array, [0, 0])
         XCTAssertEqual(layer.eps, 1e-5, "timm's default eps")
     }
 
@@ -83,7 +83,7 @@ final class BatchIndependentNormTests: XCTestCase {
         let layer = try EvoNormS0(channels: 2, groups: 1, eps: 0.5)
         layer.weight.value.assign(Tensor(Shape(2), [2, -1]))
         layer.bias.value.assign(Tensor(Shape(2), [0.5, 0.25]))
-        layer.v.value.assign(Tensor(Shape(2), [1, -2]))
+        layer.v!.value.assign(Tensor(Shape(2), [1, -2]))
         let y = try layer.forward(Tensor(Shape(1, 2, 1, 2), [1, 3, -1, 5]), mode: .eval).array
         let std = (5 + 0.5).squareRoot()
         func sigmoid(_ z: Double) -> Double { 1 / (1 + Foundation.exp(-z)) }
@@ -95,7 +95,7 @@ final class BatchIndependentNormTests: XCTestCase {
     func testEvoNormS0InitAndRefusals() throws {
         let layer = try EvoNormS0(channels: 64)
         XCTAssertEqual(layer.groups, 32, "timm's default")
-        XCTAssertEqual(layer.v.value.array, Array(repeating: 1, count: 64))
+        XCTAssertEqual(layer.v!.value.array, Array(repeating: 1, count: 64))
         XCTAssertEqual(layer.eps, 1e-5)
         XCTAssertThrowsError(try EvoNormS0(channels: 6, groups: 4)) { error in
             XCTAssertEqual((error as? LayerError)?.description, "EvoNormS0: groups (4) must divide the number of channels (6)")

@@ -23,7 +23,7 @@ final class EvoNormB0Tests: XCTestCase {
             let mean = values.reduce(0, +) / Double(hw)
             let istd = (values.reduce(0) { $0 + ($1 - mean) * ($1 - mean) } / Double(hw) + eps).squareRoot()
             for value in values {
-                let d = max((variance[c] + eps).squareRoot(), value * Double(layer.v.value[c]) + istd)
+                let d = max((variance[c] + eps).squareRoot(), value * Double(layer.v!.value[c]) + istd)
                 y.append(value / d * Double(layer.weight.value[c]) + Double(layer.bias.value[c]))
             }
         }

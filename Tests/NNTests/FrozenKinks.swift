@@ -32,6 +32,27 @@ enum FrozenKinks {
         }
         return Sequential(frozen)
     }
+
+    /// FRN's TLU kink placed out of reach: sets `tau[c]` to the midpoint of the widest gap between
+    /// channel `c`'s pre-threshold values `y` at input `x` (among the middle ones, so both branches get
+    /// values) and returns the smallest distance of any `y` from its threshold.
+    static func placeThresholds(_ layer: FilterResponseNorm, input x: Tensor) throws -> Float {
+        let tau = layer.tau!
+        tau.value.fill(-.greatestFiniteMagnitude)  // max(y, tau) = y: the response itself
+        let y = try layer.clone().forward(x, mode: .train).array
+        let channels = x.shape.channels, hw = x.shape.spatial
+        var margin = Float.infinity
+        for c in 0..<channels {
+            var values: [Float] = []
+            for n in 0..<x.shape.batch { values += y[((n * channels + c) * hw)..<((n * channels + c + 1) * hw)] }
+            values.sort()
+            let middle = (values.count / 4)..<(3 * values.count / 4)
+            let k = middle.max { values[$0 + 1] - values[$0] < values[$1 + 1] - values[$1] }!
+            tau.value.data[c] = (values[k] + values[k + 1]) / 2
+            margin = min(margin, (values[k + 1] - values[k]) / 2)
+        }
+        return margin
+    }
 }
 
 /// `y = x * mask` with a fixed 0/1 mask: a ReLU whose pattern cannot change.

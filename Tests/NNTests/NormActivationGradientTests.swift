@@ -7,32 +7,12 @@ import TensorCore
 /// Their max (FRN's TLU) has a kink: each test places the threshold where no finite-difference
 /// step crosses it, and checks that both sides of it are exercised.
 final class NormActivationGradientTests: XCTestCase {
-    /// Sets `tau[c]` to the midpoint of the widest gap between channel `c`'s pre-threshold values
-    /// `y` (among the middle ones, so both branches get values) and returns the smallest distance of
-    /// any `y` from its threshold.
-    private func placeThresholds(_ layer: FilterResponseNorm, input x: Tensor) throws -> Float {
-        layer.tau.value.fill(-.greatestFiniteMagnitude)  // max(y, tau) = y: the response itself
-        let y = try layer.clone().forward(x, mode: .train).array
-        let channels = x.shape.channels, hw = x.shape.spatial
-        var margin = Float.infinity
-        for c in 0..<channels {
-            var values: [Float] = []
-            for n in 0..<x.shape.batch { values += y[((n * channels + c) * hw)..<((n * channels + c + 1) * hw)] }
-            values.sort()
-            let middle = (values.count / 4)..<(3 * values.count / 4)
-            let k = middle.max { values[$0 + 1] - values[$0] < values[$1 + 1] - values[$1] }!
-            layer.tau.value.data[c] = (values[k] + values[k + 1]) / 2
-            margin = min(margin, (values[k + 1] - values[k]) / 2)
-        }
-        return margin
-    }
-
     func testFilterResponseNorm() throws {
         for (shape, seed) in [(Shape(2, 3, 2, 3), UInt64(1)), (Shape(3, 2, 3, 3), 2)] {
             let layer = FilterResponseNorm(channels: shape.channels)
             TestTensors.randomizeParameters(of: layer, seed: seed, 0.5, 1.5)
             let x = TestTensors.normal(shape, seed: seed + 10, mean: 0.5, std: 1.5)
-            let margin = try placeThresholds(layer, input: x)
+            let margin = try FrozenKinks.placeThresholds(layer, input: x)
             // A step of h = 1e-2 * max(1, |v|) moves y by about that much times weight * r <= ~2:
             // the values stay on their side of tau when the margin is several times larger.
             XCTAssertGreaterThan(margin, 0.05, "thresholds too close to a response value for \(shape)")
@@ -45,7 +25,7 @@ final class NormActivationGradientTests: XCTestCase {
             let layer = try EvoNormS0(channels: 4, groups: groups)
             // v in [-1.5, 1.5): the sigmoid's slope, negative for some channels.
             TestTensors.randomizeParameters(of: layer, seed: seed, 0.5, 1.5)
-            for c in 0..<4 { layer.v.value.data[c] *= c % 2 == 0 ? 1 : -1 }
+            for c in 0..<4 { layer.v!.value.data[c] *= c % 2 == 0 ? 1 : -1 }
             let x = TestTensors.normal(Shape(2, 4, 2, 3), seed: seed + 10, mean: 0.5, std: 1.5)
             try GradientCheck.check(layer, input: x, mode: .train).assertPasses()
         }
@@ -62,7 +42,7 @@ final class NormActivationGradientTests: XCTestCase {
             let mean = values.reduce(0, +) / Double(hw)
             let istd = Float((values.reduce(0) { $0 + ($1 - mean) * ($1 - mean) } / Double(hw) + Double(layer.eps)).squareRoot())
             for i in 0..<hw {
-                let right = x[plane * hw + i] * layer.v.value[c] + istd
+                let right = x[plane * hw + i] * layer.v!.value[c] + istd
                 margin = min(margin, abs(right - left[c]))
                 if right > left[c] { rightWins += 1 }
             }
@@ -75,7 +55,7 @@ final class NormActivationGradientTests: XCTestCase {
         for (mode, seed) in [(Mode.train, UInt64(10)), (Mode.eval, 10)] {
             let layer = EvoNormB0(channels: 2, eps: 1e-3)
             TestTensors.randomizeParameters(of: layer, seed: seed, 0.5, 1.5)
-            layer.v.value.data[1] = -layer.v.value.data[1]
+            layer.v!.value.data[1] = -layer.v!.value.data[1]
             layer.runningVar.assign(Tensor(Shape(2), [0.8, 1.7]))
             let x = TestTensors.normal(shape, seed: seed + 10, mean: 0.3, std: 1.2)
             let left: [Float]
@@ -98,5 +78,26 @@ final class NormActivationGradientTests: XCTestCase {
             XCTAssertGreaterThan(margin, 0.1, "\(mode): a value is too close to the max's kink")
             try GradientCheck.check(layer, input: x, mode: mode).assertPasses()
         }
+    }
+
+    /// Without the nonlinearity (timm's `apply_act=False`): FRN's normalized affine (no tau, no
+    /// kink), EvoNorm-S0's and -B0's affine only, in train and eval mode; B0's running variance is
+    /// not touched.
+    func testWithoutActivation() throws {
+        let x = TestTensors.normal(Shape(2, 3, 2, 3), seed: 30, mean: 0.4, std: 1.3)
+        let layers: [NormalizationActivation] = [
+            FilterResponseNorm(channels: 3, applyActivation: false),
+            try EvoNormS0(channels: 3, groups: 3, applyActivation: false),
+            EvoNormB0(channels: 3, applyActivation: false),
+        ]
+        for (index, layer) in layers.enumerated() {
+            XCTAssertFalse(layer.appliesActivation)
+            XCTAssertEqual(layer.parameters.map(\.name), ["weight", "bias"], layer.name)
+            TestTensors.randomizeParameters(of: layer, seed: 31 + UInt64(index), 0.5, 1.5)
+            for mode in [Mode.train, Mode.eval] {
+                try GradientCheck.check(layer, input: x, mode: mode).assertPasses()
+            }
+        }
+        XCTAssertEqual((layers[2] as? EvoNormB0)?.runningVar.array, [1, 1, 1], "the affine-only B0 updated running_var")
     }
 }

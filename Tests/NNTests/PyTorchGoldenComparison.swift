@@ -21,6 +21,11 @@ enum GoldenFamily: String, CaseIterable {
     case cnnTraining = "3-step SGD CNN"
     case resnetTraining = "3-step SGD ResNet-8"
     case fixupTraining = "2-step SGD Fixup ResNet"
+    case resnetFRN = "3-step SGD ResNet frn"
+    case resnetEvoNormS0 = "3-step SGD ResNet evonorm_s0"
+    case resnetEvoNormB0 = "3-step SGD ResNet evonorm_b0"
+    case resnetMABN = "3-step SGD ResNet mabn"
+    case resnetCBN = "3-step SGD ResNet cbn"
     case optimizers = "Optimizers"
     case sharedBatchNorm = "Shared BatchNorm CNN"
 }

@@ -80,4 +80,42 @@ final class PyTorchGoldenNormActivationTests: XCTestCase {
     func testEvoNormB0TimmDefaults() throws { try assertEvoNormB0("evonorm_b0_n4_c3_3x3") }
     /// Batch 2 of 2x2 maps (m = 8 values per channel), momentum 0.3, eps 1e-5.
     func testEvoNormB0SmallBatch() throws { try assertEvoNormB0("evonorm_b0_n2_c4_2x2_momentum0p3_eps0p00001") }
+
+    /// timm's `apply_act=False` forms (`*_no_act_*`): two train steps, then one eval step, the state
+    /// after each compared; FRN keeps its normalization without tau, EvoNorm-S0 and -B0 are the affine
+    /// `x * weight + bias` (B0's running_var, 2.0, never updated). One layer, one pass: `.singleLayer`.
+    private func assertWithoutActivation(_ name: String, _ family: GoldenFamily, _ layer: NormalizationActivation,
+                                         file: StaticString = #filePath, line: UInt = #line) throws {
+        let fixture = try Fixture.load(name)
+        XCTAssertEqual(fixture.config["apply_act"] as? Bool, false, file: file, line: line)
+        let check = GoldenChecker(family: family, fixture: fixture)
+        XCTAssertFalse(layer.appliesActivation, file: file, line: line)
+        XCTAssertEqual(layer.parameters.map(\.name), ["weight", "bias"], "timm's state_dict names", file: file, line: line)
+        for parameter in layer.parameters { fixture.copy("initial." + parameter.name, into: parameter.value) }
+        let runningVar = (layer as? EvoNormB0)?.runningVar
+        if let runningVar { fixture.copy("initial.running_var", into: runningVar) }
+        for step in 1...(try XCTUnwrap(fixture.config["steps"] as? Int)) {
+            let prefix = "step\(step)."
+            try check.assertForwardBackward(layer, prefix: prefix, mode: .train, .singleLayer, file: file, line: line)
+            if let runningVar {
+                XCTAssertEqual(runningVar.array, fixture.tensor(prefix + "state.running_var").values, file: file, line: line)
+            }
+        }
+        try check.assertForwardBackward(layer, prefix: "eval.", mode: .eval, .singleLayer, file: file, line: line)
+    }
+
+    func testFilterResponseNormWithoutActivation() throws {
+        try assertWithoutActivation("frn_no_act_n2_c3_3x4", .filterResponseNorm,
+                                    FilterResponseNorm(channels: 3, eps: 1e-5, applyActivation: false))
+    }
+
+    func testEvoNormS0WithoutActivation() throws {
+        try assertWithoutActivation("evonorm_s0_no_act_n2_c4_g2_3x3", .evoNormS0,
+                                    try EvoNormS0(channels: 4, groups: 2, applyActivation: false))
+    }
+
+    func testEvoNormB0WithoutActivation() throws {
+        try assertWithoutActivation("evonorm_b0_no_act_n3_c2_2x3", .evoNormB0,
+                                    EvoNormB0(channels: 2, eps: 1e-3, momentum: 0.1, applyActivation: false))
+    }
 }

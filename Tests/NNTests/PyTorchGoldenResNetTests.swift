@@ -13,23 +13,26 @@ final class PyTorchGoldenResNetTests: XCTestCase {
     }
 
     /// The norm of a site as the golden script's `norm_factory` makes it.
-    static func norm(_ kind: String, groups: Int = 2) -> (Int, Shape) throws -> Layer? {
-        { c, sample in
+    static func norm(_ kind: String, groups: Int = 2) -> (ResidualNetwork.NormSite) throws -> Layer? {
+        { site in
             switch kind {
-            case "batch": return BatchNorm(c)
-            case "group": return try GroupNorm(groups: groups, channels: c)
-            case "layer": return LayerNorm(sampleShape: sample)
+            case "batch": return BatchNorm(site.channels)
+            case "group": return try GroupNorm(groups: groups, channels: site.channels)
+            case "layer": return LayerNorm(sampleShape: site.sampleShape)
             default: return nil
             }
         }
     }
 
-    /// The fixture's `PREFIX*` tensors and counters as a state-dict file, keys without the prefix.
-    static func stateFile(_ fixture: Fixture, prefix: String) -> SafeTensorsFile {
+    /// The fixture's `PREFIX*` tensors and counters as a state-dict file, keys without the prefix;
+    /// the tensors under `integerKeys` (MABN2d's `iters`, a LongTensor of shape [1], recorded as exact
+    /// floats) as I64.
+    static func stateFile(_ fixture: Fixture, prefix: String, integerKeys: Set<String> = []) -> SafeTensorsFile {
         var tensors: [String: SafeTensor] = [:]
         for name in fixture.tensorNames where name.hasPrefix(prefix) && !name.dropFirst(prefix.count).contains("grad.") {
-            let t = fixture.tensor(name)
-            tensors[String(name.dropFirst(prefix.count))] = SafeTensor(t.values, shape: t.shape)
+            let t = fixture.tensor(name), key = String(name.dropFirst(prefix.count))
+            tensors[key] = integerKeys.contains(key) ? SafeTensor(t.values.map { Int64($0) }, shape: t.shape)
+                : SafeTensor(t.values, shape: t.shape)
         }
         for name in fixture.scalarNames where name.hasPrefix(prefix) {
             tensors[String(name.dropFirst(prefix.count))] = SafeTensor([Int64(fixture.scalar(name))], shape: [])
@@ -48,7 +51,10 @@ final class PyTorchGoldenResNetTests: XCTestCase {
             if let floats = entry.value.floats {
                 check.assertClose(floats, prefix + entry.key, tolerance, file: file, line: line)
             } else {
-                XCTAssertEqual(entry.value.integers?.map { Int64($0) }, [Int64(check.fixture.scalar(prefix + entry.key))],
+                let expected = check.fixture.tensorNames.contains(prefix + entry.key)
+                    ? check.fixture.tensor(prefix + entry.key).values.map { Int64($0) }
+                    : [Int64(check.fixture.scalar(prefix + entry.key))]
+                XCTAssertEqual(entry.value.integers?.map { Int64($0) }, expected,
                                "\(check.fixture.name): \(prefix)\(entry.key)", file: file, line: line)
             }
         }
@@ -67,7 +73,8 @@ final class PyTorchGoldenResNetTests: XCTestCase {
         let theirs = fixture.keysAndShapes("state_dict_keys").map { "\($0.key) \($0.shape)" }
         XCTAssertEqual(keysInOrder ? ours : ours.sorted(), keysInOrder ? theirs : theirs.sorted(),
                        "\(fixture.name): state_dict keys and shapes", file: file, line: line)
-        try model.load(stateDict: stateFile(fixture, prefix: "initial."), strict: true)
+        let integerKeys = Set(model.stateDictEntries.filter { $0.dtype == .i64 }.map(\.key))
+        try model.load(stateDict: stateFile(fixture, prefix: "initial.", integerKeys: integerKeys), strict: true)
         assertState(model, check, prefix: "initial.", .singleLayer, file: file, line: line)
         let sgd = try SGD(parameters: model.parameters, learningRate: 0.1, momentum: 0.9, dampening: 0, weightDecay: 5e-4,
                           nesterov: false)
