@@ -73,6 +73,15 @@ public struct ExperimentConfig: Hashable, Sendable {
     public var validation: ValidationMode = .off
     /// `validation_batch_size`: its batch size.
     public var validationBatchSize: Int = 128
+    /// `epoch_eval`: after every epoch, the test split in eval mode with the running statistics and
+    /// with PreciseBN-recalibrated ones (`<spec>-epochs.csv`).
+    public var epochEval: Bool = false
+    /// `weight_average`: the averaged model kept beside the trained one.
+    public var weightAverage: WeightAverage = .off
+    /// `ema_decay`: the EMA's decay, the decimal the spec writes (as Python holds the literal).
+    public var emaDecay: Double = 0.999
+    /// `weight_average_buffers`: what the averaged model's BatchNorm buffers are.
+    public var weightAverageBuffers: WeightAverageBuffers = .averaged
     /// `batch_size`: training batch size.
     public var batchSize: Int = 32
     /// `optimizer` (and `lr`): the optimizer; its learning rate is before `lr_scaling`.
