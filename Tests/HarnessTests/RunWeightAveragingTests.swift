@@ -23,7 +23,11 @@ final class RunWeightAveragingTests: XCTestCase {
     }
 
     /// Created from (w 1, b 0, mean 0, var 1, n 0); live after step 1 (3, -2, 4, 9, 1), after step 2 (5, 2, 8, 5, 2);
-    /// decay 0.5, exact in Float32.
+    /// decay 0.5, exact in Float32. The expected values below are the hand computation; the reference code gave
+    /// the same on a `BatchNorm1d(1)` with these states (torch 2.x, timm's model_ema.py at the fetched snapshot):
+    /// `ModelEmaV2(decay=0.5)` [3.5, 0.5, 5, 5, 1], `ModelEmaV3(decay=0.5, exclude_buffers=True)` [3.5, 0.5, 8, 5, 2],
+    /// `ModelEmaV2(decay=0.75)` n 0; for the SWA example below `AveragedModel(use_buffers=True)` [6, 1, 4, 6, 1]
+    /// and `AveragedModel(use_buffers=False)` [6, 1, 0, 4, 3].
     private func twoEMASteps(_ buffers: WeightAverageBuffers, decay: Double = 0.5) -> (average: [Float], live: [Float]) {
         let initial = state(weight: 1, bias: 0, mean: 0, variance: 1, batches: 0)
         let averaging = WeightAveraging(copying: initial, plan: WeightAveragePlan(rule: .ema(decay: decay), buffers: buffers))
