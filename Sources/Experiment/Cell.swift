@@ -67,7 +67,8 @@ public struct Cell: Hashable, Sendable {
                                        mcSamples: c.mcSamples,
                                        forgotEval: c.forgotEval ? ForgottenEval(batches: c.forgotEvalBatches,
                                                                                    shift: c.forgotEvalShift) : nil,
-                                       classBlockedEval: c.classBlockedEval, lossyReload: c.lossyReload,
+                                       classBlockedEval: c.classBlockedEval, trainModeOnTrainSplit: c.trainModeOnTrainSplit,
+                                       lossyReload: c.lossyReload,
                                        metricBug: c.metricBug),
             seed: c.seed)
     }
@@ -82,7 +83,17 @@ public struct Cell: Hashable, Sendable {
         if case let .step(every, gamma) = schedule.shape { schedule.shape = .step(every: every * f, gamma: gamma) }
         return TrainingPlan(epochs: c.epochs * f, batchSize: c.batchSize, order: c.order, dropLast: c.dropLast,
                             frozenEpochs: c.frozenBNEpochs * f, steps: c.steps * f, schedule: schedule,
-                            validation: c.validation, validationBatchSize: c.validationBatchSize)
+                            validation: c.validation, validationBatchSize: c.validationBatchSize,
+                            weightAverage: weightAveragePlan(c), epochEval: c.epochEval)
+    }
+
+    /// The averaged model of `c` (`weight_average`, `ema_decay`, `weight_average_buffers`); nil = off.
+    static func weightAveragePlan(_ c: ExperimentConfig) -> WeightAveragePlan? {
+        switch c.weightAverage {
+        case .off: return nil
+        case .ema: return WeightAveragePlan(rule: .ema(decay: c.emaDecay), buffers: c.weightAverageBuffers)
+        case .swa: return WeightAveragePlan(rule: .swa, buffers: c.weightAverageBuffers)
+        }
     }
 
     /// The learning rate after `lr_scaling`.

@@ -5,6 +5,8 @@ public struct CellMeasurements: Sendable {
     public var values: [Metric: Double] = [:]
     public var statisticsErrors: [StatisticsError] = []
     public var recalibratedStatisticsErrors: [StatisticsError] = []
+    /// The evaluations after every epoch (`epoch_eval`); empty without.
+    public var epochEvaluations: [EpochEvaluation] = []
     public var wallSeconds: Double = 0
     /// Measurements left empty because the layers refused them, each `COLUMN not measured: REASON`
     /// (a batch-statistics pass whose last batch has one value per channel, as PyTorch refuses).

@@ -16,6 +16,10 @@ public struct CellRecord: Codable, Hashable, Sendable {
     public var metrics: [String]
     /// Rows of the BatchNorm-statistics table for this cell (fields after the settings and seed).
     public var statistics: [[String]]
+    /// Rows of the per-epoch table (`epoch_eval`) for this cell, fields after the settings and seed in
+    /// ``CellRecord/epochColumns`` order; nil without `epoch_eval` (and absent from the journal line, so
+    /// older journals decode and re-encode unchanged).
+    public var epochs: [[String]]?
     /// Wall-clock seconds (formatted); the one column that differs between runs.
     public var wallSeconds: String
 
@@ -27,6 +31,9 @@ public struct CellRecord: Codable, Hashable, Sendable {
         "layer_index", "layer", "channels",
         "running_mean_error", "running_var_error", "recalibrated_mean_error", "recalibrated_var_error",
     ]
+
+    /// Columns of the per-epoch table after the settings and seed (Results/README.md).
+    public static let epochColumns = ["epoch", "test_acc_running_stats", "test_acc_precise_bn"]
 
     public init(index: Int, key: String, settings: [[String]], seed: UInt64, measurements m: CellMeasurements) {
         self.index = index
@@ -40,6 +47,9 @@ public struct CellRecord: Codable, Hashable, Sendable {
             [String(e.layerIndex), e.layerName, String(e.channels),
              CSV.number(e.meanError, decimals: 5), CSV.number(e.varianceError, decimals: 5),
              CSV.number(r?.meanError, decimals: 5), CSV.number(r?.varianceError, decimals: 5)]
+        }
+        epochs = m.epochEvaluations.isEmpty ? nil : m.epochEvaluations.map { e in
+            [String(e.epoch), CSV.number(e.runningStatisticsAccuracy, decimals: 2), CSV.number(e.preciseBNAccuracy, decimals: 2)]
         }
         wallSeconds = CSV.number(m.wallSeconds, decimals: 2)
     }

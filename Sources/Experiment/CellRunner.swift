@@ -45,10 +45,44 @@ public enum CellRunner {
         let model = try buildModel(cell: cell, data: data)
         let optimizer = try cell.optimizer.make(parameters: model.parameters, learningRate: cell.learningRate)
         var shuffleRNG = root.derived("batches")
-        let outcome = try Trainer.train(model: model, optimizer: optimizer, data: train, plan: cell.training,
+        let averaging = cell.training.weightAverage.map { WeightAveraging(copying: model, plan: $0) }
+        var epochEvaluations: [EpochEvaluation] = []
+        let epochFinished: ((Int, Int, Sequential) throws -> Void)? = cell.training.epochEval ? { epoch, _, model in
+            epochEvaluations.append(try evaluateEpoch(epoch, model: model, cell: cell, data: data))
+        } : nil
+        var outcome = try Trainer.train(model: model, optimizer: optimizer, data: train, plan: cell.training,
                                         rng: &shuffleRNG, validationData: data.test, onEpoch: onEpoch,
-                                        observer: observer)
-        return TrainedModelCache.Entry(model: model, outcome: outcome)
+                                        observer: observer, averaging: averaging, epochFinished: epochFinished)
+        outcome.epochEvaluations = epochEvaluations
+        return TrainedModelCache.Entry(model: model, outcome: outcome, averaged: averaging?.model)
+    }
+
+    /// `epoch_eval` at the end of `epoch`: the test split in eval mode as the model stands, and a copy
+    /// recalibrated by the cell's `recalibrate_*` settings (PreciseBN), with its own draws per epoch.
+    /// The model is not changed.
+    static func evaluateEpoch(_ epoch: Int, model: Sequential, cell: Cell, data: PreparedData) throws -> EpochEvaluation {
+        let e = cell.evaluation
+        let batchSize = evalModeBatchSize(cell)
+        let running = try Evaluation.accuracy(model: model, data: data.test, batchSize: batchSize, mode: .eval)
+        let calibrationData = e.recalibrateOnTest ? data.test : data.train
+        let recalibrated = model.clone()
+        var rng = RandomGenerator(seed: cell.seed).derived("recalibrate-epoch-\(epoch)")
+        var precise: Double? = nil
+        do {
+            try Recalibration.recalibrate(model: recalibrated, data: calibrationData,
+                                          samples: min(e.recalibrateSamples ?? calibrationData.count, calibrationData.count),
+                                          batchSize: e.recalibrateBatchSize, estimator: e.estimator, rng: &rng)
+            precise = try Evaluation.accuracy(model: recalibrated, data: data.test, batchSize: batchSize, mode: .eval)
+                .correct.percent
+        } catch is LayerError {}  // refused (one value per channel, or MABN/CBN): the column stays empty
+        return EpochEvaluation(epoch: epoch, runningStatisticsAccuracy: running.correct.percent, preciseBNAccuracy: precise)
+    }
+
+    /// The batch size of eval-mode passes whose batch size is not part of the measurement: at least
+    /// ``measurementBatchSize``; with `track_running_stats off` (eval mode on batch statistics) `eval_batch_size`.
+    static func evalModeBatchSize(_ cell: Cell) -> Int {
+        let e = cell.evaluation
+        return cell.model.trackRunningStats ? max(e.evalBatchSize, measurementBatchSize) : e.evalBatchSize
     }
 
     /// The cell's model as initialized, before training: every draw from `cell.seed`.
@@ -67,6 +101,7 @@ public enum CellRunner {
         r[.trainAccRunning] = outcome.runningAccuracy
         r[.finalTrainLoss] = outcome.finalLoss
         if let validation = outcome.lastValidationAccuracy { r[.valAccLastEpoch] = validation }
+        r.epochEvaluations = outcome.epochEvaluations
         if let d = outcome.divergence { r.status = .diverged(d) }
 
         let e = cell.evaluation
@@ -75,7 +110,7 @@ public enum CellRunner {
         // batch size is not part of the measurement use batches of at least this size; with
         // track_running_stats off, eval mode normalizes with batch statistics and does depend
         // on it, so those passes use eval_batch_size as given.
-        let eval = cell.model.trackRunningStats ? max(e.evalBatchSize, measurementBatchSize) : e.evalBatchSize
+        let eval = evalModeBatchSize(cell)
         // A pass that normalizes with batch statistics can meet a batch with one value per
         // channel (its last batch); PyTorch refuses it, so do the layers: that measurement
         // stays empty, with the reason in `notes`, and the others are kept.
@@ -86,6 +121,12 @@ public enum CellRunner {
         try batchStatistics("test_acc_train_mode") {
             r[.testAccTrainMode] = try Evaluation.accuracy(model: model.clone(), data: test,
                                                          batchSize: cell.training.batchSize, mode: batchStatsMode).correct.percent
+        }
+        if e.trainModeOnTrainSplit {
+            try batchStatistics("train_acc_train_mode") {
+                r[.trainAccTrainMode] = try Evaluation.accuracy(model: model.clone(), data: train,
+                                                              batchSize: cell.training.batchSize, mode: batchStatsMode).correct.percent
+            }
         }
         let evalPass = try Evaluation.accuracy(model: model, data: test, batchSize: e.metricBug ? e.evalBatchSize : eval,
                                                mode: .eval)
@@ -122,6 +163,11 @@ public enum CellRunner {
                     .correct.percent
             }
         }
+        if let averaged = trained.averaged, let plan = cell.training.weightAverage {
+            try batchStatistics("test_acc_averaged") {
+                try measureAveraged(averaged, plan: plan, cell: cell, data: data, into: &r)
+            }
+        }
         if e.mcSamples > 0 {
             r[.testAccMCDropout] = try Evaluation.monteCarloDropoutAccuracy(
                 model: model.clone(), data: test, batchSize: eval, passes: e.mcSamples,
@@ -151,6 +197,22 @@ public enum CellRunner {
                     model: model.clone(), data: test, batchSize: cell.training.batchSize, mode: batchStatsMode).percent
             }
         }
+    }
+
+    /// `test_acc_averaged`: the averaged model in eval mode with its buffer policy; `recalibrated` first
+    /// re-estimates its buffers as `torch.optim.swa_utils.update_bn(train_loader, averaged)` does: every BatchNorm
+    /// reset, then momentum=None (the cumulative average of the batch means and unbiased variances: the
+    /// mean-of-batch-variances estimator of ``Recalibration``) over the whole training split in a fresh shuffled
+    /// order, batches of the training batch size, in train mode (dropout on, as `model.train()`).
+    static func measureAveraged(_ averaged: Sequential, plan: WeightAveragePlan, cell: Cell, data: PreparedData,
+                                into r: inout CellMeasurements) throws {
+        if plan.buffers == .recalibrated {
+            var rng = RandomGenerator(seed: cell.seed).derived("weight-average-update-bn")
+            try Recalibration.recalibrate(model: averaged, data: data.train, samples: data.train.count,
+                                          batchSize: cell.training.batchSize, estimator: .meanOfBatchVariances, rng: &rng)
+        }
+        r[.testAccAveraged] = try Evaluation.accuracy(model: averaged, data: data.test, batchSize: evalModeBatchSize(cell),
+                                                    mode: .eval).correct.percent
     }
 
     /// Test-time adaptation with a prior of strength `N` at test batch size `n`, as the authors' code

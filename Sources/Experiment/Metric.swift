@@ -85,10 +85,14 @@ extension Metric {
         "train_acc_eval_mode", .percent, decimals: 2, summarized: true, split: .train,
         shown: Shown(chart: "", report: "", sentence: ""),
         meaning: "accuracy (%) on the training split in eval mode (running statistics)")
+    public static let trainAccTrainMode = Metric(
+        "train_acc_train_mode", .percent, decimals: 2, summarized: true, split: .train,
+        shown: Shown(chart: "", report: "train, train mode", sentence: "train mode on the training split"),
+        meaning: "accuracy (%) on the training split, in its order, in train mode after training: BatchNorm on batch statistics over batches of the **training** batch size (with `ghost_batch_size`, over its ghost batches, as in training), dropout off, running statistics untouched (measured on a copy; `train_mode_train_split on`); the mini-batch statistics curve on the training set of Wu & Johnson 2021")
     public static let testAccTrainMode = Metric(
         "test_acc_train_mode", .percent, decimals: 2, summarized: true, split: .test,
         shown: Shown(chart: "train mode (batch stats)", report: "test, train mode", sentence: "train mode"),
-        meaning: "test accuracy (%) in train mode: BatchNorm on batch statistics over test batches of the **training** batch size, dropout off, running statistics untouched (measured on a copy)")
+        meaning: "test accuracy (%) in train mode: BatchNorm on batch statistics over test batches of the **training** batch size (with `ghost_batch_size`, over its ghost batches: the normalization batch of training), dropout off, running statistics untouched (measured on a copy)")
     public static let testAccEvalMode = Metric(
         "test_acc_eval_mode", .percent, decimals: 2, summarized: true, split: .test,
         shown: Shown(chart: "eval mode (running stats)", report: "test, eval mode", sentence: "eval mode"),
@@ -140,6 +144,11 @@ extension Metric {
         shown: Shown(chart: "reloaded, then recalibrated", report: "lossy reload, recalibrated",
                      sentence: "the reloaded model recalibrated"),
         meaning: "the same reloaded model after recalibrating its BatchNorm statistics (`recalibrate_*` settings), in eval mode")
+    public static let testAccAveraged = Metric(
+        "test_acc_averaged", .percent, decimals: 2, summarized: true, split: .test,
+        shown: Shown(chart: "averaged weights (eval mode)", report: "test, averaged weights",
+                     sentence: "the averaged model in eval mode"),
+        meaning: "eval-mode test accuracy (%) of the averaged model (`weight_average` ema or swa), its BatchNorm buffers as `weight_average_buffers` makes them (recalibrated: `update_bn` over the whole training split first); in batches of max(`eval_batch_size`, 64); the live model's is `test_acc_eval_mode`")
     public static let testAccAssigningBug = Metric(
         "test_acc_assigning_bug", .percent, decimals: 2, summarized: true, split: .test,
         shown: Shown(chart: "n_correct = ... bug", report: "n_correct = ... bug", sentence: "reported by the n_correct = ... loop"),
@@ -164,9 +173,10 @@ extension Metric {
 
     /// Every measured column, in the tables' column order (after `status` and `status_detail`).
     public static let all: [Metric] = [
-        .lrUsed, .trainAccRunning, .trainAccEvalMode, .testAccTrainMode, .testAccEvalMode, .testAccRecalibrated,
+        .lrUsed, .trainAccRunning, .trainAccEvalMode, .trainAccTrainMode, .testAccTrainMode, .testAccEvalMode, .testAccRecalibrated,
         .testAccBatchStats, .adaptedAccuracy, .testAccMCDropout, .testAccForgotEval, .testAccEvalAfterForgotEval, .testAccTrainModeClassBlocked,
         .trainModeDisagreement, .evalModeDisagreement, .testAccAfterLossyReload, .testAccReloadRecalibrated,
+        .testAccAveraged,
         .testAccAssigningBug, .valAccLastEpoch, .finalTrainLoss, .testOverlap,
         .recalibrationSamples,
     ]
@@ -227,8 +237,12 @@ extension PairedDifference {
         "lossy_reload_minus_eval_mode", .testAccAfterLossyReload, minus: .testAccEvalMode,
         sentence: "eval mode after the lossy reload minus eval mode before it")
 
+    public static let averagedMinusEval = PairedDifference(
+        "averaged_minus_eval_mode", .testAccAveraged, minus: .testAccEvalMode,
+        sentence: "the averaged model minus the live model, both in eval mode")
+
     /// Every paired difference of the summary, in column order (after the metrics).
     public static let all: [PairedDifference] = [.trainMinusEval, .recalibratedMinusEval, .batchStatsMinusEval,
                                                  .adaptedMinusEval, .evalAfterForgotMinusEval, .classBlockedMinusEval,
-                                                 .reloadMinusEval]
+                                                 .reloadMinusEval, .averagedMinusEval]
 }

@@ -37,6 +37,9 @@ public final class TrainedModelCache: @unchecked Sendable {  // Sendable: `condi
     public struct Entry {
         public let model: Sequential
         public let outcome: TrainingOutcome
+        /// The averaged model (``TrainingPlan/weightAverage``), its buffers as the plan's policy left them
+        /// (`recalibrated` not yet re-estimated); nil without one.
+        public var averaged: Sequential? = nil
     }
 
     private enum State {
@@ -76,7 +79,7 @@ public final class TrainedModelCache: @unchecked Sendable {  // Sendable: `condi
     public func model(for key: Key, train: () throws -> Entry) throws -> Entry {
         func handOut(_ result: Result<Entry, Error>, last: Bool) throws -> Entry {
             let entry = try result.get()
-            return last ? entry : Entry(model: entry.model.clone(), outcome: entry.outcome)
+            return last ? entry : Entry(model: entry.model.clone(), outcome: entry.outcome, averaged: entry.averaged?.clone())
         }
         condition.lock()
         while true {

@@ -11,10 +11,14 @@ public enum Trainer {
     /// With `plan.validation`, every epoch ends with a validation pass over `validationData`
     /// (in its order, batches of `plan.validationBatchSize`) in the plan's validation mode, on
     /// the model itself: in train mode it updates the running statistics and draws dropout masks.
+    /// `averaging` (``WeightAveraging``) is updated after every step and at the end of every epoch's steps
+    /// (before its validation pass); `epochFinished` sees the model after each epoch and its validation pass,
+    /// with the epoch and the epoch count, and must not change it.
     public static func train(model: Sequential, optimizer: Optimizer, data: ImageDataset, plan: TrainingPlan,
                              rng: inout RandomGenerator, validationData: ImageDataset? = nil,
                              onEpoch: ((Int) -> Void)? = nil,
-                             observer: TrainingObserver? = nil) throws -> TrainingOutcome {
+                             observer: TrainingObserver? = nil, averaging: WeightAveraging? = nil,
+                             epochFinished: ((Int, Int, Sequential) throws -> Void)? = nil) throws -> TrainingOutcome {
         precondition(plan.validation == .off || validationData != nil, "validation \(plan.validation) needs validation data")
         let assembler = BatchAssembler()
         let loss = SoftmaxCrossEntropy()
@@ -52,6 +56,7 @@ public enum Trainer {
                 lossSum += Double(value)
                 _ = model.backward(loss.gradient)
                 optimizer.step(learningRate: rate)
+                averaging?.stepFinished(live: model)
                 observer?.stepFinished(TrainingStep(epoch: epoch, step: step + 1, batch: batch, loss: value,
                                                     learningRate: rate), model: model)
             }
@@ -59,11 +64,13 @@ public enum Trainer {
             outcome.finalLoss = batches.isEmpty ? .nan : lossSum / Double(batches.count)
             // device_bn reduce: the ranks' running statistics averaged after each epoch (timm's distribute_bn)
             model.distributeRunningStatistics()
+            averaging?.epochFinished(live: model, epoch: epoch, of: epochCount)
             if let validationMode = plan.validationPassMode, let validationData {
                 outcome.lastValidationAccuracy = try Evaluation.accuracy(
                     model: model, data: validationData, batchSize: plan.validationBatchSize, mode: validationMode
                 ).correct.percent
             }
+            try epochFinished?(epoch, epochCount, model)
         }
         return outcome
     }

@@ -17,4 +17,23 @@ public struct TrainingOutcome: Sendable {
     public var divergence: Divergence?
     /// Accuracy (%) of the last epoch's validation pass (``TrainingPlan/validation``); nil without one.
     public var lastValidationAccuracy: Double? = nil
+    /// The evaluations after every epoch (``TrainingPlan/epochEval``), in epoch order; empty without.
+    public var epochEvaluations: [EpochEvaluation] = []
+}
+
+/// The test split evaluated at the end of one epoch (`epoch_eval`; Wu & Johnson 2021's EMA against PreciseBN
+/// during training): eval mode with the running statistics training left, and on a copy with
+/// statistics re-estimated by PreciseBN (the cell's `recalibrate_*` settings).
+public struct EpochEvaluation: Hashable, Sendable {
+    /// 1-based.
+    public var epoch: Int
+    /// Eval-mode test accuracy (%) with the running statistics (the EMA of momentum).
+    public var runningStatisticsAccuracy: Double
+    /// Eval-mode test accuracy (%) after recalibrating a copy; nil when the layers refused it.
+    public var preciseBNAccuracy: Double?
+
+    public init(epoch: Int, runningStatisticsAccuracy: Double, preciseBNAccuracy: Double?) {
+        self.epoch = epoch; self.runningStatisticsAccuracy = runningStatisticsAccuracy
+        self.preciseBNAccuracy = preciseBNAccuracy
+    }
 }

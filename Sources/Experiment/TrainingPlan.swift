@@ -19,13 +19,18 @@ public struct TrainingPlan: Hashable, Sendable {
     /// The validation pass after every epoch over the test split, and its batch size.
     public var validation: ValidationMode
     public var validationBatchSize: Int
+    /// The averaged model kept beside the training (`weight_average`); nil = none.
+    public var weightAverage: WeightAveragePlan?
+    /// Evaluate after every epoch (`epoch_eval`): ``TrainingOutcome/epochEvaluations``.
+    public var epochEval: Bool
 
     public init(epochs: Int, batchSize: Int, order: BatchOrder = .shuffled, dropLast: Bool = true, frozenEpochs: Int = 0,
                 steps: Int = 0, schedule: LRSchedule = LRSchedule(), validation: ValidationMode = .off,
-                validationBatchSize: Int = 128) {
+                validationBatchSize: Int = 128, weightAverage: WeightAveragePlan? = nil, epochEval: Bool = false) {
         self.epochs = epochs; self.batchSize = batchSize; self.order = order
         self.dropLast = dropLast; self.frozenEpochs = frozenEpochs; self.steps = steps; self.schedule = schedule
         self.validation = validation; self.validationBatchSize = validationBatchSize
+        self.weightAverage = weightAverage; self.epochEval = epochEval
     }
 
     /// The mode of the validation pass: `nil` when there is none.

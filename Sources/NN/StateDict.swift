@@ -72,6 +72,28 @@ public struct StateDictEntry {
         }
     }
 
+    /// The entry's own Float32 tensor (not a copy: writing it changes the model) for an F32 entry;
+    /// nil for an integer one (`num_batches_tracked`, a counter).
+    public var floatTensor: Tensor? {
+        if case .values(let t) = storage { return t }
+        return nil
+    }
+
+    /// The value of an integer entry (`num_batches_tracked`, a counter); nil for an F32 one.
+    public var integerValue: Int? {
+        switch storage {
+        case .values: return nil
+        case .batchesTracked(let layer): return layer.numBatchesTracked
+        case .counter(let counter): return counter.get()
+        }
+    }
+
+    /// Sets an integer entry (a precondition: it is one).
+    public func setInteger(_ value: Int) {
+        precondition(integerValue != nil, "\(key) is not an integer entry")
+        assign(SafeTensor([Int64(value)], shape: shape))
+    }
+
     /// Why `tensor` cannot be loaded into this entry (PyTorch's words for a size mismatch), or nil.
     fileprivate func mismatch(_ tensor: SafeTensor) -> String? {
         if tensor.shape != shape {

@@ -2,14 +2,17 @@ import Charts
 import Experiment
 import Foundation
 
-/// The three CSV tables of a spec, rendered from its cell records in grid order:
+/// The CSV tables of a spec, rendered from its cell records in grid order:
 /// `<spec>.csv` (a row per cell and seed), `<spec>-summary.csv` (mean and sample
-/// standard deviation over seeds per cell) and `<spec>-bnstats.csv` (a row per
-/// BatchNorm layer per cell and seed). Column dictionary: Results/README.md.
+/// standard deviation over seeds per cell), `<spec>-bnstats.csv` (a row per
+/// BatchNorm layer per cell and seed) and, when a cell evaluated after every epoch (`epoch_eval`),
+/// `<spec>-epochs.csv` (a row per cell, seed and epoch). Column dictionary: Results/README.md.
 public struct ResultTables: Equatable {
     public var results: String
     public var summary: String
     public var statistics: String
+    /// The per-epoch table; nil when no record has per-epoch rows (and no file is written).
+    public var epochs: String?
     /// The summary as values, for the charts and the report.
     public var summaryValues: Summary
 
@@ -21,14 +24,20 @@ public struct ResultTables: Equatable {
                             rows: records.map { r in [spec] + r.settings.map { $0[1] } + [String(r.seed)] + r.metrics + [r.wallSeconds] })
         statistics = CSV.table(header: front + CellRecord.statisticsColumns,
                                rows: records.flatMap { r in r.statistics.map { [spec] + r.settings.map { $0[1] } + [String(r.seed)] + $0 } })
+        epochs = records.contains { $0.epochs != nil }
+            ? CSV.table(header: front + CellRecord.epochColumns,
+                        rows: records.flatMap { r in (r.epochs ?? []).map { [spec] + r.settings.map { $0[1] } + [String(r.seed)] + $0 } })
+            : nil
         summaryValues = Summary(records: records)
         summary = summaryValues.csv(spec: spec)
     }
 
-    /// Writes the three tables atomically into `directory` as `<spec>.csv`, `<spec>-summary.csv`, `<spec>-bnstats.csv`.
+    /// Writes the tables atomically into `directory` as `<spec>.csv`, `<spec>-summary.csv`, `<spec>-bnstats.csv`
+    /// and, with per-epoch rows, `<spec>-epochs.csv`.
     public func write(spec: String, to directory: String) throws {
         try AtomicFile.write(results, to: "\(directory)/\(spec).csv")
         try AtomicFile.write(summary, to: "\(directory)/\(spec)-summary.csv")
         try AtomicFile.write(statistics, to: "\(directory)/\(spec)-bnstats.csv")
+        if let epochs { try AtomicFile.write(epochs, to: "\(directory)/\(spec)-epochs.csv") }
     }
 }

@@ -82,6 +82,15 @@ public struct ExperimentConfig: Hashable, Sendable {
     public var validation: ValidationMode = .off
     /// `validation_batch_size`: its batch size.
     public var validationBatchSize: Int = 128
+    /// `epoch_eval`: after every epoch, the test split in eval mode with the running statistics and
+    /// with PreciseBN-recalibrated ones (`<spec>-epochs.csv`).
+    public var epochEval: Bool = false
+    /// `weight_average`: the averaged model kept beside the trained one.
+    public var weightAverage: WeightAverage = .off
+    /// `ema_decay`: the EMA's decay, the decimal the spec writes (as Python holds the literal).
+    public var emaDecay: Double = 0.999
+    /// `weight_average_buffers`: what the averaged model's BatchNorm buffers are.
+    public var weightAverageBuffers: WeightAverageBuffers = .averaged
     /// `batch_size`: training batch size.
     public var batchSize: Int = 32
     /// `optimizer` (and `lr`): the optimizer; its learning rate is before `lr_scaling`.
@@ -120,6 +129,8 @@ public struct ExperimentConfig: Hashable, Sendable {
     public var forgotEvalShift: Float = 0
     /// `class_blocked_eval`: also measure train mode over single-class test batches.
     public var classBlockedEval: Bool = false
+    /// `train_mode_train_split`: also measure train mode over the training split.
+    public var trainModeOnTrainSplit: Bool = false
     /// `lossy_reload`: also measure a reload of the parameters without the BatchNorm buffers.
     public var lossyReload: Bool = false
     /// `metric_bug`: also report what an assigning (`n_correct = ...`) evaluation loop prints.

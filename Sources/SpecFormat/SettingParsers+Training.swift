@@ -106,6 +106,18 @@ extension SettingParsers {
         SpecNumber.format(config.optimizer.learningRate)
     }
 
+    /// A number in (0, 1), kept as the Double of its Float32's shortest decimal (`0.9999`), as Python
+    /// holds the literal `decay=0.9999` that timm and torch.optim.swa_utils compute `1 - decay` from.
+    static func emaDecay(_ input: inout SettingInput) throws -> SettingAssignment {
+        let value = try input.single().float("ema_decay", in: .openFraction)
+        let decay = Double(SpecNumber.format(value))!
+        return { $0.emaDecay = decay }
+    }
+
+    static func renderEMADecay(_ config: ExperimentConfig) -> String {
+        SpecNumber.format(Float(config.emaDecay))
+    }
+
     /// `off` or a number >= 0.
     static func adaptPrior(_ input: inout SettingInput) throws -> SettingAssignment {
         let token = try input.single()

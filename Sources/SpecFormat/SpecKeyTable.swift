@@ -206,6 +206,34 @@ package enum SpecKeyTable {
                 \.validation),
         .integer("validation_batch_size", .training, sweepable: true, atLeast: 1,
                  meaning: "batch size of the validation passes; needs validation", \.validationBatchSize),
+        .onOff("epoch_eval", .training,
+               meaning: "after every epoch, the test split in eval mode (batches of max(eval_batch_size, 64)) with the"
+                   + " running statistics as training left them (the EMA of momentum) and, on a copy, with"
+                   + " statistics re-estimated by the recalibrate_* settings (PreciseBN); one row per cell and epoch"
+                   + " in NAME-epochs.csv (Wu & Johnson 2021, EMA against PreciseBN)", \.epochEval)
+            .omittedFromDescriptionsAtDefault(),
+        .choice("weight_average", .training, sweepable: true,
+                meaning: "an averaged copy of the weights beside the trained model, measured as test_acc_averaged:"
+                    + " ema = after every optimizer step ema = decay * ema + (1 - decay) * live (timm ModelEmaV2,"
+                    + " from the model as initialized); swa = the equal-weight running average (AveragedModel's"
+                    + " default) of the weights at the end of every epoch from epoch floor(0.75 * epochs) + 1 on"
+                    + " (the last 25%; the first average copies)", \.weightAverage)
+            .omittedFromDescriptionsAtDefault(),
+        .custom("ema_decay", .training, sweepable: true, values: "number in (0, 1)",
+                meaning: "the EMA's decay; after T steps the initial weights keep decay^T of the average"
+                    + " (0.9999 over 1,000 steps: 90%); needs weight_average ema",
+                parse: SettingParsers.emaDecay, render: SettingParsers.renderEMADecay)
+            .omittedFromDescriptionsAtDefault(),
+        .choice("weight_average_buffers", .training, sweepable: true,
+                meaning: "the averaged model's BatchNorm buffers: averaged = with the parameters' rule (ModelEmaV2;"
+                    + " AveragedModel(use_buffers=True)), num_batches_tracked through float and truncated as copy_"
+                    + " does; live = copied from the live model at every update (ModelEmaV3 exclude_buffers=True;"
+                    + " AveragedModel(use_buffers=False) since PyTorch 2.0); stale = the copy's creation values"
+                    + " (AveragedModel before pytorch/pytorch#84054, no update_bn); recalibrated = stale, then"
+                    + " update_bn after training (reset, momentum=None over the whole training split in train"
+                    + " mode, batches of batch_size: the mean-of-batch-variances estimator); needs weight_average",
+                \.weightAverageBuffers)
+            .omittedFromDescriptionsAtDefault(),
         .custom("optimizer", .training, oneWord: false,
                 values: "`sgd [lr=0.01] [momentum=0.9] [dampening=0] [weight_decay=0] [nesterov=off]` | "
                     + "`adam [lr=0.001] [betas=0.9,0.999] [eps=1e-08] [weight_decay=0]` | `adamw` (as adam, "
@@ -268,6 +296,11 @@ package enum SpecKeyTable {
                meaning: "also measure train mode over class-blocked test batches: the test split grouped by label"
                    + " (split order within a class), each batch of the training batch size from one class",
                \.classBlockedEval),
+        .onOff("train_mode_train_split", .evaluation,
+               meaning: "also measure train mode over the training split (train_acc_train_mode: batch statistics over"
+                   + " batches of the training batch size, ghost batches as in training), Wu & Johnson 2021's"
+                   + " mini-batch curve on the training set", \.trainModeOnTrainSplit)
+            .omittedFromDescriptionsAtDefault(),
         .onOff("lossy_reload", .evaluation,
                meaning: "also save the trained model's parameters only (torch.save of parameters(), no BatchNorm"
                    + " buffers) as safetensors, load them into a freshly built model with strict=False, and"

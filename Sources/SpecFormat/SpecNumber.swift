@@ -95,6 +95,9 @@ struct NumberRange: Sendable {
     /// [0, 1]
     static let fraction = NumberRange(lower: Bound(value: 0, inclusive: true),
                                       upper: Bound(value: 1, inclusive: true))
+    /// (0, 1)
+    static let openFraction = NumberRange(lower: Bound(value: 0, inclusive: false),
+                                          upper: Bound(value: 1, inclusive: false))
     /// (0, 1]
     static let positiveFraction = NumberRange(lower: Bound(value: 0, inclusive: false),
                                               upper: Bound(value: 1, inclusive: true))

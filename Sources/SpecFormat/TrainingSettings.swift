@@ -170,3 +170,32 @@ public enum ValidationMode: String, CaseIterable, Hashable, Sendable {
     /// (`running = (1 - momentum) * running + momentum * batch`), and dropout stays on.
     case trainMode = "train-mode"
 }
+
+/// Which average of the weights is kept beside the trained model (`weight_average`), measured as
+/// `test_acc_averaged` against the live model's `test_acc_eval_mode`.
+public enum WeightAverage: String, CaseIterable, Hashable, Sendable {
+    /// No averaged model.
+    case off
+    /// An exponential moving average of the weights after every optimizer step,
+    /// `ema = decay * ema + (1 - decay) * live` (timm `ModelEmaV2`), from the model as initialized.
+    case ema
+    /// Stochastic Weight Averaging (Izmailov et al. 2018, `torch.optim.swa_utils.AveragedModel`'s
+    /// default): the equal-weight running average of the weights at the end of each of the last 25%
+    /// of the epochs.
+    case swa
+}
+
+/// What the averaged model's BatchNorm buffers (`running_mean`, `running_var`, `num_batches_tracked`)
+/// are (`weight_average_buffers`). Formulas in Sources/Experiment/WeightAveraging.swift.
+public enum WeightAverageBuffers: String, CaseIterable, Hashable, Sendable {
+    /// Averaged with the same rule as the parameters (timm `ModelEmaV2`, `AveragedModel(use_buffers=True)`).
+    case averaged
+    /// Copied from the live model at every update (timm `ModelEmaV3(exclude_buffers=True)`,
+    /// `AveragedModel(use_buffers=False)` since PyTorch 2.0, pytorch/pytorch#84054).
+    case live
+    /// Left at the averaged copy's creation values, the model as initialized (`AveragedModel(use_buffers=False)`
+    /// before pytorch/pytorch#84054, without `update_bn`).
+    case stale
+    /// Stale, then re-estimated after training as `torch.optim.swa_utils.update_bn` does.
+    case recalibrated
+}

@@ -198,13 +198,13 @@ final class SpecSettingsTests: XCTestCase {
             "jitter_apply", "split_overlap", "test_normalize", "test_storage", "order", "norm", "groups", "momentum",
             "momentum_convention", "track_running_stats", "ghost_batch_size", "shared_bn", "devices", "device_bn",
             "frozen_bn_epochs", "dropout", "epochs", "steps", "budget_factor",
-            "batch_size", "validation", "validation_batch_size", "lr",
-            "eval_batch_size", "recalibrate_samples", "recalibrate_batch_size", "recalibrate_estimator",
+            "batch_size", "validation", "validation_batch_size", "weight_average", "ema_decay", "weight_average_buffers",
+            "lr", "eval_batch_size", "recalibrate_samples", "recalibrate_batch_size", "recalibrate_estimator",
             "recalibrate_data", "adapt_prior", "mc_samples", "forgot_eval_batches", "forgot_eval_shift", "variant",
         ])
         XCTAssertEqual(SpecKeyTable.quickNames.filter { !SpecKeyTable.sweepableNames.contains($0) }, [
-            "train_split", "test_split", "normalize", "drop_last", "eps", "lr_scaling", "base_batch_size", "seeds",
-            "forgot_eval", "class_blocked_eval", "lossy_reload", "metric_bug",
+            "train_split", "test_split", "normalize", "drop_last", "eps", "epoch_eval", "lr_scaling", "base_batch_size", "seeds",
+            "forgot_eval", "class_blocked_eval", "train_mode_train_split", "lossy_reload", "metric_bug",
         ])
     }
 }

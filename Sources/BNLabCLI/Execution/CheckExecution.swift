@@ -32,7 +32,7 @@ enum CheckExecution {
 
 /// A rough cost model of one cell: training FLOPs (forward + backward = 3x forward)
 /// at an assumed 8 GFLOP/s, plus a fixed overhead per optimizer step, plus the
-/// evaluation passes (about 8 forward passes over the splits).
+/// evaluation passes (about 9 forward passes over the splits), the averaged model's and `epoch_eval`'s.
 enum RunTimeEstimate {
     static func forwardFLOPs(_ c: ExperimentConfig) -> Double {
         let (channels, size): (Int, Int)
@@ -89,8 +89,20 @@ enum RunTimeEstimate {
             if trainings.insert(training).inserted {
                 let trainSamples = Double(c.trainSplit * c.epochs)
                 total += 3 * f * trainSamples / 8e9 + trainSamples / Double(c.batchSize) * 40e-6
+                if c.epochEval {  // per epoch: the test split, and the recalibration's samples (PreciseBN)
+                    let calibration = c.recalibrateData == .test ? c.testSplit : c.trainSplit
+                    let samples: Int
+                    switch c.recalibrateSamples {
+                    case .all: samples = calibration
+                    case .count(let n): samples = min(n, calibration)
+                    }
+                    total += f * Double(c.epochs * c.budgetFactor * (c.testSplit + samples)) / 8e9
+                }
             }
-            total += f * Double(3 * c.trainSplit + 5 * c.testSplit) / 8e9
+            total += f * Double(4 * c.trainSplit + 5 * c.testSplit) / 8e9
+            if c.weightAverage != .off {  // the averaged model's test pass, after update_bn's pass when recalibrated
+                total += f * Double(c.testSplit + (c.weightAverageBuffers == .recalibrated ? c.trainSplit : 0)) / 8e9
+            }
         }
         return total
     }
