@@ -336,6 +336,9 @@ IMPLEMENTED = {
     "recalibrate_estimator": {"population", "mean-of-batch-variances"},
     "recalibrate_data": {"train", "test"},
     "validation": {"off"},
+    "drop_path": {"0"},
+    "dropout_convention": {"inverted"},
+    "dropout_in_eval": {"off"},
 }
 # Streams of the reference's random draws, all seeded by the cell's seed.
 BATCH_STREAM, RECALIBRATION_STREAM, MEASUREMENT_STREAM = 0, 1, 2

@@ -5,6 +5,7 @@ import TensorCore
 ///
 ///     out = act(norm1(conv1(x)))          conv1: 3x3, stride s, padding 1
 ///     out = norm2(conv2(out))             conv2: 3x3, stride 1, padding 1
+///     out = drop_path(out)                if any: stochastic depth (``DropPath``), timm's BasicBlock
 ///     identity = downsample(x) or x       downsample: conv 1x1 stride s, then a norm
 ///     y = act(out + identity)
 ///
@@ -13,13 +14,15 @@ import TensorCore
 /// `downsample`, "option B" of the paper). The norms may be absent (then the convs have a bias);
 /// any layer may stand in them (BatchNorm, GroupNorm, LayerNorm of the site's sample shape, ...).
 ///
-/// Backward: `dsum = act'(dy)` flows into both branches, and the addition's backward is the sum of
-/// the two branches' input gradients: `dx = dx_main + (downsample ? downsample'(dsum) : dsum)`.
+/// Backward: `dsum = act'(dy)` flows into both branches (the main one through drop_path's mask
+/// first), and the addition's backward is the sum of the two branches' input gradients:
+/// `dx = dx_main + (downsample ? downsample'(dsum) : dsum)`.
 /// Forward keeps, inside the children, what each needs; the block keeps the sum for the last
 /// activation (whose backward reads its input) and a tensor for `dx`.
 ///
 /// Children, in PyTorch's module order (``namedChildren``, the state-dict names): `conv1`, `bn1`,
-/// `relu`, `conv2`, `bn2`, `downsample` (a ``Sequential``: `0` the conv, `1` the norm), `relu2`
+/// `relu`, `conv2`, `bn2`, `downsample` (a ``Sequential``: `0` the conv, `1` the norm), `drop_path`
+/// (timm's name and place; torchvision's block has none), `relu2`
 /// (torchvision applies its one `relu` module twice; each application here has its own layer,
 /// because a layer keeps its input for backward).
 public final class ResidualBlock: Layer {
@@ -30,6 +33,8 @@ public final class ResidualBlock: Layer {
     public let norm2: Layer?
     /// The projection shortcut (`downsample`), nil for the identity.
     public let downsample: Sequential?
+    /// Stochastic depth on the residual branch before the addition, nil for none (timm: rate 0).
+    public let dropPath: DropPath?
     public let activation2: Layer
 
     private let sum = Tensor()
@@ -38,7 +43,7 @@ public final class ResidualBlock: Layer {
     /// The block from its parts; `downsample`'s output must have the main branch's shape (it is
     /// checked in forward).
     public init(conv1: Conv2d, norm1: Layer?, activation1: Layer, conv2: Conv2d, norm2: Layer?,
-                downsample: Sequential?, activation2: Layer) {
+                downsample: Sequential?, dropPath: DropPath? = nil, activation2: Layer) {
         precondition(conv1.outChannels == conv2.inChannels,
                      "ResidualBlock: conv1 gives \(conv1.outChannels) channels, conv2 takes \(conv2.inChannels)")
         precondition(downsample != nil || (conv1.stride == 1 && conv1.inChannels == conv2.outChannels),
@@ -46,7 +51,8 @@ public final class ResidualBlock: Layer {
         precondition(conv1.computesInputGradient && conv2.computesInputGradient,
                      "ResidualBlock: its convolutions must compute their input gradients")
         self.conv1 = conv1; self.norm1 = norm1; self.activation1 = activation1
-        self.conv2 = conv2; self.norm2 = norm2; self.downsample = downsample; self.activation2 = activation2
+        self.conv2 = conv2; self.norm2 = norm2; self.downsample = downsample; self.dropPath = dropPath
+        self.activation2 = activation2
     }
 
     public var name: String {
@@ -60,6 +66,7 @@ public final class ResidualBlock: Layer {
         entries += [("relu", activation1), ("conv2", conv2)]
         if let norm2 { entries.append(("bn2", norm2)) }
         if let downsample { entries.append(("downsample", downsample)) }
+        if let dropPath { entries.append(("drop_path", dropPath)) }
         return entries + [("relu2", activation2)]
     }
 
@@ -69,7 +76,7 @@ public final class ResidualBlock: Layer {
     public func clone() -> ResidualBlock {
         ResidualBlock(conv1: conv1.clone(), norm1: norm1?.clone(), activation1: activation1.clone(),
                       conv2: conv2.clone(), norm2: norm2?.clone(), downsample: downsample?.clone(),
-                      activation2: activation2.clone())
+                      dropPath: dropPath?.clone(), activation2: activation2.clone())
     }
 
     public func forward(_ x: Tensor, mode: Mode) throws -> Tensor {
@@ -87,6 +94,7 @@ public final class ResidualBlock: Layer {
         h = try run(activation1, h)
         h = try run(conv2, h)
         if let norm2 { h = try run(norm2, h) }
+        if let dropPath { h = try run(dropPath, h) }
         let identity = try downsample.map { try run($0, x) } ?? x
         guard identity.shape == h.shape else {
             throw LayerError(layer: name, "shortcut gives \(identity.shape), the residual branch \(h.shape)")
@@ -96,11 +104,12 @@ public final class ResidualBlock: Layer {
         return try run(activation2, sum)
     }
 
-    /// `dsum = act'(dy)`; main branch back through bn2, conv2, act, bn1, conv1; shortcut through
+    /// `dsum = act'(dy)`; main branch back through drop_path, bn2, conv2, act, bn1, conv1; shortcut through
     /// `downsample` (or the identity); `dx = dx_main + dx_shortcut`.
     public func backward(_ dy: Tensor) -> Tensor {
         let dsum = activation2.backward(dy)
         var g = dsum
+        if let dropPath { g = dropPath.backward(g) }
         if let norm2 { g = norm2.backward(g) }
         g = conv2.backward(g)
         g = activation1.backward(g)

@@ -17,10 +17,12 @@ import TensorCore
 public enum ResidualNetwork {
     /// The network for inputs of `(channels, height, width)`. `norm(C, sampleShape)` makes the norm
     /// layer of a site with `C` channels and sample shape `(1, C, H, W)` (LayerNorm needs it), nil for
-    /// none; `activation()` makes each nonlinearity.
+    /// none; `activation()` makes each nonlinearity; `dropPath(i)` the stochastic depth of the net's
+    /// block `i` (counted over all stages from 0, timm's `net_block_idx`), nil for none.
     public static func make(channels: Int, height: Int, width: Int, classes: Int, blocks: [Int], widths: [Int],
                             stem: Int, norm: (Int, Shape) throws -> Layer?, activation: () -> Layer,
-                            dropout: Layer?, rng: inout RandomGenerator) throws -> Sequential {
+                            dropout: Layer?, dropPath: (Int) throws -> DropPath? = { _ in nil },
+                            rng: inout RandomGenerator) throws -> Sequential {
         precondition(blocks.count == widths.count && !blocks.isEmpty && blocks.allSatisfy { $0 >= 1 },
                      "ResidualNetwork: one block count >= 1 per stage, got \(blocks) for widths \(widths)")
         var h = height, w = width
@@ -30,7 +32,7 @@ public enum ResidualNetwork {
         var entries: [(name: String, layer: Layer)] = [("conv1", stemConv)]
         if let stemNorm { entries.append(("bn1", stemNorm)) }
         entries.append(("relu", activation()))
-        var c = stem
+        var c = stem, netBlockIndex = 0
         for (stage, (count, out)) in zip(blocks, widths).enumerated() {
             var stageBlocks: [Layer] = []
             for index in 0..<count {
@@ -47,7 +49,9 @@ public enum ResidualNetwork {
                     downsample = Sequential([projection] + [projectionNorm].compactMap { $0 })
                 }
                 stageBlocks.append(ResidualBlock(conv1: conv1, norm1: norm1, activation1: activation(), conv2: conv2,
-                                                 norm2: norm2, downsample: downsample, activation2: activation()))
+                                                 norm2: norm2, downsample: downsample, dropPath: try dropPath(netBlockIndex),
+                                                 activation2: activation()))
+                netBlockIndex += 1
                 c = out; h = sample[2]; w = sample[3]
             }
             entries.append(("layer\(stage + 1)", Sequential(stageBlocks)))
