@@ -137,8 +137,8 @@ package enum SpecKeyTable {
         .choice("dropout_convention", .model, sweepable: true,
                 meaning: "where dropout's factor 1 - p goes, b ~ Bernoulli(1 - p) per unit: inverted (PyTorch's"
                     + " nn.Dropout) y_train = x * b / (1 - p), y_eval = x; classical (Srivastava et al. 2014, seed"
-                    + " 001) y_train = x * b, y_eval = (1 - p) * x; both keep E[y_train] = y_eval. With dropout > 0,"
-                    + " test_acc_eval_mixed_dropout measures eval mode with the other convention's eval rule",
+                    + " 001) y_train = x * b, y_eval = (1 - p) * x; both keep E[y_train] = y_eval. With dropout > 0 (and"
+                    + " dropout_in_eval off), test_acc_eval_mixed_dropout measures eval mode with the other convention's eval rule",
                 \.dropoutConvention)
             .omittedFromDescriptionsAtDefault(),
         .onOff("dropout_in_eval", .model, sweepable: true,

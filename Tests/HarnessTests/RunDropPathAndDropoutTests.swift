@@ -114,7 +114,7 @@ final class RunDropPathAndDropoutTests: XCTestCase {
 
     /// The mixed model holds exactly the trained state under the other convention; its eval output is
     /// the trained model's scaled through the other rule (for an mlp without norm, a Dropout before the
-    /// last Linear: `W (keep * h) + b` against `W h + b`). Measured only with dropout.
+    /// last Linear: `W (keep * h) + b` against `W h + b`). Measured only with dropout, and not with dropout in eval mode (no eval rule applies).
     func testMixedDropoutColumn() throws {
         let data = self.data
         for convention in DropoutConvention.allCases {
@@ -131,5 +131,8 @@ final class RunDropPathAndDropoutTests: XCTestCase {
             XCTAssertNotNil(measured[.testAccEvalMixedDropout], "\(convention)")
         }
         XCTAssertNil(CellRunner.run(cell(dropout: 0, convention: .inverted), data: data)[.testAccEvalMixedDropout])
+        var buggy = cell(dropout: 0.5, convention: .inverted)
+        buggy.model.dropoutInEval = true
+        XCTAssertNil(CellRunner.run(buggy, data: data)[.testAccEvalMixedDropout], "dropout in eval mode: no eval rule to mix")
     }
 }
