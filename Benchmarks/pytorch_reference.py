@@ -340,6 +340,9 @@ IMPLEMENTED = {
     "validation": {"off"},
     "shared_bn": {"off"},
     "devices": {"1"},
+    "drop_path": {"0"},
+    "dropout_convention": {"inverted"},
+    "dropout_in_eval": {"off"},
 }
 # Streams of the reference's random draws, all seeded by the cell's seed.
 BATCH_STREAM, RECALIBRATION_STREAM, MEASUREMENT_STREAM = 0, 1, 2

@@ -1155,6 +1155,57 @@ def activation_cases():
 
 
 # ----------------------------------------------------------------------------------------------
+# 9b. DropPath (stochastic depth): timm/layers/drop.py `drop_path` and `DropPath`, transcribed
+#     verbatim (timm is not installed here), scale_by_keep=True as timm's default
+
+
+def drop_path(x, drop_prob: float = 0., training: bool = False, scale_by_keep: bool = True):
+    """timm/layers/drop.py, `drop_path`, verbatim."""
+    if drop_prob == 0. or not training:
+        return x
+    keep_prob = 1 - drop_prob
+    shape = (x.shape[0],) + (1,) * (x.ndim - 1)  # work with diff dim tensors, not just 2D ConvNets
+    random_tensor = x.new_empty(shape).bernoulli_(keep_prob)
+    if keep_prob > 0.0 and scale_by_keep:
+        random_tensor.div_(keep_prob)
+    return x * random_tensor
+
+
+class DropPath(nn.Module):
+    """timm/layers/drop.py, `DropPath`, verbatim."""
+    def __init__(self, drop_prob: float = 0., scale_by_keep: bool = True):
+        super().__init__()
+        self.drop_prob = drop_prob
+        self.scale_by_keep = scale_by_keep
+
+    def forward(self, x):
+        return drop_path(x, self.drop_prob, self.training, self.scale_by_keep)
+
+
+def drop_path_case(name, shape, drop_prob):
+    case = Case(name, layer="DropPath", drop_prob=drop_prob, input_shape=list(shape),
+                note="timm's DropPath (scale_by_keep=True): train mode y = x * mask[n], mask = Bernoulli(1 - p) / "
+                     "(1 - p) per sample (tensor mask, N values, as drop_path draws it: the same seed drawn again); "
+                     "eval.* the same module in eval mode (the identity)")
+    module = DropPath(drop_prob)
+    x = torch.randn(shape)
+    state = torch.get_rng_state()
+    forward_backward(case, "", module, x)
+    torch.set_rng_state(state)  # draw drop_path's random tensor again, from the same stream
+    mask = x.new_empty((shape[0],) + (1,) * (len(shape) - 1)).bernoulli_(1 - drop_prob).div_(1 - drop_prob)
+    assert 0 < int((mask == 0).sum()) < shape[0], f"{name}: the mask must drop some samples and keep some"
+    case.tensor("mask", mask.flatten())
+    module.eval()
+    forward_backward(case, "eval.", module, torch.randn(shape))
+    return case
+
+
+def drop_path_cases():
+    return [drop_path_case("drop_path_conv_p0p5", (6, 3, 2, 2), 0.5),
+            drop_path_case("drop_path_flat_p0p2", (8, 5), 0.2)]
+
+
+# ----------------------------------------------------------------------------------------------
 # 10. The residual network (He et al. 2016, CIFAR family), torchvision's BasicBlock and names:
 #     resnet() in scripts/torch_resnet.py
 
@@ -1669,7 +1720,8 @@ def main():
     os.makedirs(args.out, exist_ok=True)
     groups = [batchnorm_cases, norm_cases, conv_cases, pool_linear_loss_cases, sgd_cnn_cases,
               optimizer_cases, batchrenorm_cases, mabn_cases, cbn_cases, timm_norm_act_cases, activation_cases,
-              resnet_cases, fixup_cases, shared_bn_cases, timm_no_act_cases, resnet_remedy_cases]
+              resnet_cases, fixup_cases, shared_bn_cases, timm_no_act_cases, resnet_remedy_cases,
+              drop_path_cases]
     names = set()
     for group in groups:
         for case in group():

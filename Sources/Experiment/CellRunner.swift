@@ -85,10 +85,11 @@ public enum CellRunner {
         return cell.model.trackRunningStats ? max(e.evalBatchSize, measurementBatchSize) : e.evalBatchSize
     }
 
-    /// The cell's model as initialized, before training: every draw from `cell.seed`.
-    static func buildModel(cell: Cell, data: PreparedData) throws -> Sequential {
+    /// The cell's model as initialized, before training: every draw from `cell.seed`; `recipe` replaces
+    /// the cell's (the same network with other dropout layers).
+    static func buildModel(cell: Cell, data: PreparedData, recipe: ModelRecipe? = nil) throws -> Sequential {
         let train = data.train
-        return try cell.model.build(channels: train.channels, height: train.height, width: train.width,
+        return try (recipe ?? cell.model).build(channels: train.channels, height: train.height, width: train.width,
                                     classes: max(train.classCount, data.test.classCount),
                                     rng: RandomGenerator(seed: cell.seed).derived("model"))
     }
@@ -173,6 +174,13 @@ public enum CellRunner {
                 model: model.clone(), data: test, batchSize: eval, passes: e.mcSamples,
                 rng: root.derived("mc-dropout"))
         }
+        if cell.model.dropout > 0 && !cell.model.dropoutInEval {  // with the bug no eval rule applies
+            try batchStatistics("test_acc_eval_mixed_dropout") {
+                let mixed = try withOtherDropoutConvention(model, cell: cell, data: data)
+                r[.testAccEvalMixedDropout] = try Evaluation.accuracy(model: mixed, data: test, batchSize: eval,
+                                                                     mode: .eval).correct.percent
+            }
+        }
         if let forgotEval = e.forgotEval {
             try batchStatistics("test_acc_forgot_eval, test_acc_eval_after_forgot_eval, train_mode_disagreement,"
                                 + " eval_mode_disagreement") {
@@ -243,6 +251,17 @@ public enum CellRunner {
         r[.testAccEvalAfterForgotEval] = afterForgotten.correct.percent
         r[.trainModeDisagreement] = disagreement(first, second)
         r[.evalModeDisagreement] = disagreement(evalFirst, evalSecond)
+    }
+
+    /// `trained`'s whole state (strict load) in a freshly built copy of the cell's network whose Dropout
+    /// layers use the other convention (``DropoutConvention``): the same weights under the other eval rule,
+    /// as when weights trained with one convention are deployed in code written for the other.
+    static func withOtherDropoutConvention(_ trained: Sequential, cell: Cell, data: PreparedData) throws -> Sequential {
+        var recipe = cell.model
+        recipe.dropoutConvention = recipe.dropoutConvention == .inverted ? .classical : .inverted
+        let other = try buildModel(cell: cell, data: data, recipe: recipe)
+        try other.load(stateDict: trained.stateDict(), strict: true)
+        return other
     }
 
     /// A checkpoint that kept only `parameters()` (as `torch.save({k: p for k, p in model.named_parameters()})`

@@ -80,8 +80,9 @@ public enum Evaluation {
 
     /// Monte-Carlo dropout (Gal & Ghahramani 2016): the accuracy (%) of the softmax
     /// probabilities averaged over `passes` forward passes with dropout active and
-    /// normalization in eval mode (running statistics). Each pass reseeds every
-    /// Dropout layer of `model` from `rng`, so the passes draw independent masks.
+    /// normalization in eval mode (running statistics); DropPath, which follows the dropout phase,
+    /// is active too. Each pass reseeds every such layer (``StochasticLayer``) of `model` from `rng`,
+    /// so the passes draw independent masks.
     public static func monteCarloDropoutAccuracy(model: Sequential, data: ImageDataset, batchSize: Int,
                                                  passes: Int, rng: RandomGenerator) throws -> Double {
         precondition(passes >= 1, "MC-dropout needs at least one pass")
@@ -89,7 +90,7 @@ public enum Evaluation {
         var probabilities = [Double](repeating: 0, count: data.count * k)
         let mode = Mode(normalization: .eval, dropout: .train)
         for pass in 0..<passes {
-            for (i, d) in model.dropoutLayers.enumerated() { d.reseed(rng.derived("mc-\(pass)-\(i)")) }
+            for (i, d) in model.stochasticLayers.enumerated() { d.reseed(rng.derived("mc-\(pass)-\(i)")) }
             try forEachBatch(model: model, data: data, batchSize: batchSize, mode: mode) { logits, _, range in
                 let width = logits.shape.channels
                 for (row, sample) in range.enumerated() {

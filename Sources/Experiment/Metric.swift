@@ -113,6 +113,11 @@ extension Metric {
         "test_acc_mc_dropout", .percent, decimals: 2, summarized: true, split: .test,
         shown: Shown(chart: "MC-dropout", report: "test, MC-dropout", sentence: "MC-dropout"),
         meaning: "Monte-Carlo dropout: accuracy (%) of the softmax averaged over `mc_samples` passes with dropout on and BatchNorm in eval mode")
+    public static let testAccEvalMixedDropout = Metric(
+        "test_acc_eval_mixed_dropout", .percent, decimals: 2, summarized: true, split: .test,
+        shown: Shown(chart: "eval, the other dropout convention", report: "test, eval, mixed dropout",
+                     sentence: "eval mode with the other dropout convention's eval rule"),
+        meaning: "eval-mode test accuracy (%) of the trained weights (state dict loaded strictly) in a model whose Dropout layers use the other `dropout_convention`'s eval rule: a model trained `classical` evaluated without the `(1 - p)` factor (activations `1/(1 - p)` too large), or one trained `inverted` evaluated with it (`(1 - p)` too small); measured where `dropout` > 0 and `dropout_in_eval off`, BatchNorm on its running statistics")
     public static let testAccForgotEval = Metric(
         "test_acc_forgot_eval", .percent, decimals: 2, summarized: true, split: .test,
         shown: Shown(chart: "forgot eval() (train mode)", report: "test, forgot eval()", sentence: "with eval() forgotten"),
@@ -174,7 +179,8 @@ extension Metric {
     /// Every measured column, in the tables' column order (after `status` and `status_detail`).
     public static let all: [Metric] = [
         .lrUsed, .trainAccRunning, .trainAccEvalMode, .trainAccTrainMode, .testAccTrainMode, .testAccEvalMode, .testAccRecalibrated,
-        .testAccBatchStats, .adaptedAccuracy, .testAccMCDropout, .testAccForgotEval, .testAccEvalAfterForgotEval, .testAccTrainModeClassBlocked,
+        .testAccBatchStats, .adaptedAccuracy, .testAccMCDropout, .testAccEvalMixedDropout,
+        .testAccForgotEval, .testAccEvalAfterForgotEval, .testAccTrainModeClassBlocked,
         .trainModeDisagreement, .evalModeDisagreement, .testAccAfterLossyReload, .testAccReloadRecalibrated,
         .testAccAveraged,
         .testAccAssigningBug, .valAccLastEpoch, .finalTrainLoss, .testOverlap,
@@ -223,6 +229,10 @@ extension PairedDifference {
         "batch_stats_minus_eval_mode", .testAccBatchStats, minus: .testAccEvalMode,
         sentence: "batch statistics minus eval mode")
 
+    public static let mixedDropoutMinusEval = PairedDifference(
+        "mixed_dropout_minus_eval_mode", .testAccEvalMixedDropout, minus: .testAccEvalMode,
+        sentence: "eval mode with the other dropout convention's eval rule minus eval mode")
+
     public static let adaptedMinusEval = PairedDifference(
         "adapted_minus_eval_mode", .adaptedAccuracy, minus: .testAccEvalMode, sentence: "adapted with a prior minus eval mode")
 
@@ -243,6 +253,6 @@ extension PairedDifference {
 
     /// Every paired difference of the summary, in column order (after the metrics).
     public static let all: [PairedDifference] = [.trainMinusEval, .recalibratedMinusEval, .batchStatsMinusEval,
-                                                 .adaptedMinusEval, .evalAfterForgotMinusEval, .classBlockedMinusEval,
+                                                 .adaptedMinusEval, .mixedDropoutMinusEval, .evalAfterForgotMinusEval, .classBlockedMinusEval,
                                                  .reloadMinusEval, .averagedMinusEval]
 }

@@ -13,6 +13,11 @@ public struct ModelRecipe: Hashable, Sendable {
     public var ghostBatchSize: Int?
     public var eps: Float
     public var dropout: Float
+    public var dropoutConvention: DropoutConvention
+    /// The functional-dropout bug: every Dropout active in eval mode too.
+    public var dropoutInEval: Bool
+    /// Stochastic depth's `drop_path_rate` (resnet): ``DropPath/linearDecayRates(_:blocks:)`` per block.
+    public var dropPathRate: Float
     public var renormLimits: BatchRenorm.Limits
     public var mabn: MABNSettings
     public var cbn: CBNSettings
@@ -27,20 +32,23 @@ public struct ModelRecipe: Hashable, Sendable {
     public init(architecture: ModelArchitecture, activation: Activation = .relu, norm: NormKind = .batch, groups: Int = 8,
                 momentum: BNMomentum = .exponential(0.1), trackRunningStats: Bool = true,
                 ghostBatchSize: Int? = nil, eps: Float = 1e-5, dropout: Float = 0,
+                dropoutConvention: DropoutConvention = .inverted, dropoutInEval: Bool = false, dropPathRate: Float = 0,
                 renormLimits: BatchRenorm.Limits = BatchRenorm.Limits(), mabn: MABNSettings = MABNSettings(),
                 cbn: CBNSettings = CBNSettings(), sharedBN: SharedBatchNormSetting = .off,
                 devices: Int = 1, deviceBN: DeviceBatchNormPolicy = .rank0) {
         self.architecture = architecture; self.activation = activation; self.norm = norm; self.groups = groups
         self.momentum = momentum
         self.trackRunningStats = trackRunningStats; self.ghostBatchSize = ghostBatchSize; self.eps = eps
-        self.dropout = dropout; self.renormLimits = renormLimits; self.mabn = mabn
+        self.dropout = dropout; self.dropoutConvention = dropoutConvention; self.dropoutInEval = dropoutInEval
+        self.dropPathRate = dropPathRate; self.renormLimits = renormLimits; self.mabn = mabn
         self.cbn = cbn; self.sharedBN = sharedBN
         self.devices = devices; self.deviceBN = deviceBN
     }
 
     /// Builds the model for samples of `(channels, height, width)` and `classes` outputs.
     /// Initialization draws from `rng` (PyTorch's default init); dropout streams derive from it.
-    /// With `norm mabn` every conv before the norm is MABN.py's `CenConv2d(bias=False)`: centred
+    /// With `drop_path` > 0 (resnet) block `i` of `L` gets a ``DropPath`` of rate `drop_path * i / (L - 1)`
+    /// (timm's rule; none where it is 0) with its own stream. With `norm mabn` every conv before the norm is MABN.py's `CenConv2d(bias=False)`: centred
     /// weights and no bias, as the authors' ResNet builds it (cls/networks/resnet.py); the mlp
     /// refuses mabn (MABN2d is 2-d only). With `norm cbn` each conv (without bias, as the authors'
     /// ResNet has it) and its norm are one ``ConvCrossIterationBatchNorm``, which hands the norm its
@@ -53,7 +61,8 @@ public struct ModelRecipe: Hashable, Sendable {
         func dropoutLayer() throws -> Layer? {
             guard dropout > 0 else { return nil }
             dropoutIndex += 1
-            return try Dropout(p: dropout, rng: rng.derived("dropout-\(dropoutIndex)"))
+            return try Dropout(p: dropout, rng: rng.derived("dropout-\(dropoutIndex)"), convention: dropoutConvention,
+                               activeInEval: dropoutInEval)
         }
         // shared_bn: the two sites of one module, handed to their blocks below.
         var sharedSites: [Int: SharedBatchNormSite] = [:]
@@ -113,6 +122,11 @@ public struct ModelRecipe: Hashable, Sendable {
             weightLayers += 1
             return weightLayers > 1
         }
+        if dropPathRate > 0 {
+            guard case .resnet = architecture, norm != .fixup else {
+                throw LayerError(layer: "model", "drop_path needs model resnet with a norm other than fixup")
+            }
+        }
         var layers: [Layer] = []
         switch architecture {
         case .cnn(let widths, let kernel):
@@ -158,12 +172,18 @@ public struct ModelRecipe: Hashable, Sendable {
                                                  blocks: blocks, widths: widths, stem: stem, activation: activation.makeLayer,
                                                  dropout: try dropoutLayer(), rng: &initRNG)
         case let .resnet(blocks, widths, stem):
+            // timm builds no DropPath where the block's rate is 0 (the first block, or drop_path 0).
+            let rates = dropPathRate > 0 ? DropPath.linearDecayRates(Double(dropPathRate), blocks: blocks.reduce(0, +)) : []
+            func dropPath(_ block: Int) throws -> DropPath? {
+                guard block < rates.count, rates[block] > 0 else { return nil }
+                return try DropPath(p: rates[block], rng: rng.derived("drop-path-\(block)"))
+            }
             return try ResidualNetwork.make(channels: channels, height: height, width: width, classes: classes,
                                             blocks: blocks, widths: widths, stem: stem,
                                             norm: { try normLayer($0.channels, sample: $0.sampleShape,
                                                                   applyActivation: $0.applyActivation) },
                                             activation: activation.makeLayer,
-                                            dropout: try dropoutLayer(), rng: &initRNG)
+                                            dropout: try dropoutLayer(), dropPath: dropPath, rng: &initRNG)
         }
         return Sequential(layers)
     }

@@ -143,6 +143,12 @@ public extension ParameterlessLayer {
     func clone() -> Self { Self() }
 }
 
+/// A layer that draws random numbers in train mode (``Dropout``, ``DropPath``) from a stream it owns.
+public protocol StochasticLayer: Layer {
+    /// Replaces the random stream (Monte-Carlo passes draw a fresh stream per pass).
+    func reseed(_ generator: RandomGenerator)
+}
+
 /// A shape or configuration error that PyTorch would raise as well.
 public struct LayerError: Error, CustomStringConvertible, Equatable {
     public let layer: String

@@ -48,7 +48,8 @@ public struct Mode: Sendable, Equatable, CustomStringConvertible {
     /// running statistics; `.adapted` mixes both (``NormalizationPhase``). EvoNorm-B0 has train and
     /// eval only. GroupNorm, LayerNorm, FRN and EvoNorm-S0 ignore it (no running state).
     public var normalization: NormalizationPhase
-    /// Dropout: `.train` drops and rescales, `.eval` is the identity.
+    /// Dropout and DropPath: `.train` drops and rescales, `.eval` is the identity (Dropout's classical
+    /// convention scales by `1 - p` instead; with `activeInEval` a Dropout ignores this and always drops).
     public var dropout: Phase
     /// Ghost BatchNorm (a BatchNorm with a ghost batch size `g`), in `normalization == .train`:
     /// `true` takes the statistics per ghost batch of `g` samples, as in training; `false` over

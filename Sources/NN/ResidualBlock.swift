@@ -5,6 +5,7 @@ import TensorCore
 ///
 ///     out = act(norm1(conv1(x)))          conv1: 3x3, stride s, padding 1
 ///     out = norm2(conv2(out))             conv2: 3x3, stride 1, padding 1
+///     out = drop_path(out)                if any: stochastic depth (``DropPath``), timm's BasicBlock
 ///     identity = downsample(x) or x       downsample: conv 1x1 stride s, then a norm
 ///     y = act(out + identity)
 ///
@@ -18,8 +19,9 @@ import TensorCore
 /// of `norm1 -> act` and the block has no first activation (timm's post-activation blocks with a
 /// norm-act layer: ``ResidualNetwork``); the activation after the addition stays.
 ///
-/// Backward: `dsum = act'(dy)` flows into both branches, and the addition's backward is the sum of
-/// the two branches' input gradients: `dx = dx_main + (downsample ? downsample'(dsum) : dsum)`.
+/// Backward: `dsum = act'(dy)` flows into both branches (the main one through drop_path's mask
+/// first), and the addition's backward is the sum of the two branches' input gradients:
+/// `dx = dx_main + (downsample ? downsample'(dsum) : dsum)`.
 /// Forward keeps, inside the children, what each needs; the block keeps the sum for the last
 /// activation (whose backward reads its input) and a tensor for `dx`.
 ///
@@ -35,6 +37,8 @@ public final class ResidualBlock: Layer {
     public let unit2: ConvNorm
     /// The projection shortcut (`downsample`), nil for the identity.
     public let downsample: Layer?
+    /// Stochastic depth on the residual branch before the addition, nil for none (timm: rate 0).
+    public let dropPath: DropPath?
     public let activation2: Layer
 
     private let sum = Tensor()
@@ -42,7 +46,8 @@ public final class ResidualBlock: Layer {
 
     /// The block from its parts; `downsample`'s output must have the main branch's shape (it is
     /// checked in forward). `activation1` must be nil exactly when `unit1`'s norm applies its own.
-    public init(unit1: ConvNorm, activation1: Layer?, unit2: ConvNorm, downsample: Layer?, activation2: Layer) {
+    public init(unit1: ConvNorm, activation1: Layer?, unit2: ConvNorm, downsample: Layer?, dropPath: DropPath? = nil,
+                activation2: Layer) {
         let conv1 = unit1.conv, conv2 = unit2.conv
         precondition(conv1.outChannels == conv2.inChannels,
                      "ResidualBlock: conv1 gives \(conv1.outChannels) channels, conv2 takes \(conv2.inChannels)")
@@ -54,15 +59,15 @@ public final class ResidualBlock: Layer {
                      "ResidualBlock: a first activation is needed unless bn1 applies its own, and refused if it does")
         precondition(!unit2.appliesActivation, "ResidualBlock: bn2 must not apply an activation before the addition")
         self.unit1 = unit1; self.activation1 = activation1; self.unit2 = unit2
-        self.downsample = downsample; self.activation2 = activation2
+        self.downsample = downsample; self.dropPath = dropPath; self.activation2 = activation2
     }
 
     /// torchvision's block from separate layers (`conv1`, `conv2` named as torchvision names them).
     public convenience init(conv1: Conv2d, norm1: Layer?, activation1: Layer?, conv2: Conv2d, norm2: Layer?,
-                            downsample: Layer?, activation2: Layer) {
+                            downsample: Layer?, dropPath: DropPath? = nil, activation2: Layer) {
         self.init(unit1: ConvNorm(conv: conv1, norm: norm1, names: ("conv1", "bn1")), activation1: activation1,
                   unit2: ConvNorm(conv: conv2, norm: norm2, names: ("conv2", "bn2")), downsample: downsample,
-                  activation2: activation2)
+                  dropPath: dropPath, activation2: activation2)
     }
 
     public var conv1: Conv2d { unit1.conv }
@@ -80,17 +85,19 @@ public final class ResidualBlock: Layer {
         if let activation1 { entries.append(("relu", activation1)) }
         entries += unit2.namedLayers
         if let downsample { entries.append(("downsample", downsample)) }
+        if let dropPath { entries.append(("drop_path", dropPath)) }
         return entries + [("relu2", activation2)]
     }
 
     public var children: [Layer] {
-        unit1.layers + [activation1].compactMap { $0 } + unit2.layers + [downsample].compactMap { $0 } + [activation2]
+        unit1.layers + [activation1].compactMap { $0 } + unit2.layers + [downsample].compactMap { $0 }
+            + [dropPath].compactMap { $0 } + [activation2]
     }
     public var parameters: [Parameter] { children.flatMap(\.parameters) }
 
     public func clone() -> ResidualBlock {
         ResidualBlock(unit1: unit1.clone(), activation1: activation1?.clone(), unit2: unit2.clone(),
-                      downsample: downsample?.clone(), activation2: activation2.clone())
+                      downsample: downsample?.clone(), dropPath: dropPath?.clone(), activation2: activation2.clone())
     }
 
     public func forward(_ x: Tensor, mode: Mode) throws -> Tensor {
@@ -106,6 +113,7 @@ public final class ResidualBlock: Layer {
         var h = try unit1.forward(x, running: run)
         if let activation1 { h = try run(activation1, h) }
         h = try unit2.forward(h, running: run)
+        if let dropPath { h = try run(dropPath, h) }
         let identity = try downsample.map { try run($0, x) } ?? x
         guard identity.shape == h.shape else {
             throw LayerError(layer: name, "shortcut gives \(identity.shape), the residual branch \(h.shape)")
@@ -115,11 +123,13 @@ public final class ResidualBlock: Layer {
         return try run(activation2, sum)
     }
 
-    /// `dsum = act'(dy)`; main branch back through bn2, conv2, act, bn1, conv1; shortcut through
+    /// `dsum = act'(dy)`; main branch back through drop_path, bn2, conv2, act, bn1, conv1; shortcut through
     /// `downsample` (or the identity); `dx = dx_main + dx_shortcut`.
     public func backward(_ dy: Tensor) -> Tensor {
         let dsum = activation2.backward(dy)
-        var g = unit2.backward(dsum)
+        var g = dsum
+        if let dropPath { g = dropPath.backward(g) }
+        g = unit2.backward(g)
         if let activation1 { g = activation1.backward(g) }
         let dxMain = unit1.backward(g)
         let dxShortcut = downsample.map { $0.backward(dsum) } ?? dsum

@@ -49,10 +49,13 @@ public enum ResidualNetwork {
     }
 
     /// The network for inputs of `(channels, height, width)`. `norm(site)` makes the norm layer of a
-    /// site, nil for none (the conv then has a bias); `activation()` makes each nonlinearity.
+    /// site, nil for none (the conv then has a bias); `activation()` makes each nonlinearity; `dropPath(i)`
+    /// the stochastic depth of the net's block `i` (counted over all stages from 0, timm's `net_block_idx`),
+    /// nil for none.
     public static func make(channels: Int, height: Int, width: Int, classes: Int, blocks: [Int], widths: [Int],
                             stem: Int, norm: (NormSite) throws -> Layer?, activation: () -> Layer,
-                            dropout: Layer?, rng: inout RandomGenerator) throws -> Sequential {
+                            dropout: Layer?, dropPath: (Int) throws -> DropPath? = { _ in nil },
+                            rng: inout RandomGenerator) throws -> Sequential {
         precondition(blocks.count == widths.count && !blocks.isEmpty && blocks.allSatisfy { $0 >= 1 },
                      "ResidualNetwork: one block count >= 1 per stage, got \(blocks) for widths \(widths)")
         var h = height, w = width
@@ -61,7 +64,7 @@ public enum ResidualNetwork {
                                      names: ("conv1", "bn1"), computesInputGradient: false, rng: &rng)
         var entries = stemUnit.sequentialEntries
         if !stemUnit.appliesActivation { entries.append(("relu", activation())) }
-        var c = stem
+        var c = stem, netBlockIndex = 0
         for (stage, (count, out)) in zip(blocks, widths).enumerated() {
             var stageBlocks: [Layer] = []
             for index in 0..<count {
@@ -80,7 +83,9 @@ public enum ResidualNetwork {
                                                names: ("0", "1"), rng: &rng).module
                 }
                 stageBlocks.append(ResidualBlock(unit1: unit1, activation1: unit1.appliesActivation ? nil : activation(),
-                                                 unit2: unit2, downsample: downsample, activation2: activation()))
+                                                 unit2: unit2, downsample: downsample,
+                                                 dropPath: try dropPath(netBlockIndex), activation2: activation()))
+                netBlockIndex += 1
                 c = out; h = sample[2]; w = sample[3]
             }
             entries.append(("layer\(stage + 1)", Sequential(stageBlocks)))

@@ -89,6 +89,9 @@ public final class Sequential: StateSharingLayer {
     /// Every Dropout layer, in order.
     public var dropoutLayers: [Dropout] { allLayers.compactMap { $0 as? Dropout } }
 
+    /// Every layer that draws random numbers in train mode (Dropout, DropPath), in order.
+    public var stochasticLayers: [StochasticLayer] { allLayers.compactMap { $0 as? StochasticLayer } }
+
     /// Every Dropout layer with its module path, as `named_modules()` writes it (`9`, `dropout`).
     public var namedDropoutLayers: [(path: String, layer: Dropout)] {
         func walk(_ layer: Layer, _ path: String) -> [(path: String, layer: Dropout)] {

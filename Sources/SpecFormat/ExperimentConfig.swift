@@ -62,8 +62,14 @@ public struct ExperimentConfig: Hashable, Sendable {
     public var mabn: MABNSettings = MABNSettings()
     /// `cbn`: Cross-Iteration BatchNorm's buffer, burn-in, rho and two-stage switch.
     public var cbn: CBNSettings = CBNSettings()
-    /// `dropout`: probability of dropping a unit; kept units are scaled by 1/(1-p).
+    /// `dropout`: probability of dropping a unit; kept units are scaled by 1/(1-p) (`dropout_convention`).
     public var dropProbability: Float = 0
+    /// `dropout_convention`: where Dropout puts its factor 1 - p (inverted: PyTorch's).
+    public var dropoutConvention: DropoutConvention = .inverted
+    /// `dropout_in_eval`: the functional-dropout bug, Dropout active in eval mode too.
+    public var dropoutInEval: Bool = false
+    /// `drop_path`: stochastic depth's drop_path_rate (model resnet), timm's linear decay over blocks.
+    public var dropPathRate: Float = 0
     /// `eps`: normalization epsilon, x_hat = (x - mean) / sqrt(var + eps).
     public var eps: Float = 1e-5
 

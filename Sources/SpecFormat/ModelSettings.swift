@@ -126,6 +126,9 @@ extension ExperimentConfig {
     }
 }
 
+/// Where Dropout puts its factor `1 - p` (`dropout_convention`): the layer's own type.
+public typealias DropoutConvention = Dropout.Convention
+
 /// Cross-Iteration BatchNorm's settings (`cbn`): the layer's own type, CBN.py's arguments.
 public typealias CBNSettings = CrossIterationBatchNorm.Settings
 

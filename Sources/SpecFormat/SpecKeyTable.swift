@@ -166,8 +166,29 @@ package enum SpecKeyTable {
                     + "(sqrt(var) + eps); running statistics as BatchNorm's from the current batch (momentum)",
                 parse: SettingParsers.cbn, render: SettingParsers.renderCBN),
         .number("dropout", .model, sweepable: true, in: .fractionBelowOne,
-                meaning: "p, the probability of dropping a unit; kept units are scaled by 1/(1-p)",
+                meaning: "p, the probability of dropping a unit; kept units are scaled by 1/(1-p) (dropout_convention"
+                    + " inverted)",
                 \.dropProbability),
+        .choice("dropout_convention", .model, sweepable: true,
+                meaning: "where dropout's factor 1 - p goes, b ~ Bernoulli(1 - p) per unit: inverted (PyTorch's"
+                    + " nn.Dropout) y_train = x * b / (1 - p), y_eval = x; classical (Srivastava et al. 2014, seed"
+                    + " 001) y_train = x * b, y_eval = (1 - p) * x; both keep E[y_train] = y_eval. With dropout > 0 (and"
+                    + " dropout_in_eval off), test_acc_eval_mixed_dropout measures eval mode with the other convention's eval rule",
+                \.dropoutConvention)
+            .omittedFromDescriptionsAtDefault(),
+        .onOff("dropout_in_eval", .model, sweepable: true,
+               meaning: "on: the functional-dropout bug (pytorch/pytorch#26338: F.dropout(x, p) defaults to"
+                   + " training=True): every Dropout layer ignores the mode and draws masks in eval mode too; off:"
+                   + " dropout is the identity (classical: the factor 1 - p) in eval mode",
+               \.dropoutInEval)
+            .omittedFromDescriptionsAtDefault(),
+        .number("drop_path", .model, sweepable: true, in: .fractionBelowOne,
+                meaning: "stochastic depth (model resnet only; Huang et al. 2016, timm's DropPath with scale_by_keep):"
+                    + " on the residual branch of block i (i = 0 ... L - 1 over all stages, L >= 2 blocks) before"
+                    + " the addition, rate_i = drop_path * i / (L - 1) (timm's linear decay rule), per sample"
+                    + " y = x * b / (1 - rate_i), b ~ Bernoulli(1 - rate_i); the identity in eval mode",
+                \.dropPathRate)
+            .omittedFromDescriptionsAtDefault(),
         .number("eps", .model, in: .above(0),
                 meaning: "normalization epsilon of every norm: x_hat = (x - mean) / sqrt(var + eps); cbn: (x - mean)"
                     + " / (sqrt(var) + eps), as CBN.py; frn: x / sqrt(mean_HW(x^2) + eps), fixed (timm's default"

@@ -55,6 +55,8 @@ extension SpecRules {
             Relevance(key: "adapt_prior", applies: \.adaptsBatchNorm,
                       otherwise: "no cell uses a norm with BatchNorm's running statistics (norm batch with"
                         + " track_running_stats on, or batchrenorm)"),
+            Relevance(key: "dropout_convention", applies: { $0.dropProbability > 0 }, otherwise: "no cell has dropout > 0"),
+            Relevance(key: "dropout_in_eval", applies: { $0.dropProbability > 0 }, otherwise: "no cell has dropout > 0"),
             Relevance(key: "base_batch_size", applies: { $0.lrScaling != .none }, otherwise: "lr_scaling is none"),
             Relevance(key: "epochs", applies: { $0.steps == 0 }, otherwise: "steps is set: the step budget decides"),
             Relevance(key: "validation_batch_size", applies: { $0.validation != .off }, otherwise: "validation is off",

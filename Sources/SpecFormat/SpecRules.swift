@@ -50,6 +50,23 @@ enum SpecRules {
                                   + " channels with zeros), got \(shrink.0) -> \(shrink.1)")
             }
         }
+        if cell.locations["drop_path"] != nil {
+            // Stochastic depth drops residual branches: only the resnet has them.
+            guard case let .resnet(blocks, _, _) = c.model else {
+                throw SpecProblem(cell.location("drop_path", "model"), "drop_path needs model resnet (it drops residual"
+                                  + " branches; there is none in a \(c.model.kindName))")
+            }
+            let total = blocks.reduce(0, +)
+            if c.dropPathRate > 0 && total < 2 {
+                throw SpecProblem(cell.location("drop_path", "model"), "drop_path \(SpecNumber.format(c.dropPathRate))"
+                                  + " needs at least 2 residual blocks: the per-block rate drop_path * i / (L - 1) divides"
+                                  + " by zero with L = \(total) (timm raises ZeroDivisionError)")
+            }
+            if c.dropPathRate > 0 && c.norm == .fixup {
+                throw SpecProblem(cell.location("drop_path", "norm"), "drop_path is not built into Fixup's blocks"
+                                  + " (norm fixup); it is with the other norms of model resnet")
+            }
+        }
         if c.dropLast && c.batchSize > c.trainSplit {
             // PyTorch's DataLoader(drop_last=True) yields no batch at all here, and the
             // training loop silently trains nothing; refuse instead.

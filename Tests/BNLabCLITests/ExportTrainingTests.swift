@@ -82,6 +82,36 @@ final class ExportTrainingTests: XCTestCase {
         XCTAssertFalse(FileManager.default.fileExists(atPath: directory.appendingPathComponent("x/final.safetensors").path))
     }
 
+    /// The replay replays nn.Dropout's masks only: DropPath, the classical convention and dropout in
+    /// eval mode are refused by name, before anything is trained or written.
+    func testCellsTheReplayCannotReplayAreRefused() throws {
+        let directory = try scratchDirectory(for: self)
+        try """
+            dataset shapes size=12 noise=0.25
+            train_split 20
+            test_split 10
+            model resnet blocks=1,1 channels=4,4
+            batch_size 4
+            dropout 0.2
+            variant plain
+            variant deep drop_path=0.1
+            variant classical dropout_convention=classical dropout_in_eval=on
+            sweep variant plain deep classical
+
+            """.write(to: directory.appendingPathComponent("d.spec"), atomically: true, encoding: .utf8)
+        let deep = try BNLabChild.run(["export-training", "d.spec", "--cell", "variant=deep seed=0", "--out", "x"], in: directory)
+        XCTAssertEqual(deep.status, 2)
+        XCTAssertEqual(deep.standardError, "d.spec: error: cell 'variant=deep seed=0' uses drop_path 0.1 (the recorder keeps"
+                       + " no DropPath masks); the PyTorch replay cannot replay it\n")
+        let classical = try BNLabChild.run(["export-training", "d.spec", "--cell", "variant=classical seed=0", "--out", "x"],
+                                           in: directory)
+        XCTAssertEqual(classical.status, 2)
+        XCTAssertEqual(classical.standardError, "d.spec: error: cell 'variant=classical seed=0' uses dropout_convention"
+                       + " classical (PyTorch's nn.Dropout is inverted) and dropout_in_eval on (the replay scores in eval"
+                       + " mode with dropout off); the PyTorch replay cannot replay it\n")
+        XCTAssertFalse(FileManager.default.fileExists(atPath: directory.appendingPathComponent("x").path), "nothing written")
+    }
+
     func testABadKeyListsTheCells() throws {
         let directory = try scratchDirectory(for: self)
         let spec = try TinySweep.write(in: directory)

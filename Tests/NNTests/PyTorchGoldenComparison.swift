@@ -18,6 +18,7 @@ enum GoldenFamily: String, CaseIterable {
     case linear = "Linear"
     case crossEntropy = "CrossEntropy"
     case leakyReLU = "LeakyReLU"
+    case dropPath = "DropPath"
     case cnnTraining = "3-step SGD CNN"
     case resnetTraining = "3-step SGD ResNet-8"
     case fixupTraining = "2-step SGD Fixup ResNet"

@@ -8,7 +8,7 @@ import XCTest
 final class ResidualBlockTests: XCTestCase {
     /// A block of `c -> out` at `stride` with BatchNorm (random affine), ReLU, and a projection where
     /// the shape changes.
-    private func block(_ c: Int, _ out: Int, stride: Int, seed: UInt64) -> ResidualBlock {
+    private func block(_ c: Int, _ out: Int, stride: Int, seed: UInt64, dropPath: DropPath? = nil) -> ResidualBlock {
         var rng = RandomGenerator(seed: seed)
         func norm() -> BatchNorm {
             let n = BatchNorm(out)
@@ -20,7 +20,7 @@ final class ResidualBlockTests: XCTestCase {
         let downsample = stride != 1 || c != out
             ? Sequential([Conv2d(c, out, kernelSize: 1, stride: stride, bias: false, rng: &rng), norm()]) : nil
         return ResidualBlock(conv1: conv1, norm1: norm(), activation1: ReLU(), conv2: conv2, norm2: norm(),
-                             downsample: downsample, activation2: ReLU())
+                             downsample: downsample, dropPath: dropPath, activation2: ReLU())
     }
 
     /// The same block with its ReLUs replaced by their 0/1 masks at `x` (``FrozenMask``): equal to
@@ -35,11 +35,14 @@ final class ResidualBlockTests: XCTestCase {
         var h = try run(copy.unit1.layers, x)
         let mask1 = copy.activation1 == nil ? nil : h.array.map { $0 > 0 ? Float(1) : 0 }
         if let mask1 { h = try FrozenMask(mask1).forward(h, mode: mode) }
-        let main = try run(copy.unit2.layers, h).array
+        var branch = try run(copy.unit2.layers, h)
+        if let dropPath = copy.dropPath { branch = try dropPath.forward(branch, mode: mode) }  // the block's mask: a copied stream
+        let main = branch.array
         let shortcut = try copy.downsample.map { try $0.forward(x, mode: mode).array } ?? x.array
         let mask2 = zip(main, shortcut).map { $0 + $1 > 0 ? Float(1) : 0 }
         return ResidualBlock(unit1: block.unit1.clone(), activation1: mask1.map(FrozenMask.init), unit2: block.unit2.clone(),
-                             downsample: block.downsample?.clone(), activation2: FrozenMask(mask2))
+                             downsample: block.downsample?.clone(), dropPath: block.dropPath?.clone(),
+                             activation2: FrozenMask(mask2))
     }
 
     private func check(_ block: ResidualBlock, input: Tensor, mode: Mode, file: StaticString = #filePath, line: UInt = #line) throws {
@@ -70,6 +73,23 @@ final class ResidualBlockTests: XCTestCase {
         _ = try b.clone().forward(TestTensors.normal(Shape(3, 2, 4, 4), seed: 6), mode: .train)
         _ = try b.forward(TestTensors.normal(Shape(3, 2, 4, 4), seed: 6, mean: 1, std: 2), mode: .train)
         try check(b, input: TestTensors.normal(Shape(2, 2, 4, 4), seed: 7), mode: .eval)
+    }
+
+    /// With stochastic depth (timm's DropPath on the residual branch before the addition), train mode:
+    /// the dropped samples' gradient reaches `dx` through the shortcut only, the kept ones' main branch
+    /// is scaled by 1/keep. Each evaluation's clone repeats the block's mask (copied stream).
+    func testDropPathOnTheResidualBranchTrainMode() throws {
+        let b = block(3, 3, stride: 1, seed: 9, dropPath: try DropPath(p: 0.5, rng: RandomGenerator(seed: 10)))
+        let x = TestTensors.normal(Shape(6, 3, 3, 3), seed: 11, mean: 0.2)
+        _ = try b.clone().forward(x, mode: .train)
+        let mask = try XCTUnwrap(b.clone().dropPath.map { d -> [Float] in
+            _ = try d.forward(Tensor(Shape(6, 1), Array(repeating: 1, count: 6)), mode: .train)
+            return d.lastMask!
+        })
+        XCTAssertTrue(mask.contains(0) && mask.contains(2), "the seed drops some samples and keeps some: \(mask)")
+        try check(b, input: x, mode: .train)
+        try check(b, input: x, mode: .eval)
+        XCTAssertEqual(b.namedChildren.map(\.name), ["conv1", "bn1", "relu", "conv2", "bn2", "drop_path", "relu2"])
     }
 
     /// torchvision's module order: conv1 bn1 relu conv2 bn2 downsample (its relu2 is torchvision's

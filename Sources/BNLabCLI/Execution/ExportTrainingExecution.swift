@@ -44,6 +44,20 @@ enum ExportTrainingExecution {
                                        + " (validation \(config.validation.rawValue)); the PyTorch replay does not replay"
                                        + " validation passes")
         }
+        // The replay records and replays nn.Dropout's masks (inverted, the identity in eval mode) and
+        // nothing else that draws: refused rather than replayed wrong.
+        let unreplayable = [
+            (config.dropPathRate > 0, "drop_path \(config.canonicalValue(of: "drop_path") ?? "") (the recorder keeps no"
+                + " DropPath masks)"),
+            (config.dropProbability > 0 && config.dropoutConvention == .classical,
+             "dropout_convention classical (PyTorch's nn.Dropout is inverted)"),
+            (config.dropProbability > 0 && config.dropoutInEval,
+             "dropout_in_eval on (the replay scores in eval mode with dropout off)"),
+        ].filter(\.0).map(\.1)
+        guard unreplayable.isEmpty else {
+            throw CommandFailure.input("\(command.target.spec): error: cell '\(config.cellKey())' uses "
+                                       + unreplayable.joined(separator: " and ") + "; the PyTorch replay cannot replay it")
+        }
         let cell = Cell(config, index: index)
         let out = command.target.outputDirectory
         let data = try ExportDataExecution.prepare(config, with: DataPreparation())
