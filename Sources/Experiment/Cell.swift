@@ -68,7 +68,8 @@ public struct Cell: Hashable, Sendable {
                                        mcSamples: c.mcSamples,
                                        forgotEval: c.forgotEval ? ForgottenEval(batches: c.forgotEvalBatches,
                                                                                    shift: c.forgotEvalShift) : nil,
-                                       classBlockedEval: c.classBlockedEval, trainModeOnTrainSplit: c.trainModeOnTrainSplit,
+                                       classBlockedEval: c.classBlockedEval, mixedDropoutEval: c.mixedDropoutEval,
+                                       trainModeOnTrainSplit: c.trainModeOnTrainSplit,
                                        lossyReload: c.lossyReload,
                                        metricBug: c.metricBug),
             seed: c.seed)

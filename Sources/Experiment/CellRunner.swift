@@ -174,7 +174,7 @@ public enum CellRunner {
                 model: model.clone(), data: test, batchSize: eval, passes: e.mcSamples,
                 rng: root.derived("mc-dropout"))
         }
-        if cell.model.dropout > 0 && !cell.model.dropoutInEval {  // with the bug no eval rule applies
+        if e.mixedDropoutEval && cell.model.dropout > 0 && !cell.model.dropoutInEval {  // with the bug no eval rule applies
             try batchStatistics("test_acc_eval_mixed_dropout") {
                 let mixed = try withOtherDropoutConvention(model, cell: cell, data: data)
                 r[.testAccEvalMixedDropout] = try Evaluation.accuracy(model: mixed, data: test, batchSize: eval,

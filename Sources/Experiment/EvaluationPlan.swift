@@ -19,6 +19,8 @@ public struct EvaluationPlan: Hashable, Sendable {
     public var forgotEval: ForgottenEval?
     /// Also measure train mode over single-class test batches (`test_acc_train_mode_class_blocked`).
     public var classBlockedEval: Bool
+    /// Also measure eval mode with the other dropout convention's rule (`mixed_dropout_eval`).
+    public var mixedDropoutEval: Bool
     /// Also measure train mode over the training split (`train_mode_train_split`, `train_acc_train_mode`).
     public var trainModeOnTrainSplit: Bool
     /// Also measure a checkpoint reload that loses the BatchNorm buffers (`lossy_reload`).
@@ -29,12 +31,14 @@ public struct EvaluationPlan: Hashable, Sendable {
     public init(evalBatchSize: Int = 128, recalibrateSamples: Int? = nil, recalibrateBatchSize: Int = 32,
                 estimator: VarianceEstimator = .population, recalibrateOnTest: Bool = false,
                 adaptPrior: Float? = nil, mcSamples: Int = 0, forgotEval: ForgottenEval? = nil, classBlockedEval: Bool = false,
-                trainModeOnTrainSplit: Bool = false, lossyReload: Bool = false, metricBug: Bool = false) {
+                mixedDropoutEval: Bool = false, trainModeOnTrainSplit: Bool = false, lossyReload: Bool = false,
+                metricBug: Bool = false) {
         self.evalBatchSize = evalBatchSize; self.recalibrateSamples = recalibrateSamples
         self.recalibrateBatchSize = recalibrateBatchSize; self.estimator = estimator
         self.recalibrateOnTest = recalibrateOnTest; self.adaptPrior = adaptPrior; self.mcSamples = mcSamples
         self.forgotEval = forgotEval; self.classBlockedEval = classBlockedEval
-        self.trainModeOnTrainSplit = trainModeOnTrainSplit; self.lossyReload = lossyReload
+        self.mixedDropoutEval = mixedDropoutEval; self.trainModeOnTrainSplit = trainModeOnTrainSplit
+        self.lossyReload = lossyReload
         self.metricBug = metricBug
     }
 }

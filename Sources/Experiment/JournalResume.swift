@@ -13,7 +13,9 @@ import Foundation
 ///   `build`, or is absent: an older bnlab): it is moved aside to
 ///   `<path>.stale-build-<old build>` (`unrecorded` for an absent one) and a new one is started,
 ///   so cells computed by two versions of the code never mix; with `keepStale` it is resumed
-///   instead, and its header is rewritten to name `build`, which from then on vouches for its cells;
+///   instead, and its header is rewritten to name `build`, which from then on vouches for its cells,
+///   unless a record has another number of measured columns than this build's (its values would land
+///   in the wrong columns): then it is moved aside as without `keepStale`;
 /// - otherwise its valid records are kept (the first of any repeated cell key), and the
 ///   file is truncated to its valid prefix before the next append, dropping a torn or
 ///   corrupt tail.
@@ -58,7 +60,10 @@ public struct JournalResume {
             let journal = try Journal(path: path, specName: specName, hash: hash, build: build, truncateTo: 0)
             return JournalResume(journal: journal, records: [], droppedLines: old?.droppedLines ?? 0, staleness: nil)
         }
-        if old.hash != hash || (old.build != build && !keepStale) {
+        // Records hold their measured values by position (``CellRecord/metricColumns``): another build's
+        // records with another column count cannot be kept, --keep-stale or not.
+        let otherColumns = old.records.contains { $0.metrics.count != CellRecord.metricColumns.count }
+        if old.hash != hash || (old.build != build && (!keepStale || otherColumns)) {
             let stale = path + (old.hash != hash ? ".stale-" + old.hash : staleBuildSuffix(old.build))
             try? FileManager.default.removeItem(atPath: stale)
             do {

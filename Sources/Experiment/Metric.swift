@@ -117,7 +117,7 @@ extension Metric {
         "test_acc_eval_mixed_dropout", .percent, decimals: 2, summarized: true, split: .test,
         shown: Shown(chart: "eval, the other dropout convention", report: "test, eval, mixed dropout",
                      sentence: "eval mode with the other dropout convention's eval rule"),
-        meaning: "eval-mode test accuracy (%) of the trained weights (state dict loaded strictly) in a model whose Dropout layers use the other `dropout_convention`'s eval rule: a model trained `classical` evaluated without the `(1 - p)` factor (activations `1/(1 - p)` too large), or one trained `inverted` evaluated with it (`(1 - p)` too small); measured where `dropout` > 0 and `dropout_in_eval off`, BatchNorm on its running statistics")
+        meaning: "eval-mode test accuracy (%) of the trained weights (state dict loaded strictly) in a model whose Dropout layers use the other `dropout_convention`'s eval rule: a model trained `classical` evaluated without the `(1 - p)` factor (activations `1/(1 - p)` too large), or one trained `inverted` evaluated with it (`(1 - p)` too small); measured with `mixed_dropout_eval on` where `dropout` > 0 and `dropout_in_eval off`, BatchNorm on its running statistics")
     public static let testAccForgotEval = Metric(
         "test_acc_forgot_eval", .percent, decimals: 2, summarized: true, split: .test,
         shown: Shown(chart: "forgot eval() (train mode)", report: "test, forgot eval()", sentence: "with eval() forgotten"),

@@ -135,6 +135,8 @@ public struct ExperimentConfig: Hashable, Sendable {
     public var forgotEvalShift: Float = 0
     /// `class_blocked_eval`: also measure train mode over single-class test batches.
     public var classBlockedEval: Bool = false
+    /// `mixed_dropout_eval`: also measure eval mode with the other dropout convention's rule.
+    public var mixedDropoutEval: Bool = false
     /// `train_mode_train_split`: also measure train mode over the training split.
     public var trainModeOnTrainSplit: Bool = false
     /// `lossy_reload`: also measure a reload of the parameters without the BatchNorm buffers.

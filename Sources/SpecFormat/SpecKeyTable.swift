@@ -317,6 +317,11 @@ package enum SpecKeyTable {
                meaning: "also measure train mode over class-blocked test batches: the test split grouped by label"
                    + " (split order within a class), each batch of the training batch size from one class",
                \.classBlockedEval),
+        .onOff("mixed_dropout_eval", .evaluation,
+               meaning: "also measure eval mode with the other dropout convention's eval rule"
+                   + " (test_acc_eval_mixed_dropout: the trained weights in a copy built with the other"
+                   + " dropout_convention); needs dropout > 0 and dropout_in_eval off", \.mixedDropoutEval)
+            .omittedFromDescriptionsAtDefault(),
         .onOff("train_mode_train_split", .evaluation,
                meaning: "also measure train mode over the training split (train_acc_train_mode: batch statistics over"
                    + " batches of the training batch size, ghost batches as in training), Wu & Johnson 2021's"

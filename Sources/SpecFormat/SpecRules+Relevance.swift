@@ -65,6 +65,8 @@ extension SpecRules {
                       emptyInTables: true),
             Relevance(key: "weight_average_buffers", applies: { $0.weightAverage != .off },
                       otherwise: "weight_average is off", emptyInTables: true),
+            Relevance(key: "mixed_dropout_eval", applies: { $0.dropProbability > 0 && !$0.dropoutInEval },
+                      otherwise: "no cell has dropout > 0 with dropout_in_eval off"),
             Relevance(key: "forgot_eval_batches", applies: \.forgotEval, otherwise: "forgot_eval is off",
                       emptyInTables: true),
             Relevance(key: "forgot_eval_shift", applies: \.forgotEval, otherwise: "forgot_eval is off",

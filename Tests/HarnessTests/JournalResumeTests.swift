@@ -105,6 +105,18 @@ final class JournalResumeTests: DataFileTestCase {
         }
     }
 
+    /// `keepStale` cannot keep another build's records whose measured columns differ in number from this
+    /// build's (their values would land in the wrong columns): the journal is moved aside as without it.
+    func testKeepStaleDoesNotKeepRecordsWithOtherColumns() throws {
+        var short = journalRecord(0)
+        short.metrics.removeLast()
+        try AtomicFile.write(try Journal.text(specName: "spec", hash: hashA, build: oldBuild, records: [short]), to: path)
+        let resumed = try JournalResume.open(path: path, specName: "spec", hash: hashA, build: build, fresh: false,
+                                             keepStale: true)
+        XCTAssertEqual(resumed.records, [])
+        XCTAssertEqual(resumed.staleness, .otherBuild(oldBuild, movedAside: path + ".stale-build-\(oldBuild)"))
+    }
+
     /// `keepStale` keeps another build's cells of the same spec only: a changed spec still starts over.
     func testKeepStaleDoesNotKeepAnotherSpecsCells() throws {
         _ = try writeOldBuildJournal(recorded: true)

@@ -103,7 +103,7 @@ final class RunDropPathAndDropoutTests: XCTestCase {
                                 dropoutConvention: convention),
              optimizer: .sgd(SGDSettings(learningRate: 0.05, momentum: 0.9)),
              training: TrainingPlan(epochs: 2, batchSize: 8),
-             evaluation: EvaluationPlan(evalBatchSize: 16), seed: 4)
+             evaluation: EvaluationPlan(evalBatchSize: 16, mixedDropoutEval: true), seed: 4)
     }
 
     private var data: PreparedData {
@@ -131,6 +131,9 @@ final class RunDropPathAndDropoutTests: XCTestCase {
             XCTAssertNotNil(measured[.testAccEvalMixedDropout], "\(convention)")
         }
         XCTAssertNil(CellRunner.run(cell(dropout: 0, convention: .inverted), data: data)[.testAccEvalMixedDropout])
+        var notAsked = cell(dropout: 0.5, convention: .inverted)
+        notAsked.evaluation.mixedDropoutEval = false
+        XCTAssertNil(CellRunner.run(notAsked, data: data)[.testAccEvalMixedDropout], "mixed_dropout_eval off")
         var buggy = cell(dropout: 0.5, convention: .inverted)
         buggy.model.dropoutInEval = true
         XCTAssertNil(CellRunner.run(buggy, data: data)[.testAccEvalMixedDropout], "dropout in eval mode: no eval rule to mix")

@@ -205,7 +205,7 @@ final class SpecSettingsTests: XCTestCase {
         ])
         XCTAssertEqual(SpecKeyTable.quickNames.filter { !SpecKeyTable.sweepableNames.contains($0) }, [
             "train_split", "test_split", "normalize", "drop_last", "eps", "epoch_eval", "lr_scaling", "base_batch_size", "seeds",
-            "forgot_eval", "class_blocked_eval", "train_mode_train_split", "lossy_reload", "metric_bug",
+            "forgot_eval", "class_blocked_eval", "mixed_dropout_eval", "train_mode_train_split", "lossy_reload", "metric_bug",
         ])
     }
 }
