@@ -25,11 +25,13 @@ public final class DataPreparation: @unchecked Sendable {  // Sendable: `lock` g
     public init() {}
 
     /// The settings that determine a cell's data (part of the cache key).
-    public static func dataKey(_ c: ExperimentConfig) -> String {
-        ["dataset", "jitter", "jitter_apply", "train_split", "test_split", "split_overlap", "normalize", "test_normalize",
-         "test_storage"]
-            .map { "\($0)=\(c.canonicalValue(of: $0) ?? "")" }.joined(separator: " ") + " seed=\(c.seed)"
-    }
+    public static func dataKey(_ c: ExperimentConfig) -> String { key(c, settings: dataSettings) }
+
+    /// The settings that make the splits, in the order the keys list them.
+    static let dataSettings = ["dataset", "jitter", "jitter_apply", "train_split", "test_split", "split_overlap",
+                               "normalize", "test_normalize", "test_storage"]
+    /// Those that change only the test split.
+    static let testOnlySettings: Set<String> = ["split_overlap", "test_normalize", "test_storage"]
 
     /// The identity of what a training reads: the settings that decide the training split, plus the
     /// test split's settings when the training loop validates on it (`validation`). The test-only settings
@@ -37,8 +39,12 @@ public final class DataPreparation: @unchecked Sendable {  // Sendable: `lock` g
     /// only to validate; `test_split` stays in, since it decides which samples a file's split trains on.
     public static func trainingDataKey(_ c: ExperimentConfig) -> String {
         guard c.validation == .off else { return dataKey(c) }
-        return ["dataset", "jitter", "jitter_apply", "train_split", "test_split", "normalize"]
-            .map { "\($0)=\(c.canonicalValue(of: $0) ?? "")" }.joined(separator: " ") + " seed=\(c.seed)"
+        return key(c, settings: dataSettings.filter { !testOnlySettings.contains($0) })
+    }
+
+    /// `KEY=VALUE` of each of `settings` in `c`, then the seed.
+    private static func key(_ c: ExperimentConfig, settings: [String]) -> String {
+        settings.map { "\($0)=\(c.canonicalValue(of: $0) ?? "")" }.joined(separator: " ") + " seed=\(c.seed)"
     }
 
     public func prepare(_ config: ExperimentConfig) throws -> PreparedData {

@@ -57,12 +57,19 @@ public final class WeightAveraging {
     /// AveragedModel's `n_averaged` (updates so far; EMA steps count too).
     public private(set) var updates = 0
     private let entries: [StateDictEntry]
+    /// The live model this copies and its entries, listed once: its tensors are the layers' own, so the
+    /// entries stay valid while it trains (and the every-step EMA update walks no model tree).
+    private let live: Sequential
+    private let liveEntries: [StateDictEntry]
 
     /// Copies `live` (`deepcopy(model)`); create it before the first step.
     public init(copying live: Sequential, plan: WeightAveragePlan) {
         self.plan = plan
         model = live.clone()
         entries = model.stateDictEntries
+        self.live = live
+        liveEntries = live.stateDictEntries
+        precondition(liveEntries.map(\.key) == entries.map(\.key), "weight averaging: the models' state dicts differ")
     }
 
     /// After every optimizer step: the EMA's update.
@@ -77,8 +84,9 @@ public final class WeightAveraging {
 
     /// One update of the average from `live` (same architecture; the state-dict keys must match).
     func update(from live: Sequential) {
-        let liveEntries = live.stateDictEntries
-        precondition(liveEntries.map(\.key) == entries.map(\.key), "weight averaging: the models' state dicts differ")
+        let liveEntries = live === self.live ? self.liveEntries : live.stateDictEntries
+        precondition(live === self.live || liveEntries.map(\.key) == entries.map(\.key),
+                     "weight averaging: the models' state dicts differ")
         for (averaged, current) in zip(entries, liveEntries) {
             switch (averaged.kind, plan.buffers) {
             case (.parameter, _), (.buffer, .averaged): average(averaged, toward: current)

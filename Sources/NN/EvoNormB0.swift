@@ -28,7 +28,7 @@ import TensorCore
 ///
 /// Forward keeps a reference to `x`, per channel `left` and the batch mean (train), per plane the
 /// mean and `istd`; backward recomputes `right` and `d` from them.
-public final class EvoNormB0: NormalizationActivation {
+public final class EvoNormB0: NormalizationActivation, BufferedLayer {
     public let channels: Int
     public let eps: Float
     /// PyTorch's convention: the weight of the new batch's variance, in [0, 1].
@@ -69,6 +69,9 @@ public final class EvoNormB0: NormalizationActivation {
     /// In timm's `state_dict` order: `weight`, `bias`, `v` (then the buffer `running_var`); without the
     /// activation `weight`, `bias`.
     public var parameters: [Parameter] { [weight, bias] + [v].compactMap { $0 } }
+
+    /// timm's buffer: `running_var`, `(C)`.
+    public var buffers: [LayerBuffer] { [LayerBuffer("running_var", shape: [channels], runningVar)] }
 
     public func clone() -> EvoNormB0 {
         let c = EvoNormB0(channels: channels, eps: eps, momentum: momentum, applyActivation: appliesActivation)

@@ -154,7 +154,7 @@ public struct LayerBuffer {
 }
 
 /// A layer whose state dict has buffers besides its parameters but which is not a
-/// ``RunningStatisticsLayer`` (Moving Average BN, Cross-Iteration BN): its buffers as its
+/// ``RunningStatisticsLayer`` (Moving Average BN, Cross-Iteration BN, EvoNorm-B0): its buffers as its
 /// reference module's `state_dict()` lists them.
 public protocol BufferedLayer: Layer {
     var buffers: [LayerBuffer] { get }
@@ -191,10 +191,6 @@ extension Layer {
         var entries = ownParameters.map { p in
             StateDictEntry(key: parameterKey(p, prefix: prefix), kind: .parameter, shape: layerNormShape ?? p.value.shape.dims,
                            storage: .values(p.value))
-        }
-        if let evoNorm = self as? EvoNormB0 {
-            entries.append(StateDictEntry(key: prefix + "running_var", kind: .buffer, shape: [evoNorm.channels],
-                                          storage: .values(evoNorm.runningVar)))
         }
         if let statistics = self as? RunningStatisticsLayer, statistics.trackRunningStats, statistics.listsRunningStatistics {
             let c = [statistics.numFeatures]
