@@ -91,9 +91,22 @@ public enum NormKind: String, CaseIterable, Hashable, Sendable {
     /// the activation after the addition stays (``ResidualNetwork``).
     public var includesActivation: Bool { self == .frn || self == .evonormS0 || self == .evonormB0 }
 
-    /// Whether the layer is one of timm's 2-d layers, defined for feature maps `(N, C, H, W)` only: an mlp
-    /// cannot use it (MABN and CBN are refused with the mlp by their own rules, which say why).
-    public var needsFeatureMaps: Bool { includesActivation }
+    /// Why the layer is defined for conv feature maps `(N, C, H, W)` only, so that an mlp cannot use it (the
+    /// end of the error that refuses it); nil for the norms an mlp can use.
+    public var featureMapsOnly: String? {
+        switch self {
+        case .frn, .evonormS0, .evonormB0:
+            return "is defined for conv feature maps (N, C, H, W) only (timm's 2-d layer), not for model mlp's (N, C) features"
+        case .mabn:
+            return "needs model cnn or resnet: MABN.py defines MABN2d and its centred conv (CenConv2d) for (N, C, H, W)"
+                + " conv features only"
+        case .cbn:
+            return "needs model cnn or resnet: CBN.py's CBatchNorm2d compensates its statistics through the preceding"
+                + " conv's weight"
+        case .batch, .group, .layer, .batchrenorm, .none, .fixup:
+            return nil
+        }
+    }
 
     /// Whether the layer splits the channels into `groups` groups (GroupNorm, EvoNorm-S0's group_std),
     /// and how the errors about `groups` name it.

@@ -7,10 +7,8 @@ enum SpecRules {
     /// Refuses a cell whose settings contradict each other.
     static func checkCell(_ cell: ResolvedCell) throws {
         let c = cell.config
-        if c.norm.needsFeatureMaps, case .mlp = c.model {
-            throw SpecProblem(cell.location("norm", "model"),
-                              "norm \(c.norm.rawValue) is defined for conv feature maps (N, C, H, W) only"
-                              + " (timm's 2-d layer), not for model mlp's (N, C) features")
+        if let why = c.norm.featureMapsOnly, case .mlp = c.model {
+            throw SpecProblem(cell.location("norm", "model"), "norm \(c.norm.rawValue) \(why)")
         }
         if c.norm == .evonormB0 && c.momentum == .cumulative {
             throw SpecProblem(cell.location("momentum", "norm"),
@@ -26,14 +24,6 @@ enum SpecRules {
                                   "groups \(c.groups)\(given) does not divide \(what) \(bad) of the model;"
                                   + " \(layer) needs groups to divide every \(what)")
             }
-        }
-        if c.norm == .mabn, case .mlp = c.model {
-            throw SpecProblem(cell.location("norm", "model"), "norm mabn needs model cnn or resnet: MABN.py defines MABN2d and"
-                              + " its centred conv (CenConv2d) for (N, C, H, W) conv features only")
-        }
-        if c.norm == .cbn, case .mlp = c.model {
-            throw SpecProblem(cell.location("norm", "model"), "norm cbn needs model cnn or resnet: CBN.py's CBatchNorm2d compensates"
-                              + " its statistics through the preceding conv's weight")
         }
         if c.norm == .cbn, c.momentum == .cumulative {
             throw SpecProblem(cell.location("momentum", "norm"), "momentum cumulative is not defined for norm cbn:"
