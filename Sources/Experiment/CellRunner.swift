@@ -94,8 +94,13 @@ public enum CellRunner {
                                     rng: RandomGenerator(seed: cell.seed).derived("model"))
     }
 
-    private static func measure(cell: Cell, data: PreparedData, trained: TrainedModelCache.Entry,
-                                into r: inout CellMeasurements) throws {
+    /// The measurements after training, into `r`. Each pass goes through the trained model's
+    /// ``MeasurementMemo`` (``TrainedModelCache/Entry/measurements``), named by what it depends on
+    /// (``MeasurementPass``): a pass that another cell of the same training (or this cell, for another
+    /// column) already computed is not computed again. A model whose eval-mode passes draw random
+    /// numbers (a Dropout with `dropout_in_eval`) is measured without the memo.
+    static func measure(cell: Cell, data: PreparedData, trained: TrainedModelCache.Entry,
+                        into r: inout CellMeasurements) throws {
         let root = RandomGenerator(seed: cell.seed)
         let train = data.train, test = data.test
         let model = trained.model, outcome = trained.outcome
@@ -105,6 +110,12 @@ public enum CellRunner {
         r.epochEvaluations = outcome.epochEvaluations
         if let d = outcome.divergence { r.status = .diverged(d) }
 
+        let memo = model.dropoutLayers.contains(where: \.activeInEval) ? nil : trained.measurements
+        /// The result of `compute`, the measurement `kind` whose main pass has batches of `batchSize`.
+        func measured<T>(_ kind: MeasurementPass.Kind, batchSize: Int, _ compute: () throws -> T) throws -> T {
+            guard let memo else { return try compute() }
+            return try memo.result(of: MeasurementPass(kind, batchSize: batchSize, of: cell), compute: compute)
+        }
         let e = cell.evaluation
         let batchStatsMode = Mode(normalization: .train, dropout: .eval)
         // Eval mode does not depend on the batch size (running statistics), so passes whose
@@ -118,91 +129,131 @@ public enum CellRunner {
         func batchStatistics(_ columns: String, _ body: () throws -> Void) throws {
             do { try body() } catch let error as LayerError { r.notes.append("\(columns) not measured: \(error)") }
         }
-        // Train mode on a copy: batch statistics over batches of the TRAINING batch size.
+        /// Train mode on a copy: batch statistics, dropout off.
+        func batchStatisticsAccuracy(_ split: ImageDataset, onTrainingSplit: Bool, batchSize: Int) throws -> Double {
+            try measured(.batchStatistics(onTrainingSplit: onTrainingSplit), batchSize: batchSize) {
+                try Evaluation.accuracy(model: model.clone(), data: split, batchSize: batchSize, mode: batchStatsMode)
+                    .correct.percent
+            }
+        }
+        // Batches of the TRAINING batch size.
         try batchStatistics("test_acc_train_mode") {
-            r[.testAccTrainMode] = try Evaluation.accuracy(model: model.clone(), data: test,
-                                                         batchSize: cell.training.batchSize, mode: batchStatsMode).correct.percent
+            r[.testAccTrainMode] = try batchStatisticsAccuracy(test, onTrainingSplit: false, batchSize: cell.training.batchSize)
         }
         if e.trainModeOnTrainSplit {
             try batchStatistics("train_acc_train_mode") {
-                r[.trainAccTrainMode] = try Evaluation.accuracy(model: model.clone(), data: train,
-                                                              batchSize: cell.training.batchSize, mode: batchStatsMode).correct.percent
+                r[.trainAccTrainMode] = try batchStatisticsAccuracy(train, onTrainingSplit: true,
+                                                                    batchSize: cell.training.batchSize)
             }
         }
-        let evalPass = try Evaluation.accuracy(model: model, data: test, batchSize: e.metricBug ? e.evalBatchSize : eval,
-                                               mode: .eval)
+        let evalBatchSize = e.metricBug ? e.evalBatchSize : eval
+        let evalPass = try measured(.evalMode, batchSize: evalBatchSize) {
+            try Evaluation.accuracy(model: model, data: test, batchSize: evalBatchSize, mode: .eval)
+        }
         r[.testAccEvalMode] = evalPass.correct.percent
         if e.metricBug { r[.testAccAssigningBug] = evalPass.assigning.percent }
         try batchStatistics("test_acc_batch_stats") {
-            r[.testAccBatchStats] = try Evaluation.accuracy(model: model.clone(), data: test, batchSize: e.evalBatchSize,
-                                                          mode: batchStatsMode).correct.percent
+            r[.testAccBatchStats] = try batchStatisticsAccuracy(test, onTrainingSplit: false, batchSize: e.evalBatchSize)
         }
         // One eval-mode pass over the training split: train_acc_eval_mode and the statistics' errors.
-        let probe = try RunningStatisticsProbe.measure(model: model, data: train, batchSize: eval)
+        let probe = try measured(.statisticsProbe, batchSize: eval) {
+            try RunningStatisticsProbe.measure(model: model, data: train, batchSize: eval)
+        }
         r[.trainAccEvalMode] = probe.accuracy.percent
         r.statisticsErrors = probe.errors
 
         let calibrationData = e.recalibrateOnTest ? test : train
         let samples = min(e.recalibrateSamples ?? calibrationData.count, calibrationData.count)
+        let recalibration = MeasurementPass.RecalibrationSettings(onTestSplit: e.recalibrateOnTest, samples: samples,
+                                                                  batchSize: e.recalibrateBatchSize, estimator: e.estimator)
         r[.recalibrationSamples] = Double(samples)
         try batchStatistics("test_acc_recalibrated") {
-            let recalibrated = model.clone()
-            var recalibrationRNG = root.derived("recalibrate")
-            try Recalibration.recalibrate(model: recalibrated, data: calibrationData, samples: samples,
-                                          batchSize: e.recalibrateBatchSize, estimator: e.estimator, rng: &recalibrationRNG)
-            r[.testAccRecalibrated] = try Evaluation.accuracy(model: recalibrated, data: test, batchSize: eval,
-                                                            mode: .eval).correct.percent
-            if !probe.errors.isEmpty {
-                r.recalibratedStatisticsErrors = try RunningStatisticsProbe.measure(model: recalibrated, data: train,
-                                                                                    batchSize: eval).errors
+            // the probe's error stays with it: test_acc_recalibrated is set even when the probe is refused
+            let measuredRecalibrated = try measured(.recalibrated(recalibration, probe: !probe.errors.isEmpty),
+                                                    batchSize: eval) {
+                () throws -> (accuracy: Double, errors: Result<[StatisticsError], any Error>?) in
+                let recalibrated = model.clone()
+                var recalibrationRNG = root.derived("recalibrate")
+                try Recalibration.recalibrate(model: recalibrated, data: calibrationData, samples: samples,
+                                              batchSize: e.recalibrateBatchSize, estimator: e.estimator, rng: &recalibrationRNG)
+                let accuracy = try Evaluation.accuracy(model: recalibrated, data: test, batchSize: eval, mode: .eval)
+                    .correct.percent
+                let errors = probe.errors.isEmpty ? nil : Result {
+                    try RunningStatisticsProbe.measure(model: recalibrated, data: train, batchSize: eval).errors
+                }
+                return (accuracy, errors)
             }
+            r[.testAccRecalibrated] = measuredRecalibrated.accuracy
+            if let errors = measuredRecalibrated.errors { r.recalibratedStatisticsErrors = try errors.get() }
         }
         if let prior = e.adaptPrior, model.runningStatisticsLayers.contains(where: \.trackRunningStats) {
             try batchStatistics("adapted_accuracy") {
-                r[.adaptedAccuracy] = try Evaluation.accuracy(model: model, data: test, batchSize: e.evalBatchSize,
-                                                            mode: adaptationMode(prior: prior, batchSize: e.evalBatchSize))
-                    .correct.percent
+                r[.adaptedAccuracy] = try measured(.adapted(prior: prior), batchSize: e.evalBatchSize) {
+                    try Evaluation.accuracy(model: model, data: test, batchSize: e.evalBatchSize,
+                                            mode: adaptationMode(prior: prior, batchSize: e.evalBatchSize)).correct.percent
+                }
             }
         }
         if let averaged = trained.averaged, let plan = cell.training.weightAverage {
             try batchStatistics("test_acc_averaged") {
-                try measureAveraged(averaged, plan: plan, cell: cell, data: data, into: &r)
+                r[.testAccAveraged] = try measured(.averaged, batchSize: eval) {
+                    try averagedAccuracy(averaged, plan: plan, cell: cell, data: data)
+                }
             }
         }
         if e.mcSamples > 0 {
-            r[.testAccMCDropout] = try Evaluation.monteCarloDropoutAccuracy(
-                model: model.clone(), data: test, batchSize: eval, passes: e.mcSamples,
-                rng: root.derived("mc-dropout"))
+            r[.testAccMCDropout] = try measured(.monteCarloDropout(passes: e.mcSamples), batchSize: eval) {
+                try Evaluation.monteCarloDropoutAccuracy(model: model.clone(), data: test, batchSize: eval,
+                                                         passes: e.mcSamples, rng: root.derived("mc-dropout"))
+            }
         }
         if e.mixedDropoutEval && cell.model.dropout > 0 && !cell.model.dropoutInEval {  // with the bug no eval rule applies
             try batchStatistics("test_acc_eval_mixed_dropout") {
-                let mixed = try withOtherDropoutConvention(model, cell: cell, data: data)
-                r[.testAccEvalMixedDropout] = try Evaluation.accuracy(model: mixed, data: test, batchSize: eval,
-                                                                     mode: .eval).correct.percent
+                r[.testAccEvalMixedDropout] = try measured(.otherDropoutConvention, batchSize: eval) {
+                    let mixed = try withOtherDropoutConvention(model, cell: cell, data: data)
+                    return try Evaluation.accuracy(model: mixed, data: test, batchSize: eval, mode: .eval).correct.percent
+                }
             }
         }
         if let forgotEval = e.forgotEval {
             try batchStatistics("test_acc_forgot_eval, test_acc_eval_after_forgot_eval, train_mode_disagreement,"
                                 + " eval_mode_disagreement") {
-                try measureForgottenEval(forgotEval, model: model, test: test, e: e, into: &r)
+                let forgotten = try measured(.forgottenEval(forgotEval), batchSize: e.evalBatchSize) {
+                    try forgottenEval(forgotEval, model: model, test: test, batchSize: e.evalBatchSize)
+                }
+                let disagreements = try measured(.disagreement, batchSize: e.evalBatchSize) {
+                    try disagreement(model: model, test: test, batchSize: e.evalBatchSize)
+                }
+                // Assigned together: a refused pass leaves all four empty.
+                r[.testAccForgotEval] = forgotten.forgotten
+                r[.testAccEvalAfterForgotEval] = forgotten.afterwards
+                r[.trainModeDisagreement] = disagreements.trainMode
+                r[.evalModeDisagreement] = disagreements.evalMode
             }
         }
         if e.lossyReload {
             try batchStatistics("test_acc_after_lossy_reload, test_acc_reload_recalibrated") {
+                // built again by every cell (no forward pass): the strict load's note is the cell's own
                 let reloaded = try lossyReload(model, into: buildModel(cell: cell, data: data), notes: &r.notes)
-                r[.testAccAfterLossyReload] = try Evaluation.accuracy(model: reloaded, data: test, batchSize: eval,
-                                                                     mode: .eval).correct.percent
-                var recalibrationRNG = root.derived("recalibrate")
-                try Recalibration.recalibrate(model: reloaded, data: calibrationData, samples: samples,
-                                              batchSize: e.recalibrateBatchSize, estimator: e.estimator, rng: &recalibrationRNG)
-                r[.testAccReloadRecalibrated] = try Evaluation.accuracy(model: reloaded, data: test, batchSize: eval,
-                                                                       mode: .eval).correct.percent
+                r[.testAccAfterLossyReload] = try measured(.lossyReload, batchSize: eval) {
+                    try Evaluation.accuracy(model: reloaded, data: test, batchSize: eval, mode: .eval).correct.percent
+                }
+                r[.testAccReloadRecalibrated] = try measured(.lossyReloadRecalibrated(recalibration), batchSize: eval) {
+                    var recalibrationRNG = root.derived("recalibrate")
+                    try Recalibration.recalibrate(model: reloaded, data: calibrationData, samples: samples,
+                                                  batchSize: e.recalibrateBatchSize, estimator: e.estimator,
+                                                  rng: &recalibrationRNG)
+                    return try Evaluation.accuracy(model: reloaded, data: test, batchSize: eval, mode: .eval).correct.percent
+                }
             }
         }
         if e.classBlockedEval {
             try batchStatistics("test_acc_train_mode_class_blocked") {
-                r[.testAccTrainModeClassBlocked] = try Evaluation.classBlockedAccuracy(
-                    model: model.clone(), data: test, batchSize: cell.training.batchSize, mode: batchStatsMode).percent
+                r[.testAccTrainModeClassBlocked] = try measured(.batchStatisticsClassBlocked,
+                                                                batchSize: cell.training.batchSize) {
+                    try Evaluation.classBlockedAccuracy(model: model.clone(), data: test, batchSize: cell.training.batchSize,
+                                                        mode: batchStatsMode).percent
+                }
             }
         }
     }
@@ -212,15 +263,15 @@ public enum CellRunner {
     /// reset, then momentum=None (the cumulative average of the batch means and unbiased variances: the
     /// mean-of-batch-variances estimator of ``Recalibration``) over the whole training split in a fresh shuffled
     /// order, batches of the training batch size, in train mode (dropout on, as `model.train()`).
-    static func measureAveraged(_ averaged: Sequential, plan: WeightAveragePlan, cell: Cell, data: PreparedData,
-                                into r: inout CellMeasurements) throws {
+    static func averagedAccuracy(_ averaged: Sequential, plan: WeightAveragePlan, cell: Cell,
+                                 data: PreparedData) throws -> Double {
         if plan.buffers == .recalibrated {
             var rng = RandomGenerator(seed: cell.seed).derived("weight-average-update-bn")
             try Recalibration.recalibrate(model: averaged, data: data.train, samples: data.train.count,
                                           batchSize: cell.training.batchSize, estimator: .meanOfBatchVariances, rng: &rng)
         }
-        r[.testAccAveraged] = try Evaluation.accuracy(model: averaged, data: data.test, batchSize: evalModeBatchSize(cell),
-                                                    mode: .eval).correct.percent
+        return try Evaluation.accuracy(model: averaged, data: data.test, batchSize: evalModeBatchSize(cell),
+                                       mode: .eval).correct.percent
     }
 
     /// Test-time adaptation with a prior of strength `N` at test batch size `n`, as the authors' code
@@ -232,25 +283,28 @@ public enum CellRunner {
     }
 
     /// `model.eval()` forgotten: the whole model in train mode over the first `forgotEval.batches`
-    /// test batches with `forgotEval.shift` added to the inputs, which updates the running statistics;
-    /// then the (mutated) model evaluated properly on the whole unshifted test split; and how much two
-    /// passes in each mode disagree (over the whole test split).
-    private static func measureForgottenEval(_ forgotEval: ForgottenEval, model: Sequential, test: ImageDataset,
-                                             e: EvaluationPlan, into r: inout CellMeasurements) throws {
+    /// test batches of `batchSize` with `forgotEval.shift` added to the inputs, which updates the running
+    /// statistics (`forgotten`, on a copy); then that copy evaluated properly on the whole unshifted test
+    /// split (`afterwards`).
+    static func forgottenEval(_ forgotEval: ForgottenEval, model: Sequential, test: ImageDataset, batchSize: Int)
+        throws -> (forgotten: Double, afterwards: Double) {
         let forgot = model.clone()
-        let forgotten = try Evaluation.accuracy(model: forgot, data: forgotEval.inputs(of: test, batchSize: e.evalBatchSize),
-                                                batchSize: e.evalBatchSize, mode: .train)
-        let afterForgotten = try Evaluation.accuracy(model: forgot, data: test, batchSize: e.evalBatchSize, mode: .eval)
+        let forgotten = try Evaluation.accuracy(model: forgot, data: forgotEval.inputs(of: test, batchSize: batchSize),
+                                                batchSize: batchSize, mode: .train)
+        let afterwards = try Evaluation.accuracy(model: forgot, data: test, batchSize: batchSize, mode: .eval)
+        return (forgotten.correct.percent, afterwards.correct.percent)
+    }
+
+    /// How much two passes over the whole test split disagree (%), in train mode (one copy, twice)
+    /// and in eval mode (the model itself, twice).
+    static func disagreement(model: Sequential, test: ImageDataset, batchSize: Int)
+        throws -> (trainMode: Double, evalMode: Double) {
         let probe = model.clone()
-        let first = try Evaluation.predictions(model: probe, data: test, batchSize: e.evalBatchSize, mode: .train)
-        let second = try Evaluation.predictions(model: probe, data: test, batchSize: e.evalBatchSize, mode: .train)
-        let evalFirst = try Evaluation.predictions(model: model, data: test, batchSize: e.evalBatchSize, mode: .eval)
-        let evalSecond = try Evaluation.predictions(model: model, data: test, batchSize: e.evalBatchSize, mode: .eval)
-        // Assigned together: a refused pass leaves all four empty.
-        r[.testAccForgotEval] = forgotten.correct.percent
-        r[.testAccEvalAfterForgotEval] = afterForgotten.correct.percent
-        r[.trainModeDisagreement] = disagreement(first, second)
-        r[.evalModeDisagreement] = disagreement(evalFirst, evalSecond)
+        let first = try Evaluation.predictions(model: probe, data: test, batchSize: batchSize, mode: .train)
+        let second = try Evaluation.predictions(model: probe, data: test, batchSize: batchSize, mode: .train)
+        let evalFirst = try Evaluation.predictions(model: model, data: test, batchSize: batchSize, mode: .eval)
+        let evalSecond = try Evaluation.predictions(model: model, data: test, batchSize: batchSize, mode: .eval)
+        return (disagreement(first, second), disagreement(evalFirst, evalSecond))
     }
 
     /// `trained`'s whole state (strict load) in a freshly built copy of the cell's network whose Dropout

@@ -8,7 +8,8 @@ import NN
 /// `split_overlap`, unless the training validates on it): each distinct training runs once per process.
 ///
 /// The cache keeps the trained model and hands out clones, so no two cells ever
-/// share a layer (layers own their workspaces). A training that is under way on
+/// share a layer (layers own their workspaces); the clones share one ``MeasurementMemo``, so a
+/// measurement that two of the cells make alike is computed once. A training that is under way on
 /// another thread is waited for, not started twice. Results do not depend on
 /// whether a model came from the cache: training is deterministic given its key.
 ///
@@ -40,6 +41,8 @@ public final class TrainedModelCache: @unchecked Sendable {  // Sendable: `condi
         /// The averaged model (``TrainingPlan/weightAverage``), its buffers as the plan's policy left them
         /// (`recalibrated` not yet re-estimated); nil without one.
         public var averaged: Sequential? = nil
+        /// The measurements of this training, shared by every cell that gets a copy of the entry.
+        var measurements = MeasurementMemo()
     }
 
     private enum State {
@@ -79,7 +82,8 @@ public final class TrainedModelCache: @unchecked Sendable {  // Sendable: `condi
     public func model(for key: Key, train: () throws -> Entry) throws -> Entry {
         func handOut(_ result: Result<Entry, Error>, last: Bool) throws -> Entry {
             let entry = try result.get()
-            return last ? entry : Entry(model: entry.model.clone(), outcome: entry.outcome, averaged: entry.averaged?.clone())
+            return last ? entry : Entry(model: entry.model.clone(), outcome: entry.outcome, averaged: entry.averaged?.clone(),
+                                        measurements: entry.measurements)
         }
         condition.lock()
         while true {
