@@ -27,7 +27,7 @@ public enum CellRunner {
             let train = { try trainModel(cell: cell, data: data, onEpoch: onEpoch, observer: observer) }
             let trained = try cache.map { try $0.model(for: TrainedModelCache.Key(cell), train: train) }
                 ?? train()
-            try measure(cell: cell, data: data, trained: trained, into: &result)
+            try measure(cell: cell, data: data, trained: trained, memo: trained.measurements, into: &result)
         } catch let error as LayerError {
             result.status = .invalid(error.description)
         } catch {
@@ -94,12 +94,12 @@ public enum CellRunner {
                                     rng: RandomGenerator(seed: cell.seed).derived("model"))
     }
 
-    /// The measurements after training, into `r`. Each pass goes through the trained model's
-    /// ``MeasurementMemo`` (``TrainedModelCache/Entry/measurements``), named by what it depends on
-    /// (``MeasurementPass``): a pass that another cell of the same training (or this cell, for another
-    /// column) already computed is not computed again. A model whose eval-mode passes draw random
-    /// numbers (a Dropout with `dropout_in_eval`) is measured without the memo.
-    static func measure(cell: Cell, data: PreparedData, trained: TrainedModelCache.Entry,
+    /// The measurements after training, into `r`. Each pass goes through `memo`, the trained model's
+    /// (``TrainedModelCache/Entry/measurements``), named by what it depends on (``MeasurementPass``): a
+    /// pass that another cell of the same training (or this cell, for another column) already computed
+    /// is not computed again. Without a memo (nil; tests), or for a model whose eval-mode passes draw
+    /// random numbers (a Dropout with `dropout_in_eval`), every pass is computed.
+    static func measure(cell: Cell, data: PreparedData, trained: TrainedModelCache.Entry, memo: MeasurementMemo?,
                         into r: inout CellMeasurements) throws {
         let root = RandomGenerator(seed: cell.seed)
         let train = data.train, test = data.test
@@ -110,7 +110,7 @@ public enum CellRunner {
         r.epochEvaluations = outcome.epochEvaluations
         if let d = outcome.divergence { r.status = .diverged(d) }
 
-        let memo = model.dropoutLayers.contains(where: \.activeInEval) ? nil : trained.measurements
+        let memo = model.dropoutLayers.contains(where: \.activeInEval) ? nil : memo
         /// The result of `compute`, the measurement `kind` whose main pass has batches of `batchSize`.
         func measured<T>(_ kind: MeasurementPass.Kind, batchSize: Int, _ compute: () throws -> T) throws -> T {
             guard let memo else { return try compute() }
