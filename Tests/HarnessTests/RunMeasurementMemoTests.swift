@@ -35,6 +35,11 @@ final class RunMeasurementMemoTests: XCTestCase {
 
         """
 
+    /// A small CNN trained for one epoch at batch 4, then `extra`'s settings.
+    func smallSpec(testSplit: Int = 8, _ extra: String) -> String {
+        "dataset shapes size=12\ntrain_split 16\ntest_split \(testSplit)\nmodel cnn channels=4\nepochs 1\nbatch_size 4\n" + extra
+    }
+
     func cells(_ text: String) throws -> [Cell] {
         try parseSpec(text).cells().enumerated().map { Cell($1, index: $0) }
     }
@@ -62,6 +67,27 @@ final class RunMeasurementMemoTests: XCTestCase {
         XCTAssertEqual(shared.recalibratedStatisticsErrors, alone.recalibratedStatisticsErrors, cell, file: file, line: line)
         XCTAssertEqual(shared.epochEvaluations, alone.epochEvaluations, cell, file: file, line: line)
         XCTAssertEqual(shared.notes, alone.notes, cell, file: file, line: line)
+    }
+
+    /// `cells` (of one training) measured one after the other with one memo, each checked against the
+    /// cell alone; returns the memo and how many passes it had computed after each cell.
+    func measuredTogether(_ cells: [Cell]) throws -> (memo: MeasurementMemo, computed: [Int]) {
+        XCTAssertEqual(Set(cells.map(TrainedModelCache.Key.init)).count, 1, "one training")
+        let preparation = DataPreparation()
+        let trained = try FloatingPointMode.withDenormalsFlushed {
+            try CellRunner.trainModel(cell: cells[0], data: preparation.prepare(cells[0].data), onEpoch: nil)
+        }
+        let memo = MeasurementMemo()
+        var computed: [Int] = []
+        for cell in cells {
+            var r = CellMeasurements()
+            try FloatingPointMode.withDenormalsFlushed {
+                try CellRunner.measure(cell: cell, data: preparation.prepare(cell.data), trained: trained, memo: memo, into: &r)
+            }
+            computed.append(memo.computed)
+            assertSame(r, try measuredAlone(cell, preparation), cell.key)
+        }
+        return (memo, computed)
     }
 
     /// The cells of a sweep on four threads through one cache (one training per seed, the passes shared),
@@ -103,31 +129,8 @@ final class RunMeasurementMemoTests: XCTestCase {
     /// five passes each, five distinct. The first cell's `test_acc_batch_stats` is its
     /// `test_acc_train_mode`; the second computes only its own batch-statistics pass.
     func testEachDistinctPassIsComputedOnce() throws {
-        let cells = try cells("""
-            dataset shapes size=12
-            train_split 16
-            test_split 8
-            model cnn channels=4
-            epochs 1
-            batch_size 4
-            sweep eval_batch_size 4 8
-
-            """)
-        let preparation = DataPreparation()
-        let data = try preparation.prepare(cells[0].data)
-        let trained = try FloatingPointMode.withDenormalsFlushed {
-            try CellRunner.trainModel(cell: cells[0], data: data, onEpoch: nil)
-        }
-        let memo = MeasurementMemo()
-        var computed: [Int] = []
-        for cell in cells {
-            var r = CellMeasurements()
-            try FloatingPointMode.withDenormalsFlushed {
-                try CellRunner.measure(cell: cell, data: data, trained: trained, memo: memo, into: &r)
-            }
-            computed.append(memo.computed)
-            assertSame(r, try measuredAlone(cell, preparation), cell.key)
-        }
+        let cells = try cells(smallSpec("sweep eval_batch_size 4 8\n"))
+        let (memo, computed) = try measuredTogether(cells)
         XCTAssertEqual(memo.requests, 10, "test_acc_train_mode, eval mode, test_acc_batch_stats, the probe, recalibrated")
         XCTAssertEqual(computed, [4, 5])
     }
@@ -135,61 +138,17 @@ final class RunMeasurementMemoTests: XCTestCase {
     /// A test-only data setting (`test_storage`) shares the passes over the training split (the probe)
     /// and none over the test split.
     func testATestOnlyDataSettingSharesOnlyThePassesOverTheTrainingSplit() throws {
-        let cells = try cells("""
-            dataset shapes size=12
-            train_split 16
-            test_split 8
-            model cnn channels=4
-            epochs 1
-            batch_size 4
-            eval_batch_size 4
-            sweep test_storage lossless uint4
-
-            """)
-        XCTAssertEqual(TrainedModelCache.Key(cells[0]), TrainedModelCache.Key(cells[1]))
-        let preparation = DataPreparation()
-        let trained = try FloatingPointMode.withDenormalsFlushed {
-            try CellRunner.trainModel(cell: cells[0], data: preparation.prepare(cells[0].data), onEpoch: nil)
-        }
-        let memo = MeasurementMemo()
-        var computed: [Int] = []
-        for cell in cells {
-            var r = CellMeasurements()
-            try FloatingPointMode.withDenormalsFlushed {
-                try CellRunner.measure(cell: cell, data: preparation.prepare(cell.data), trained: trained, memo: memo, into: &r)
-            }
-            computed.append(memo.computed)
-            assertSame(r, try measuredAlone(cell, preparation), cell.key)
-        }
-        XCTAssertEqual(computed, [4, 7], "the second cell's probe over the training split is the first's")
+        let cells = try cells(smallSpec("eval_batch_size 4\nsweep test_storage lossless uint4\n"))
+        XCTAssertEqual(try measuredTogether(cells).computed, [4, 7], "the second cell's probe over the training split is the first's")
     }
 
     /// With `dropout_in_eval` every eval-mode pass draws from the model's dropout stream, so each pass
     /// depends on the ones before it: the memo is not used (it would give test_acc_batch_stats the value
     /// of test_acc_train_mode, computed before the eval pass drew).
     func testAModelWhoseEvalModeDrawsIsMeasuredWithoutTheMemo() throws {
-        let cell = try XCTUnwrap(cells("""
-            dataset shapes size=12
-            train_split 16
-            test_split 200
-            model cnn channels=4
-            dropout 0.5
-            dropout_in_eval on
-            epochs 1
-            batch_size 4
-            eval_batch_size 4
-
-            """).first)
-        let preparation = DataPreparation()
-        let data = try preparation.prepare(cell.data)
-        let memo = MeasurementMemo()
-        var r = CellMeasurements()
-        try FloatingPointMode.withDenormalsFlushed {
-            try CellRunner.measure(cell: cell, data: data, trained: CellRunner.trainModel(cell: cell, data: data, onEpoch: nil),
-                                   memo: memo, into: &r)
-        }
-        XCTAssertEqual(memo.requests, 0)
-        assertSame(r, try measuredAlone(cell, preparation), cell.key)
+        let cell = try XCTUnwrap(cells(smallSpec(testSplit: 200, "dropout 0.5\ndropout_in_eval on\neval_batch_size 4\n")).first)
+        XCTAssertEqual(try measuredTogether([cell]).memo.requests, 0)
+        let r = try measuredAlone(cell, DataPreparation())
         XCTAssertNotEqual(r[.testAccTrainMode], r[.testAccBatchStats],
                           "the same pass twice (batch 4), the second with the stream where the eval pass left it")
     }
