@@ -14,7 +14,8 @@ public enum CellRunner {
     public static let measurementBatchSize = 64
 
     /// - Parameters:
-    ///   - cache: shares trained models between cells that differ only in evaluation settings.
+    ///   - cache: shares trained models, and the measurements they make alike (``MeasurementMemo``), between
+    ///     cells that differ only in evaluation settings.
     ///   - observer: watches the training (not called when the trained model comes from `cache`).
     public static func run(_ cell: Cell, data: PreparedData, cache: TrainedModelCache? = nil,
                            onEpoch: ((Int) -> Void)? = nil, observer: TrainingObserver? = nil) -> CellMeasurements {

@@ -6,6 +6,8 @@ import NN
 /// evaluated (the evaluation settings: `eval_batch_size`, `recalibrate_*`, `mc_samples`, `forgot_eval*`,
 /// `metric_bug`, ...) or in how the test split is made (`test_normalize`, `test_storage`,
 /// `split_overlap`, unless the training validates on it): each distinct training runs once per process.
+/// With `epoch_eval` the training evaluates after every epoch, on the test split with the evaluation
+/// settings, so those are part of its key too.
 ///
 /// The cache keeps the trained model and hands out clones, so no two cells ever
 /// share a layer (layers own their workspaces); the clones share one ``MeasurementMemo``, so a
@@ -28,10 +30,14 @@ public final class TrainedModelCache: @unchecked Sendable {  // Sendable: `condi
         public var seed: UInt64
         /// Identity of the data the training reads (``Cell/trainingDataKey``).
         public var data: String
+        /// With `epoch_eval`, the evaluation settings: the evaluations after every epoch are part of the
+        /// training and use them on the test split (``CellRunner/evaluateEpoch(_:model:cell:data:)``); nil without.
+        public var epochEvaluation: EvaluationPlan?
 
         public init(_ cell: Cell) {
             model = cell.model; optimizer = cell.optimizer; learningRate = cell.learningRate
             training = cell.training; seed = cell.seed; data = cell.trainingDataKey
+            epochEvaluation = cell.training.epochEval ? cell.evaluation : nil
         }
     }
 
