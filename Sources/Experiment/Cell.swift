@@ -75,16 +75,17 @@ public struct Cell: Hashable, Sendable {
             seed: c.seed)
     }
 
-    /// The training plan of `c`, its budget multiplied by `budget_factor`: epochs or steps, the FrozenBN
+    /// The training plan of `c`, its budget multiplied by `budget_factor`: epochs, steps or min_steps, the FrozenBN
     /// epochs and the schedule's warmup and decay steps all stretch together, so a cell with
     /// `budget_factor 2` trains the same schedule over twice the steps.
-    static func trainingPlan(_ c: ExperimentConfig) -> TrainingPlan {
+    public static func trainingPlan(_ c: ExperimentConfig) -> TrainingPlan {
         let f = c.budgetFactor
         var schedule = c.lrSchedule
         schedule.warmupSteps *= f
         if case let .step(every, gamma) = schedule.shape { schedule.shape = .step(every: every * f, gamma: gamma) }
         return TrainingPlan(epochs: c.epochs * f, batchSize: c.batchSize, order: c.order, dropLast: c.dropLast,
-                            frozenEpochs: c.frozenBNEpochs * f, steps: c.steps * f, schedule: schedule,
+                            frozenEpochs: c.frozenBNEpochs * f, steps: c.steps * f, minSteps: c.minSteps * f,
+                            schedule: schedule,
                             validation: c.validation, validationBatchSize: c.validationBatchSize,
                             weightAverage: weightAveragePlan(c), epochEval: c.epochEval)
     }

@@ -79,6 +79,9 @@ public struct ExperimentConfig: Hashable, Sendable {
     public var epochs: Int = 3
     /// `steps`: optimizer steps of the training; 0 = ``epochs`` decides.
     public var steps: Int = 0
+    /// `min_steps`: with an epoch budget, at least this many optimizer steps: whole epochs,
+    /// `max(epochs, ceil(min_steps / batches_per_epoch))`; 0 = ``epochs`` alone decides.
+    public var minSteps: Int = 0
     /// `budget_factor`: multiplies the budget (epochs or steps, and the schedule's warmup and decay
     /// steps with it): 2 is the convergence check's doubled budget.
     public var budgetFactor: Int = 1

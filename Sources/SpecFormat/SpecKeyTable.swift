@@ -204,6 +204,12 @@ package enum SpecKeyTable {
                  meaning: "optimizer steps of the training, 0 = epochs decides; otherwise as many epochs as the"
                     + " steps need, the last one cut at the budget (a fixed step budget at every batch size)",
                  \.steps),
+        .integer("min_steps", .training, sweepable: true, atLeast: 0,
+                 meaning: "with an epoch budget, at least this many optimizer steps, in whole epochs: the cell"
+                    + " trains max(epochs, ceil(min_steps / B)) epochs, B = its batches per epoch, so that large"
+                    + " batches still take enough steps; 0 = epochs alone decides",
+                 \.minSteps)
+            .omittedFromDescriptionsAtDefault(),
         .integer("budget_factor", .training, sweepable: true, atLeast: 1,
                  meaning: "multiplies the training budget (epochs or steps) and the schedule's warmup and step"
                     + " decay with it; convergence_check adds cells with 2",

@@ -59,6 +59,7 @@ extension SpecRules {
             Relevance(key: "dropout_in_eval", applies: { $0.dropProbability > 0 }, otherwise: "no cell has dropout > 0"),
             Relevance(key: "base_batch_size", applies: { $0.lrScaling != .none }, otherwise: "lr_scaling is none"),
             Relevance(key: "epochs", applies: { $0.steps == 0 }, otherwise: "steps is set: the step budget decides"),
+            Relevance(key: "min_steps", applies: { $0.steps == 0 }, otherwise: "steps is set: the step budget decides"),
             Relevance(key: "validation_batch_size", applies: { $0.validation != .off }, otherwise: "validation is off",
                       emptyInTables: true),
             Relevance(key: "ema_decay", applies: { $0.weightAverage == .ema }, otherwise: "weight_average is not ema",

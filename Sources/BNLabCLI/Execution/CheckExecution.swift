@@ -87,7 +87,10 @@ enum RunTimeEstimate {
             let training = c.canonicalDescription.split(separator: "\n")
                 .filter { !evaluationKeys.contains(String($0.prefix { $0 != " " })) }.joined(separator: "\n")
             if trainings.insert(training).inserted {
-                let trainSamples = Double(c.trainSplit * c.epochs)
+                // the epochs the cell trains: budget_factor, steps and min_steps as Trainer counts them
+                let batches = c.dropLast ? c.trainSplit / c.batchSize : (c.trainSplit + c.batchSize - 1) / c.batchSize
+                let epochs = Cell.trainingPlan(c).epochCount(batchesPerEpoch: batches)
+                let trainSamples = Double(c.trainSplit * epochs)
                 total += 3 * f * trainSamples / 8e9 + trainSamples / Double(c.batchSize) * 40e-6
                 if c.epochEval {  // per epoch: the test split, and the recalibration's samples (PreciseBN)
                     let calibration = c.recalibrateData == .test ? c.testSplit : c.trainSplit
@@ -96,7 +99,7 @@ enum RunTimeEstimate {
                     case .all: samples = calibration
                     case .count(let n): samples = min(n, calibration)
                     }
-                    total += f * Double(c.epochs * c.budgetFactor * (c.testSplit + samples)) / 8e9
+                    total += f * Double(epochs * (c.testSplit + samples)) / 8e9
                 }
             }
             total += f * Double(4 * c.trainSplit + 5 * c.testSplit) / 8e9
