@@ -17,7 +17,8 @@ public enum CellRunner {
     ///   - cache: shares trained models between cells that differ only in evaluation settings.
     ///   - observer: watches the training (not called when the trained model comes from `cache`).
     public static func run(_ cell: Cell, data: PreparedData, cache: TrainedModelCache? = nil,
-                           onEpoch: ((Int) -> Void)? = nil, observer: TrainingObserver? = nil) -> CellMeasurements {
+                           onEpoch: ((_ epoch: Int, _ of: Int) -> Void)? = nil, observer: TrainingObserver? = nil)
+        -> CellMeasurements {
         let start = Date()
         var result = CellMeasurements()
         result[.testOverlap] = data.testOverlap
@@ -38,7 +39,7 @@ public enum CellRunner {
     }
 
     /// Builds the model and trains it; every draw derives from `cell.seed`.
-    static func trainModel(cell: Cell, data: PreparedData, onEpoch: ((Int) -> Void)?,
+    static func trainModel(cell: Cell, data: PreparedData, onEpoch: ((_ epoch: Int, _ of: Int) -> Void)?,
                            observer: TrainingObserver? = nil) throws -> TrainedModelCache.Entry {
         let root = RandomGenerator(seed: cell.seed)
         let train = data.train

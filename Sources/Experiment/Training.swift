@@ -16,7 +16,7 @@ public enum Trainer {
     /// with the epoch and the epoch count, and must not change it.
     public static func train(model: Sequential, optimizer: Optimizer, data: ImageDataset, plan: TrainingPlan,
                              rng: inout RandomGenerator, validationData: ImageDataset? = nil,
-                             onEpoch: ((Int) -> Void)? = nil,
+                             onEpoch: ((_ epoch: Int, _ of: Int) -> Void)? = nil,
                              observer: TrainingObserver? = nil, averaging: WeightAveraging? = nil,
                              epochFinished: ((Int, Int, Sequential) throws -> Void)? = nil) throws -> TrainingOutcome {
         precondition(plan.validation == .off || validationData != nil, "validation \(plan.validation) needs validation data")
@@ -28,7 +28,7 @@ public enum Trainer {
         let totalSteps = plan.totalSteps(batchesPerEpoch: perEpoch)
         observer?.trainingWillStart(model: model)
         for epoch in 1...epochCount {
-            onEpoch?(epoch)
+            onEpoch?(epoch, epochCount)
             let mode = plan.mode(epoch: epoch, of: epochCount)
             var batches = plan.order.batches(labels: data.labels, batchSize: plan.batchSize, dropLast: plan.dropLast, rng: &rng)
             if outcome.steps + batches.count > totalSteps {  // the step budget cuts the last epoch

@@ -159,6 +159,9 @@ public struct ExperimentConfig: Hashable, Sendable {
     /// as the sweep line writes it. It is the value used, except for a key that
     /// the cell's ``variant`` overrides: the cell then trains with the variant's value.
     public var sweptValues: [String] = []
+    /// The keys with ``SpecKey/columnOnlyWhereUsed()`` that the spec writes (a fixed line, a sweep or a
+    /// variant's override): only these of them have a column in the result tables (``settingColumns``).
+    public var columnsWhereUsed: Set<String> = []
 
     /// Every key at its default; seed 0; nothing swept.
     public init() {}

@@ -209,7 +209,7 @@ package enum SpecKeyTable {
                     + " trains max(epochs, ceil(min_steps / B)) epochs, B = its batches per epoch, so that large"
                     + " batches still take enough steps; 0 = epochs alone decides",
                  \.minSteps)
-            .omittedFromDescriptionsAtDefault(),
+            .omittedFromDescriptionsAtDefault().columnOnlyWhereUsed(),
         .integer("budget_factor", .training, sweepable: true, atLeast: 1,
                  meaning: "multiplies the training budget (epochs or steps) and the schedule's warmup and step"
                     + " decay with it; convergence_check adds cells with 2",

@@ -48,7 +48,7 @@ final class RunScheduleTests: XCTestCase {
         let optimizer = RecordingOptimizer(parameters: model.parameters, learningRate: 0.1)
         var rng = RandomGenerator(seed: 3)
         var epochs = 0
-        let outcome = try Trainer.train(model: model, optimizer: optimizer, data: data, plan: plan, rng: &rng) { _ in epochs += 1 }
+        let outcome = try Trainer.train(model: model, optimizer: optimizer, data: data, plan: plan, rng: &rng) { _, _ in epochs += 1 }
         return (outcome, optimizer.rates, epochs)
     }
 
