@@ -200,7 +200,7 @@ final class SpecSettingsTests: XCTestCase {
             "frozen_bn_epochs", "dropout", "dropout_convention", "dropout_in_eval", "drop_path", "epochs", "steps",
             "budget_factor",
             "batch_size", "validation", "validation_batch_size", "weight_average", "ema_decay", "weight_average_buffers",
-            "lr", "eval_batch_size", "recalibrate_samples", "recalibrate_batch_size", "recalibrate_estimator",
+            "finetune_epochs", "finetune_shift", "freeze", "lr", "eval_batch_size", "recalibrate_samples", "recalibrate_batch_size", "recalibrate_estimator",
             "recalibrate_data", "adapt_prior", "mc_samples", "forgot_eval_batches", "forgot_eval_shift", "variant",
         ])
         XCTAssertEqual(SpecKeyTable.quickNames.filter { !SpecKeyTable.sweepableNames.contains($0) }, [

@@ -70,7 +70,7 @@ enum RunExecution {
 
         let reporter = ProgressReporter(totalCells: cells.count, alreadyDone: done.count,
                                         style: ProgressReporter.standardErrorStyle(quiet: command.quiet))
-        let epochs = spec.cells(quick: command.quick).first?.epochs ?? 1
+        let epochs = spec.cells(quick: command.quick).first.map { $0.epochs + $0.finetuneEpochs } ?? 1
         let result: (records: [CellRecord], interrupted: Bool)
         do {
             result = try Sweep(jobs: jobs, data: data).run(cells: cells, done: done, journal: resume.journal) { event in
