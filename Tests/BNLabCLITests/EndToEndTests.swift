@@ -44,27 +44,28 @@ final class EndToEndTests: XCTestCase {
     spec,jitter_apply,split_overlap,test_normalize,test_storage,order,norm,groups,momentum,\
     momentum_convention,track_running_stats,ghost_batch_size,shared_bn,devices,device_bn,\
     frozen_bn_epochs,dropout,dropout_convention,dropout_in_eval,drop_path,epochs,steps,budget_factor,\
-    batch_size,validation,validation_batch_size,weight_average,ema_decay,weight_average_buffers,lr,\
-    eval_batch_size,recalibrate_samples,recalibrate_batch_size,recalibrate_estimator,recalibrate_data,\
-    adapt_prior,mc_samples,forgot_eval_batches,forgot_eval_shift,seed,status,status_detail,lr_used,\
-    train_acc_running,train_acc_eval_mode,train_acc_train_mode,test_acc_train_mode,test_acc_eval_mode,\
-    test_acc_recalibrated,test_acc_batch_stats,adapted_accuracy,test_acc_mc_dropout,\
-    test_acc_eval_mixed_dropout,test_acc_forgot_eval,test_acc_eval_after_forgot_eval,\
-    test_acc_train_mode_class_blocked,train_mode_disagreement,eval_mode_disagreement,\
-    test_acc_after_lossy_reload,test_acc_reload_recalibrated,test_acc_averaged,test_acc_assigning_bug,\
-    val_acc_last_epoch,final_train_loss,test_overlap,recalibration_samples
+    batch_size,validation,validation_batch_size,weight_average,ema_decay,weight_average_buffers,\
+    finetune_epochs,finetune_shift,freeze,lr,eval_batch_size,recalibrate_samples,recalibrate_batch_size,\
+    recalibrate_estimator,recalibrate_data,adapt_prior,mc_samples,forgot_eval_batches,forgot_eval_shift,\
+    seed,status,status_detail,lr_used,train_acc_running,train_acc_eval_mode,train_acc_train_mode,\
+    test_acc_train_mode,test_acc_eval_mode,test_acc_recalibrated,test_acc_batch_stats,adapted_accuracy,\
+    test_acc_mc_dropout,test_acc_eval_mixed_dropout,test_acc_forgot_eval,\
+    test_acc_eval_after_forgot_eval,test_acc_train_mode_class_blocked,train_mode_disagreement,\
+    eval_mode_disagreement,test_acc_after_lossy_reload,test_acc_reload_recalibrated,test_acc_averaged,\
+    test_acc_before_finetune,test_acc_unshifted,test_acc_unshifted_before_finetune,\
+    test_acc_assigning_bug,val_acc_last_epoch,final_train_loss,test_overlap,recalibration_samples
     e2e,,0,same,lossless,shuffled,batch,8,0.1,pytorch,on,off,off,1,,0,0.25,inverted,off,0,1,0,1,2,off,,\
-    off,,,0.05,8,all,4,population,train,off,2,all,0,0,ok,,0.050000,28.33,33.33,,33.33,33.33,33.33,33.33,\
-    ,33.33,,33.33,33.33,,0.00,0.00,,,,3.33,,1.9438,0.000,60
+    off,,,0,,,0.05,8,all,4,population,train,off,2,all,0,0,ok,,0.050000,28.33,33.33,,33.33,33.33,33.33,\
+    33.33,,33.33,,33.33,33.33,,0.00,0.00,,,,,,,3.33,,1.9438,0.000,60
     e2e,,0,same,lossless,shuffled,batch,8,0.1,pytorch,on,off,off,1,,0,0.25,inverted,off,0,1,0,1,2,off,,\
-    off,,,0.05,8,all,4,population,train,off,2,all,0,1,ok,,0.050000,36.67,33.33,,33.33,33.33,33.33,33.33,\
-    ,33.33,,33.33,33.33,,0.00,0.00,,,,3.33,,1.6327,0.000,60
+    off,,,0,,,0.05,8,all,4,population,train,off,2,all,0,1,ok,,0.050000,36.67,33.33,,33.33,33.33,33.33,\
+    33.33,,33.33,,33.33,33.33,,0.00,0.00,,,,,,,3.33,,1.6327,0.000,60
     e2e,,0,same,lossless,shuffled,batch,8,0.1,pytorch,on,off,off,1,,0,0.25,inverted,off,0,1,0,1,4,off,,\
-    off,,,0.05,8,all,4,population,train,off,2,all,0,0,ok,,0.050000,25.00,25.00,,30.00,23.33,33.33,33.33,\
-    ,33.33,,33.33,40.00,,30.00,0.00,,,,6.67,,2.0311,0.000,60
+    off,,,0,,,0.05,8,all,4,population,train,off,2,all,0,0,ok,,0.050000,25.00,25.00,,30.00,23.33,33.33,\
+    33.33,,33.33,,33.33,40.00,,30.00,0.00,,,,,,,6.67,,2.0311,0.000,60
     e2e,,0,same,lossless,shuffled,batch,8,0.1,pytorch,on,off,off,1,,0,0.25,inverted,off,0,1,0,1,4,off,,\
-    off,,,0.05,8,all,4,population,train,off,2,all,0,1,ok,,0.050000,26.67,31.67,,26.67,33.33,26.67,26.67,\
-    ,33.33,,26.67,30.00,,36.67,0.00,,,,3.33,,1.9420,0.000,60
+    off,,,0,,,0.05,8,all,4,population,train,off,2,all,0,1,ok,,0.050000,26.67,31.67,,26.67,33.33,26.67,\
+    26.67,,33.33,,26.67,30.00,,36.67,0.00,,,,,,,3.33,,1.9420,0.000,60
     
     """
 
@@ -76,19 +77,19 @@ final class EndToEndTests: XCTestCase {
     spec,jitter_apply,split_overlap,test_normalize,test_storage,order,norm,groups,momentum,\
     momentum_convention,track_running_stats,ghost_batch_size,shared_bn,devices,device_bn,\
     frozen_bn_epochs,dropout,dropout_convention,dropout_in_eval,drop_path,epochs,steps,budget_factor,\
-    batch_size,validation,validation_batch_size,weight_average,ema_decay,weight_average_buffers,lr,\
-    eval_batch_size,recalibrate_samples,recalibrate_batch_size,recalibrate_estimator,recalibrate_data,\
-    adapt_prior,mc_samples,forgot_eval_batches,forgot_eval_shift,seeds,ok,train_acc_running_mean,\
-    train_acc_running_std,train_acc_running_ci95,train_acc_eval_mode_mean,train_acc_eval_mode_std,\
-    train_acc_eval_mode_ci95,train_acc_train_mode_mean,train_acc_train_mode_std,\
-    train_acc_train_mode_ci95,test_acc_train_mode_mean,test_acc_train_mode_std,test_acc_train_mode_ci95,\
-    test_acc_eval_mode_mean,test_acc_eval_mode_std,test_acc_eval_mode_ci95,test_acc_recalibrated_mean,\
-    test_acc_recalibrated_std,test_acc_recalibrated_ci95,test_acc_batch_stats_mean,\
-    test_acc_batch_stats_std,test_acc_batch_stats_ci95,adapted_accuracy_mean,adapted_accuracy_std,\
-    adapted_accuracy_ci95,test_acc_mc_dropout_mean,test_acc_mc_dropout_std,test_acc_mc_dropout_ci95,\
-    test_acc_eval_mixed_dropout_mean,test_acc_eval_mixed_dropout_std,test_acc_eval_mixed_dropout_ci95,\
-    test_acc_forgot_eval_mean,test_acc_forgot_eval_std,test_acc_forgot_eval_ci95,\
-    test_acc_eval_after_forgot_eval_mean,test_acc_eval_after_forgot_eval_std,\
+    batch_size,validation,validation_batch_size,weight_average,ema_decay,weight_average_buffers,\
+    finetune_epochs,finetune_shift,freeze,lr,eval_batch_size,recalibrate_samples,recalibrate_batch_size,\
+    recalibrate_estimator,recalibrate_data,adapt_prior,mc_samples,forgot_eval_batches,forgot_eval_shift,\
+    seeds,ok,train_acc_running_mean,train_acc_running_std,train_acc_running_ci95,\
+    train_acc_eval_mode_mean,train_acc_eval_mode_std,train_acc_eval_mode_ci95,train_acc_train_mode_mean,\
+    train_acc_train_mode_std,train_acc_train_mode_ci95,test_acc_train_mode_mean,test_acc_train_mode_std,\
+    test_acc_train_mode_ci95,test_acc_eval_mode_mean,test_acc_eval_mode_std,test_acc_eval_mode_ci95,\
+    test_acc_recalibrated_mean,test_acc_recalibrated_std,test_acc_recalibrated_ci95,\
+    test_acc_batch_stats_mean,test_acc_batch_stats_std,test_acc_batch_stats_ci95,adapted_accuracy_mean,\
+    adapted_accuracy_std,adapted_accuracy_ci95,test_acc_mc_dropout_mean,test_acc_mc_dropout_std,\
+    test_acc_mc_dropout_ci95,test_acc_eval_mixed_dropout_mean,test_acc_eval_mixed_dropout_std,\
+    test_acc_eval_mixed_dropout_ci95,test_acc_forgot_eval_mean,test_acc_forgot_eval_std,\
+    test_acc_forgot_eval_ci95,test_acc_eval_after_forgot_eval_mean,test_acc_eval_after_forgot_eval_std,\
     test_acc_eval_after_forgot_eval_ci95,test_acc_train_mode_class_blocked_mean,\
     test_acc_train_mode_class_blocked_std,test_acc_train_mode_class_blocked_ci95,\
     train_mode_disagreement_mean,train_mode_disagreement_std,train_mode_disagreement_ci95,\
@@ -96,9 +97,13 @@ final class EndToEndTests: XCTestCase {
     test_acc_after_lossy_reload_mean,test_acc_after_lossy_reload_std,test_acc_after_lossy_reload_ci95,\
     test_acc_reload_recalibrated_mean,test_acc_reload_recalibrated_std,\
     test_acc_reload_recalibrated_ci95,test_acc_averaged_mean,test_acc_averaged_std,\
-    test_acc_averaged_ci95,test_acc_assigning_bug_mean,test_acc_assigning_bug_std,\
-    test_acc_assigning_bug_ci95,val_acc_last_epoch_mean,val_acc_last_epoch_std,val_acc_last_epoch_ci95,\
-    final_train_loss_mean,final_train_loss_std,final_train_loss_ci95,train_mode_minus_eval_mode_mean,\
+    test_acc_averaged_ci95,test_acc_before_finetune_mean,test_acc_before_finetune_std,\
+    test_acc_before_finetune_ci95,test_acc_unshifted_mean,test_acc_unshifted_std,\
+    test_acc_unshifted_ci95,test_acc_unshifted_before_finetune_mean,\
+    test_acc_unshifted_before_finetune_std,test_acc_unshifted_before_finetune_ci95,\
+    test_acc_assigning_bug_mean,test_acc_assigning_bug_std,test_acc_assigning_bug_ci95,\
+    val_acc_last_epoch_mean,val_acc_last_epoch_std,val_acc_last_epoch_ci95,final_train_loss_mean,\
+    final_train_loss_std,final_train_loss_ci95,train_mode_minus_eval_mode_mean,\
     train_mode_minus_eval_mode_std,train_mode_minus_eval_mode_ci95,recalibrated_minus_eval_mode_mean,\
     recalibrated_minus_eval_mode_std,recalibrated_minus_eval_mode_ci95,batch_stats_minus_eval_mode_mean,\
     batch_stats_minus_eval_mode_std,batch_stats_minus_eval_mode_ci95,adapted_minus_eval_mode_mean,\
@@ -109,17 +114,21 @@ final class EndToEndTests: XCTestCase {
     class_blocked_train_mode_minus_eval_mode_std,class_blocked_train_mode_minus_eval_mode_ci95,\
     lossy_reload_minus_eval_mode_mean,lossy_reload_minus_eval_mode_std,\
     lossy_reload_minus_eval_mode_ci95,averaged_minus_eval_mode_mean,averaged_minus_eval_mode_std,\
-    averaged_minus_eval_mode_ci95
+    averaged_minus_eval_mode_ci95,eval_mode_minus_before_finetune_mean,\
+    eval_mode_minus_before_finetune_std,eval_mode_minus_before_finetune_ci95,\
+    unshifted_minus_before_finetune_mean,unshifted_minus_before_finetune_std,\
+    unshifted_minus_before_finetune_ci95
     e2e,,0,same,lossless,shuffled,batch,8,0.1,pytorch,on,off,off,1,,0,0.25,inverted,off,0,1,0,1,2,off,,\
-    off,,,0.05,8,all,4,population,train,off,2,all,0,2,2,32.50,5.90,52.98,33.33,0.00,0.00,,,,33.33,0.00,\
-    0.00,33.33,0.00,0.00,33.33,0.00,0.00,33.33,0.00,0.00,,,,33.33,0.00,0.00,,,,33.33,0.00,0.00,33.33,\
-    0.00,0.00,,,,0.00,0.00,0.00,0.00,0.00,0.00,,,,,,,,,,3.33,0.00,0.00,,,,1.7882,0.2200,1.9765,0.00,\
-    0.00,0.00,0.00,0.00,0.00,0.00,0.00,0.00,,,,,,,0.00,0.00,0.00,,,,,,,,,
+    off,,,0,,,0.05,8,all,4,population,train,off,2,all,0,2,2,32.50,5.90,52.98,33.33,0.00,0.00,,,,33.33,\
+    0.00,0.00,33.33,0.00,0.00,33.33,0.00,0.00,33.33,0.00,0.00,,,,33.33,0.00,0.00,,,,33.33,0.00,0.00,\
+    33.33,0.00,0.00,,,,0.00,0.00,0.00,0.00,0.00,0.00,,,,,,,,,,,,,,,,,,,3.33,0.00,0.00,,,,1.7882,0.2200,\
+    1.9765,0.00,0.00,0.00,0.00,0.00,0.00,0.00,0.00,0.00,,,,,,,0.00,0.00,0.00,,,,,,,,,,,,,,,
     e2e,,0,same,lossless,shuffled,batch,8,0.1,pytorch,on,off,off,1,,0,0.25,inverted,off,0,1,0,1,4,off,,\
-    off,,,0.05,8,all,4,population,train,off,2,all,0,2,2,25.84,1.18,10.61,28.34,4.72,42.38,,,,28.34,2.35,\
-    21.16,28.33,7.07,63.53,30.00,4.71,42.31,30.00,4.71,42.31,,,,33.33,0.00,0.00,,,,30.00,4.71,42.31,\
-    35.00,7.07,63.53,,,,33.34,4.72,42.38,0.00,0.00,0.00,,,,,,,,,,5.00,2.36,21.22,,,,1.9865,0.0630,\
-    0.5661,0.01,9.43,84.69,1.67,11.78,105.84,1.67,11.78,105.84,,,,,,,6.67,14.14,127.06,,,,,,,,,
+    off,,,0,,,0.05,8,all,4,population,train,off,2,all,0,2,2,25.84,1.18,10.61,28.34,4.72,42.38,,,,28.34,\
+    2.35,21.16,28.33,7.07,63.53,30.00,4.71,42.31,30.00,4.71,42.31,,,,33.33,0.00,0.00,,,,30.00,4.71,\
+    42.31,35.00,7.07,63.53,,,,33.34,4.72,42.38,0.00,0.00,0.00,,,,,,,,,,,,,,,,,,,5.00,2.36,21.22,,,,\
+    1.9865,0.0630,0.5661,0.01,9.43,84.69,1.67,11.78,105.84,1.67,11.78,105.84,,,,,,,6.67,14.14,127.06,,,,\
+    ,,,,,,,,,,,
     
     """
 
@@ -127,22 +136,23 @@ final class EndToEndTests: XCTestCase {
     spec,jitter_apply,split_overlap,test_normalize,test_storage,order,norm,groups,momentum,\
     momentum_convention,track_running_stats,ghost_batch_size,shared_bn,devices,device_bn,\
     frozen_bn_epochs,dropout,dropout_convention,dropout_in_eval,drop_path,epochs,steps,budget_factor,\
-    batch_size,validation,validation_batch_size,weight_average,ema_decay,weight_average_buffers,lr,\
-    eval_batch_size,recalibrate_samples,recalibrate_batch_size,recalibrate_estimator,recalibrate_data,\
-    adapt_prior,mc_samples,forgot_eval_batches,forgot_eval_shift,seed,layer_index,layer,channels,\
-    running_mean_error,running_var_error,recalibrated_mean_error,recalibrated_var_error
+    batch_size,validation,validation_batch_size,weight_average,ema_decay,weight_average_buffers,\
+    finetune_epochs,finetune_shift,freeze,lr,eval_batch_size,recalibrate_samples,recalibrate_batch_size,\
+    recalibrate_estimator,recalibrate_data,adapt_prior,mc_samples,forgot_eval_batches,forgot_eval_shift,\
+    seed,layer_index,layer,channels,running_mean_error,running_var_error,recalibrated_mean_error,\
+    recalibrated_var_error
     e2e,,0,same,lossless,shuffled,batch,8,0.1,pytorch,on,off,off,1,,0,0.25,inverted,off,0,1,0,1,2,off,,\
-    off,,,0.05,8,all,4,population,train,off,2,all,0,0,0,"BatchNorm(4, momentum=0.1)",4,0.05033,0.33676,\
-    0.00000,0.00000
+    off,,,0,,,0.05,8,all,4,population,train,off,2,all,0,0,0,"BatchNorm(4, momentum=0.1)",4,0.05033,\
+    0.33676,0.00000,0.00000
     e2e,,0,same,lossless,shuffled,batch,8,0.1,pytorch,on,off,off,1,,0,0.25,inverted,off,0,1,0,1,2,off,,\
-    off,,,0.05,8,all,4,population,train,off,2,all,0,1,0,"BatchNorm(4, momentum=0.1)",4,0.00752,0.32872,\
-    0.00000,0.00000
+    off,,,0,,,0.05,8,all,4,population,train,off,2,all,0,1,0,"BatchNorm(4, momentum=0.1)",4,0.00752,\
+    0.32872,0.00000,0.00000
     e2e,,0,same,lossless,shuffled,batch,8,0.1,pytorch,on,off,off,1,,0,0.25,inverted,off,0,1,0,1,4,off,,\
-    off,,,0.05,8,all,4,population,train,off,2,all,0,0,0,"BatchNorm(4, momentum=0.1)",4,0.05882,0.52380,\
-    0.00000,0.00000
+    off,,,0,,,0.05,8,all,4,population,train,off,2,all,0,0,0,"BatchNorm(4, momentum=0.1)",4,0.05882,\
+    0.52380,0.00000,0.00000
     e2e,,0,same,lossless,shuffled,batch,8,0.1,pytorch,on,off,off,1,,0,0.25,inverted,off,0,1,0,1,4,off,,\
-    off,,,0.05,8,all,4,population,train,off,2,all,0,1,0,"BatchNorm(4, momentum=0.1)",4,0.01711,0.61984,\
-    0.00000,0.00000
+    off,,,0,,,0.05,8,all,4,population,train,off,2,all,0,1,0,"BatchNorm(4, momentum=0.1)",4,0.01711,\
+    0.61984,0.00000,0.00000
     
     """
 

@@ -26,13 +26,14 @@ final class OutputResultTablesTests: XCTestCase {
     test_acc_batch_stats,adapted_accuracy,test_acc_mc_dropout,test_acc_eval_mixed_dropout,\
     test_acc_forgot_eval,test_acc_eval_after_forgot_eval,test_acc_train_mode_class_blocked,\
     train_mode_disagreement,eval_mode_disagreement,test_acc_after_lossy_reload,\
-    test_acc_reload_recalibrated,test_acc_averaged,test_acc_assigning_bug,val_acc_last_epoch,\
-    final_train_loss,test_overlap,recalibration_samples,wall_seconds
-    tiny,2,0,ok,,0.010000,90.00,80.00,,85.00,50.00,70.00,60.00,,,,,,,,,,,,,,0.5000,0.000,60,1.23
-    tiny,2,1,ok,,0.010000,93.00,82.00,,87.00,60.00,72.00,64.00,,,,,,,,,,,,,,0.2500,0.000,60,2.50
-    tiny,4,0,ok,,0.020000,95.00,94.00,,91.00,89.00,90.00,88.00,,,,,,,,,,,,,,0.1250,0.000,60,0.75
+    test_acc_reload_recalibrated,test_acc_averaged,test_acc_before_finetune,test_acc_unshifted,\
+    test_acc_unshifted_before_finetune,test_acc_assigning_bug,val_acc_last_epoch,final_train_loss,\
+    test_overlap,recalibration_samples,wall_seconds
+    tiny,2,0,ok,,0.010000,90.00,80.00,,85.00,50.00,70.00,60.00,,,,,,,,,,,,,,,,,0.5000,0.000,60,1.23
+    tiny,2,1,ok,,0.010000,93.00,82.00,,87.00,60.00,72.00,64.00,,,,,,,,,,,,,,,,,0.2500,0.000,60,2.50
+    tiny,4,0,ok,,0.020000,95.00,94.00,,91.00,89.00,90.00,88.00,,,,,,,,,,,,,,,,,0.1250,0.000,60,0.75
     tiny,4,1,diverged,non-finite loss at epoch 1 step 3,0.020000,40.00,nan,,25.00,30.00,35.00,20.00,,,,,\
-    ,,,,,,,,,nan,0.000,60,0.50
+    ,,,,,,,,,,,,nan,0.000,60,0.50
     
     """
 
@@ -54,9 +55,13 @@ final class OutputResultTablesTests: XCTestCase {
     test_acc_after_lossy_reload_mean,test_acc_after_lossy_reload_std,test_acc_after_lossy_reload_ci95,\
     test_acc_reload_recalibrated_mean,test_acc_reload_recalibrated_std,\
     test_acc_reload_recalibrated_ci95,test_acc_averaged_mean,test_acc_averaged_std,\
-    test_acc_averaged_ci95,test_acc_assigning_bug_mean,test_acc_assigning_bug_std,\
-    test_acc_assigning_bug_ci95,val_acc_last_epoch_mean,val_acc_last_epoch_std,val_acc_last_epoch_ci95,\
-    final_train_loss_mean,final_train_loss_std,final_train_loss_ci95,train_mode_minus_eval_mode_mean,\
+    test_acc_averaged_ci95,test_acc_before_finetune_mean,test_acc_before_finetune_std,\
+    test_acc_before_finetune_ci95,test_acc_unshifted_mean,test_acc_unshifted_std,\
+    test_acc_unshifted_ci95,test_acc_unshifted_before_finetune_mean,\
+    test_acc_unshifted_before_finetune_std,test_acc_unshifted_before_finetune_ci95,\
+    test_acc_assigning_bug_mean,test_acc_assigning_bug_std,test_acc_assigning_bug_ci95,\
+    val_acc_last_epoch_mean,val_acc_last_epoch_std,val_acc_last_epoch_ci95,final_train_loss_mean,\
+    final_train_loss_std,final_train_loss_ci95,train_mode_minus_eval_mode_mean,\
     train_mode_minus_eval_mode_std,train_mode_minus_eval_mode_ci95,recalibrated_minus_eval_mode_mean,\
     recalibrated_minus_eval_mode_std,recalibrated_minus_eval_mode_ci95,batch_stats_minus_eval_mode_mean,\
     batch_stats_minus_eval_mode_std,batch_stats_minus_eval_mode_ci95,adapted_minus_eval_mode_mean,\
@@ -67,13 +72,16 @@ final class OutputResultTablesTests: XCTestCase {
     class_blocked_train_mode_minus_eval_mode_std,class_blocked_train_mode_minus_eval_mode_ci95,\
     lossy_reload_minus_eval_mode_mean,lossy_reload_minus_eval_mode_std,\
     lossy_reload_minus_eval_mode_ci95,averaged_minus_eval_mode_mean,averaged_minus_eval_mode_std,\
-    averaged_minus_eval_mode_ci95
+    averaged_minus_eval_mode_ci95,eval_mode_minus_before_finetune_mean,\
+    eval_mode_minus_before_finetune_std,eval_mode_minus_before_finetune_ci95,\
+    unshifted_minus_before_finetune_mean,unshifted_minus_before_finetune_std,\
+    unshifted_minus_before_finetune_ci95
     tiny,2,2,2,91.50,2.12,19.06,81.00,1.41,12.71,,,,86.00,1.41,12.71,55.00,7.07,63.53,71.00,1.41,12.71,\
-    62.00,2.83,25.41,,,,,,,,,,,,,,,,,,,,,,,,,,,,,,,,,,,,,,,,0.3750,0.1768,1.5883,31.00,5.66,50.82,16.00,\
-    5.66,50.82,7.00,4.24,38.12,,,,,,,,,,,,,,,,,,
+    62.00,2.83,25.41,,,,,,,,,,,,,,,,,,,,,,,,,,,,,,,,,,,,,,,,,,,,,,,,,0.3750,0.1768,1.5883,31.00,5.66,\
+    50.82,16.00,5.66,50.82,7.00,4.24,38.12,,,,,,,,,,,,,,,,,,,,,,,,
     tiny,4,2,1,67.50,38.89,349.42,94.00,,,,,,58.00,46.67,419.30,59.50,41.72,374.83,62.50,38.89,349.42,\
-    54.00,48.08,432.01,,,,,,,,,,,,,,,,,,,,,,,,,,,,,,,,,,,,,,,,0.1250,,,-1.50,4.95,44.47,3.00,2.83,25.41,\
-    -5.50,6.36,57.18,,,,,,,,,,,,,,,,,,
+    54.00,48.08,432.01,,,,,,,,,,,,,,,,,,,,,,,,,,,,,,,,,,,,,,,,,,,,,,,,,0.1250,,,-1.50,4.95,44.47,3.00,\
+    2.83,25.41,-5.50,6.36,57.18,,,,,,,,,,,,,,,,,,,,,,,,
     
     """
 
