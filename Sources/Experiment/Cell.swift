@@ -3,7 +3,7 @@ import NN
 import SpecFormat
 
 /// One unit of work of a sweep, built once from the spec's resolved settings: a grid cell with
-/// one seed, as its four parts (data, model recipe, training plan, evaluation plan) plus its
+/// one seed, as its parts (data, model recipe, training plan, fine-tuning plan, evaluation plan) plus its
 /// identity in the grid. The runner, the trained-model cache and the journal all take this.
 public struct Cell: Hashable, Sendable {
     // MARK: Identity

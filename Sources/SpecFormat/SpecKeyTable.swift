@@ -264,7 +264,8 @@ package enum SpecKeyTable {
                     + " (warmup too); every other layer is frozen as freeze says; budget_factor multiplies it too."
                     + " The measured columns then refer to the shifted data (the deployment distribution), with"
                     + " test_acc_before_finetune, test_acc_unshifted and test_acc_unshifted_before_finetune beside"
-                    + " them; excludes validation, epoch_eval and weight_average",
+                    + " them, and train_acc_running and final_train_loss are the fine-tuning's last epoch's;"
+                    + " excludes validation, epoch_eval and weight_average",
                  \.finetuneEpochs)
             .omittedFromDescriptionsAtDefault(),
         .number("finetune_shift", .training, sweepable: true, in: .any,

@@ -82,8 +82,8 @@ final class ExportTrainingTests: XCTestCase {
         XCTAssertFalse(FileManager.default.fileExists(atPath: directory.appendingPathComponent("x/final.safetensors").path))
     }
 
-    /// The replay replays nn.Dropout's masks only: DropPath, the classical convention and dropout in
-    /// eval mode are refused by name, before anything is trained or written.
+    /// The replay replays nn.Dropout's masks only and trains every layer: DropPath, the classical convention,
+    /// dropout in eval mode and a fine-tuning phase are refused by name, before anything is trained or written.
     func testCellsTheReplayCannotReplayAreRefused() throws {
         let directory = try scratchDirectory(for: self)
         try """
@@ -96,7 +96,8 @@ final class ExportTrainingTests: XCTestCase {
             variant plain
             variant deep drop_path=0.1
             variant classical dropout_convention=classical dropout_in_eval=on
-            sweep variant plain deep classical
+            variant tuned finetune_epochs=1
+            sweep variant plain deep classical tuned
 
             """.write(to: directory.appendingPathComponent("d.spec"), atomically: true, encoding: .utf8)
         let deep = try BNLabChild.run(["export-training", "d.spec", "--cell", "variant=deep seed=0", "--out", "x"], in: directory)
@@ -109,6 +110,12 @@ final class ExportTrainingTests: XCTestCase {
         XCTAssertEqual(classical.standardError, "d.spec: error: cell 'variant=classical seed=0' uses dropout_convention"
                        + " classical (PyTorch's nn.Dropout is inverted) and dropout_in_eval on (the replay scores in eval"
                        + " mode with dropout off); the PyTorch replay cannot replay it\n")
+        let tuned = try BNLabChild.run(["export-training", "d.spec", "--cell", "variant=tuned seed=0", "--out", "x"],
+                                       in: directory)
+        XCTAssertEqual(tuned.status, 2)
+        XCTAssertEqual(tuned.standardError, "d.spec: error: cell 'variant=tuned seed=0' uses finetune_epochs 1 (the"
+                       + " recorder sees the first phase only, and the replay trains every layer); the PyTorch replay"
+                       + " cannot replay it\n")
         XCTAssertFalse(FileManager.default.fileExists(atPath: directory.appendingPathComponent("x").path), "nothing written")
     }
 
