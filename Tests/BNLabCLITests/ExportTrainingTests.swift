@@ -100,22 +100,19 @@ final class ExportTrainingTests: XCTestCase {
             sweep variant plain deep classical tuned
 
             """.write(to: directory.appendingPathComponent("d.spec"), atomically: true, encoding: .utf8)
-        let deep = try BNLabChild.run(["export-training", "d.spec", "--cell", "variant=deep seed=0", "--out", "x"], in: directory)
-        XCTAssertEqual(deep.status, 2)
-        XCTAssertEqual(deep.standardError, "d.spec: error: cell 'variant=deep seed=0' uses drop_path 0.1 (the recorder keeps"
-                       + " no DropPath masks); the PyTorch replay cannot replay it\n")
-        let classical = try BNLabChild.run(["export-training", "d.spec", "--cell", "variant=classical seed=0", "--out", "x"],
-                                           in: directory)
-        XCTAssertEqual(classical.status, 2)
-        XCTAssertEqual(classical.standardError, "d.spec: error: cell 'variant=classical seed=0' uses dropout_convention"
-                       + " classical (PyTorch's nn.Dropout is inverted) and dropout_in_eval on (the replay scores in eval"
-                       + " mode with dropout off); the PyTorch replay cannot replay it\n")
-        let tuned = try BNLabChild.run(["export-training", "d.spec", "--cell", "variant=tuned seed=0", "--out", "x"],
-                                       in: directory)
-        XCTAssertEqual(tuned.status, 2)
-        XCTAssertEqual(tuned.standardError, "d.spec: error: cell 'variant=tuned seed=0' uses finetune_epochs 1 (the"
-                       + " recorder sees the first phase only, and the replay trains every layer); the PyTorch replay"
-                       + " cannot replay it\n")
+        let refusals = [
+            ("deep", "drop_path 0.1 (the recorder keeps no DropPath masks)"),
+            ("classical", "dropout_convention classical (PyTorch's nn.Dropout is inverted) and dropout_in_eval on (the"
+                + " replay scores in eval mode with dropout off)"),
+            ("tuned", "finetune_epochs 1 (the recorder sees the first phase only, and the replay trains every layer)"),
+        ]
+        for (variant, reason) in refusals {
+            let cell = "variant=\(variant) seed=0"
+            let outcome = try BNLabChild.run(["export-training", "d.spec", "--cell", cell, "--out", "x"], in: directory)
+            XCTAssertEqual(outcome.status, 2, variant)
+            XCTAssertEqual(outcome.standardError, "d.spec: error: cell '\(cell)' uses \(reason); the PyTorch replay cannot"
+                           + " replay it\n")
+        }
         XCTAssertFalse(FileManager.default.fileExists(atPath: directory.appendingPathComponent("x").path), "nothing written")
     }
 
