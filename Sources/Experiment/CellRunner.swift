@@ -25,10 +25,18 @@ public enum CellRunner {
         result[.lrUsed] = cell.learningRate
         result[.recalibrationSamples] = 0
         do {
-            let train = { try trainModel(cell: cell, data: data, onEpoch: onEpoch, observer: observer) }
+            let train = { try trainModel(cell: cell, data: data, cache: cache, onEpoch: onEpoch, observer: observer) }
             let trained = try cache.map { try $0.model(for: TrainedModelCache.Key(cell), train: train) }
                 ?? train()
-            try measure(cell: cell, data: data, trained: trained, into: &result)
+            if let fineTune = cell.fineTune {
+                // The deployment distribution: every column measures the shifted splits, beside the three
+                // that compare with the model before fine-tuning and with the unshifted test split.
+                let deployed = fineTune.shifted(data)
+                try measure(cell: cell, data: deployed, trained: trained, into: &result)
+                try measureFineTuning(cell: cell, data: data, deployed: deployed, trained: trained, into: &result)
+            } else {
+                try measure(cell: cell, data: data, trained: trained, into: &result)
+            }
         } catch let error as LayerError {
             result.status = .invalid(error.description)
         } catch {
@@ -38,9 +46,47 @@ public enum CellRunner {
         return result
     }
 
-    /// Builds the model and trains it; every draw derives from `cell.seed`.
-    static func trainModel(cell: Cell, data: PreparedData, onEpoch: ((_ epoch: Int, _ of: Int) -> Void)?,
+    /// Builds the model and trains it, then fine-tunes it (``Cell/fineTune``); every draw derives from
+    /// `cell.seed`. A fine-tuning cell takes its first phase from `cache` (``TrainedModelCache/Key/firstPhase``).
+    static func trainModel(cell: Cell, data: PreparedData, cache: TrainedModelCache? = nil, onEpoch: ((_ epoch: Int, _ of: Int) -> Void)?,
                            observer: TrainingObserver? = nil) throws -> TrainedModelCache.Entry {
+        guard let fineTune = cell.fineTune else {
+            return try trainFirstPhase(cell: cell, data: data, onEpoch: onEpoch, observer: observer)
+        }
+        // progress counts both phases: epoch e of the first phase's n is e of n + the fine-tuning's epochs
+        let firstPhaseEpoch = onEpoch.map { report in { (e: Int, n: Int) in report(e, n + fineTune.epochs) } }
+        let train = { try trainFirstPhase(cell: cell, data: data, onEpoch: firstPhaseEpoch, observer: observer) }
+        let first = try cache.map { try $0.model(for: TrainedModelCache.Key(cell).firstPhase, train: train) } ?? train()
+        return try fineTuneClassifier(first, plan: fineTune, cell: cell, data: data, onEpoch: onEpoch)
+    }
+
+    /// The fine-tuning phase (``FineTunePlan``) on `first`, the first phase's entry, whose model it trains
+    /// in place (the caller owns it): the classifier alone, with a fresh optimizer of the cell's settings at
+    /// `lr_used`, over the shifted training split in batches drawn from their own stream. The entry keeps
+    /// a copy of the model before it (``TrainedModelCache/Entry/pretrained``); a first phase that diverged
+    /// is not fine-tuned. The outcome's steps count both phases; a divergence's epoch counts from the first.
+    static func fineTuneClassifier(_ first: TrainedModelCache.Entry, plan: FineTunePlan, cell: Cell, data: PreparedData,
+                                   onEpoch: ((_ epoch: Int, _ of: Int) -> Void)?) throws -> TrainedModelCache.Entry {
+        let model = first.model
+        let before = model.clone()
+        guard first.outcome.divergence == nil else { return TrainedModelCache.Entry(model: model, outcome: first.outcome,
+                                                                                    pretrained: before) }
+        let optimizer = try cell.optimizer.make(parameters: Trainer.classifier(of: model).parameters,
+                                                learningRate: cell.learningRate)
+        let firstEpochs = cell.training.epochCount(batchesPerEpoch: cell.training.order.batchCount(
+            labels: data.train.labels, batchSize: cell.training.batchSize, dropLast: cell.training.dropLast))
+        var rng = RandomGenerator(seed: cell.seed).derived("finetune-batches")
+        var outcome = try Trainer.train(model: model, optimizer: optimizer, data: plan.shifted(data.train),
+                                        plan: plan.trainingPlan(after: cell.training), rng: &rng,
+                                        onEpoch: onEpoch.map { report in { report(firstEpochs + $0, firstEpochs + $1) } })
+        outcome.steps += first.outcome.steps
+        outcome.divergence?.epoch += firstEpochs
+        return TrainedModelCache.Entry(model: model, outcome: outcome, pretrained: before)
+    }
+
+    /// The first phase: builds the model and trains it as ``Cell/training`` says.
+    static func trainFirstPhase(cell: Cell, data: PreparedData, onEpoch: ((_ epoch: Int, _ of: Int) -> Void)?,
+                                observer: TrainingObserver?) throws -> TrainedModelCache.Entry {
         let root = RandomGenerator(seed: cell.seed)
         let train = data.train
         let model = try buildModel(cell: cell, data: data)
@@ -206,6 +252,21 @@ public enum CellRunner {
                     model: model.clone(), data: test, batchSize: cell.training.batchSize, mode: batchStatsMode).percent
             }
         }
+    }
+
+    /// The fine-tuning columns, in eval mode: the model before fine-tuning on the shifted test split
+    /// (`deployed.test`, where `test_acc_eval_mode` measures the fine-tuned one), and both models on the
+    /// unshifted test split (`data.test`).
+    static func measureFineTuning(cell: Cell, data: PreparedData, deployed: PreparedData,
+                                  trained: TrainedModelCache.Entry, into r: inout CellMeasurements) throws {
+        guard let before = trained.pretrained else { preconditionFailure("a fine-tuned entry keeps its first phase") }
+        let eval = evalModeBatchSize(cell)
+        func accuracy(_ model: Sequential, _ test: ImageDataset) throws -> Double {
+            try Evaluation.accuracy(model: model, data: test, batchSize: eval, mode: .eval).correct.percent
+        }
+        r[.testAccBeforeFinetune] = try accuracy(before, deployed.test)
+        r[.testAccUnshifted] = try accuracy(trained.model, data.test)
+        r[.testAccUnshiftedBeforeFinetune] = try accuracy(before, data.test)
     }
 
     /// `test_acc_averaged`: the averaged model in eval mode with its buffer policy; `recalibrated` first

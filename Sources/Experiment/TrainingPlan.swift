@@ -26,15 +26,20 @@ public struct TrainingPlan: Hashable, Sendable {
     public var weightAverage: WeightAveragePlan?
     /// Evaluate after every epoch (`epoch_eval`): ``TrainingOutcome/epochEvaluations``.
     public var epochEval: Bool
+    /// nil: every layer trains. Otherwise only the classifier (the model's last layer, a Linear) trains,
+    /// the optimizer holding its parameters alone, backward stopping at it; the other layers are frozen
+    /// and their normalization runs in this plan's phase of each epoch (fine-tuning, ``FineTunePlan``).
+    public var frozenFeatures: FrozenNormalization?
 
     public init(epochs: Int, batchSize: Int, order: BatchOrder = .shuffled, dropLast: Bool = true, frozenEpochs: Int = 0,
                 steps: Int = 0, minSteps: Int = 0, schedule: LRSchedule = LRSchedule(), validation: ValidationMode = .off,
-                validationBatchSize: Int = 128, weightAverage: WeightAveragePlan? = nil, epochEval: Bool = false) {
+                validationBatchSize: Int = 128, weightAverage: WeightAveragePlan? = nil, epochEval: Bool = false,
+                frozenFeatures: FrozenNormalization? = nil) {
         self.epochs = epochs; self.batchSize = batchSize; self.order = order
         self.dropLast = dropLast; self.frozenEpochs = frozenEpochs; self.steps = steps; self.minSteps = minSteps
         self.schedule = schedule
         self.validation = validation; self.validationBatchSize = validationBatchSize
-        self.weightAverage = weightAverage; self.epochEval = epochEval
+        self.weightAverage = weightAverage; self.epochEval = epochEval; self.frozenFeatures = frozenFeatures
     }
 
     /// The mode of the validation pass: `nil` when there is none.
@@ -59,9 +64,11 @@ public struct TrainingPlan: Hashable, Sendable {
         steps > 0 && batchesPerEpoch > 0 ? steps : epochCount(batchesPerEpoch: batchesPerEpoch) * batchesPerEpoch
     }
 
-    /// The mode of epoch `e` (1-based) of `epochCount`: `.train`, or BatchNorm frozen in the last `frozenEpochs`.
+    /// The mode of epoch `e` (1-based) of `epochCount`: `.train`, or BatchNorm frozen in the last `frozenEpochs`;
+    /// with ``frozenFeatures``, its phase of epoch `e` with dropout on.
     public func mode(epoch e: Int, of epochCount: Int) -> Mode {
-        e > epochCount - frozenEpochs ? Mode(normalization: .eval, dropout: .train) : .train
+        if let frozenFeatures { return Mode(normalization: frozenFeatures.phase(epoch: e), dropout: .train) }
+        return e > epochCount - frozenEpochs ? Mode(normalization: .eval, dropout: .train) : .train
     }
 
     /// The mode of epoch `e` (1-based) of an epoch budget.

@@ -100,6 +100,13 @@ public struct ExperimentConfig: Hashable, Sendable {
     public var emaDecay: Double = 0.999
     /// `weight_average_buffers`: what the averaged model's BatchNorm buffers are.
     public var weightAverageBuffers: WeightAverageBuffers = .averaged
+    /// `finetune_epochs`: the epochs of a second phase that fine-tunes only the classifier on shifted data
+    /// (the other layers frozen as ``freeze`` says); 0 = no second phase.
+    public var finetuneEpochs: Int = 0
+    /// `finetune_shift`: added to every input value of the fine-tuning data and of the splits measured after it.
+    public var finetuneShift: Float = 0
+    /// `freeze`: how the feature layers are frozen while the classifier is fine-tuned.
+    public var freeze: FreezeMethod = .requiresGrad
     /// `batch_size`: training batch size.
     public var batchSize: Int = 32
     /// `optimizer` (and `lr`): the optimizer; its learning rate is before `lr_scaling`.

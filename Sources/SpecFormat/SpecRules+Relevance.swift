@@ -66,6 +66,13 @@ extension SpecRules {
                       emptyInTables: true),
             Relevance(key: "weight_average_buffers", applies: { $0.weightAverage != .off },
                       otherwise: "weight_average is off", emptyInTables: true),
+            Relevance(key: "finetune_shift", applies: { $0.finetuneEpochs > 0 }, otherwise: "finetune_epochs is 0",
+                      emptyInTables: true),
+            // Without running statistics every freeze method normalizes each batch alike.
+            Relevance(key: "freeze", applies: { $0.finetuneEpochs > 0 && $0.hasRunningStatistics },
+                      otherwise: "no cell fine-tunes (finetune_epochs > 0) a model whose norm keeps running"
+                        + " statistics (batch with track_running_stats on, batchrenorm, evonorm_b0, mabn or cbn)",
+                      emptyInTables: true),
             Relevance(key: "mixed_dropout_eval", applies: { $0.dropProbability > 0 && !$0.dropoutInEval },
                       otherwise: "no cell has dropout > 0 with dropout_in_eval off"),
             Relevance(key: "forgot_eval_batches", applies: \.forgotEval, otherwise: "forgot_eval is off",
