@@ -18,17 +18,18 @@ public enum CellRunner {
     ///     cells that differ only in evaluation settings.
     ///   - observer: watches the training (not called when the trained model comes from `cache`).
     public static func run(_ cell: Cell, data: PreparedData, cache: TrainedModelCache? = nil,
-                           onEpoch: ((Int) -> Void)? = nil, observer: TrainingObserver? = nil) -> CellMeasurements {
+                           onEpoch: ((_ epoch: Int, _ of: Int) -> Void)? = nil, observer: TrainingObserver? = nil)
+        -> CellMeasurements {
         let start = Date()
         var result = CellMeasurements()
         result[.testOverlap] = data.testOverlap
         result[.lrUsed] = cell.learningRate
         result[.recalibrationSamples] = 0
         do {
-            let train = { try trainModel(cell: cell, data: data, onEpoch: onEpoch, observer: observer) }
+            let train = { try trainModel(cell: cell, data: data, cache: cache, onEpoch: onEpoch, observer: observer) }
             let trained = try cache.map { try $0.model(for: TrainedModelCache.Key(cell), train: train) }
                 ?? train()
-            try measure(cell: cell, data: data, trained: trained, memo: trained.measurements, into: &result)
+            try measureTrained(cell: cell, data: data, trained: trained, memo: trained.measurements, into: &result)
         } catch let error as LayerError {
             result.status = .invalid(error.description)
         } catch {
@@ -38,9 +39,47 @@ public enum CellRunner {
         return result
     }
 
-    /// Builds the model and trains it; every draw derives from `cell.seed`.
-    static func trainModel(cell: Cell, data: PreparedData, onEpoch: ((Int) -> Void)?,
+    /// Builds the model and trains it, then fine-tunes it (``Cell/fineTune``); every draw derives from
+    /// `cell.seed`. A fine-tuning cell takes its first phase from `cache` (``TrainedModelCache/Key/firstPhase``).
+    static func trainModel(cell: Cell, data: PreparedData, cache: TrainedModelCache? = nil, onEpoch: ((_ epoch: Int, _ of: Int) -> Void)?,
                            observer: TrainingObserver? = nil) throws -> TrainedModelCache.Entry {
+        guard let fineTune = cell.fineTune else {
+            return try trainFirstPhase(cell: cell, data: data, onEpoch: onEpoch, observer: observer)
+        }
+        // progress counts both phases: epoch e of the first phase's n is e of n + the fine-tuning's epochs
+        let firstPhaseEpoch = onEpoch.map { report in { (e: Int, n: Int) in report(e, n + fineTune.epochs) } }
+        let train = { try trainFirstPhase(cell: cell, data: data, onEpoch: firstPhaseEpoch, observer: observer) }
+        let first = try cache.map { try $0.model(for: TrainedModelCache.Key(cell).firstPhase, train: train) } ?? train()
+        return try fineTuneClassifier(first, plan: fineTune, cell: cell, data: data, onEpoch: onEpoch)
+    }
+
+    /// The fine-tuning phase (``FineTunePlan``) on `first`, the first phase's entry, whose model it trains
+    /// in place (the caller owns it): the classifier alone, with a fresh optimizer of the cell's settings at
+    /// `lr_used`, over the shifted training split in batches drawn from their own stream. The entry keeps
+    /// a copy of the model before it (``TrainedModelCache/Entry/pretrained``); a first phase that diverged
+    /// is not fine-tuned. The outcome's steps count both phases; a divergence's epoch counts from the first.
+    static func fineTuneClassifier(_ first: TrainedModelCache.Entry, plan: FineTunePlan, cell: Cell, data: PreparedData,
+                                   onEpoch: ((_ epoch: Int, _ of: Int) -> Void)?) throws -> TrainedModelCache.Entry {
+        let model = first.model
+        let before = model.clone()
+        guard first.outcome.divergence == nil else { return TrainedModelCache.Entry(model: model, outcome: first.outcome,
+                                                                                    pretrained: before) }
+        let optimizer = try cell.optimizer.make(parameters: Trainer.classifier(of: model).parameters,
+                                                learningRate: cell.learningRate)
+        let firstEpochs = cell.training.epochCount(batchesPerEpoch: cell.training.order.batchCount(
+            labels: data.train.labels, batchSize: cell.training.batchSize, dropLast: cell.training.dropLast))
+        var rng = RandomGenerator(seed: cell.seed).derived("finetune-batches")
+        var outcome = try Trainer.train(model: model, optimizer: optimizer, data: plan.shifted(data.train),
+                                        plan: plan.trainingPlan(after: cell.training), rng: &rng,
+                                        onEpoch: onEpoch.map { report in { report(firstEpochs + $0, firstEpochs + $1) } })
+        outcome.steps += first.outcome.steps
+        outcome.divergence?.epoch += firstEpochs
+        return TrainedModelCache.Entry(model: model, outcome: outcome, pretrained: before)
+    }
+
+    /// The first phase: builds the model and trains it as ``Cell/training`` says.
+    static func trainFirstPhase(cell: Cell, data: PreparedData, onEpoch: ((_ epoch: Int, _ of: Int) -> Void)?,
+                                observer: TrainingObserver?) throws -> TrainedModelCache.Entry {
         let root = RandomGenerator(seed: cell.seed)
         let train = data.train
         let model = try buildModel(cell: cell, data: data)
@@ -95,11 +134,39 @@ public enum CellRunner {
                                     rng: RandomGenerator(seed: cell.seed).derived("model"))
     }
 
-    /// The measurements after training, into `r`. Each pass goes through `memo`, the trained model's
-    /// (``TrainedModelCache/Entry/measurements``), named by what it depends on (``MeasurementPass``): a
-    /// pass that another cell of the same training (or this cell, for another column) already computed
-    /// is not computed again. Without a memo (nil; tests), or for a model whose eval-mode passes draw
-    /// random numbers (a Dropout with `dropout_in_eval`), every pass is computed.
+    /// Every measurement of `trained` into `r`: ``measure(cell:data:trained:memo:into:)``; for a fine-tuning
+    /// cell on the shifted splits, and ``measureFineTuning(cell:data:deployed:trained:memo:into:)``.
+    static func measureTrained(cell: Cell, data: PreparedData, trained: TrainedModelCache.Entry, memo: MeasurementMemo?,
+                               into r: inout CellMeasurements) throws {
+        guard let fineTune = cell.fineTune else {
+            return try measure(cell: cell, data: data, trained: trained, memo: memo, into: &r)
+        }
+        // The deployment distribution: every column measures the shifted splits, beside the three
+        // that compare with the model before fine-tuning and with the unshifted test split.
+        let deployed = fineTune.shifted(data)
+        try measure(cell: cell, data: deployed, trained: trained, memo: memo, into: &r)
+        try measureFineTuning(cell: cell, data: data, deployed: deployed, trained: trained, memo: memo, into: &r)
+    }
+
+    /// `memo` (the trained model's, ``TrainedModelCache/Entry/measurements``), or nil for a model whose
+    /// eval-mode passes draw random numbers (a Dropout with `dropout_in_eval`): each of its passes depends
+    /// on the passes before it, so none can stand for another.
+    static func sharedMeasurements(_ memo: MeasurementMemo?, of model: Sequential) -> MeasurementMemo? {
+        model.dropoutLayers.contains(where: \.activeInEval) ? nil : memo
+    }
+
+    /// `compute`'s result, the measurement `kind` of `cell` whose main pass has batches of `batchSize`:
+    /// from `memo` (``MeasurementMemo``), or computed when there is none.
+    static func memoized<T>(_ kind: MeasurementPass.Kind, batchSize: Int, of cell: Cell, in memo: MeasurementMemo?,
+                            _ compute: () throws -> T) throws -> T {
+        guard let memo else { return try compute() }
+        return try memo.result(of: MeasurementPass(kind, batchSize: batchSize, of: cell), compute: compute)
+    }
+
+    /// The measurements after training, into `r`. Each pass goes through `memo`
+    /// (``sharedMeasurements(_:of:)``), named by what it depends on (``MeasurementPass``): a pass that
+    /// another cell of the same training (or this cell, for another column) already computed is not
+    /// computed again. Without a memo every pass is computed.
     static func measure(cell: Cell, data: PreparedData, trained: TrainedModelCache.Entry, memo: MeasurementMemo?,
                         into r: inout CellMeasurements) throws {
         let root = RandomGenerator(seed: cell.seed)
@@ -111,11 +178,9 @@ public enum CellRunner {
         r.epochEvaluations = outcome.epochEvaluations
         if let d = outcome.divergence { r.status = .diverged(d) }
 
-        let memo = model.dropoutLayers.contains(where: \.activeInEval) ? nil : memo
-        /// The result of `compute`, the measurement `kind` whose main pass has batches of `batchSize`.
+        let memo = sharedMeasurements(memo, of: model)
         func measured<T>(_ kind: MeasurementPass.Kind, batchSize: Int, _ compute: () throws -> T) throws -> T {
-            guard let memo else { return try compute() }
-            return try memo.result(of: MeasurementPass(kind, batchSize: batchSize, of: cell), compute: compute)
+            try memoized(kind, batchSize: batchSize, of: cell, in: memo, compute)
         }
         let e = cell.evaluation
         let batchStatsMode = Mode(normalization: .train, dropout: .eval)
@@ -257,6 +322,26 @@ public enum CellRunner {
                 }
             }
         }
+    }
+
+    /// The fine-tuning columns, in eval mode: the model before fine-tuning on the shifted test split
+    /// (`deployed.test`, where `test_acc_eval_mode` measures the fine-tuned one), and both models on the
+    /// unshifted test split (`data.test`).
+    static func measureFineTuning(cell: Cell, data: PreparedData, deployed: PreparedData,
+                                  trained: TrainedModelCache.Entry, memo: MeasurementMemo?,
+                                  into r: inout CellMeasurements) throws {
+        guard let before = trained.pretrained else { preconditionFailure("a fine-tuned entry keeps its first phase") }
+        let eval = evalModeBatchSize(cell), memo = sharedMeasurements(memo, of: trained.model)
+        func accuracy(pretrained: Bool, shifted: Bool) throws -> Double {
+            try memoized(.evalModeAroundFineTuning(pretrained: pretrained, shifted: shifted), batchSize: eval, of: cell,
+                         in: memo) {
+                try Evaluation.accuracy(model: pretrained ? before : trained.model, data: shifted ? deployed.test : data.test,
+                                        batchSize: eval, mode: .eval).correct.percent
+            }
+        }
+        r[.testAccBeforeFinetune] = try accuracy(pretrained: true, shifted: true)
+        r[.testAccUnshifted] = try accuracy(pretrained: false, shifted: false)
+        r[.testAccUnshiftedBeforeFinetune] = try accuracy(pretrained: true, shifted: false)
     }
 
     /// `test_acc_averaged`: the averaged model in eval mode with its buffer policy; `recalibrated` first

@@ -40,6 +40,10 @@ struct MeasurementPass: Hashable, Sendable {
         case lossyReload
         /// That checkpoint recalibrated with these settings (`test_acc_reload_recalibrated`).
         case lossyReloadRecalibrated(RecalibrationSettings)
+        /// A fine-tuning cell's model before the fine-tuning (`pretrained`) or after it, in eval mode over the
+        /// test split as the fine-tuning shifts it or as loaded (`test_acc_before_finetune`,
+        /// `test_acc_unshifted_before_finetune`, `test_acc_unshifted`).
+        case evalModeAroundFineTuning(pretrained: Bool, shifted: Bool)
 
         /// Whether it reads the test split; otherwise it reads the training split alone.
         var readsTestSplit: Bool {
@@ -63,6 +67,8 @@ struct MeasurementPass: Hashable, Sendable {
     /// The identity of the splits it reads: the cell's ``Cell/dataKey`` when it reads the test split
     /// (which that key decides together with the training split), else ``Cell/trainingDataKey``, so
     /// cells that differ only in test-only data settings share their passes over the training split.
+    /// (A fine-tuning cell measures the splits shifted by `finetune_shift`, which is part of the training's
+    /// key: the same for every cell whose memo it is.)
     let data: String
     let batchSize: Int
 

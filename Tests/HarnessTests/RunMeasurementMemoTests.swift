@@ -49,8 +49,9 @@ final class RunMeasurementMemoTests: XCTestCase {
         let data = try preparation.prepare(cell.data)
         return try FloatingPointMode.withDenormalsFlushed {
             var r = CellMeasurements()
-            try CellRunner.measure(cell: cell, data: data, trained: CellRunner.trainModel(cell: cell, data: data, onEpoch: nil),
-                                   memo: nil, into: &r)
+            try CellRunner.measureTrained(cell: cell, data: data,
+                                          trained: CellRunner.trainModel(cell: cell, data: data, onEpoch: nil),
+                                          memo: nil, into: &r)
             return r
         }
     }
@@ -95,7 +96,36 @@ final class RunMeasurementMemoTests: XCTestCase {
     func testSharedMeasurementsEqualThoseComputedAlone() throws {
         let cells = try cells(Self.sharedTrainingSpec)
         XCTAssertEqual(cells.count, 32)
-        XCTAssertEqual(Set(cells.map(TrainedModelCache.Key.init)).count, 2, "one training per seed")
+        for (cell, shared) in zip(cells, try assertSharedEqualAlone(cells, trainings: 2)) {
+            XCTAssertNotNil(shared[.testAccMCDropout], "every optional measurement is made: \(cell.key)")
+            XCTAssertNotNil(shared[.testAccReloadRecalibrated], cell.key)
+            XCTAssertNotNil(shared[.evalModeDisagreement], cell.key)
+        }
+    }
+
+    /// The same for fine-tuning cells, which measure the shifted splits and the model before fine-tuning.
+    func testSharedFineTuningMeasurementsEqualThoseComputedAlone() throws {
+        let cells = try cells(smallSpec(testSplit: 12, """
+            finetune_epochs 1
+            finetune_shift 1
+            freeze eval
+            sweep eval_batch_size 4 7
+            sweep test_storage lossless uint4
+            seeds 0 1
+
+            """))
+        XCTAssertEqual(cells.count, 8)
+        for (cell, shared) in zip(cells, try assertSharedEqualAlone(cells, trainings: 2)) {
+            XCTAssertNotNil(shared[.testAccUnshiftedBeforeFinetune], cell.key)
+        }
+    }
+
+    /// Runs `cells` (of `trainings` trainings) as a sweep does, checks each against the cell alone, and returns
+    /// their measurements.
+    func assertSharedEqualAlone(_ cells: [Cell], trainings: Int, file: StaticString = #filePath,
+                                line: UInt = #line) throws -> [CellMeasurements] {
+        XCTAssertEqual(Set(cells.map(TrainedModelCache.Key.init)).count, trainings, "one training per seed",
+                       file: file, line: line)
         let preparation = DataPreparation()
         let cache = TrainedModelCache()
         for cell in cells { cache.expect(TrainedModelCache.Key(cell)) }
@@ -118,11 +148,9 @@ final class RunMeasurementMemoTests: XCTestCase {
         for (cell, shared) in zip(cells, results.measurements) {
             let shared = try XCTUnwrap(shared)
             XCTAssertEqual(shared.status, .ok, shared.detail)
-            XCTAssertNotNil(shared[.testAccMCDropout], "every optional measurement is made: \(cell.key)")
-            XCTAssertNotNil(shared[.testAccReloadRecalibrated], cell.key)
-            XCTAssertNotNil(shared[.evalModeDisagreement], cell.key)
-            assertSame(shared, try measuredAlone(cell, preparation), cell.key)
+            assertSame(shared, try measuredAlone(cell, preparation), cell.key, file: file, line: line)
         }
+        return results.measurements.compactMap { $0 }
     }
 
     /// Two cells of one training that differ in `eval_batch_size` (4 = the training batch size, and 8):
