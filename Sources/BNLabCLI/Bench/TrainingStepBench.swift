@@ -4,9 +4,11 @@ import TensorCore
 
 /// One timed configuration: a model, a batch size, a fixed synthetic batch, and
 /// `SGD(lr 0.01, momentum 0.9)`. A step is PyTorch's
-/// `zero_grad(); loss = cross_entropy(model(x), y); loss.backward(); step()` in `Mode.train`.
+/// `zero_grad(); loss = cross_entropy(model(x), y); loss.backward(); step()` in `Mode.train`, on the
+/// given threads.
 final class TrainingStepBench {
     let batchSize: Int
+    private let mode: Mode
     private let model: Sequential
     private let optimizer: SGD
     private let loss = SoftmaxCrossEntropy()
@@ -14,8 +16,9 @@ final class TrainingStepBench {
     private let labels: [Int32]
 
     /// Inputs are standard normal draws, labels uniform over the classes, both from `seed`.
-    init(model kind: BenchModel, batchSize: Int, seed: UInt64) throws {
+    init(model kind: BenchModel, batchSize: Int, seed: UInt64, threads: ComputeThreads) throws {
         self.batchSize = batchSize
+        mode = Mode.train.on(threads)
         model = try kind.build(seed: seed)
         optimizer = try SGD(parameters: model.parameters, learningRate: 0.01, momentum: 0.9)
         let s = kind.sampleShape
@@ -29,7 +32,7 @@ final class TrainingStepBench {
     @discardableResult
     func step() throws -> Float {
         optimizer.zeroGradients()
-        let logits = try model.forward(input, mode: .train)
+        let logits = try model.forward(input, mode: mode)
         let value = labels.withUnsafeBufferPointer { loss.forward(logits: logits, labels: $0).loss }
         _ = model.backward(loss.gradient)
         optimizer.step()

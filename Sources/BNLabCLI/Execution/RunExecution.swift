@@ -32,8 +32,7 @@ enum RunExecution {
     }
 
     private static func run(_ spec: Spec, _ command: RunCommand, data: DataPreparation) throws {
-        let threads = spec.threads  // process-wide, so one value per spec
-        BLAS.setThreads(threads)
+        let threads = spec.threads
         let cores = ProcessInfo.processInfo.activeProcessorCount
         let jobs = command.jobs ?? max(1, cores / threads)
         let cells = SpecFiles.cells(spec, quick: command.quick, shard: command.shard)

@@ -1,0 +1,348 @@
+import Synchronization
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// The threads one computation runs on: the calling thread and `count - 1` workers that this object
+/// owns, for kernels that cut their work into independent tasks (``forEach(_:_:)``) or run one loop
+/// on every thread that joins (``run(_:)``). Passed to the layers in their `Mode` (NN), owned by
+/// whoever runs a cell (a sweep job, the bench); ``serial`` has no workers.
+///
+/// **Numbers never depend on it.** A kernel that takes one gives every task the same inputs and the
+/// same order of operations whichever thread runs it and however many threads join; reductions across
+/// tasks stay in their single-thread order (a chain that one thread at a time extends). So a kernel
+/// run on 1, 2 or 3 threads writes the same bits, which the tests of each parallel kernel check.
+///
+/// **Joining.** A region (one ``run(_:)``) is open until the calling thread has finished its own
+/// share, and the call returns once every thread that joined has finished; a worker that wakes after
+/// the region closed skips it. So a region is done by 1 to `count` threads, never waits for a worker
+/// that the operating system has not scheduled, and its bodies must claim work (``forEach(_:_:)``
+/// does) rather than assume a number of threads. Workers spin briefly for the next region, then sleep.
+///
+/// **Floating-point modes.** Each region runs on every thread under the calling thread's control word
+/// (MXCSR; FPCR on AArch64), so flush-to-zero and denormals-are-zero are set on the workers exactly when
+/// they are set on the caller (``FloatingPointMode``); a worker also sets both when it starts.
+///
+/// One computation at a time: a second thread entering ``run(_:)`` while a region is open is a
+/// programming error and stops the process.
+public final class ComputeThreads: @unchecked Sendable {
+    /// The threads that may work on a region, the caller included (>= 1): the number of per-thread
+    /// workspaces a kernel needs, indexed by the `worker` its body receives (0 is the caller).
+    public let count: Int
+    private let shared: Shared
+
+    /// No workers: every region runs on the calling thread.
+    public static let serial = ComputeThreads(count: 1)
+
+    /// `count` threads: the caller and `count - 1` workers started now.
+    public convenience init(count: Int) { self.init(count: count, startedWorkers: count - 1) }
+
+    /// `count` workspaces but only `startedWorkers` workers (tests: a region done by fewer threads than
+    /// `count`, as when workers wake late).
+    init(count: Int, startedWorkers: Int) {
+        precondition(count >= 1, "ComputeThreads: count must be >= 1, got \(count)")
+        precondition(startedWorkers >= 0 && startedWorkers < count,
+                     "ComputeThreads: \(startedWorkers) workers for \(count) threads")
+        self.count = count
+        shared = Shared()
+        for index in 1..<(startedWorkers + 1) { Worker.start(shared: shared, index: index) }
+    }
+
+    deinit { shared.shutDown() }
+
+    /// How many times a worker has joined a region so far (tests: work was in fact shared).
+    var workerJoins: Int { shared.joins.load(ordering: .relaxed) }
+
+    /// Runs `body(worker)` on each thread that joins, the calling thread (worker 0) always; returns when
+    /// every one that joined has returned. `worker` is in `0..<count`, distinct among the threads of
+    /// the region. `body` must finish all the work itself when it runs alone (see the type's summary).
+    public func run(_ body: @escaping (_ worker: Int) -> Void) {
+        if count == 1 { body(0); return }
+        shared.open(body, control: FloatingPointMode.control)
+        body(0)
+        shared.closeAndWait()
+    }
+
+    /// `body(task, worker)` for every `task` in `0..<tasks`, each task exactly once, spread over the
+    /// threads that join (in order on one thread when `count == 1`). Tasks must be independent: none
+    /// may wait for another.
+    public func forEach(_ tasks: Int, _ body: @escaping (_ task: Int, _ worker: Int) -> Void) {
+        if count == 1 || tasks <= 1 {
+            for task in 0..<tasks { body(task, 0) }
+            return
+        }
+        let shared = self.shared
+        shared.nextTask.store(0, ordering: .relaxed)  // published by the region's opening
+        run { worker in
+            while true {
+                let task = shared.nextTask.wrappingAdd(1, ordering: .relaxed).oldValue
+                if task >= tasks { return }
+                body(task, worker)
+            }
+        }
+    }
+
+    /// The least work (values read or written) for which ``forEachBlock(_:work:_:)`` splits a loop over
+    /// the threads: below it, waking a worker (microseconds) would cost more than it saves.
+    public static let parallelMinimumWork = 1 << 15
+
+    /// `body(block)` for consecutive blocks of `0..<count` that cover it once: about four blocks per
+    /// thread (claimed as they come), or the whole range on the calling thread when there is one thread
+    /// or `work` is below ``parallelMinimumWork``. For loops whose iterations are independent (the
+    /// planes, channels or values of an element-wise or per-plane layer).
+    public func forEachBlock(_ count: Int, work: Int, _ body: @escaping (Range<Int>) -> Void) {
+        guard self.count > 1 && count > 1 && work >= ComputeThreads.parallelMinimumWork else {
+            body(0..<count)
+            return
+        }
+        let blocks = ComputeThreads.ranges(count, parts: 4 * self.count)
+        forEach(blocks.count) { block, _ in body(blocks[block]) }
+    }
+
+    /// `0..<count` cut into at most `parts` consecutive ranges of nearly equal size (the first ones
+    /// one longer), for a ``forEach(_:_:)`` over blocks of channels, planes or values.
+    public static func ranges(_ count: Int, parts: Int) -> [Range<Int>] {
+        let parts = max(1, min(parts, count))
+        let base = count / parts, extra = count % parts
+        var ranges: [Range<Int>] = [], start = 0
+        for part in 0..<parts {
+            let size = base + (part < extra ? 1 : 0)
+            ranges.append(start..<(start + size))
+            start += size
+        }
+        return ranges
+    }
+}
+
+/// The state the caller and the workers share. `region` packs the region's generation (bits 20 and up),
+/// whether it is closed (bit 19) and how many threads are working on it (bits 0-18).
+private final class Shared: @unchecked Sendable {
+    static let closedBit = 1 << 19
+    static let activeMask = closedBit - 1
+    static let generationShift = 20
+
+    let region = Atomic<Int>(closedBit)
+    let nextTask = Atomic<Int>(0)
+    let inUse = Atomic<Bool>(false)
+    let sleepers = Atomic<Int>(0)
+    let stopping = Atomic<Bool>(false)
+    let joins = Atomic<Int>(0)
+    /// Written by the caller before a region opens, read by the workers that joined it.
+    var body: ((Int) -> Void)?
+    var control: UInt64 = 0
+    let mutex = UnsafeMutablePointer<pthread_mutex_t>.allocate(capacity: 1)
+    let condition = UnsafeMutablePointer<pthread_cond_t>.allocate(capacity: 1)
+
+    init() {
+        pthread_mutex_init(mutex, nil)
+        pthread_cond_init(condition, nil)
+    }
+
+    deinit {
+        pthread_cond_destroy(condition)
+        pthread_mutex_destroy(mutex)
+        mutex.deallocate()
+        condition.deallocate()
+    }
+
+    static func generation(_ word: Int) -> Int { word >> generationShift }
+
+    func open(_ body: @escaping (Int) -> Void, control: UInt64) {
+        precondition(!inUse.exchange(true, ordering: .acquiring),
+                     "ComputeThreads: a second computation entered while a region was open")
+        self.body = body
+        self.control = control
+        let next = Shared.generation(region.load(ordering: .relaxed)) + 1
+        region.store(next << Shared.generationShift, ordering: .sequentiallyConsistent)
+        if sleepers.load(ordering: .sequentiallyConsistent) > 0 { wakeAll() }
+    }
+
+    func closeAndWait() {
+        region.bitwiseOr(Shared.closedBit, ordering: .acquiringAndReleasing)
+        var spins = 0
+        while region.load(ordering: .acquiring) & Shared.activeMask != 0 {
+            spins += 1
+            if spins > 256 { sched_yield() }
+        }
+        body = nil
+        inUse.store(false, ordering: .releasing)
+    }
+
+    /// Joins region `generation` if it is still open.
+    func enter(_ generation: Int) -> Bool {
+        var word = region.load(ordering: .acquiring)
+        while Shared.generation(word) == generation && word & Shared.closedBit == 0 {
+            let (exchanged, current) = region.compareExchange(expected: word, desired: word + 1,
+                                                              ordering: .acquiringAndReleasing)
+            if exchanged {
+                joins.wrappingAdd(1, ordering: .relaxed)
+                return true
+            }
+            word = current
+        }
+        return false
+    }
+
+    func leave() { region.wrappingSubtract(1, ordering: .releasing) }
+
+    /// The first generation after `seen`, or nil once the pool is shut down: spins, yields, then sleeps.
+    func awaitRegion(after seen: Int) -> Int? {
+        for attempt in 0..<(1 << 15) {
+            if stopping.load(ordering: .relaxed) { return nil }
+            let generation = Shared.generation(region.load(ordering: .acquiring))
+            if generation != seen { return generation }
+            if attempt >= (1 << 15) - 64 { sched_yield() }
+        }
+        pthread_mutex_lock(mutex)
+        defer { pthread_mutex_unlock(mutex) }
+        sleepers.wrappingAdd(1, ordering: .sequentiallyConsistent)
+        defer { sleepers.wrappingSubtract(1, ordering: .sequentiallyConsistent) }
+        while true {
+            if stopping.load(ordering: .sequentiallyConsistent) { return nil }
+            let generation = Shared.generation(region.load(ordering: .sequentiallyConsistent))
+            if generation != seen { return generation }
+            pthread_cond_wait(condition, mutex)
+        }
+    }
+
+    func wakeAll() {
+        pthread_mutex_lock(mutex)
+        pthread_cond_broadcast(condition)
+        pthread_mutex_unlock(mutex)
+    }
+
+    func shutDown() {
+        stopping.store(true, ordering: .sequentiallyConsistent)
+        wakeAll()
+    }
+}
+
+/// One worker thread: waits for a region, joins it if it is still open, runs the body under the
+/// caller's floating-point control word, and leaves.
+private final class Worker {
+    let shared: Shared
+    let index: Int
+
+    private init(shared: Shared, index: Int) {
+        self.shared = shared
+        self.index = index
+    }
+
+    static func start(shared: Shared, index: Int) {
+        let context = Unmanaged.passRetained(Worker(shared: shared, index: index)).toOpaque()
+        var thread = pthread_t()
+        let status = pthread_create(&thread, nil, { raw in
+            Unmanaged<Worker>.fromOpaque(raw!).takeRetainedValue().loop()
+            return nil
+        }, context)
+        precondition(status == 0, "ComputeThreads: pthread_create failed (\(status))")
+        pthread_detach(thread)
+    }
+
+    private func loop() {
+        FloatingPointMode.flushDenormals()
+        var seen = 0  // workers start before the first region (generation 1)
+        while let generation = shared.awaitRegion(after: seen) {
+            seen = generation
+            guard shared.enter(generation) else { continue }
+            FloatingPointMode.control = shared.control
+            shared.body?(index)
+            shared.leave()
+        }
+    }
+}
+
+extension ComputeThreads {
+    /// Runs `tasks` tasks of three steps each over the threads that join: `prepare(task, slot, worker)`;
+    /// after it, `ordered(task, slot)`, in task order and one at a time (a reduction kept in its
+    /// single-thread order, such as a weight gradient summed chunk after chunk), and
+    /// `independent(task, slot, worker)`, which may run while the ordered steps of this and other tasks
+    /// run. Task `t` owns workspace slot `t % slots` from its `prepare` until both its later steps have
+    /// finished; task `t + slots` waits for it. On one thread: `prepare`, `independent`, `ordered` for
+    /// task 0, then task 1, and so on.
+    public func pipeline(_ tasks: Int, slots: Int,
+                         prepare: @escaping (_ task: Int, _ slot: Int, _ worker: Int) -> Void,
+                         ordered: @escaping (_ task: Int, _ slot: Int) -> Void,
+                         independent: @escaping (_ task: Int, _ slot: Int, _ worker: Int) -> Void) {
+        precondition(slots >= 1, "ComputeThreads.pipeline: slots must be >= 1, got \(slots)")
+        if count == 1 || tasks <= 1 {
+            for task in 0..<tasks {
+                prepare(task, task % slots, 0)
+                independent(task, task % slots, 0)
+                ordered(task, task % slots)
+            }
+            return
+        }
+        let schedule = PipelineSchedule(tasks: tasks, slots: slots)
+        run { worker in
+            while true {
+                switch schedule.next() {
+                case .ordered(let task):
+                    ordered(task, task % slots)
+                    schedule.finishOrdered(task)
+                case .prepare(let task):
+                    prepare(task, task % slots, worker)
+                    schedule.finishPrepare(task)
+                    independent(task, task % slots, worker)
+                    schedule.finishIndependent(task)
+                case .wait:
+                    sched_yield()
+                case .done:
+                    return
+                }
+            }
+        }
+    }
+}
+
+/// What ``ComputeThreads/pipeline(_:slots:prepare:ordered:independent:)`` has handed out. A thread
+/// waits only while others hold claimed steps, and the last thread to finish a step finds every
+/// step done or one it can claim, so the tasks always finish, on any number of threads.
+private final class PipelineSchedule: @unchecked Sendable {
+    enum Step { case ordered(Int), prepare(Int), wait, done }
+    struct State {
+        var nextPrepare = 0
+        var nextOrdered = 0
+        var orderedBusy = false
+        var prepared: [Bool]
+        /// Finished later steps per task (ordered and independent): its slot is free at 2.
+        var finished: [UInt8]
+    }
+    let tasks: Int, slots: Int
+    let state: Mutex<State>
+
+    init(tasks: Int, slots: Int) {
+        self.tasks = tasks
+        self.slots = slots
+        state = Mutex(State(prepared: Array(repeating: false, count: tasks), finished: Array(repeating: 0, count: tasks)))
+    }
+
+    /// The next step for the calling thread: the ordered step when its task is prepared (the chain
+    /// first: it is the critical path), else the next task's preparation when its slot is free.
+    func next() -> Step {
+        let (tasks, slots) = (self.tasks, self.slots)
+        return state.withLock { s in
+            if !s.orderedBusy && s.nextOrdered < tasks && s.prepared[s.nextOrdered] {
+                s.orderedBusy = true
+                return .ordered(s.nextOrdered)
+            }
+            if s.nextPrepare < tasks && (s.nextPrepare < slots || s.finished[s.nextPrepare - slots] == 2) {
+                s.nextPrepare += 1
+                return .prepare(s.nextPrepare - 1)
+            }
+            return s.nextOrdered == tasks && s.nextPrepare == tasks ? .done : .wait
+        }
+    }
+
+    func finishPrepare(_ task: Int) { state.withLock { $0.prepared[task] = true } }
+    func finishIndependent(_ task: Int) { state.withLock { $0.finished[task] += 1 } }
+    func finishOrdered(_ task: Int) {
+        state.withLock { s in
+            s.orderedBusy = false
+            s.nextOrdered += 1
+            s.finished[task] += 1
+        }
+    }
+}
