@@ -16,18 +16,22 @@ public enum CellRunner {
     /// - Parameters:
     ///   - cache: shares trained models between cells that differ only in evaluation settings.
     ///   - observer: watches the training (not called when the trained model comes from `cache`).
+    ///   - threads: what every pass of the cell runs on; no number depends on them.
     public static func run(_ cell: Cell, data: PreparedData, cache: TrainedModelCache? = nil,
-                           onEpoch: ((Int) -> Void)? = nil, observer: TrainingObserver? = nil) -> CellMeasurements {
+                           onEpoch: ((Int) -> Void)? = nil, observer: TrainingObserver? = nil,
+                           threads: ComputeThreads = .serial) -> CellMeasurements {
         let start = Date()
         var result = CellMeasurements()
         result[.testOverlap] = data.testOverlap
         result[.lrUsed] = cell.learningRate
         result[.recalibrationSamples] = 0
         do {
-            let train = { try trainModel(cell: cell, data: data, onEpoch: onEpoch, observer: observer) }
+            let train = {
+                try trainModel(cell: cell, data: data, onEpoch: onEpoch, observer: observer, threads: threads)
+            }
             let trained = try cache.map { try $0.model(for: TrainedModelCache.Key(cell), train: train) }
                 ?? train()
-            try measure(cell: cell, data: data, trained: trained, into: &result)
+            try measure(cell: cell, data: data, trained: trained, threads: threads, into: &result)
         } catch let error as LayerError {
             result.status = .invalid(error.description)
         } catch {
@@ -39,7 +43,8 @@ public enum CellRunner {
 
     /// Builds the model and trains it; every draw derives from `cell.seed`.
     static func trainModel(cell: Cell, data: PreparedData, onEpoch: ((Int) -> Void)?,
-                           observer: TrainingObserver? = nil) throws -> TrainedModelCache.Entry {
+                           observer: TrainingObserver? = nil, threads: ComputeThreads = .serial) throws
+        -> TrainedModelCache.Entry {
         let root = RandomGenerator(seed: cell.seed)
         let train = data.train
         let model = try buildModel(cell: cell, data: data)
@@ -48,11 +53,12 @@ public enum CellRunner {
         let averaging = cell.training.weightAverage.map { WeightAveraging(copying: model, plan: $0) }
         var epochEvaluations: [EpochEvaluation] = []
         let epochFinished: ((Int, Int, Sequential) throws -> Void)? = cell.training.epochEval ? { epoch, _, model in
-            epochEvaluations.append(try evaluateEpoch(epoch, model: model, cell: cell, data: data))
+            epochEvaluations.append(try evaluateEpoch(epoch, model: model, cell: cell, data: data, threads: threads))
         } : nil
         var outcome = try Trainer.train(model: model, optimizer: optimizer, data: train, plan: cell.training,
                                         rng: &shuffleRNG, validationData: data.test, onEpoch: onEpoch,
-                                        observer: observer, averaging: averaging, epochFinished: epochFinished)
+                                        observer: observer, averaging: averaging, epochFinished: epochFinished,
+                                        threads: threads)
         outcome.epochEvaluations = epochEvaluations
         return TrainedModelCache.Entry(model: model, outcome: outcome, averaged: averaging?.model)
     }
@@ -60,10 +66,12 @@ public enum CellRunner {
     /// `epoch_eval` at the end of `epoch`: the test split in eval mode as the model stands, and a copy
     /// recalibrated by the cell's `recalibrate_*` settings (PreciseBN), with its own draws per epoch.
     /// The model is not changed.
-    static func evaluateEpoch(_ epoch: Int, model: Sequential, cell: Cell, data: PreparedData) throws -> EpochEvaluation {
+    static func evaluateEpoch(_ epoch: Int, model: Sequential, cell: Cell, data: PreparedData,
+                              threads: ComputeThreads) throws -> EpochEvaluation {
         let e = cell.evaluation
         let batchSize = evalModeBatchSize(cell)
-        let running = try Evaluation.accuracy(model: model, data: data.test, batchSize: batchSize, mode: .eval)
+        let eval = Mode.eval.on(threads)
+        let running = try Evaluation.accuracy(model: model, data: data.test, batchSize: batchSize, mode: eval)
         let calibrationData = e.recalibrateOnTest ? data.test : data.train
         let recalibrated = model.clone()
         var rng = RandomGenerator(seed: cell.seed).derived("recalibrate-epoch-\(epoch)")
@@ -71,8 +79,9 @@ public enum CellRunner {
         do {
             try Recalibration.recalibrate(model: recalibrated, data: calibrationData,
                                           samples: min(e.recalibrateSamples ?? calibrationData.count, calibrationData.count),
-                                          batchSize: e.recalibrateBatchSize, estimator: e.estimator, rng: &rng)
-            precise = try Evaluation.accuracy(model: recalibrated, data: data.test, batchSize: batchSize, mode: .eval)
+                                          batchSize: e.recalibrateBatchSize, estimator: e.estimator, rng: &rng,
+                                          threads: threads)
+            precise = try Evaluation.accuracy(model: recalibrated, data: data.test, batchSize: batchSize, mode: eval)
                 .correct.percent
         } catch is LayerError {}  // refused (one value per channel, or MABN/CBN): the column stays empty
         return EpochEvaluation(epoch: epoch, runningStatisticsAccuracy: running.correct.percent, preciseBNAccuracy: precise)
@@ -95,7 +104,7 @@ public enum CellRunner {
     }
 
     private static func measure(cell: Cell, data: PreparedData, trained: TrainedModelCache.Entry,
-                                into r: inout CellMeasurements) throws {
+                                threads: ComputeThreads, into r: inout CellMeasurements) throws {
         let root = RandomGenerator(seed: cell.seed)
         let train = data.train, test = data.test
         let model = trained.model, outcome = trained.outcome
@@ -106,7 +115,7 @@ public enum CellRunner {
         if let d = outcome.divergence { r.status = .diverged(d) }
 
         let e = cell.evaluation
-        let batchStatsMode = Mode(normalization: .train, dropout: .eval)
+        let batchStatsMode = Mode(normalization: .train, dropout: .eval, threads: threads)
         // Eval mode does not depend on the batch size (running statistics), so passes whose
         // batch size is not part of the measurement use batches of at least this size; with
         // track_running_stats off, eval mode normalizes with batch statistics and does depend
@@ -130,7 +139,7 @@ public enum CellRunner {
             }
         }
         let evalPass = try Evaluation.accuracy(model: model, data: test, batchSize: e.metricBug ? e.evalBatchSize : eval,
-                                               mode: .eval)
+                                               mode: .eval.on(threads))
         r[.testAccEvalMode] = evalPass.correct.percent
         if e.metricBug { r[.testAccAssigningBug] = evalPass.assigning.percent }
         try batchStatistics("test_acc_batch_stats") {
@@ -138,7 +147,7 @@ public enum CellRunner {
                                                           mode: batchStatsMode).correct.percent
         }
         // One eval-mode pass over the training split: train_acc_eval_mode and the statistics' errors.
-        let probe = try RunningStatisticsProbe.measure(model: model, data: train, batchSize: eval)
+        let probe = try RunningStatisticsProbe.measure(model: model, data: train, batchSize: eval, threads: threads)
         r[.trainAccEvalMode] = probe.accuracy.percent
         r.statisticsErrors = probe.errors
 
@@ -149,54 +158,57 @@ public enum CellRunner {
             let recalibrated = model.clone()
             var recalibrationRNG = root.derived("recalibrate")
             try Recalibration.recalibrate(model: recalibrated, data: calibrationData, samples: samples,
-                                          batchSize: e.recalibrateBatchSize, estimator: e.estimator, rng: &recalibrationRNG)
+                                          batchSize: e.recalibrateBatchSize, estimator: e.estimator,
+                                          rng: &recalibrationRNG, threads: threads)
             r[.testAccRecalibrated] = try Evaluation.accuracy(model: recalibrated, data: test, batchSize: eval,
-                                                            mode: .eval).correct.percent
+                                                            mode: .eval.on(threads)).correct.percent
             if !probe.errors.isEmpty {
-                r.recalibratedStatisticsErrors = try RunningStatisticsProbe.measure(model: recalibrated, data: train,
-                                                                                    batchSize: eval).errors
+                r.recalibratedStatisticsErrors = try RunningStatisticsProbe.measure(
+                    model: recalibrated, data: train, batchSize: eval, threads: threads).errors
             }
         }
         if let prior = e.adaptPrior, model.runningStatisticsLayers.contains(where: \.trackRunningStats) {
             try batchStatistics("adapted_accuracy") {
                 r[.adaptedAccuracy] = try Evaluation.accuracy(model: model, data: test, batchSize: e.evalBatchSize,
-                                                            mode: adaptationMode(prior: prior, batchSize: e.evalBatchSize))
+                                                            mode: adaptationMode(prior: prior, batchSize: e.evalBatchSize)
+                                                                .on(threads))
                     .correct.percent
             }
         }
         if let averaged = trained.averaged, let plan = cell.training.weightAverage {
             try batchStatistics("test_acc_averaged") {
-                try measureAveraged(averaged, plan: plan, cell: cell, data: data, into: &r)
+                try measureAveraged(averaged, plan: plan, cell: cell, data: data, threads: threads, into: &r)
             }
         }
         if e.mcSamples > 0 {
             r[.testAccMCDropout] = try Evaluation.monteCarloDropoutAccuracy(
                 model: model.clone(), data: test, batchSize: eval, passes: e.mcSamples,
-                rng: root.derived("mc-dropout"))
+                rng: root.derived("mc-dropout"), threads: threads)
         }
         if e.mixedDropoutEval && cell.model.dropout > 0 && !cell.model.dropoutInEval {  // with the bug no eval rule applies
             try batchStatistics("test_acc_eval_mixed_dropout") {
                 let mixed = try withOtherDropoutConvention(model, cell: cell, data: data)
                 r[.testAccEvalMixedDropout] = try Evaluation.accuracy(model: mixed, data: test, batchSize: eval,
-                                                                     mode: .eval).correct.percent
+                                                                     mode: .eval.on(threads)).correct.percent
             }
         }
         if let forgotEval = e.forgotEval {
             try batchStatistics("test_acc_forgot_eval, test_acc_eval_after_forgot_eval, train_mode_disagreement,"
                                 + " eval_mode_disagreement") {
-                try measureForgottenEval(forgotEval, model: model, test: test, e: e, into: &r)
+                try measureForgottenEval(forgotEval, model: model, test: test, e: e, threads: threads, into: &r)
             }
         }
         if e.lossyReload {
             try batchStatistics("test_acc_after_lossy_reload, test_acc_reload_recalibrated") {
                 let reloaded = try lossyReload(model, into: buildModel(cell: cell, data: data), notes: &r.notes)
                 r[.testAccAfterLossyReload] = try Evaluation.accuracy(model: reloaded, data: test, batchSize: eval,
-                                                                     mode: .eval).correct.percent
+                                                                     mode: .eval.on(threads)).correct.percent
                 var recalibrationRNG = root.derived("recalibrate")
                 try Recalibration.recalibrate(model: reloaded, data: calibrationData, samples: samples,
-                                              batchSize: e.recalibrateBatchSize, estimator: e.estimator, rng: &recalibrationRNG)
+                                              batchSize: e.recalibrateBatchSize, estimator: e.estimator,
+                                              rng: &recalibrationRNG, threads: threads)
                 r[.testAccReloadRecalibrated] = try Evaluation.accuracy(model: reloaded, data: test, batchSize: eval,
-                                                                       mode: .eval).correct.percent
+                                                                       mode: .eval.on(threads)).correct.percent
             }
         }
         if e.classBlockedEval {
@@ -213,14 +225,15 @@ public enum CellRunner {
     /// mean-of-batch-variances estimator of ``Recalibration``) over the whole training split in a fresh shuffled
     /// order, batches of the training batch size, in train mode (dropout on, as `model.train()`).
     static func measureAveraged(_ averaged: Sequential, plan: WeightAveragePlan, cell: Cell, data: PreparedData,
-                                into r: inout CellMeasurements) throws {
+                                threads: ComputeThreads, into r: inout CellMeasurements) throws {
         if plan.buffers == .recalibrated {
             var rng = RandomGenerator(seed: cell.seed).derived("weight-average-update-bn")
             try Recalibration.recalibrate(model: averaged, data: data.train, samples: data.train.count,
-                                          batchSize: cell.training.batchSize, estimator: .meanOfBatchVariances, rng: &rng)
+                                          batchSize: cell.training.batchSize, estimator: .meanOfBatchVariances,
+                                          rng: &rng, threads: threads)
         }
         r[.testAccAveraged] = try Evaluation.accuracy(model: averaged, data: data.test, batchSize: evalModeBatchSize(cell),
-                                                    mode: .eval).correct.percent
+                                                    mode: .eval.on(threads)).correct.percent
     }
 
     /// Test-time adaptation with a prior of strength `N` at test batch size `n`, as the authors' code
@@ -236,16 +249,18 @@ public enum CellRunner {
     /// then the (mutated) model evaluated properly on the whole unshifted test split; and how much two
     /// passes in each mode disagree (over the whole test split).
     private static func measureForgottenEval(_ forgotEval: ForgottenEval, model: Sequential, test: ImageDataset,
-                                             e: EvaluationPlan, into r: inout CellMeasurements) throws {
+                                             e: EvaluationPlan, threads: ComputeThreads,
+                                             into r: inout CellMeasurements) throws {
         let forgot = model.clone()
         let forgotten = try Evaluation.accuracy(model: forgot, data: forgotEval.inputs(of: test, batchSize: e.evalBatchSize),
-                                                batchSize: e.evalBatchSize, mode: .train)
-        let afterForgotten = try Evaluation.accuracy(model: forgot, data: test, batchSize: e.evalBatchSize, mode: .eval)
+                                                batchSize: e.evalBatchSize, mode: .train.on(threads))
+        let (train, eval) = (Mode.train.on(threads), Mode.eval.on(threads))
+        let afterForgotten = try Evaluation.accuracy(model: forgot, data: test, batchSize: e.evalBatchSize, mode: eval)
         let probe = model.clone()
-        let first = try Evaluation.predictions(model: probe, data: test, batchSize: e.evalBatchSize, mode: .train)
-        let second = try Evaluation.predictions(model: probe, data: test, batchSize: e.evalBatchSize, mode: .train)
-        let evalFirst = try Evaluation.predictions(model: model, data: test, batchSize: e.evalBatchSize, mode: .eval)
-        let evalSecond = try Evaluation.predictions(model: model, data: test, batchSize: e.evalBatchSize, mode: .eval)
+        let first = try Evaluation.predictions(model: probe, data: test, batchSize: e.evalBatchSize, mode: train)
+        let second = try Evaluation.predictions(model: probe, data: test, batchSize: e.evalBatchSize, mode: train)
+        let evalFirst = try Evaluation.predictions(model: model, data: test, batchSize: e.evalBatchSize, mode: eval)
+        let evalSecond = try Evaluation.predictions(model: model, data: test, batchSize: e.evalBatchSize, mode: eval)
         // Assigned together: a refused pass leaves all four empty.
         r[.testAccForgotEval] = forgotten.correct.percent
         r[.testAccEvalAfterForgotEval] = afterForgotten.correct.percent

@@ -169,7 +169,7 @@ public final class Conv2d: Layer {
         output.resize(to: Shape(n, o, oh, ow))
         let weights = effectiveWeight()
         let chunks = chunks(n, perSample: ckk * p)
-        if threads.count > 1 && chunks.count > 1 {
+        if threads.active > 1 && chunks.count > 1 {
             reserveWorkspaces(slots: threads.count, workers: 0)
             let slots = self.slots
             threads.forEach(chunks.count) { k, worker in
@@ -226,7 +226,7 @@ public final class Conv2d: Layer {
         defer { if centredWeights { accumulateCentredGradient() } }
         // last chunk first (in one thread: its columns are still there from forward)
         let order = Array(chunks(n, perSample: ckk * p).reversed())
-        if threads.count > 1 && order.count > 1 {
+        if threads.active > 1 && order.count > 1 {
             backwardInParallel(x, dy, chunks: order, weights: wData, into: dW, beta: beta, pixels: p)
             return inputGradient
         }
@@ -246,7 +246,7 @@ public final class Conv2d: Layer {
     /// in a slot, then the chain `dW`, `db` in that order beside `dcols` and `col2im`.
     private func backwardInParallel(_ x: Tensor, _ dy: Tensor, chunks: [Range<Int>], weights: UnsafePointer<Float>,
                                     into dW: Tensor, beta: Float, pixels p: Int) {
-        let slotCount = 2 * threads.count
+        let slotCount = 2 * threads.active  // the pipeline's; workers may join later, each with its dcols
         reserveWorkspaces(slots: slotCount, workers: threads.count)
         let slots = self.slots, columnGradients = workerColumnGradients
         // the slot's dY: its gathered buffer, or dy's own values for one sample

@@ -25,6 +25,10 @@ import Darwin
 /// (MXCSR; FPCR on AArch64), so flush-to-zero and denormals-are-zero are set on the workers exactly when
 /// they are set on the caller (``FloatingPointMode``); a worker also sets both when it starts.
 ///
+/// **Active threads.** Of the `count` threads, the first ``active`` join regions (the caller and
+/// workers `1..<active`); the others sleep until ``setActive(_:)`` lets them in. A sweep raises it when
+/// fewer cells than cores are left, so the running cells take the spare cores.
+///
 /// One computation at a time: a second thread entering ``run(_:)`` while a region is open is a
 /// programming error and stops the process.
 public final class ComputeThreads: @unchecked Sendable {
@@ -36,18 +40,32 @@ public final class ComputeThreads: @unchecked Sendable {
     /// No workers: every region runs on the calling thread.
     public static let serial = ComputeThreads(count: 1)
 
-    /// `count` threads: the caller and `count - 1` workers started now.
-    public convenience init(count: Int) { self.init(count: count, startedWorkers: count - 1) }
+    /// `count` threads: the caller and `count - 1` workers started now, of which the first `active`
+    /// (default: all) join regions.
+    public convenience init(count: Int, active: Int? = nil) {
+        self.init(count: count, startedWorkers: count - 1, active: active ?? count)
+    }
 
     /// `count` workspaces but only `startedWorkers` workers (tests: a region done by fewer threads than
     /// `count`, as when workers wake late).
-    init(count: Int, startedWorkers: Int) {
+    init(count: Int, startedWorkers: Int, active: Int? = nil) {
         precondition(count >= 1, "ComputeThreads: count must be >= 1, got \(count)")
         precondition(startedWorkers >= 0 && startedWorkers < count,
                      "ComputeThreads: \(startedWorkers) workers for \(count) threads")
         self.count = count
         shared = Shared()
+        setActive(active ?? count)
         for index in 1..<(startedWorkers + 1) { Worker.start(shared: shared, index: index) }
+    }
+
+    /// How many threads join regions now (1...``count``), the caller included.
+    public var active: Int { shared.active.load(ordering: .relaxed) }
+
+    /// Lets the first `threads` (clamped to 1...``count``) join the regions from the next one on;
+    /// callable from any thread, at any time.
+    public func setActive(_ threads: Int) {
+        shared.active.store(min(max(threads, 1), count), ordering: .sequentiallyConsistent)
+        shared.wakeParked()
     }
 
     deinit { shared.shutDown() }
@@ -59,17 +77,17 @@ public final class ComputeThreads: @unchecked Sendable {
     /// every one that joined has returned. `worker` is in `0..<count`, distinct among the threads of
     /// the region. `body` must finish all the work itself when it runs alone (see the type's summary).
     public func run(_ body: @escaping (_ worker: Int) -> Void) {
-        if count == 1 { body(0); return }
+        if active == 1 { body(0); return }
         shared.open(body, control: FloatingPointMode.control)
         body(0)
         shared.closeAndWait()
     }
 
     /// `body(task, worker)` for every `task` in `0..<tasks`, each task exactly once, spread over the
-    /// threads that join (in order on one thread when `count == 1`). Tasks must be independent: none
-    /// may wait for another.
+    /// threads that join (in order on the calling thread when one is ``active``). Tasks must be
+    /// independent: none may wait for another.
     public func forEach(_ tasks: Int, _ body: @escaping (_ task: Int, _ worker: Int) -> Void) {
-        if count == 1 || tasks <= 1 {
+        if active == 1 || tasks <= 1 {
             for task in 0..<tasks { body(task, 0) }
             return
         }
@@ -93,11 +111,11 @@ public final class ComputeThreads: @unchecked Sendable {
     /// or `work` is below ``parallelMinimumWork``. For loops whose iterations are independent (the
     /// planes, channels or values of an element-wise or per-plane layer).
     public func forEachBlock(_ count: Int, work: Int, _ body: @escaping (Range<Int>) -> Void) {
-        guard self.count > 1 && count > 1 && work >= ComputeThreads.parallelMinimumWork else {
+        guard active > 1 && count > 1 && work >= ComputeThreads.parallelMinimumWork else {
             body(0..<count)
             return
         }
-        let blocks = ComputeThreads.ranges(count, parts: 4 * self.count)
+        let blocks = ComputeThreads.ranges(count, parts: 4 * active)
         forEach(blocks.count) { block, _ in body(blocks[block]) }
     }
 
@@ -129,22 +147,29 @@ private final class Shared: @unchecked Sendable {
     let sleepers = Atomic<Int>(0)
     let stopping = Atomic<Bool>(false)
     let joins = Atomic<Int>(0)
+    /// Workers with an index below it join regions (``ComputeThreads/active``).
+    let active = Atomic<Int>(1)
     /// Written by the caller before a region opens, read by the workers that joined it.
     var body: ((Int) -> Void)?
     var control: UInt64 = 0
     let mutex = UnsafeMutablePointer<pthread_mutex_t>.allocate(capacity: 1)
     let condition = UnsafeMutablePointer<pthread_cond_t>.allocate(capacity: 1)
+    /// Where inactive workers wait (``ComputeThreads/setActive(_:)`` wakes them).
+    let parked = UnsafeMutablePointer<pthread_cond_t>.allocate(capacity: 1)
 
     init() {
         pthread_mutex_init(mutex, nil)
         pthread_cond_init(condition, nil)
+        pthread_cond_init(parked, nil)
     }
 
     deinit {
         pthread_cond_destroy(condition)
+        pthread_cond_destroy(parked)
         pthread_mutex_destroy(mutex)
         mutex.deallocate()
         condition.deallocate()
+        parked.deallocate()
     }
 
     static func generation(_ word: Int) -> Int { word >> generationShift }
@@ -187,23 +212,33 @@ private final class Shared: @unchecked Sendable {
 
     func leave() { region.wrappingSubtract(1, ordering: .releasing) }
 
-    /// The first generation after `seen`, or nil once the pool is shut down: spins, yields, then sleeps.
-    func awaitRegion(after seen: Int) -> Int? {
+    /// For worker `index`: the first generation after `seen` once the worker is active, or nil once the
+    /// pool is shut down. Spins, yields, then sleeps; an inactive worker sleeps at once.
+    func awaitRegion(after seen: Int, index: Int) -> Int? {
         for attempt in 0..<(1 << 15) {
             if stopping.load(ordering: .relaxed) { return nil }
+            if index >= active.load(ordering: .relaxed) { break }
             let generation = Shared.generation(region.load(ordering: .acquiring))
             if generation != seen { return generation }
             if attempt >= (1 << 15) - 64 { sched_yield() }
         }
         pthread_mutex_lock(mutex)
         defer { pthread_mutex_unlock(mutex) }
-        sleepers.wrappingAdd(1, ordering: .sequentiallyConsistent)
-        defer { sleepers.wrappingSubtract(1, ordering: .sequentiallyConsistent) }
         while true {
             if stopping.load(ordering: .sequentiallyConsistent) { return nil }
+            if index >= active.load(ordering: .sequentiallyConsistent) {
+                pthread_cond_wait(parked, mutex)  // until setActive lets it in
+                continue
+            }
+            // counted before reading the generation, so an opening region sees it and wakes it
+            sleepers.wrappingAdd(1, ordering: .sequentiallyConsistent)
             let generation = Shared.generation(region.load(ordering: .sequentiallyConsistent))
-            if generation != seen { return generation }
+            if generation != seen {
+                sleepers.wrappingSubtract(1, ordering: .sequentiallyConsistent)
+                return generation
+            }
             pthread_cond_wait(condition, mutex)
+            sleepers.wrappingSubtract(1, ordering: .sequentiallyConsistent)
         }
     }
 
@@ -213,9 +248,16 @@ private final class Shared: @unchecked Sendable {
         pthread_mutex_unlock(mutex)
     }
 
+    func wakeParked() {
+        pthread_mutex_lock(mutex)
+        pthread_cond_broadcast(parked)
+        pthread_mutex_unlock(mutex)
+    }
+
     func shutDown() {
         stopping.store(true, ordering: .sequentiallyConsistent)
         wakeAll()
+        wakeParked()
     }
 }
 
@@ -244,7 +286,7 @@ private final class Worker {
     private func loop() {
         FloatingPointMode.flushDenormals()
         var seen = 0  // workers start before the first region (generation 1)
-        while let generation = shared.awaitRegion(after: seen) {
+        while let generation = shared.awaitRegion(after: seen, index: index) {
             seen = generation
             guard shared.enter(generation) else { continue }
             FloatingPointMode.control = shared.control
@@ -260,14 +302,14 @@ extension ComputeThreads {
     /// single-thread order, such as a weight gradient summed chunk after chunk), and
     /// `independent(task, slot, worker)`, which may run while the ordered steps of this and other tasks
     /// run. Task `t` owns workspace slot `t % slots` from its `prepare` until both its later steps have
-    /// finished; task `t + slots` waits for it. On one thread: `prepare`, `independent`, `ordered` for
-    /// task 0, then task 1, and so on.
+    /// finished; task `t + slots` waits for it. With one ``active`` thread: `prepare`, `independent`,
+    /// `ordered` for task 0, then task 1, and so on.
     public func pipeline(_ tasks: Int, slots: Int,
                          prepare: @escaping (_ task: Int, _ slot: Int, _ worker: Int) -> Void,
                          ordered: @escaping (_ task: Int, _ slot: Int) -> Void,
                          independent: @escaping (_ task: Int, _ slot: Int, _ worker: Int) -> Void) {
         precondition(slots >= 1, "ComputeThreads.pipeline: slots must be >= 1, got \(slots)")
-        if count == 1 || tasks <= 1 {
+        if active == 1 || tasks <= 1 {
             for task in 0..<tasks {
                 prepare(task, task % slots, 0)
                 independent(task, task % slots, 0)

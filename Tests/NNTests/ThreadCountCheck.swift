@@ -7,12 +7,14 @@ import XCTest
 /// gradients of the first) on ``ComputeThreads/serial`` and on each of ``pools``, and every output,
 /// input gradient, parameter gradient and running statistic must have the same bit pattern.
 enum ThreadCountCheck {
-    /// 2 and 3 threads, and 3 workspaces worked by fewer threads (workers that wake too late).
+    /// 2 and 3 threads, 3 workspaces worked by fewer threads (workers that wake too late), and 2 of 3
+    /// threads active (a sweep's cell before it takes spare cores).
     static let pools: [(name: String, threads: ComputeThreads)] = [
         ("2 threads", ComputeThreads(count: 2)),
         ("3 threads", ComputeThreads(count: 3)),
         ("3 workspaces, caller alone", ComputeThreads(count: 3, startedWorkers: 0)),
         ("3 workspaces, 2 threads", ComputeThreads(count: 3, startedWorkers: 1)),
+        ("3 threads, 2 active", ComputeThreads(count: 3, active: 2)),
     ]
 
     /// Every value a pass produced, as bit patterns, labelled for the failure message.

@@ -107,4 +107,19 @@ final class ComputeThreadsTests: XCTestCase {
         XCTAssertEqual(ComputeThreads.ranges(2, parts: 5), [0..<1, 1..<2])
         XCTAssertEqual(ComputeThreads.ranges(0, parts: 3), [0..<0])
     }
+
+    /// Only the first ``ComputeThreads/active`` threads join; raising it lets the others in.
+    func testOnlyTheActiveThreadsJoinAndRaisingTheCountLetsTheOthersIn() {
+        let threads = ComputeThreads(count: 3, active: 1)
+        let alone = Log<Int>()
+        threads.forEach(200) { _, worker in alone.append(worker) }
+        XCTAssertEqual(Set(alone.all), [0], "one active thread: the caller alone")
+        threads.setActive(2)
+        let two = Log<Int>()
+        for _ in 0..<20 { threads.forEach(50) { _, worker in two.append(worker); usleep(20) } }
+        XCTAssertFalse(two.all.contains(2), "worker 2 is not active")
+        threads.setActive(5)
+        XCTAssertEqual(threads.active, 3, "clamped to the count")
+        XCTAssertEqual(modesOfEveryWorker(threads).keys.sorted(), [0, 1, 2], "all three join")
+    }
 }

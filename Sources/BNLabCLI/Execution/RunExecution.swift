@@ -32,6 +32,9 @@ enum RunExecution {
     }
 
     private static func run(_ spec: Spec, _ command: RunCommand, data: DataPreparation) throws {
+        // Each cell starts on `threads` threads; without --jobs the run fills the machine: cores / threads
+        // jobs, and the last cells share the cores the finished jobs leave (Sweep). --jobs N keeps to
+        // N * threads (several runs side by side, one per shard).
         let threads = spec.threads
         let cores = ProcessInfo.processInfo.activeProcessorCount
         let jobs = command.jobs ?? max(1, cores / threads)
@@ -72,7 +75,8 @@ enum RunExecution {
         let epochs = spec.cells(quick: command.quick).first?.epochs ?? 1
         let result: (records: [CellRecord], interrupted: Bool)
         do {
-            result = try Sweep(jobs: jobs, data: data).run(cells: cells, done: done, journal: resume.journal) { event in
+            result = try Sweep(jobs: jobs, threadsPerCell: threads, cores: command.jobs == nil ? cores : nil,
+                               data: data).run(cells: cells, done: done, journal: resume.journal) { event in
                 report(event, spec: spec.name, epochs: epochs, to: reporter)
             }
         } catch let error as DatasetError {
