@@ -19,7 +19,10 @@ import Darwin
 /// share, and the call returns once every thread that joined has finished; a worker that wakes after
 /// the region closed skips it. So a region is done by 1 to `count` threads, never waits for a worker
 /// that the operating system has not scheduled, and its bodies must claim work (``forEach(_:_:)``
-/// does) rather than assume a number of threads. Workers spin briefly for the next region, then sleep.
+/// does) rather than assume a number of threads. A waiting thread (a worker before the next region,
+/// the caller for the joined workers to finish, a pipeline's thread for a step another holds) spins for
+/// up to ``spinSeconds``, yielding its core between checks after the first few, then sleeps until
+/// woken (``SpinWait``).
 ///
 /// **Floating-point modes.** Each region runs on every thread under the calling thread's control word
 /// (MXCSR; FPCR on AArch64), so flush-to-zero and denormals-are-zero are set on the workers exactly when
@@ -70,8 +73,22 @@ public final class ComputeThreads: @unchecked Sendable {
 
     deinit { shared.shutDown() }
 
+    /// How long a waiting thread spins before it sleeps: 0.5 ms. The regions of a training step follow
+    /// one another within microseconds to a few hundred (the serial code between layers, the next batch),
+    /// while a worker woken through the kernel takes tens of microseconds to run again, often longer than
+    /// a BatchNorm or ReLU region lasts: measured (flagship, batch 128, 2 threads), with a spin of a few
+    /// microseconds the worker joined the convolutions' regions and none of the element-wise ones.
+    /// (GNU OpenMP spins for about 300,000 checks before it sleeps, LLVM's for 200 ms.)
+    public static let spinSeconds = 0.000_5
+
     /// How many times a worker has joined a region so far (tests: work was in fact shared).
     var workerJoins: Int { shared.joins.load(ordering: .relaxed) }
+
+    /// CPU seconds the calling thread has spent so far waiting inside regions (for the workers it joined
+    /// to finish, for a pipeline step another thread holds), spinning included. Its CPU time minus this
+    /// is the work it did itself: with every thread on a core of its own, the critical path (`bnlab
+    /// bench`'s "main ms"), which a shared machine's wall clock does not show.
+    public var callerWaitSeconds: Double { Double(shared.callerWaitNanoseconds.load(ordering: .relaxed)) / 1e9 }
 
     /// Runs `body(worker)` on each thread that joins, the calling thread (worker 0) always; returns when
     /// every one that joined has returned. `worker` is in `0..<count`, distinct among the threads of
@@ -147,6 +164,7 @@ private final class Shared: @unchecked Sendable {
     let sleepers = Atomic<Int>(0)
     let stopping = Atomic<Bool>(false)
     let joins = Atomic<Int>(0)
+    let callerWaitNanoseconds = Atomic<Int>(0)
     /// Workers with an index below it join regions (``ComputeThreads/active``).
     let active = Atomic<Int>(1)
     /// Written by the caller before a region opens, read by the workers that joined it.
@@ -156,20 +174,21 @@ private final class Shared: @unchecked Sendable {
     let condition = UnsafeMutablePointer<pthread_cond_t>.allocate(capacity: 1)
     /// Where inactive workers wait (``ComputeThreads/setActive(_:)`` wakes them).
     let parked = UnsafeMutablePointer<pthread_cond_t>.allocate(capacity: 1)
+    /// Where the caller waits for the workers of a closed region (the last to leave wakes it).
+    let finished = UnsafeMutablePointer<pthread_cond_t>.allocate(capacity: 1)
 
     init() {
         pthread_mutex_init(mutex, nil)
-        pthread_cond_init(condition, nil)
-        pthread_cond_init(parked, nil)
+        for c in [condition, parked, finished] { pthread_cond_init(c, nil) }
     }
 
     deinit {
-        pthread_cond_destroy(condition)
-        pthread_cond_destroy(parked)
+        for c in [condition, parked, finished] {
+            pthread_cond_destroy(c)
+            c.deallocate()
+        }
         pthread_mutex_destroy(mutex)
         mutex.deallocate()
-        condition.deallocate()
-        parked.deallocate()
     }
 
     static func generation(_ word: Int) -> Int { word >> generationShift }
@@ -185,14 +204,26 @@ private final class Shared: @unchecked Sendable {
     }
 
     func closeAndWait() {
-        region.bitwiseOr(Shared.closedBit, ordering: .acquiringAndReleasing)
-        var spins = 0
-        while region.load(ordering: .acquiring) & Shared.activeMask != 0 {
-            spins += 1
-            if spins > 256 { sched_yield() }
+        region.bitwiseOr(Shared.closedBit, ordering: .sequentiallyConsistent)
+        if region.load(ordering: .acquiring) & Shared.activeMask != 0 {
+            let start = SpinWait.threadCPUNanoseconds()
+            var spin = SpinWait()
+            while region.load(ordering: .acquiring) & Shared.activeMask != 0 && spin.keepSpinning() {}
+            if region.load(ordering: .acquiring) & Shared.activeMask != 0 {
+                pthread_mutex_lock(mutex)
+                while region.load(ordering: .sequentiallyConsistent) & Shared.activeMask != 0 {
+                    pthread_cond_wait(finished, mutex)
+                }
+                pthread_mutex_unlock(mutex)
+            }
+            countCallerWait(since: start)
         }
         body = nil
         inUse.store(false, ordering: .releasing)
+    }
+
+    func countCallerWait(since start: Int) {
+        callerWaitNanoseconds.wrappingAdd(SpinWait.threadCPUNanoseconds() - start, ordering: .relaxed)
     }
 
     /// Joins region `generation` if it is still open.
@@ -210,17 +241,25 @@ private final class Shared: @unchecked Sendable {
         return false
     }
 
-    func leave() { region.wrappingSubtract(1, ordering: .releasing) }
+    /// Leaves the region; the last thread to leave a closed region wakes the caller (which may sleep).
+    func leave() {
+        let word = region.wrappingSubtract(1, ordering: .sequentiallyConsistent).newValue
+        if word & Shared.closedBit != 0 && word & Shared.activeMask == 0 {
+            pthread_mutex_lock(mutex)
+            pthread_cond_signal(finished)
+            pthread_mutex_unlock(mutex)
+        }
+    }
 
     /// For worker `index`: the first generation after `seen` once the worker is active, or nil once the
     /// pool is shut down. Spins, yields, then sleeps; an inactive worker sleeps at once.
     func awaitRegion(after seen: Int, index: Int) -> Int? {
-        for attempt in 0..<(1 << 15) {
+        var spin = SpinWait()
+        while spin.keepSpinning() {
             if stopping.load(ordering: .relaxed) { return nil }
             if index >= active.load(ordering: .relaxed) { break }
             let generation = Shared.generation(region.load(ordering: .acquiring))
             if generation != seen { return generation }
-            if attempt >= (1 << 15) - 64 { sched_yield() }
         }
         pthread_mutex_lock(mutex)
         defer { pthread_mutex_unlock(mutex) }
@@ -318,9 +357,10 @@ extension ComputeThreads {
             return
         }
         let schedule = PipelineSchedule(tasks: tasks, slots: slots)
+        let shared = self.shared
         run { worker in
             while true {
-                switch schedule.next() {
+                switch schedule.next(countingWaitsIn: worker == 0 ? shared : nil) {
                 case .ordered(let task):
                     ordered(task, task % slots)
                     schedule.finishOrdered(task)
@@ -329,8 +369,6 @@ extension ComputeThreads {
                     schedule.finishPrepare(task)
                     independent(task, task % slots, worker)
                     schedule.finishIndependent(task)
-                case .wait:
-                    sched_yield()
                 case .done:
                     return
                 }
@@ -340,51 +378,121 @@ extension ComputeThreads {
 }
 
 /// What ``ComputeThreads/pipeline(_:slots:prepare:ordered:independent:)`` has handed out. A thread
-/// waits only while others hold claimed steps, and the last thread to finish a step finds every
-/// step done or one it can claim, so the tasks always finish, on any number of threads.
+/// waits (spins, then sleeps until a step finishes) only while others hold claimed steps, and the last
+/// thread to finish a step finds every step done or one it can claim, so the tasks always finish, on
+/// any number of threads.
 private final class PipelineSchedule: @unchecked Sendable {
-    enum Step { case ordered(Int), prepare(Int), wait, done }
-    struct State {
-        var nextPrepare = 0
-        var nextOrdered = 0
-        var orderedBusy = false
-        var prepared: [Bool]
-        /// Finished later steps per task (ordered and independent): its slot is free at 2.
-        var finished: [UInt8]
-    }
+    enum Step { case ordered(Int), prepare(Int), done }
     let tasks: Int, slots: Int
-    let state: Mutex<State>
+    // Guarded by `mutex`:
+    private var nextPrepare = 0
+    private var nextOrdered = 0
+    private var orderedBusy = false
+    private var prepared: [Bool]
+    /// Finished later steps per task (ordered and independent): its slot is free at 2.
+    private var finished: [UInt8]
+    private var sleepers = 0
+    private let mutex = UnsafeMutablePointer<pthread_mutex_t>.allocate(capacity: 1)
+    private let changed = UnsafeMutablePointer<pthread_cond_t>.allocate(capacity: 1)
 
     init(tasks: Int, slots: Int) {
         self.tasks = tasks
         self.slots = slots
-        state = Mutex(State(prepared: Array(repeating: false, count: tasks), finished: Array(repeating: 0, count: tasks)))
+        prepared = Array(repeating: false, count: tasks)
+        finished = Array(repeating: 0, count: tasks)
+        pthread_mutex_init(mutex, nil)
+        pthread_cond_init(changed, nil)
     }
 
-    /// The next step for the calling thread: the ordered step when its task is prepared (the chain
-    /// first: it is the critical path), else the next task's preparation when its slot is free.
-    func next() -> Step {
-        let (tasks, slots) = (self.tasks, self.slots)
-        return state.withLock { s in
-            if !s.orderedBusy && s.nextOrdered < tasks && s.prepared[s.nextOrdered] {
-                s.orderedBusy = true
-                return .ordered(s.nextOrdered)
+    deinit {
+        pthread_cond_destroy(changed)
+        pthread_mutex_destroy(mutex)
+        changed.deallocate()
+        mutex.deallocate()
+    }
+
+    /// The next step for the calling thread, waiting while none can be claimed: the ordered step when
+    /// its task is prepared (the chain first: it is the critical path), else the next task's
+    /// preparation when its slot is free, or `.done` when every step is claimed. The caller's waits count
+    /// in `shared` (``ComputeThreads/callerWaitSeconds``).
+    func next(countingWaitsIn shared: Shared?) -> Step {
+        pthread_mutex_lock(mutex)
+        defer { pthread_mutex_unlock(mutex) }
+        if let step = claim() { return step }
+        let start = shared == nil ? 0 : SpinWait.threadCPUNanoseconds()
+        defer { shared?.countCallerWait(since: start) }
+        var spin = SpinWait()
+        while true {
+            if let step = claim() { return step }
+            if spin.keepSpinning() {  // the step in hand elsewhere is often about to finish
+                pthread_mutex_unlock(mutex)
+                pthread_mutex_lock(mutex)
+                continue
             }
-            if s.nextPrepare < tasks && (s.nextPrepare < slots || s.finished[s.nextPrepare - slots] == 2) {
-                s.nextPrepare += 1
-                return .prepare(s.nextPrepare - 1)
-            }
-            return s.nextOrdered == tasks && s.nextPrepare == tasks ? .done : .wait
+            sleepers += 1
+            pthread_cond_wait(changed, mutex)
+            sleepers -= 1
         }
     }
 
-    func finishPrepare(_ task: Int) { state.withLock { $0.prepared[task] = true } }
-    func finishIndependent(_ task: Int) { state.withLock { $0.finished[task] += 1 } }
+    /// Under `mutex`.
+    private func claim() -> Step? {
+        if !orderedBusy && nextOrdered < tasks && prepared[nextOrdered] {
+            orderedBusy = true
+            return .ordered(nextOrdered)
+        }
+        if nextPrepare < tasks && (nextPrepare < slots || finished[nextPrepare - slots] == 2) {
+            nextPrepare += 1
+            return .prepare(nextPrepare - 1)
+        }
+        return nextOrdered == tasks && nextPrepare == tasks ? .done : nil
+    }
+
+    private func update(_ change: () -> Void) {
+        pthread_mutex_lock(mutex)
+        change()
+        if sleepers > 0 { pthread_cond_broadcast(changed) }
+        pthread_mutex_unlock(mutex)
+    }
+
+    func finishPrepare(_ task: Int) { update { prepared[task] = true } }
+    func finishIndependent(_ task: Int) { update { finished[task] += 1 } }
     func finishOrdered(_ task: Int) {
-        state.withLock { s in
-            s.orderedBusy = false
-            s.nextOrdered += 1
-            s.finished[task] += 1
+        update {
+            orderedBusy = false
+            nextOrdered += 1
+            finished[task] += 1
         }
+    }
+}
+
+/// A waiting thread's spin: `keepSpinning()` is true for the first 64 checks, then true with the core
+/// yielded (`sched_yield`: on an idle core it returns at once, on a shared one it lets the thread that
+/// is waited for run) until ``ComputeThreads/spinSeconds`` have passed, then false: time to sleep.
+struct SpinWait {
+    private var checks = 0
+    private var deadline: UInt64 = 0
+
+    mutating func keepSpinning() -> Bool {
+        checks += 1
+        if checks <= 64 { return true }
+        let now = SpinWait.nanoseconds()
+        if deadline == 0 { deadline = now + UInt64(ComputeThreads.spinSeconds * 1e9) }
+        if now >= deadline { return false }
+        sched_yield()
+        return true
+    }
+
+    private static func nanoseconds() -> UInt64 {
+        var t = timespec()
+        clock_gettime(CLOCK_MONOTONIC, &t)
+        return UInt64(t.tv_sec) * 1_000_000_000 + UInt64(t.tv_nsec)
+    }
+
+    /// The calling thread's CPU time.
+    static func threadCPUNanoseconds() -> Int {
+        var t = timespec()
+        clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t)
+        return t.tv_sec * 1_000_000_000 + t.tv_nsec
     }
 }

@@ -30,7 +30,8 @@ enum Bench {
         write("OpenBLAS: \(BLAS.configuration)")
         for model in models { write("  " + model.summary) }
         write("samples/s: median of \(repetitions) runs of >= \(minimumSeconds) s; spread = (max - min) / median")
-        write("CPU ms: process CPU time per step (all threads); GFLOP/s: conv and linear forward + backward")
+        write("CPU ms: process CPU time per step (all threads); main ms: the stepping thread's less its waits for the"
+              + " others (the critical path when each thread has a core); GFLOP/s: conv and linear forward + backward")
         var peaks: [Int: Double] = [:]
         let pools = Dictionary(uniqueKeysWithValues: threadCounts.map { ($0, ComputeThreads(count: $0)) })
         for t in threadCounts {
@@ -57,7 +58,7 @@ enum Bench {
                                              peakGFlops: peaks[t]!, peakMemoryMiB: 0, invalidReason: nil)
                     do {
                         let bench = try TrainingStepBench(model: model, batchSize: n, seed: seed, threads: pools[t]!)
-                        (result.rates, result.cpuSecondsPerStep) = try bench.measure(
+                        (result.rates, result.cpuSecondsPerStep, result.mainCPUSecondsPerStep) = try bench.measure(
                             repetitions: repetitions, minimumSeconds: minimumSeconds, warmupSeconds: warmupSeconds)
                     } catch let error as LayerError {
                         result.invalidReason = error.message

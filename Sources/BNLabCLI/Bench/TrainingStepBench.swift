@@ -8,6 +8,7 @@ import TensorCore
 /// given threads.
 final class TrainingStepBench {
     let batchSize: Int
+    private let threads: ComputeThreads
     private let mode: Mode
     private let model: Sequential
     private let optimizer: SGD
@@ -18,6 +19,7 @@ final class TrainingStepBench {
     /// Inputs are standard normal draws, labels uniform over the classes, both from `seed`.
     init(model kind: BenchModel, batchSize: Int, seed: UInt64, threads: ComputeThreads) throws {
         self.batchSize = batchSize
+        self.threads = threads
         mode = Mode.train.on(threads)
         model = try kind.build(seed: seed)
         optimizer = try SGD(parameters: model.parameters, learningRate: 0.01, momentum: 0.9)
@@ -39,12 +41,14 @@ final class TrainingStepBench {
         return value
     }
 
-    /// Each of `repetitions` timed runs: samples per second (wall clock) and the process's CPU
-    /// seconds per step (all threads; less disturbed than the wall clock on a shared machine).
+    /// Each of `repetitions` timed runs: samples per second (wall clock), the process's CPU seconds per
+    /// step (all threads; less disturbed than the wall clock on a shared machine) and the stepping
+    /// thread's, less what it spent waiting for the others (``ComputeThreads/callerWaitSeconds``): the
+    /// critical path when every thread has a core.
     /// Warm-up: steps for at least `warmupSeconds` (and 2 steps), which also sizes the runs: each
     /// times enough steps to last at least `minimumSeconds`.
     func measure(repetitions: Int, minimumSeconds: Double, warmupSeconds: Double) throws
-        -> (rates: [Double], cpuSecondsPerStep: [Double]) {
+        -> (rates: [Double], cpuSecondsPerStep: [Double], mainCPUSecondsPerStep: [Double]) {
         var warmupSteps = 0
         let warmupStart = Stopwatch.now()
         while warmupSteps < 2 || Stopwatch.seconds(since: warmupStart) < warmupSeconds {
@@ -53,14 +57,16 @@ final class TrainingStepBench {
         }
         let perStep = Stopwatch.seconds(since: warmupStart) / Double(warmupSteps)
         let steps = max(1, Int((minimumSeconds / perStep).rounded(.up)))
-        var rates: [Double] = [], cpu: [Double] = []
+        var rates: [Double] = [], cpu: [Double] = [], main: [Double] = []
         for _ in 0..<repetitions {
             let start = Stopwatch.now(), cpuStart = Stopwatch.processCPUSeconds()
+            let mainStart = Stopwatch.threadCPUSeconds() - threads.callerWaitSeconds
             for _ in 0..<steps { try step() }
             rates.append(Double(steps * batchSize) / Stopwatch.seconds(since: start))
             cpu.append((Stopwatch.processCPUSeconds() - cpuStart) / Double(steps))
+            main.append((Stopwatch.threadCPUSeconds() - threads.callerWaitSeconds - mainStart) / Double(steps))
         }
-        return (rates, cpu)
+        return (rates, cpu, main)
     }
 }
 
@@ -69,9 +75,13 @@ enum Stopwatch {
     static func now() -> UInt64 { DispatchTime.now().uptimeNanoseconds }
     static func seconds(since start: UInt64) -> Double { Double(now() - start) / 1e9 }
     /// CPU time of the whole process (every thread), `CLOCK_PROCESS_CPUTIME_ID`.
-    static func processCPUSeconds() -> Double {
+    static func processCPUSeconds() -> Double { cpuSeconds(CLOCK_PROCESS_CPUTIME_ID) }
+    /// CPU time of the calling thread, `CLOCK_THREAD_CPUTIME_ID`.
+    static func threadCPUSeconds() -> Double { cpuSeconds(CLOCK_THREAD_CPUTIME_ID) }
+
+    private static func cpuSeconds(_ clock: clockid_t) -> Double {
         var t = timespec()
-        clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &t)
+        clock_gettime(clock, &t)
         return Double(t.tv_sec) + Double(t.tv_nsec) / 1e9
     }
 }
