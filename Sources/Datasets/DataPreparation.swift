@@ -34,11 +34,12 @@ public final class DataPreparation: @unchecked Sendable {  // Sendable: `lock` g
     static let testOnlySettings: Set<String> = ["split_overlap", "test_normalize", "test_storage"]
 
     /// The identity of what a training reads: the settings that decide the training split, plus the
-    /// test split's settings when the training loop validates on it (`validation`). The test-only settings
-    /// (`split_overlap`, `test_normalize`, `test_storage`) change only the test split, which training reads
-    /// only to validate; `test_split` stays in, since it decides which samples a file's split trains on.
+    /// test split's settings when the training loop reads it (`validation`, or `epoch_eval`, which
+    /// evaluates on it after every epoch). The test-only settings (`split_overlap`, `test_normalize`,
+    /// `test_storage`) change only the test split, which training reads only for those; `test_split`
+    /// stays in, since it decides which samples a file's split trains on.
     public static func trainingDataKey(_ c: ExperimentConfig) -> String {
-        guard c.validation == .off else { return dataKey(c) }
+        guard c.validation == .off && !c.epochEval else { return dataKey(c) }
         return key(c, settings: dataSettings.filter { !testOnlySettings.contains($0) })
     }
 

@@ -3,7 +3,7 @@ import NN
 import SpecFormat
 
 /// One unit of work of a sweep, built once from the spec's resolved settings: a grid cell with
-/// one seed, as its four parts (data, model recipe, training plan, evaluation plan) plus its
+/// one seed, as its parts (data, model recipe, training plan, fine-tuning plan, evaluation plan) plus its
 /// identity in the grid. The runner, the trained-model cache and the journal all take this.
 public struct Cell: Hashable, Sendable {
     // MARK: Identity
@@ -31,17 +31,19 @@ public struct Cell: Hashable, Sendable {
     public var lrScaling: LRScaling
     public var baseBatchSize: Int
     public var training: TrainingPlan
+    /// The second phase, the classifier fine-tuned on shifted data (`finetune_epochs` > 0); nil = none.
+    public var fineTune: FineTunePlan?
     public var evaluation: EvaluationPlan
 
     /// A cell from its parts (tests and tools; a spec's cells come from ``init(_:index:)``).
     public init(index: Int = 0, key: String = "", settings: [[String]] = [], data: ExperimentConfig = ExperimentConfig(),
                 model: ModelRecipe, optimizer: OptimizerSettings, lrScaling: LRScaling = .none, baseBatchSize: Int = 1,
-                training: TrainingPlan, evaluation: EvaluationPlan, seed: UInt64) {
+                training: TrainingPlan, fineTune: FineTunePlan? = nil, evaluation: EvaluationPlan, seed: UInt64) {
         self.index = index; self.key = key; self.settings = settings; self.seed = seed
         self.data = data; self.dataKey = DataPreparation.dataKey(data)
         self.trainingDataKey = DataPreparation.trainingDataKey(data)
         self.model = model; self.optimizer = optimizer; self.lrScaling = lrScaling; self.baseBatchSize = baseBatchSize
-        self.training = training; self.evaluation = evaluation
+        self.training = training; self.fineTune = fineTune; self.evaluation = evaluation
     }
 
     /// The cell of a resolved spec setting list at grid position `index`.
@@ -61,7 +63,7 @@ public struct Cell: Hashable, Sendable {
                                renormLimits: c.renorm, mabn: c.mabn, cbn: c.cbn, sharedBN: c.sharedBN, devices: c.devices,
                                deviceBN: c.deviceBN),
             optimizer: c.optimizer, lrScaling: c.lrScaling, baseBatchSize: c.baseBatchSize,
-            training: Self.trainingPlan(c),
+            training: Self.trainingPlan(c), fineTune: Self.fineTunePlan(c),
             evaluation: EvaluationPlan(evalBatchSize: c.evalBatchSize, recalibrateSamples: samples,
                                        recalibrateBatchSize: c.recalibrateBatchSize, estimator: c.recalibrateEstimator,
                                        recalibrateOnTest: c.recalibrateData == .test, adaptPrior: c.adaptPrior,
@@ -75,18 +77,27 @@ public struct Cell: Hashable, Sendable {
             seed: c.seed)
     }
 
-    /// The training plan of `c`, its budget multiplied by `budget_factor`: epochs or steps, the FrozenBN
+    /// The training plan of `c`, its budget multiplied by `budget_factor`: epochs, steps or min_steps, the FrozenBN
     /// epochs and the schedule's warmup and decay steps all stretch together, so a cell with
     /// `budget_factor 2` trains the same schedule over twice the steps.
-    static func trainingPlan(_ c: ExperimentConfig) -> TrainingPlan {
+    public static func trainingPlan(_ c: ExperimentConfig) -> TrainingPlan {
         let f = c.budgetFactor
         var schedule = c.lrSchedule
         schedule.warmupSteps *= f
         if case let .step(every, gamma) = schedule.shape { schedule.shape = .step(every: every * f, gamma: gamma) }
         return TrainingPlan(epochs: c.epochs * f, batchSize: c.batchSize, order: c.order, dropLast: c.dropLast,
-                            frozenEpochs: c.frozenBNEpochs * f, steps: c.steps * f, schedule: schedule,
+                            frozenEpochs: c.frozenBNEpochs * f, steps: c.steps * f, minSteps: c.minSteps * f,
+                            schedule: schedule,
                             validation: c.validation, validationBatchSize: c.validationBatchSize,
                             weightAverage: weightAveragePlan(c), epochEval: c.epochEval)
+    }
+
+    /// The fine-tuning phase of `c` (`finetune_epochs`, `finetune_shift`, `freeze`), its epochs multiplied by
+    /// `budget_factor` as the first phase's are; nil without one.
+    static func fineTunePlan(_ c: ExperimentConfig) -> FineTunePlan? {
+        guard c.finetuneEpochs > 0 else { return nil }
+        return FineTunePlan(epochs: c.finetuneEpochs * c.budgetFactor, shift: c.finetuneShift,
+                            frozen: FrozenNormalization(c.freeze))
     }
 
     /// The averaged model of `c` (`weight_average`, `ema_decay`, `weight_average_buffers`); nil = off.

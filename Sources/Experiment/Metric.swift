@@ -54,6 +54,8 @@ public struct Metric: Hashable, Sendable {
     public let shown: Shown
     /// The column dictionary entry (Results/README.md).
     public let meaning: String
+    /// Whether the tables have this column only where some cell measured it (``columnOnlyWhereMeasured()``).
+    public private(set) var hasColumnOnlyWhereMeasured = false
 
     public init(_ name: String, _ unit: Unit, decimals: Int, summarized: Bool, split: Split?, shown: Shown,
                 meaning: String) {
@@ -67,6 +69,15 @@ public struct Metric: Hashable, Sendable {
     public var reportHeading: String? { shown.reportHeading }
     /// How the report's sentences name the measure; nil = not named.
     public var sentenceName: String? { shown.sentenceName }
+
+    /// This measure's column (and those of the paired differences it takes part in) in a spec's tables only
+    /// when some cell of the spec measured it: for a measure added after results were written, so that every
+    /// spec that does not measure it keeps its tables byte for byte. The journal keeps it in every record.
+    func columnOnlyWhereMeasured() -> Metric {
+        var metric = self
+        metric.hasColumnOnlyWhereMeasured = true
+        return metric
+    }
 
     public static func == (a: Metric, b: Metric) -> Bool { a.name == b.name }
     public func hash(into hasher: inout Hasher) { hasher.combine(name) }
@@ -96,7 +107,7 @@ extension Metric {
     public static let testAccEvalMode = Metric(
         "test_acc_eval_mode", .percent, decimals: 2, summarized: true, split: .test,
         shown: Shown(chart: "eval mode (running stats)", report: "test, eval mode", sentence: "eval mode"),
-        meaning: "test accuracy (%) in eval mode: BatchNorm on its running statistics, dropout off; in batches of max(`eval_batch_size`, 64) (eval mode does not depend on the batch size), or of `eval_batch_size` itself with `track_running_stats off`, where eval mode normalizes with batch statistics")
+        meaning: "test accuracy (%) in eval mode: BatchNorm on its running statistics, dropout off; in batches of max(`eval_batch_size`, 64) (eval mode does not depend on the batch size), or of `eval_batch_size` itself with `track_running_stats off`, where eval mode normalizes with batch statistics. With `finetune_epochs` > 0: the fine-tuned model on the shifted test split (every column then measures the shifted splits but `test_acc_unshifted` and `test_acc_unshifted_before_finetune`)")
     public static let testAccRecalibrated = Metric(
         "test_acc_recalibrated", .percent, decimals: 2, summarized: true, split: .test,
         shown: Shown(chart: "recalibrated BN", report: "test, recalibrated", sentence: "recalibrated"),
@@ -154,6 +165,23 @@ extension Metric {
         shown: Shown(chart: "averaged weights (eval mode)", report: "test, averaged weights",
                      sentence: "the averaged model in eval mode"),
         meaning: "eval-mode test accuracy (%) of the averaged model (`weight_average` ema or swa), its BatchNorm buffers as `weight_average_buffers` makes them (recalibrated: `update_bn` over the whole training split first); in batches of max(`eval_batch_size`, 64); the live model's is `test_acc_eval_mode`")
+    public static let testAccBeforeFinetune = Metric(
+        "test_acc_before_finetune", .percent, decimals: 2, summarized: true, split: .test,
+        shown: Shown(chart: "eval mode before fine-tuning", report: "test, before fine-tuning",
+                     sentence: "eval mode before fine-tuning"),
+        meaning: "eval-mode accuracy (%) on the shifted test split (every input + `finetune_shift`, the split that `test_acc_eval_mode` measures after fine-tuning) of the model as the first phase left it, before the classifier was fine-tuned (`finetune_epochs` > 0)")
+        .columnOnlyWhereMeasured()
+    public static let testAccUnshifted = Metric(
+        "test_acc_unshifted", .percent, decimals: 2, summarized: true, split: .test,
+        shown: Shown(chart: "eval mode, unshifted test split", report: "unshifted test, after",
+                     sentence: "eval mode on the unshifted test split"),
+        meaning: "eval-mode accuracy (%) of the fine-tuned model on the unshifted test split: the first phase's distribution, which the frozen layers were trained on (`finetune_epochs` > 0)")
+        .columnOnlyWhereMeasured()
+    public static let testAccUnshiftedBeforeFinetune = Metric(
+        "test_acc_unshifted_before_finetune", .percent, decimals: 2, summarized: true, split: .test,
+        shown: Shown(chart: "", report: "unshifted test, before", sentence: "eval mode on the unshifted test split before fine-tuning"),
+        meaning: "eval-mode accuracy (%) on the unshifted test split of the model before fine-tuning: the first phase's own result, which a cell without fine-tuning reports as `test_acc_eval_mode` (`finetune_epochs` > 0)")
+        .columnOnlyWhereMeasured()
     public static let testAccAssigningBug = Metric(
         "test_acc_assigning_bug", .percent, decimals: 2, summarized: true, split: .test,
         shown: Shown(chart: "n_correct = ... bug", report: "n_correct = ... bug", sentence: "reported by the n_correct = ... loop"),
@@ -182,7 +210,7 @@ extension Metric {
         .testAccBatchStats, .adaptedAccuracy, .testAccMCDropout, .testAccEvalMixedDropout,
         .testAccForgotEval, .testAccEvalAfterForgotEval, .testAccTrainModeClassBlocked,
         .trainModeDisagreement, .evalModeDisagreement, .testAccAfterLossyReload, .testAccReloadRecalibrated,
-        .testAccAveraged,
+        .testAccAveraged, .testAccBeforeFinetune, .testAccUnshifted, .testAccUnshiftedBeforeFinetune,
         .testAccAssigningBug, .valAccLastEpoch, .finalTrainLoss, .testOverlap,
         .recalibrationSamples,
     ]
@@ -205,6 +233,11 @@ public struct PairedDifference: Hashable, Sendable {
 
     public init(_ name: String, _ minuend: Metric, minus subtrahend: Metric, sentence: String) {
         self.name = name; self.minuend = minuend; self.subtrahend = subtrahend; self.sentenceName = sentence
+    }
+
+    /// Whether the tables have its columns only where some cell measured it: when either measure has.
+    public var hasColumnOnlyWhereMeasured: Bool {
+        minuend.hasColumnOnlyWhereMeasured || subtrahend.hasColumnOnlyWhereMeasured
     }
 
     /// The column dictionary entry (Results/README.md).
@@ -251,8 +284,15 @@ extension PairedDifference {
         "averaged_minus_eval_mode", .testAccAveraged, minus: .testAccEvalMode,
         sentence: "the averaged model minus the live model, both in eval mode")
 
+    public static let fineTuneGain = PairedDifference(
+        "eval_mode_minus_before_finetune", .testAccEvalMode, minus: .testAccBeforeFinetune,
+        sentence: "eval mode on the shifted test split after fine-tuning minus before it")
+    public static let unshiftedChange = PairedDifference(
+        "unshifted_minus_before_finetune", .testAccUnshifted, minus: .testAccUnshiftedBeforeFinetune,
+        sentence: "eval mode on the unshifted test split after fine-tuning minus before it")
+
     /// Every paired difference of the summary, in column order (after the metrics).
     public static let all: [PairedDifference] = [.trainMinusEval, .recalibratedMinusEval, .batchStatsMinusEval,
                                                  .adaptedMinusEval, .mixedDropoutMinusEval, .evalAfterForgotMinusEval, .classBlockedMinusEval,
-                                                 .reloadMinusEval, .averagedMinusEval]
+                                                 .reloadMinusEval, .averagedMinusEval, .fineTuneGain, .unshiftedChange]
 }

@@ -30,7 +30,8 @@ private func handleStopSignal(_ signal: Int32) {
 public final class Sweep {
     public enum Event {
         case started(cell: Cell)
-        case epoch(cell: Cell, epoch: Int)
+        /// `cell` finished epoch `epoch` (1-based) of the `of` it trains.
+        case epoch(cell: Cell, epoch: Int, of: Int)
         case finished(cell: Cell, record: CellRecord, done: Int, total: Int)
     }
 
@@ -119,8 +120,8 @@ public final class Sweep {
                 onEvent(.started(cell: cell))
                 do {
                     let prepared = try data.prepare(cell.data)
-                    let measured = CellRunner.run(cell, data: prepared, cache: cache, onEpoch: { epoch in
-                        onEvent(.epoch(cell: cell, epoch: epoch))
+                    let measured = CellRunner.run(cell, data: prepared, cache: cache, onEpoch: { epoch, epochCount in
+                        onEvent(.epoch(cell: cell, epoch: epoch, of: epochCount))
                     }, threads: threads)
                     let record = CellRecord(index: cell.index, key: cell.key, settings: cell.settings,
                                             seed: cell.seed, measurements: measured)

@@ -6,9 +6,13 @@ import NN
 /// evaluated (the evaluation settings: `eval_batch_size`, `recalibrate_*`, `mc_samples`, `forgot_eval*`,
 /// `metric_bug`, ...) or in how the test split is made (`test_normalize`, `test_storage`,
 /// `split_overlap`, unless the training validates on it): each distinct training runs once per process.
+/// With `epoch_eval` the training evaluates after every epoch, on the test split with the evaluation
+/// settings, so those are part of its key too. A fine-tuning cell's first phase is a training of its own
+/// (``Key/firstPhase``), shared by the cells that fine-tune it in different ways.
 ///
 /// The cache keeps the trained model and hands out clones, so no two cells ever
-/// share a layer (layers own their workspaces). A training that is under way on
+/// share a layer (layers own their workspaces); the clones share one ``MeasurementMemo``, so a
+/// measurement that two of the cells make alike is computed once. A training that is under way on
 /// another thread is waited for, not started twice. Results do not depend on
 /// whether a model came from the cache: training is deterministic given its key.
 ///
@@ -27,10 +31,24 @@ public final class TrainedModelCache: @unchecked Sendable {  // Sendable: `condi
         public var seed: UInt64
         /// Identity of the data the training reads (``Cell/trainingDataKey``).
         public var data: String
+        /// With `epoch_eval`, the evaluation settings: the evaluations after every epoch are part of the
+        /// training and use them on the test split (``CellRunner/evaluateEpoch(_:model:cell:data:)``); nil without.
+        public var epochEvaluation: EvaluationPlan?
+        /// The fine-tuning phase after `training`; nil = none.
+        public var fineTune: FineTunePlan?
 
         public init(_ cell: Cell) {
             model = cell.model; optimizer = cell.optimizer; learningRate = cell.learningRate
-            training = cell.training; seed = cell.seed; data = cell.trainingDataKey
+            training = cell.training; seed = cell.seed; data = cell.trainingDataKey; fineTune = cell.fineTune
+            epochEvaluation = cell.training.epochEval ? cell.evaluation : nil
+        }
+
+        /// The training before the fine-tuning phase: shared by the cells that fine-tune it differently
+        /// (`freeze`, `finetune_shift`, `finetune_epochs`) and by one that does not fine-tune.
+        public var firstPhase: Key {
+            var first = self
+            first.fineTune = nil
+            return first
         }
     }
 
@@ -40,6 +58,10 @@ public final class TrainedModelCache: @unchecked Sendable {  // Sendable: `condi
         /// The averaged model (``TrainingPlan/weightAverage``), its buffers as the plan's policy left them
         /// (`recalibrated` not yet re-estimated); nil without one.
         public var averaged: Sequential? = nil
+        /// The model as the first phase left it, before fine-tuning (``Cell/fineTune``); nil without it.
+        public var pretrained: Sequential? = nil
+        /// The measurements of this training, shared by every cell that gets a copy of the entry.
+        var measurements = MeasurementMemo()
     }
 
     private enum State {
@@ -54,9 +76,11 @@ public final class TrainedModelCache: @unchecked Sendable {  // Sendable: `condi
 
     public init() {}
 
-    /// Declares one more cell that will ask for `key`.
+    /// Declares one more cell that will ask for `key`. A fine-tuning key trains once however many cells
+    /// ask for it, and that training asks once for its ``Key/firstPhase``: its first declaration declares one.
     public func expect(_ key: Key) {
         condition.lock()
+        if key.fineTune != nil && remainingUses[key] == nil { remainingUses[key.firstPhase, default: 0] += 1 }
         remainingUses[key, default: 0] += 1
         condition.unlock()
     }
@@ -79,7 +103,8 @@ public final class TrainedModelCache: @unchecked Sendable {  // Sendable: `condi
     public func model(for key: Key, train: () throws -> Entry) throws -> Entry {
         func handOut(_ result: Result<Entry, Error>, last: Bool) throws -> Entry {
             let entry = try result.get()
-            return last ? entry : Entry(model: entry.model.clone(), outcome: entry.outcome, averaged: entry.averaged?.clone())
+            return last ? entry : Entry(model: entry.model.clone(), outcome: entry.outcome, averaged: entry.averaged?.clone(),
+                                        pretrained: entry.pretrained?.clone(), measurements: entry.measurements)
         }
         condition.lock()
         while true {

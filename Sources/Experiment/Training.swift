@@ -15,9 +15,12 @@ public enum Trainer {
     /// (before its validation pass); `epochFinished` sees the model after each epoch and its validation pass,
     /// with the epoch and the epoch count, and must not change it. Every pass runs on `threads` (no number
     /// depends on them).
+    /// With ``TrainingPlan/frozenFeatures`` only the classifier learns: `optimizer` must hold exactly its
+    /// parameters, and backward runs through it alone (as autograd stops where no earlier tensor requires a
+    /// gradient), while the forward runs the whole model in the plan's mode.
     public static func train(model: Sequential, optimizer: Optimizer, data: ImageDataset, plan: TrainingPlan,
                              rng: inout RandomGenerator, validationData: ImageDataset? = nil,
-                             onEpoch: ((Int) -> Void)? = nil,
+                             onEpoch: ((_ epoch: Int, _ of: Int) -> Void)? = nil,
                              observer: TrainingObserver? = nil, averaging: WeightAveraging? = nil,
                              epochFinished: ((Int, Int, Sequential) throws -> Void)? = nil,
                              threads: ComputeThreads = .serial) throws -> TrainingOutcome {
@@ -28,9 +31,13 @@ public enum Trainer {
         let perEpoch = plan.order.batchCount(labels: data.labels, batchSize: plan.batchSize, dropLast: plan.dropLast)
         let epochCount = plan.epochCount(batchesPerEpoch: perEpoch)
         let totalSteps = plan.totalSteps(batchesPerEpoch: perEpoch)
+        let learner: Layer = plan.frozenFeatures == nil ? model : try classifier(of: model)
+        precondition(learner === model || optimizer.parameters.map(ObjectIdentifier.init)
+                        == learner.parameters.map(ObjectIdentifier.init),
+                     "training with frozen features: the optimizer must hold the classifier's parameters alone")
         observer?.trainingWillStart(model: model)
         for epoch in 1...epochCount {
-            onEpoch?(epoch)
+            onEpoch?(epoch, epochCount)
             let mode = plan.mode(epoch: epoch, of: epochCount).on(threads)
             var batches = plan.order.batches(labels: data.labels, batchSize: plan.batchSize, dropLast: plan.dropLast, rng: &rng)
             if outcome.steps + batches.count > totalSteps {  // the step budget cuts the last epoch
@@ -56,7 +63,7 @@ public enum Trainer {
                 correct += batchCorrect
                 seen += batch.count
                 lossSum += Double(value)
-                _ = model.backward(loss.gradient)
+                _ = learner.backward(loss.gradient)
                 optimizer.step(learningRate: rate)
                 averaging?.stepFinished(live: model)
                 observer?.stepFinished(TrainingStep(epoch: epoch, step: step + 1, batch: batch, loss: value,
@@ -76,5 +83,15 @@ public enum Trainer {
             try epochFinished?(epoch, epochCount, model)
         }
         return outcome
+    }
+
+    /// The classifier that training with frozen features updates (``Sequential/classifier``); throws for a
+    /// model whose last layer is not a Linear.
+    public static func classifier(of model: Sequential) throws -> Linear {
+        guard let classifier = model.classifier else {
+            throw LayerError(layer: "model", "fine-tuning the classifier needs a model whose last layer is a Linear,"
+                             + " got \(model.layers.last?.name ?? "no layer")")
+        }
+        return classifier
     }
 }

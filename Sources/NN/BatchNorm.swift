@@ -4,7 +4,7 @@ import TensorCore
 /// features `(N, C)` (`nn.BatchNorm1d`) or channels `(N, C, H, W)` (`nn.BatchNorm2d`).
 ///
 /// Legend: `m = N*H*W` values per channel (per ghost batch with Ghost BN).
-/// - Batch statistics (mode.normalization == .train, or `trackRunningStats == false`):
+/// - Batch statistics (mode.normalization == .train or .trainWithoutUpdate, or `trackRunningStats == false`):
 ///   `mean = sum x / m`, `var = sum (x - mean)^2 / m` (BIASED), `invStd = 1 / sqrt(var + eps)`,
 ///   `y = (x - mean) * invStd * weight + bias`.
 /// - Running update (mode.normalization == .train and `trackRunningStats`), per batch:

@@ -122,7 +122,7 @@ public final class BatchNormCore {
     /// BatchNorm's forward (see ``BatchNorm``): running statistics in eval mode (with
     /// `trackRunningStats`), otherwise batch statistics per chunk of `ghostBatchSize` samples
     /// (the whole batch without it, or with `mode.ghostBatches == false`), each chunk updating the
-    /// running statistics once in train mode.
+    /// running statistics once in train mode (not in train-without-update).
     func forwardBatchNorm(_ x: Tensor, mode: Mode, trackRunningStats: Bool, ghostBatchSize: Int?,
                           layer: @autoclosure () -> String) throws -> Tensor {
         try checkInput(x, layer: layer())
@@ -130,7 +130,7 @@ public final class BatchNormCore {
         case .eval where trackRunningStats: return forwardWithRunningStatistics(x, threads: mode.threads)
         case .adapted(let w) where trackRunningStats:
             return try forwardWithAdaptedStatistics(x, priorWeight: w, threads: mode.threads, layer: layer())
-        case .train, .eval, .adapted: break  // batch statistics (without running statistics: in every mode)
+        case .train, .trainWithoutUpdate, .eval, .adapted: break  // batch statistics (without running statistics: in every mode)
         }
         let updateRunning = mode.normalization == .train && trackRunningStats
         let n = x.shape.batch

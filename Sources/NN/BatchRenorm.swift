@@ -10,6 +10,8 @@ import TensorCore
 /// constants in backward (stop-gradient). The running statistics are then updated
 /// exactly as ``BatchNorm`` does (momentum convention, unbiased variance): the two layers share
 /// ``BatchNormCore`` and differ only in `r`, `d` and their schedule.
+/// Train without update (``NormalizationPhase/trainWithoutUpdate``): the same `y`, with neither the
+/// running statistics nor the schedule's pass count `t` moved.
 /// Eval mode, and test-time adaptation with a prior (``NormalizationPhase/adapted(priorWeight:)``):
 /// identical to BatchNorm's.
 ///
@@ -87,7 +89,7 @@ public final class BatchRenorm: RunningStatisticsLayer {
     public func forward(_ x: Tensor, mode: Mode) throws -> Tensor {
         try core.checkInput(x, layer: name)
         switch mode.normalization {
-        case .train: break
+        case .train, .trainWithoutUpdate: break
         case .eval: return core.forwardWithRunningStatistics(x, threads: mode.threads)
         case .adapted(let w): return try core.forwardWithAdaptedStatistics(x, priorWeight: w, threads: mode.threads, layer: name)
         }
@@ -95,8 +97,11 @@ public final class BatchRenorm: RunningStatisticsLayer {
         if n * x.shape.spatial <= 1 { throw singleValueError(layer: name, shape: x.shape) }
         _ = try core.beginBatchStatistics(x, chunkSize: n, threads: mode.threads, layer: name)
         let (rMax, dMax) = limits.limits(atStep: trainSteps)
-        trainSteps += 1
-        core.batchesTracked += 1
+        let update = mode.normalization == .train  // train-without-update: no counter or statistic moves
+        if update {
+            trainSteps += 1
+            core.batchesTracked += 1
+        }
         core.measure(chunk: 0)
         // r and d against the running statistics BEFORE this batch's update
         lastR.resize(to: Shape(channels))
@@ -109,7 +114,7 @@ public final class BatchRenorm: RunningStatisticsLayer {
             lastD.data[c] = Float(min(max((means[c] - Double(runningMean.data[c])) / sigma, -Double(dMax)), Double(dMax)))
         }
         core.normalize(chunk: 0, correction: (UnsafePointer(lastR.data), UnsafePointer(lastD.data)))
-        core.updateRunningStatistics(chunk: 0)
+        if update { core.updateRunningStatistics(chunk: 0) }
         return core.output
     }
 

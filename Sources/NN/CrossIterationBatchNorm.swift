@@ -146,6 +146,7 @@ public final class CrossIterationBatchNorm: CrossIterationNormalization {
         let n = y.shape.batch, channels = numFeatures, hw = y.shape.spatial, m = n * hw
         input = y
         output.resize(to: y.shape)
+        if mode.normalization == .trainWithoutUpdate { throw trainWithoutUpdateError(layer: name) }
         guard mode.normalization == .train else {
             usedBatchStatistics = false
             for c in 0..<channels {

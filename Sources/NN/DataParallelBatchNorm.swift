@@ -118,7 +118,8 @@ public final class DataParallelBatchNorm: RunningStatisticsLayer {
                                              layer: name)
         }
         try core.checkInput(x, layer: name)
-        guard mode.normalization == .train || !trackRunningStats else { return core.forwardWithRunningStatistics(x, threads: mode.threads) }
+        let batchStatistics = mode.normalization == .train || mode.normalization == .trainWithoutUpdate
+        guard batchStatistics || !trackRunningStats else { return core.forwardWithRunningStatistics(x, threads: mode.threads) }
         let updateRunning = mode.normalization == .train && trackRunningStats
         let n = x.shape.batch
         if updateRunning { core.batchesTracked += 1 }  // one forward per rank

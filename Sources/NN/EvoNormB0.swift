@@ -10,6 +10,7 @@ import TensorCore
 /// - Train (`mode.normalization == .train`): `var_c = sum (x - mean_c)^2 / m` over the batch
 ///   (BIASED, with gradient), and the running update, timm's formula, PyTorch's momentum convention:
 ///   `running_var = (1 - momentum) * running_var + momentum * var_c * m / (m - 1)` (stores the UNBIASED one).
+/// - Train without update (``NormalizationPhase/trainWithoutUpdate``): the batch variance, `running_var` unchanged.
 /// - Eval: `var_c = running_var` (unchanged). `.adapted` (BatchNorm's test-time adaptation) throws.
 /// - Both: `left_c = sqrt(var_c + eps)`, timm's `instance_std`: `istd = sqrt(var_plane + eps)` (biased
 ///   variance over the plane's `HW` values), `right = x * v[c] + istd`, `d = max(left_c, right)`
@@ -110,7 +111,9 @@ public final class EvoNormB0: NormalizationActivation, BufferedLayer {
                 let variance = Float(mean[channels + c])
                 batchMean.data[c] = Float(mean[c])
                 left.data[c] = (variance + eps).squareRoot()
-                runningVar.data[c] = runningVar.data[c] * (1 - momentum) + variance * momentum * Float(m / (m - 1))
+                if mode.normalization == .train {
+                    runningVar.data[c] = runningVar.data[c] * (1 - momentum) + variance * momentum * Float(m / (m - 1))
+                }
             }
         } else {
             for c in 0..<channels { left.data[c] = (runningVar.data[c] + eps).squareRoot() }
@@ -132,7 +135,7 @@ public final class EvoNormB0: NormalizationActivation, BufferedLayer {
     /// Whether `mode` normalizes with the batch variance (and updates the running one).
     private func usesBatchVariance(_ mode: Mode) throws -> Bool {
         switch mode.normalization {
-        case .train: return true
+        case .train, .trainWithoutUpdate: return true
         case .eval: return false
         case .adapted:
             throw LayerError(layer: name, "test-time adaptation with a prior mixes BatchNorm's running mean and"

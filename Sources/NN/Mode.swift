@@ -13,6 +13,13 @@ public enum Phase: String, Sendable, Equatable {
 public enum NormalizationPhase: Sendable, Equatable, CustomStringConvertible {
     /// `model.train()`: batch statistics, running statistics updated.
     case train
+    /// Batch statistics as in ``train``, the running statistics (and their counters) left as they are:
+    /// a frozen BatchNormalization (`trainable=False`) inside `fit` in Keras 2.1.3 ... 2.x multi-backend
+    /// and tf.keras before TF 2.0 (the layer's update ops dropped, the learning phase still 1; keras PR
+    /// #9965 describes it and was declined); in PyTorch `F.batch_norm(x, None, None, weight, bias,
+    /// training=True)`, or a BatchNorm whose `track_running_stats` was switched off after it was built,
+    /// in train mode (Lightning's `BaseFinetuning.freeze_module` since Lightning-AI/pytorch-lightning#15063).
+    case trainWithoutUpdate
     /// `model.eval()`: running statistics.
     case eval
     /// Eval mode with statistics mixed from the running ones and the current batch's, weighting the
@@ -25,6 +32,7 @@ public enum NormalizationPhase: Sendable, Equatable, CustomStringConvertible {
     public var description: String {
         switch self {
         case .train: return "train"
+        case .trainWithoutUpdate: return "train-without-update"
         case .eval: return "eval"
         case .adapted(let w): return "adapted(prior_weight=\(w))"
         }
@@ -43,12 +51,18 @@ public enum NormalizationPhase: Sendable, Equatable, CustomStringConvertible {
 ///   BatchNorm on its running statistics (unlike Keras's `training=True`,
 ///   which flips both);
 /// - `Mode(normalization: .train, dropout: .train, ghostBatches: false)`: recalibration's
-///   passes, with Ghost BatchNorm's statistics over the whole batch.
+///   passes, with Ghost BatchNorm's statistics over the whole batch;
+/// - `Mode(normalization: .eval, dropout: .train)` also: fine-tuning with the feature layers' BatchNorm
+///   frozen in eval mode (FrozenBN; TF >= 2.0's `trainable=False`), and
+///   `Mode(normalization: .trainWithoutUpdate, dropout: .train)` with it frozen as Keras 2.1.3 ... 2.x
+///   multi-backend and TF 1.x's `trainable=False` freezes it (batch statistics, no update).
 public struct Mode: Sendable, Equatable, CustomStringConvertible {
     /// BatchNorm and Batch Renormalization: `.train` normalizes with the
-    /// batch's statistics and updates the running ones; `.eval` uses the
-    /// running statistics; `.adapted` mixes both (``NormalizationPhase``). EvoNorm-B0 has train and
-    /// eval only. GroupNorm, LayerNorm, FRN and EvoNorm-S0 ignore it (no running state).
+    /// batch's statistics and updates the running ones; `.trainWithoutUpdate` normalizes with them
+    /// and updates nothing; `.eval` uses the running statistics; `.adapted` mixes both
+    /// (``NormalizationPhase``). EvoNorm-B0 has train, train-without-update and eval; MABN and CBN
+    /// (whose train passes keep buffers of past statistics) refuse train-without-update. GroupNorm,
+    /// LayerNorm, FRN and EvoNorm-S0 ignore it (no running state).
     public var normalization: NormalizationPhase
     /// Dropout and DropPath: `.train` drops and rescales, `.eval` is the identity (Dropout's classical
     /// convention scales by `1 - p` instead; with `activeInEval` a Dropout ignores this and always drops).

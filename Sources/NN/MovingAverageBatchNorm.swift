@@ -107,6 +107,7 @@ public final class MovingAverageBatchNorm: CrossIterationNormalization {
         input = x
         output.resize(to: x.shape)
         let gamma = weight.value.data, beta = bias.value.data
+        if mode.normalization == .trainWithoutUpdate { throw trainWithoutUpdateError(layer: name) }
         guard mode.normalization == .train else {
             trainedPass = nil
             for c in 0..<channels {

@@ -126,3 +126,10 @@ public protocol CrossIterationNormalization: Layer {}
 func singleValueError(layer: String, shape: Shape) -> LayerError {
     LayerError(layer: layer, "Expected more than 1 value per channel when training, got input size \(shape)")
 }
+
+/// The refusal of ``NormalizationPhase/trainWithoutUpdate`` by a layer whose train passes keep buffers of
+/// past statistics (MABN, CBN): "batch statistics, nothing updated" has no defined meaning there.
+func trainWithoutUpdateError(layer: String) -> LayerError {
+    LayerError(layer: layer, "train-without-update (a frozen layer normalizing with batch statistics) is not defined:"
+               + " its train passes keep buffers of past batches' statistics")
+}

@@ -86,6 +86,10 @@ public final class Sequential: StateSharingLayer {
         allLayers.compactMap { $0 as? RunningStatisticsLayer }
     }
 
+    /// The last layer when it is a ``Linear``: the classifier (every model bnlab builds ends in one), the
+    /// only layer that fine-tuning with frozen features trains.
+    public var classifier: Linear? { layers.last as? Linear }
+
     /// Every Dropout layer, in order.
     public var dropoutLayers: [Dropout] { allLayers.compactMap { $0 as? Dropout } }
 

@@ -20,8 +20,18 @@ public struct ResultTables: Equatable {
         let records = unsorted.sorted { $0.index < $1.index }
         let settingNames = records.first?.settings.map { $0[0] } ?? []
         let front = ["spec"] + settingNames + ["seed"]
-        results = CSV.table(header: front + CellRecord.metricColumns + ["wall_seconds"],
-                            rows: records.map { r in [spec] + r.settings.map { $0[1] } + [String(r.seed)] + r.metrics + [r.wallSeconds] })
+        // The measured columns: every one, but a measure with a column only where measured
+        // (``Metric/columnOnlyWhereMeasured()``) when no record holds a value for it.
+        let whereMeasured = Set(Metric.all.filter(\.hasColumnOnlyWhereMeasured).map(\.name))
+        let shown = CellRecord.metricColumns.indices.filter { i in
+            !whereMeasured.contains(CellRecord.metricColumns[i])
+                || records.contains { i < $0.metrics.count && !$0.metrics[i].isEmpty }
+        }
+        results = CSV.table(header: front + shown.map { CellRecord.metricColumns[$0] } + ["wall_seconds"],
+                            rows: records.map { r in
+                                [spec] + r.settings.map { $0[1] } + [String(r.seed)]
+                                    + shown.map { $0 < r.metrics.count ? r.metrics[$0] : "" } + [r.wallSeconds]
+                            })
         statistics = CSV.table(header: front + CellRecord.statisticsColumns,
                                rows: records.flatMap { r in r.statistics.map { [spec] + r.settings.map { $0[1] } + [String(r.seed)] + $0 } })
         epochs = records.contains { $0.epochs != nil }

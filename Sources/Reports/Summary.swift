@@ -118,19 +118,32 @@ public struct Summary: Hashable, Sendable {
     static let statisticSuffixes = ["_mean", "_std", "_ci95"]
 
     /// The table's columns: `spec`, the settings, `seeds`, `ok`, then `<metric>_mean`, `<metric>_std`,
-    /// `<metric>_ci95` for every summarized metric, then the same for every paired difference.
-    public static func header(settingNames: [String]) -> [String] {
-        let stems = metrics.map(\.name) + PairedDifference.all.map(\.name)
+    /// `<metric>_ci95` for every summarized metric of `metrics`, then the same for every paired difference of
+    /// `differences` (by default all of them).
+    public static func header(settingNames: [String], metrics: [Metric] = metrics,
+                              differences: [PairedDifference] = PairedDifference.all) -> [String] {
+        let stems = metrics.map(\.name) + differences.map(\.name)
         return ["spec"] + settingNames + ["seeds", "ok"] + stems.flatMap { stem in statisticSuffixes.map { stem + $0 } }
+    }
+
+    /// The summarized metrics and the paired differences with a column in this summary: every one, but one
+    /// with a column only where measured (``Metric/columnOnlyWhereMeasured()``) when no row has a mean of it.
+    var columns: (metrics: [Metric], differences: [PairedDifference]) {
+        (Self.metrics.filter { !$0.hasColumnOnlyWhereMeasured || measures($0) },
+         PairedDifference.all.filter { d in
+             !d.hasColumnOnlyWhereMeasured || rows.contains { $0.differences[d]?.mean != nil }
+         })
     }
 
     /// `<spec>-summary.csv`.
     public func csv(spec: String) -> String {
-        CSV.table(header: Self.header(settingNames: settingNames), rows: rows.map { row in
+        let (metrics, differences) = columns
+        return CSV.table(header: Self.header(settingNames: settingNames, metrics: metrics, differences: differences),
+                         rows: rows.map { row in
             let none = SeedStatistics(mean: nil, std: nil, ci95: nil)
             return [spec] + row.settings + [String(row.seeds), String(row.ok)]
-                + Self.metrics.flatMap { m in (row.statistics[m] ?? none).fields(decimals: m.decimals) }
-                + PairedDifference.all.flatMap { d in (row.differences[d] ?? none).fields(decimals: Self.differenceDecimals) }
+                + metrics.flatMap { m in (row.statistics[m] ?? none).fields(decimals: m.decimals) }
+                + differences.flatMap { d in (row.differences[d] ?? none).fields(decimals: Self.differenceDecimals) }
         })
     }
 

@@ -51,8 +51,11 @@ extension ExperimentConfig {
     /// and whose relevance rule says so (`jitter_apply` without a jitter,
     /// ``SpecRules/showsInTables(_:_:)``).
     public var settingColumns: [[String]] {
+        func hasColumn(_ key: SpecKey) -> Bool {
+            key.sweepable && (!key.hasColumnOnlyWhereUsed || columnsWhereUsed.contains(key.name))
+        }
         let variantColumn = variant.map { [["variant", $0]] } ?? []
-        return variantColumn + SpecKeyTable.settings.filter(\.sweepable).map { key in
+        return variantColumn + SpecKeyTable.settings.filter(hasColumn).map { key in
             [key.name, SpecRules.showsInTables(key.name, self) ? key.render(self) ?? "" : ""]
         }
     }

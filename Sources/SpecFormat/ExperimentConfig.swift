@@ -79,6 +79,9 @@ public struct ExperimentConfig: Hashable, Sendable {
     public var epochs: Int = 3
     /// `steps`: optimizer steps of the training; 0 = ``epochs`` decides.
     public var steps: Int = 0
+    /// `min_steps`: with an epoch budget, at least this many optimizer steps: whole epochs,
+    /// `max(epochs, ceil(min_steps / batches_per_epoch))`; 0 = ``epochs`` alone decides.
+    public var minSteps: Int = 0
     /// `budget_factor`: multiplies the budget (epochs or steps, and the schedule's warmup and decay
     /// steps with it): 2 is the convergence check's doubled budget.
     public var budgetFactor: Int = 1
@@ -97,6 +100,13 @@ public struct ExperimentConfig: Hashable, Sendable {
     public var emaDecay: Double = 0.999
     /// `weight_average_buffers`: what the averaged model's BatchNorm buffers are.
     public var weightAverageBuffers: WeightAverageBuffers = .averaged
+    /// `finetune_epochs`: the epochs of a second phase that fine-tunes only the classifier on shifted data
+    /// (the other layers frozen as ``freeze`` says); 0 = no second phase.
+    public var finetuneEpochs: Int = 0
+    /// `finetune_shift`: added to every input value of the fine-tuning data and of the splits measured after it.
+    public var finetuneShift: Float = 0
+    /// `freeze`: how the feature layers are frozen while the classifier is fine-tuned.
+    public var freeze: FreezeMethod = .requiresGrad
     /// `batch_size`: training batch size.
     public var batchSize: Int = 32
     /// `optimizer` (and `lr`): the optimizer; its learning rate is before `lr_scaling`.
@@ -156,6 +166,9 @@ public struct ExperimentConfig: Hashable, Sendable {
     /// as the sweep line writes it. It is the value used, except for a key that
     /// the cell's ``variant`` overrides: the cell then trains with the variant's value.
     public var sweptValues: [String] = []
+    /// The keys with ``SpecKey/columnOnlyWhereUsed()`` that the spec writes (a fixed line, a sweep or a
+    /// variant's override): only these of them have a column in the result tables (``settingColumns``).
+    public var columnsWhereUsed: Set<String> = []
 
     /// Every key at its default; seed 0; nothing swept.
     public init() {}

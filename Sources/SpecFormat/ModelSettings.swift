@@ -137,6 +137,12 @@ extension ExperimentConfig {
     public var adaptsBatchNorm: Bool {
         norm == .batchrenorm || (norm == .batch && trackRunningStats)
     }
+
+    /// Whether the cell's norm layers keep running statistics that train mode updates and eval mode uses
+    /// (BatchNorm with `track_running_stats`, Batch Renorm, EvoNorm-B0, MABN, CBN): where `freeze` acts.
+    public var hasRunningStatistics: Bool {
+        norm.usesBatchStatistics && (norm != .batch || trackRunningStats)
+    }
 }
 
 /// Where Dropout puts its factor `1 - p` (`dropout_convention`): the layer's own type.

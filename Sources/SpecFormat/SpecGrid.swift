@@ -46,6 +46,8 @@ enum SpecGrid {
         let radices = axes.map(\.values.count) + [seeds.count]
         let total = try cellCount(radices, axes: axes, seedsLocation: parsed.seedsLocation)
         let sweptKeys = parsed.sweeps.map(\.key)
+        let written = Set(parsed.settings.map(\.key) + sweptKeys + parsed.variants.flatMap { $0.overrides.map(\.key) })
+        let columnsWhereUsed = written.filter { SpecKeyTable.byName[$0]?.hasColumnOnlyWhereUsed == true }
         let variants = Dictionary(parsed.variants.map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first })
 
         var cells: [ResolvedCell] = []
@@ -73,6 +75,7 @@ enum SpecGrid {
             }
             config.seed = seeds[digits[radices.count - 1]]
             config.sweptKeys = sweptKeys
+            config.columnsWhereUsed = columnsWhereUsed
             config.sweptValues = axes.indices.map { axes[$0].values[digits[$0]].canonicalValue }
             let cell = ResolvedCell(config: config, locations: locations, variantKeys: variantKeys)
             try SpecRules.checkCell(cell)

@@ -52,6 +52,9 @@ package struct SpecKey: Sendable {
     /// Whether ``ExperimentConfig/canonicalDescription`` leaves this setting out while a cell holds
     /// its default (see ``omittedFromDescriptionsAtDefault()``).
     private(set) var omittedAtDefault = false
+    /// Whether the result tables have this key's column only in grids where some cell sets it away from
+    /// its default (see ``columnOnlyWhereUsed()``).
+    private(set) var hasColumnOnlyWhereUsed = false
 
     init(_ name: String, _ section: SpecSection, sweepable: Bool = false, oneWord: Bool = true,
          values: String, meaning: String, role: Role, fixedDefault: String = "") {
@@ -87,6 +90,16 @@ package struct SpecKey: Sendable {
     func omittedFromDescriptionsAtDefault() -> SpecKey {
         var key = self
         key.omittedAtDefault = true
+        return key
+    }
+
+    /// This key's setting column in the result tables only for a grid where some cell sets it away from its
+    /// default (``ExperimentConfig/columnsWhereUsed``): for a sweepable key added after results were
+    /// written, so that the tables of every grid that does not use it keep their columns, byte for byte.
+    func columnOnlyWhereUsed() -> SpecKey {
+        precondition(sweepable, "\(name): only a sweepable key has a setting column")
+        var key = self
+        key.hasColumnOnlyWhereUsed = true
         return key
     }
 

@@ -204,6 +204,12 @@ package enum SpecKeyTable {
                  meaning: "optimizer steps of the training, 0 = epochs decides; otherwise as many epochs as the"
                     + " steps need, the last one cut at the budget (a fixed step budget at every batch size)",
                  \.steps),
+        .integer("min_steps", .training, sweepable: true, atLeast: 0,
+                 meaning: "with an epoch budget, at least this many optimizer steps, in whole epochs: the cell"
+                    + " trains max(epochs, ceil(min_steps / B)) epochs, B = its batches per epoch, so that large"
+                    + " batches still take enough steps; 0 = epochs alone decides",
+                 \.minSteps)
+            .omittedFromDescriptionsAtDefault().columnOnlyWhereUsed(),
         .integer("budget_factor", .training, sweepable: true, atLeast: 1,
                  meaning: "multiplies the training budget (epochs or steps) and the schedule's warmup and step"
                     + " decay with it; convergence_check adds cells with 2",
@@ -255,6 +261,38 @@ package enum SpecKeyTable {
                     + " mode, batches of batch_size: the mean-of-batch-variances estimator); needs weight_average",
                 \.weightAverageBuffers)
             .omittedFromDescriptionsAtDefault(),
+        .integer("finetune_epochs", .training, sweepable: true, atLeast: 0,
+                 meaning: "a second training phase after the first (0 = none): only the classifier (the model's"
+                    + " last linear layer, from its trained weights) trains, for this many epochs over the training"
+                    + " split shifted by finetune_shift (batch size, order and drop_last as in the first phase),"
+                    + " with a fresh optimizer of the optimizer settings over the classifier's parameters: step t"
+                    + " of its T2 steps has the rate lr_used * lr_schedule's factor(t, T2), the schedule restarted"
+                    + " (warmup too); every other layer is frozen as freeze says; budget_factor multiplies it too."
+                    + " The measured columns then refer to the shifted data (the deployment distribution), with"
+                    + " test_acc_before_finetune, test_acc_unshifted and test_acc_unshifted_before_finetune beside"
+                    + " them, and train_acc_running and final_train_loss are the fine-tuning's last epoch's;"
+                    + " excludes validation, epoch_eval and weight_average",
+                 \.finetuneEpochs)
+            .omittedFromDescriptionsAtDefault().columnOnlyWhereUsed(),
+        .number("finetune_shift", .training, sweepable: true, in: .any,
+                meaning: "x' = x + shift for every input value (units of the standardized inputs) of the"
+                    + " fine-tuning data and of both splits as the measured columns see them; the first phase"
+                    + " trains on the unshifted data; needs finetune_epochs > 0", \.finetuneShift)
+            .omittedFromDescriptionsAtDefault().columnOnlyWhereUsed(),
+        .choice("freeze", .training, sweepable: true,
+                meaning: "how the layers other than the classifier are frozen while it is fine-tuned: their"
+                    + " parameters never change, and their normalization layers (dropout stays in train mode)"
+                    + " run as: requires-grad = PyTorch's requires_grad_(False) alone, train mode: batch"
+                    + " statistics, running statistics updated; eval = FrozenBN, the BatchNorm modules in eval"
+                    + " mode: running statistics, unchanged; keras = TensorFlow >= 2.0's trainable=False, inference"
+                    + " mode (keras PR #13892): trains as eval (the two share one training); keras-tf1 = Keras"
+                    + " 2.1.3 to 2.x multi-backend and TF 1.x's trainable=False (keras PR #9965), also Lightning's"
+                    + " BaseFinetuning since its PR #15063: batch statistics, running statistics not updated;"
+                    + " eval-then-train = Lightning-AI/pytorch-lightning#2551: eval mode in the first fine-tuning"
+                    + " epoch, train mode after the blanket model.train() that ends its validation. keras-tf1 is"
+                    + " refused with norm mabn and cbn; needs finetune_epochs > 0 and a norm with running"
+                    + " statistics", \.freeze)
+            .omittedFromDescriptionsAtDefault().columnOnlyWhereUsed(),
         .custom("optimizer", .training, oneWord: false,
                 values: "`sgd [lr=0.01] [momentum=0.9] [dampening=0] [weight_decay=0] [nesterov=off]` | "
                     + "`adam [lr=0.001] [betas=0.9,0.999] [eps=1e-08] [weight_decay=0]` | `adamw` (as adam, "

@@ -75,6 +75,7 @@ enum SpecRules {
         case .mlp: break
         }
         try checkMomentumConvention(cell)
+        try checkFineTuning(cell)
         try checkSharedBatchNorm(cell)
         try checkDevices(cell)
     }
@@ -119,6 +120,29 @@ enum SpecRules {
         if !c.dropLast {
             throw SpecProblem(cell.location("drop_last", "devices"), "devices \(c.devices) needs drop_last on: every"
                               + " training step gives each device a shard of batch_size / devices samples")
+        }
+    }
+
+    /// `finetune_epochs` adds a phase that the per-epoch passes and the averaged model do not follow, and
+    /// `freeze keras-tf1` needs a norm whose train pass can leave its state alone.
+    private static func checkFineTuning(_ cell: ResolvedCell) throws {
+        let c = cell.config
+        guard c.finetuneEpochs > 0 else { return }
+        let excluded: [(key: String, set: Bool, why: String)] = [
+            ("validation", c.validation != .off, "the fine-tuning phase runs no validation pass (freeze"
+             + " eval-then-train stands for the model.train() that ends one)"),
+            ("epoch_eval", c.epochEval, "its per-epoch table would cover the first phase only"),
+            ("weight_average", c.weightAverage != .off, "the averaged model would follow the first phase only"),
+        ]
+        if let clash = excluded.first(where: \.set) {
+            throw SpecProblem(cell.location(clash.key, "finetune_epochs"), "\(clash.key)"
+                              + " \(c.canonicalValue(of: clash.key) ?? "") cannot be combined with finetune_epochs"
+                              + " \(c.finetuneEpochs): \(clash.why)")
+        }
+        if c.freeze == .kerasTF1 && (c.norm == .mabn || c.norm == .cbn) {
+            throw SpecProblem(cell.location("freeze", "norm"), "freeze keras-tf1 (batch statistics without an update)"
+                              + " is not defined for norm \(c.norm.rawValue), whose train passes keep buffers of past"
+                              + " batches' statistics")
         }
     }
 

@@ -199,3 +199,32 @@ public enum WeightAverageBuffers: String, CaseIterable, Hashable, Sendable {
     /// Stale, then re-estimated after training as `torch.optim.swa_utils.update_bn` does.
     case recalibrated
 }
+
+/// How the feature layers (every layer but the classifier, the model's last Linear) are frozen while the
+/// classifier is fine-tuned (`freeze`, with `finetune_epochs` > 0). In every method their parameters do
+/// not change; the methods differ in what their normalization layers do with the fine-tuning batches.
+/// Dropout stays in train mode in all of them.
+public enum FreezeMethod: String, CaseIterable, Hashable, Sendable {
+    /// PyTorch's `requires_grad_(False)` on the feature layers and nothing else: `model.train()` keeps their
+    /// BatchNorm in train mode, normalizing with batch statistics and updating the running statistics
+    /// (`requires_grad` stops gradients, not the buffer updates).
+    case requiresGrad = "requires-grad"
+    /// FrozenBN: the feature layers' BatchNorm modules in eval mode (`m.eval()` after `model.train()`, as
+    /// detectron2's FrozenBatchNorm2d and mmdet's `norm_eval=True` freeze them): running statistics used and
+    /// left as they are.
+    case eval
+    /// TensorFlow >= 2.0's Keras: `trainable=False` on a BatchNormalization runs it in inference mode
+    /// (the moving statistics, not updated) even inside `fit` (the TF 2 documentation; datumbox's keras PR
+    /// #13892 "Align BN trainable behaviour with TF 2.0"). The same training as ``eval``.
+    case keras
+    /// Keras 2.1.3 ... 2.x multi-backend and tf.keras of TF 1.x: `trainable=False` drops the moving-statistics
+    /// updates but the layer still normalizes with the batch's statistics during `fit` (learning phase 1;
+    /// keras PR #9965 proposed the moving statistics instead and was declined). Also Lightning's
+    /// `BaseFinetuning.freeze(train_bn=False)` since Lightning-AI/pytorch-lightning#15063
+    /// (`track_running_stats = False` in train mode).
+    case kerasTF1 = "keras-tf1"
+    /// Lightning-AI/pytorch-lightning#2551: the frozen part put in eval mode once, before fitting, and the
+    /// blanket `model.train()` that ends every validation puts it back in train mode: eval mode for the first
+    /// fine-tuning epoch (validation runs at its end), then as ``requiresGrad``.
+    case evalThenTrain = "eval-then-train"
+}

@@ -42,8 +42,9 @@ final class BadInputTests: XCTestCase {
 
     static let sweepable = "jitter_apply, split_overlap, test_normalize, test_storage, order, norm, groups, momentum,"
         + " momentum_convention, track_running_stats, ghost_batch_size, shared_bn, devices, device_bn, frozen_bn_epochs,"
-        + " dropout, dropout_convention, dropout_in_eval, drop_path, epochs, steps, budget_factor, batch_size, validation,"
-        + " validation_batch_size, weight_average, ema_decay, weight_average_buffers, lr, eval_batch_size,"
+        + " dropout, dropout_convention, dropout_in_eval, drop_path, epochs, steps, min_steps, budget_factor, batch_size, validation,"
+        + " validation_batch_size, weight_average, ema_decay, weight_average_buffers, finetune_epochs, finetune_shift,"
+        + " freeze, lr, eval_batch_size,"
         + " recalibrate_samples, recalibrate_batch_size, recalibrate_estimator, recalibrate_data, adapt_prior, mc_samples,"
         + " forgot_eval_batches, forgot_eval_shift, variant"
 

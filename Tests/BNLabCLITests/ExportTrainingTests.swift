@@ -20,7 +20,8 @@ final class ExportTrainingTests: XCTestCase {
         let table = try String(contentsOfFile: directory.appendingPathComponent("run/tiny.csv").path, encoding: .utf8)
         let lines = table.split(separator: "\n").map { $0.split(separator: ",", omittingEmptySubsequences: false).map(String.init) }
         let header = lines[0]
-        func column(_ row: [String], _ name: String) -> String { row[header.firstIndex(of: name)!] }
+        // a measure with a column only where measured has none in this spec's table: empty
+        func column(_ row: [String], _ name: String) -> String { header.firstIndex(of: name).map { row[$0] } ?? "" }
         let row = try XCTUnwrap(lines.dropFirst().first {
             column($0, "batch_size") == "4" && column($0, "momentum") == "0.1" && column($0, "seed") == "1"
         })
@@ -82,8 +83,8 @@ final class ExportTrainingTests: XCTestCase {
         XCTAssertFalse(FileManager.default.fileExists(atPath: directory.appendingPathComponent("x/final.safetensors").path))
     }
 
-    /// The replay replays nn.Dropout's masks only: DropPath, the classical convention and dropout in
-    /// eval mode are refused by name, before anything is trained or written.
+    /// The replay replays nn.Dropout's masks only and trains every layer: DropPath, the classical convention,
+    /// dropout in eval mode and a fine-tuning phase are refused by name, before anything is trained or written.
     func testCellsTheReplayCannotReplayAreRefused() throws {
         let directory = try scratchDirectory(for: self)
         try """
@@ -96,19 +97,23 @@ final class ExportTrainingTests: XCTestCase {
             variant plain
             variant deep drop_path=0.1
             variant classical dropout_convention=classical dropout_in_eval=on
-            sweep variant plain deep classical
+            variant tuned finetune_epochs=1
+            sweep variant plain deep classical tuned
 
             """.write(to: directory.appendingPathComponent("d.spec"), atomically: true, encoding: .utf8)
-        let deep = try BNLabChild.run(["export-training", "d.spec", "--cell", "variant=deep seed=0", "--out", "x"], in: directory)
-        XCTAssertEqual(deep.status, 2)
-        XCTAssertEqual(deep.standardError, "d.spec: error: cell 'variant=deep seed=0' uses drop_path 0.1 (the recorder keeps"
-                       + " no DropPath masks); the PyTorch replay cannot replay it\n")
-        let classical = try BNLabChild.run(["export-training", "d.spec", "--cell", "variant=classical seed=0", "--out", "x"],
-                                           in: directory)
-        XCTAssertEqual(classical.status, 2)
-        XCTAssertEqual(classical.standardError, "d.spec: error: cell 'variant=classical seed=0' uses dropout_convention"
-                       + " classical (PyTorch's nn.Dropout is inverted) and dropout_in_eval on (the replay scores in eval"
-                       + " mode with dropout off); the PyTorch replay cannot replay it\n")
+        let refusals = [
+            ("deep", "drop_path 0.1 (the recorder keeps no DropPath masks)"),
+            ("classical", "dropout_convention classical (PyTorch's nn.Dropout is inverted) and dropout_in_eval on (the"
+                + " replay scores in eval mode with dropout off)"),
+            ("tuned", "finetune_epochs 1 (the recorder sees the first phase only, and the replay trains every layer)"),
+        ]
+        for (variant, reason) in refusals {
+            let cell = "variant=\(variant) seed=0"
+            let outcome = try BNLabChild.run(["export-training", "d.spec", "--cell", cell, "--out", "x"], in: directory)
+            XCTAssertEqual(outcome.status, 2, variant)
+            XCTAssertEqual(outcome.standardError, "d.spec: error: cell '\(cell)' uses \(reason); the PyTorch replay cannot"
+                           + " replay it\n")
+        }
         XCTAssertFalse(FileManager.default.fileExists(atPath: directory.appendingPathComponent("x").path), "nothing written")
     }
 

@@ -96,6 +96,27 @@ final class OutputResultTablesTests: XCTestCase {
         XCTAssertEqual(tables.statistics, Self.statistics)
     }
 
+    /// A measure with a column only where measured (test_acc_before_finetune): absent from both tables while no
+    /// record measures it (the whole tables above), present, with its paired difference, once one record does.
+    func testAColumnOnlyWhereMeasuredAppearsWhereMeasured() throws {
+        XCTAssertTrue(Metric.testAccBeforeFinetune.hasColumnOnlyWhereMeasured)
+        XCTAssertTrue(PairedDifference.fineTuneGain.hasColumnOnlyWhereMeasured)
+        XCTAssertFalse(Metric.testAccEvalMode.hasColumnOnlyWhereMeasured)
+        XCTAssertFalse(SampleRecords.tables.results.contains("test_acc_before_finetune"))
+        XCTAssertFalse(SampleRecords.tables.summary.contains("before_finetune"))
+        var records = SampleRecords.records
+        let column = try XCTUnwrap(CellRecord.metricColumns.firstIndex(of: "test_acc_before_finetune"))
+        records[0].metrics[column] = "40.00"
+        let tables = ResultTables(spec: "tiny", records: records)
+        let results = Table(csv: tables.results), summary = Table(csv: tables.summary)
+        XCTAssertEqual(results.value(results.rows[0], "test_acc_before_finetune"), "40.00")
+        XCTAssertEqual(results.value(results.rows[1], "test_acc_before_finetune"), "", "measured by one record only")
+        XCTAssertNil(results.value(results.rows[0], "test_acc_unshifted"), "the other new measures stay out")
+        XCTAssertEqual(summary.number(summary.rows[0], "test_acc_before_finetune_mean"), 40)
+        XCTAssertEqual(summary.number(summary.rows[0], "eval_mode_minus_before_finetune_mean"), 10, "50 - 40, seed 0")
+        XCTAssertEqual(results.header.count, Table(csv: SampleRecords.tables.results).header.count + 1)
+    }
+
     func testMeanAndSampleStandardDeviation() throws {
         // 1e-12: a handful of Double operations on values below 100
         let s = SeedStatistics(of: [50, 60]); let (mean, std) = (s.mean, s.std)

@@ -34,7 +34,7 @@ final class RunFrozenBNTests: XCTestCase {
         }
         var rng = RandomGenerator(seed: 8)
         let outcome = try Trainer.train(model: model, optimizer: optimizer, data: data,
-                                        plan: TrainingPlan(epochs: 3, batchSize: 4, frozenEpochs: 2), rng: &rng) { _ in record() }
+                                        plan: TrainingPlan(epochs: 3, batchSize: 4, frozenEpochs: 2), rng: &rng) { _, _ in record() }
         record()  // after the last epoch
         XCTAssertNil(outcome.divergence)
         XCTAssertEqual(outcome.steps, 18)

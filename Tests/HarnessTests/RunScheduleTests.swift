@@ -48,7 +48,7 @@ final class RunScheduleTests: XCTestCase {
         let optimizer = RecordingOptimizer(parameters: model.parameters, learningRate: 0.1)
         var rng = RandomGenerator(seed: 3)
         var epochs = 0
-        let outcome = try Trainer.train(model: model, optimizer: optimizer, data: data, plan: plan, rng: &rng) { _ in epochs += 1 }
+        let outcome = try Trainer.train(model: model, optimizer: optimizer, data: data, plan: plan, rng: &rng) { _, _ in epochs += 1 }
         return (outcome, optimizer.rates, epochs)
     }
 
@@ -71,8 +71,34 @@ final class RunScheduleTests: XCTestCase {
         XCTAssertEqual(rates, Array(repeating: 0.1, count: 6))
     }
 
+    /// min_steps 7 at 2 steps an epoch: whole epochs until 7 steps are reached, 4 epochs and 8 steps (not cut),
+    /// the schedule spanning the 8; where the epochs already give the steps, min_steps changes nothing.
+    func testMinimumStepsAddWholeEpochs() throws {
+        let schedule = LRSchedule(shape: .cosine(minimumFactor: 0))
+        let (outcome, rates, epochs) = try train(TrainingPlan(epochs: 2, batchSize: 4, minSteps: 7, schedule: schedule))
+        XCTAssertEqual(outcome.steps, 8)
+        XCTAssertEqual(epochs, 4)
+        XCTAssertEqual(rates, (0..<8).map { Float(Double(Float(0.1)) * schedule.factor(step: $0, totalSteps: 8)) },
+                       "the rate as Trainer forms it: the optimizer's Float lr times the factor in Double")
+        let (longer, _, longerEpochs) = try train(TrainingPlan(epochs: 5, batchSize: 4, minSteps: 7))
+        XCTAssertEqual(longer.steps, 10)
+        XCTAssertEqual(longerEpochs, 5)
+        XCTAssertEqual(TrainingPlan(epochs: 2, batchSize: 4, minSteps: 7).epochCount(batchesPerEpoch: 2), 4)
+        XCTAssertEqual(TrainingPlan(epochs: 2, batchSize: 4, minSteps: 6).epochCount(batchesPerEpoch: 2), 3)
+    }
+
+    /// min_steps with a step budget does not act: refused where it is written.
+    func testMinimumStepsBesideAStepBudgetIsRefused() {
+        XCTAssertThrowsError(try Spec.parse(text: "steps 100\nmin_steps 50\n", path: "t.spec")) { error in
+            XCTAssertTrue("\(error)".contains("t.spec:2:"), "\(error)")
+            XCTAssertTrue("\(error)".contains("steps is set"), "\(error)")
+        }
+    }
+
     /// budget_factor stretches the whole plan: epochs or steps, FrozenBN epochs, warmup and step decay.
     func testBudgetFactorStretchesThePlan() throws {
+        let floor = try Spec.parse(text: "min_steps 40\nsweep budget_factor 1 2\n", path: "t.spec")
+        XCTAssertEqual(floor.cells().map { Cell($0, index: 0).training.minSteps }, [40, 80])
         let spec = try Spec.parse(text: """
             steps 100
             frozen_bn_epochs 1

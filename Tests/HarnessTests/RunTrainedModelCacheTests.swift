@@ -56,6 +56,11 @@ final class RunTrainedModelCacheTests: XCTestCase {
         XCTAssertNotEqual(try key("test_split 100"), plain, "a file's stratified split depends on both counts")
         XCTAssertNotEqual(try key("validation eval\ntest_storage uint4"), try key("validation eval"),
                           "a training that validates reads the test split")
+        // epoch_eval evaluates after every epoch, on the test split, with the cell's evaluation settings
+        XCTAssertEqual(try key("recalibrate_samples 8"), plain)
+        XCTAssertNotEqual(try key("epoch_eval on\nrecalibrate_samples 8"), try key("epoch_eval on"))
+        XCTAssertNotEqual(try key("epoch_eval on\neval_batch_size 256"), try key("epoch_eval on"))
+        XCTAssertNotEqual(try key("epoch_eval on\ntest_storage uint4"), try key("epoch_eval on"))
     }
 
     func testAFailedTrainingIsRethrownToEveryCellThatSharesIt() {

@@ -192,15 +192,32 @@ final class SpecSettingsTests: XCTestCase {
         XCTAssertNil(NearestName.nearest(to: String(repeating: "a", count: 4000), in: SpecKeyTable.names))
     }
 
+    /// Keys with a column only where used (min_steps, finetune_*, freeze) are setting columns of the specs that
+    /// write them (a fixed line, a sweep, a variant) and of no other spec.
+    func testColumnsOnlyWhereUsed() throws {
+        func columns(_ text: String) throws -> [String] {
+            try XCTUnwrap(Spec.parse(text: text, path: "t.spec").cells().first).settingColumns.map { $0[0] }
+        }
+        let plain = try columns("epochs 2\n")
+        XCTAssertFalse(plain.contains("min_steps"))
+        XCTAssertFalse(plain.contains("freeze"))
+        XCTAssertEqual(plain.count, SpecKeyTable.sweepableNames.count - 5, "every sweepable key but those four, and variant")
+        XCTAssertTrue(try columns("min_steps 100\n").contains("min_steps"))
+        XCTAssertTrue(try columns("sweep min_steps 0 100\n").contains("min_steps"))
+        let variant = try columns("variant long min_steps=100\nsweep variant long\n")
+        XCTAssertTrue(variant.contains("min_steps"))
+        XCTAssertFalse(variant.contains("finetune_epochs"))
+    }
+
     func testTableIsConsistent() {
         XCTAssertEqual(Set(SpecKeyTable.names).count, SpecKeyTable.names.count, "no key twice")
         XCTAssertEqual(SpecKeyTable.sweepableNames, [
             "jitter_apply", "split_overlap", "test_normalize", "test_storage", "order", "norm", "groups", "momentum",
             "momentum_convention", "track_running_stats", "ghost_batch_size", "shared_bn", "devices", "device_bn",
-            "frozen_bn_epochs", "dropout", "dropout_convention", "dropout_in_eval", "drop_path", "epochs", "steps",
+            "frozen_bn_epochs", "dropout", "dropout_convention", "dropout_in_eval", "drop_path", "epochs", "steps", "min_steps",
             "budget_factor",
             "batch_size", "validation", "validation_batch_size", "weight_average", "ema_decay", "weight_average_buffers",
-            "lr", "eval_batch_size", "recalibrate_samples", "recalibrate_batch_size", "recalibrate_estimator",
+            "finetune_epochs", "finetune_shift", "freeze", "lr", "eval_batch_size", "recalibrate_samples", "recalibrate_batch_size", "recalibrate_estimator",
             "recalibrate_data", "adapt_prior", "mc_samples", "forgot_eval_batches", "forgot_eval_shift", "variant",
         ])
         XCTAssertEqual(SpecKeyTable.quickNames.filter { !SpecKeyTable.sweepableNames.contains($0) }, [

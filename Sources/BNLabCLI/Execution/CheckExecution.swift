@@ -33,6 +33,8 @@ enum CheckExecution {
 /// A rough cost model of one cell: training FLOPs (forward + backward = 3x forward)
 /// at an assumed 8 GFLOP/s, plus a fixed overhead per optimizer step, plus the
 /// evaluation passes (about 9 forward passes over the splits), the averaged model's and `epoch_eval`'s.
+/// A fine-tuning phase costs a forward per sample (backward through the classifier only) on top of its
+/// first phase, which the cells that fine-tune it differently share.
 enum RunTimeEstimate {
     static func forwardFLOPs(_ c: ExperimentConfig) -> Double {
         let (channels, size): (Int, Int)
@@ -78,16 +80,26 @@ enum RunTimeEstimate {
     /// only in these share one training.
     /// The key table's evaluation section (``TrainedModelCache`` shares trainings between them too).
     static let evaluationKeys = Set(SpecKeyTable.settings.filter { $0.section == .evaluation }.map(\.name))
+    /// The settings of the fine-tuning phase, which its first phase does not depend on.
+    static let fineTuningKeys: Set<String> = ["finetune_epochs", "finetune_shift", "freeze"]
 
     static func seconds(_ cells: [ExperimentConfig]) -> Double {
-        var trainings: Set<String> = []
+        var trainings: Set<String> = [], fineTunings: Set<String> = []
         var total = 0.0
         for c in cells {
             let f = forwardFLOPs(c)
-            let training = c.canonicalDescription.split(separator: "\n")
-                .filter { !evaluationKeys.contains(String($0.prefix { $0 != " " })) }.joined(separator: "\n")
+            let lines = c.canonicalDescription.split(separator: "\n")
+                .filter { !evaluationKeys.contains(String($0.prefix { $0 != " " })) }
+            let training = lines.filter { !fineTuningKeys.contains(String($0.prefix { $0 != " " })) }
+                .joined(separator: "\n")
+            if c.finetuneEpochs > 0 && fineTunings.insert(lines.joined(separator: "\n")).inserted {
+                total += f * Double(c.trainSplit * c.finetuneEpochs) / 8e9
+            }
             if trainings.insert(training).inserted {
-                let trainSamples = Double(c.trainSplit * c.epochs)
+                // the epochs the cell trains: budget_factor, steps and min_steps as Trainer counts them
+                let batches = c.dropLast ? c.trainSplit / c.batchSize : (c.trainSplit + c.batchSize - 1) / c.batchSize
+                let epochs = Cell.trainingPlan(c).epochCount(batchesPerEpoch: batches)
+                let trainSamples = Double(c.trainSplit * epochs)
                 total += 3 * f * trainSamples / 8e9 + trainSamples / Double(c.batchSize) * 40e-6
                 if c.epochEval {  // per epoch: the test split, and the recalibration's samples (PreciseBN)
                     let calibration = c.recalibrateData == .test ? c.testSplit : c.trainSplit
@@ -96,7 +108,7 @@ enum RunTimeEstimate {
                     case .all: samples = calibration
                     case .count(let n): samples = min(n, calibration)
                     }
-                    total += f * Double(c.epochs * c.budgetFactor * (c.testSplit + samples)) / 8e9
+                    total += f * Double(epochs * (c.testSplit + samples)) / 8e9
                 }
             }
             total += f * Double(4 * c.trainSplit + 5 * c.testSplit) / 8e9

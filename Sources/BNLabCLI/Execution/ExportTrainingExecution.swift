@@ -53,6 +53,8 @@ enum ExportTrainingExecution {
              "dropout_convention classical (PyTorch's nn.Dropout is inverted)"),
             (config.dropProbability > 0 && config.dropoutInEval,
              "dropout_in_eval on (the replay scores in eval mode with dropout off)"),
+            (config.finetuneEpochs > 0, "finetune_epochs \(config.finetuneEpochs) (the recorder sees the first phase"
+                + " only, and the replay trains every layer)"),
         ].filter(\.0).map(\.1)
         guard unreplayable.isEmpty else {
             throw CommandFailure.input("\(command.target.spec): error: cell '\(config.cellKey())' uses "

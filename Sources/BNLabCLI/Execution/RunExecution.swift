@@ -72,12 +72,11 @@ enum RunExecution {
 
         let reporter = ProgressReporter(totalCells: cells.count, alreadyDone: done.count,
                                         style: ProgressReporter.standardErrorStyle(quiet: command.quiet))
-        let epochs = spec.cells(quick: command.quick).first?.epochs ?? 1
         let result: (records: [CellRecord], interrupted: Bool)
         do {
             result = try Sweep(jobs: jobs, threadsPerCell: threads, cores: command.jobs == nil ? cores : nil,
                                data: data).run(cells: cells, done: done, journal: resume.journal) { event in
-                report(event, spec: spec.name, epochs: epochs, to: reporter)
+                report(event, spec: spec.name, to: reporter)
             }
         } catch let error as DatasetError {
             reporter.finish()
@@ -107,10 +106,10 @@ enum RunExecution {
         }
     }
 
-    private static func report(_ event: Sweep.Event, spec: String, epochs: Int, to reporter: ProgressReporter) {
+    private static func report(_ event: Sweep.Event, spec: String, to reporter: ProgressReporter) {
         switch event {
         case .started(let cell): reporter.cellStarted("\(spec) \(cell.key)")
-        case .epoch(let cell, let epoch): reporter.epochFinished("\(spec) \(cell.key)", epoch: epoch, of: epochs)
+        case .epoch(let cell, let epoch, let epochs): reporter.epochFinished("\(spec) \(cell.key)", epoch: epoch, of: epochs)
         case .finished(let cell, let record, _, _):
             let summary = ["test_acc_eval_mode", "test_acc_train_mode"].compactMap { column -> String? in
                 guard let v = record.metric(column), !v.isEmpty else { return nil }
