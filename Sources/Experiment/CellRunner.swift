@@ -17,19 +17,23 @@ public enum CellRunner {
     ///   - cache: shares trained models, and the measurements they make alike (``MeasurementMemo``), between
     ///     cells that differ only in evaluation settings.
     ///   - observer: watches the training (not called when the trained model comes from `cache`).
+    ///   - threads: what every pass of the cell runs on; no number depends on them.
     public static func run(_ cell: Cell, data: PreparedData, cache: TrainedModelCache? = nil,
-                           onEpoch: ((_ epoch: Int, _ of: Int) -> Void)? = nil, observer: TrainingObserver? = nil)
-        -> CellMeasurements {
+                           onEpoch: ((_ epoch: Int, _ of: Int) -> Void)? = nil, observer: TrainingObserver? = nil,
+                           threads: ComputeThreads = .serial) -> CellMeasurements {
         let start = Date()
         var result = CellMeasurements()
         result[.testOverlap] = data.testOverlap
         result[.lrUsed] = cell.learningRate
         result[.recalibrationSamples] = 0
         do {
-            let train = { try trainModel(cell: cell, data: data, cache: cache, onEpoch: onEpoch, observer: observer) }
+            let train = {
+                try trainModel(cell: cell, data: data, cache: cache, onEpoch: onEpoch, observer: observer, threads: threads)
+            }
             let trained = try cache.map { try $0.model(for: TrainedModelCache.Key(cell), train: train) }
                 ?? train()
-            try measureTrained(cell: cell, data: data, trained: trained, memo: trained.measurements, into: &result)
+            try measureTrained(cell: cell, data: data, trained: trained, memo: trained.measurements, threads: threads,
+                               into: &result)
         } catch let error as LayerError {
             result.status = .invalid(error.description)
         } catch {
@@ -42,15 +46,18 @@ public enum CellRunner {
     /// Builds the model and trains it, then fine-tunes it (``Cell/fineTune``); every draw derives from
     /// `cell.seed`. A fine-tuning cell takes its first phase from `cache` (``TrainedModelCache/Key/firstPhase``).
     static func trainModel(cell: Cell, data: PreparedData, cache: TrainedModelCache? = nil, onEpoch: ((_ epoch: Int, _ of: Int) -> Void)?,
-                           observer: TrainingObserver? = nil) throws -> TrainedModelCache.Entry {
+                           observer: TrainingObserver? = nil, threads: ComputeThreads = .serial) throws
+        -> TrainedModelCache.Entry {
         guard let fineTune = cell.fineTune else {
-            return try trainFirstPhase(cell: cell, data: data, onEpoch: onEpoch, observer: observer)
+            return try trainFirstPhase(cell: cell, data: data, onEpoch: onEpoch, observer: observer, threads: threads)
         }
         // progress counts both phases: epoch e of the first phase's n is e of n + the fine-tuning's epochs
         let firstPhaseEpoch = onEpoch.map { report in { (e: Int, n: Int) in report(e, n + fineTune.epochs) } }
-        let train = { try trainFirstPhase(cell: cell, data: data, onEpoch: firstPhaseEpoch, observer: observer) }
+        let train = {
+            try trainFirstPhase(cell: cell, data: data, onEpoch: firstPhaseEpoch, observer: observer, threads: threads)
+        }
         let first = try cache.map { try $0.model(for: TrainedModelCache.Key(cell).firstPhase, train: train) } ?? train()
-        return try fineTuneClassifier(first, plan: fineTune, cell: cell, data: data, onEpoch: onEpoch)
+        return try fineTuneClassifier(first, plan: fineTune, cell: cell, data: data, onEpoch: onEpoch, threads: threads)
     }
 
     /// The fine-tuning phase (``FineTunePlan``) on `first`, the first phase's entry, whose model it trains
@@ -59,7 +66,8 @@ public enum CellRunner {
     /// a copy of the model before it (``TrainedModelCache/Entry/pretrained``); a first phase that diverged
     /// is not fine-tuned. The outcome's steps count both phases; a divergence's epoch counts from the first.
     static func fineTuneClassifier(_ first: TrainedModelCache.Entry, plan: FineTunePlan, cell: Cell, data: PreparedData,
-                                   onEpoch: ((_ epoch: Int, _ of: Int) -> Void)?) throws -> TrainedModelCache.Entry {
+                                   onEpoch: ((_ epoch: Int, _ of: Int) -> Void)?, threads: ComputeThreads = .serial) throws
+        -> TrainedModelCache.Entry {
         let model = first.model
         let before = model.clone()
         guard first.outcome.divergence == nil else { return TrainedModelCache.Entry(model: model, outcome: first.outcome,
@@ -71,7 +79,8 @@ public enum CellRunner {
         var rng = RandomGenerator(seed: cell.seed).derived("finetune-batches")
         var outcome = try Trainer.train(model: model, optimizer: optimizer, data: plan.shifted(data.train),
                                         plan: plan.trainingPlan(after: cell.training), rng: &rng,
-                                        onEpoch: onEpoch.map { report in { report(firstEpochs + $0, firstEpochs + $1) } })
+                                        onEpoch: onEpoch.map { report in { report(firstEpochs + $0, firstEpochs + $1) } },
+                                        threads: threads)
         outcome.steps += first.outcome.steps
         outcome.divergence?.epoch += firstEpochs
         return TrainedModelCache.Entry(model: model, outcome: outcome, pretrained: before)
@@ -79,7 +88,8 @@ public enum CellRunner {
 
     /// The first phase: builds the model and trains it as ``Cell/training`` says.
     static func trainFirstPhase(cell: Cell, data: PreparedData, onEpoch: ((_ epoch: Int, _ of: Int) -> Void)?,
-                                observer: TrainingObserver?) throws -> TrainedModelCache.Entry {
+                                observer: TrainingObserver?, threads: ComputeThreads = .serial) throws
+        -> TrainedModelCache.Entry {
         let root = RandomGenerator(seed: cell.seed)
         let train = data.train
         let model = try buildModel(cell: cell, data: data)
@@ -88,11 +98,12 @@ public enum CellRunner {
         let averaging = cell.training.weightAverage.map { WeightAveraging(copying: model, plan: $0) }
         var epochEvaluations: [EpochEvaluation] = []
         let epochFinished: ((Int, Int, Sequential) throws -> Void)? = cell.training.epochEval ? { epoch, _, model in
-            epochEvaluations.append(try evaluateEpoch(epoch, model: model, cell: cell, data: data))
+            epochEvaluations.append(try evaluateEpoch(epoch, model: model, cell: cell, data: data, threads: threads))
         } : nil
         var outcome = try Trainer.train(model: model, optimizer: optimizer, data: train, plan: cell.training,
                                         rng: &shuffleRNG, validationData: data.test, onEpoch: onEpoch,
-                                        observer: observer, averaging: averaging, epochFinished: epochFinished)
+                                        observer: observer, averaging: averaging, epochFinished: epochFinished,
+                                        threads: threads)
         outcome.epochEvaluations = epochEvaluations
         return TrainedModelCache.Entry(model: model, outcome: outcome, averaged: averaging?.model)
     }
@@ -100,10 +111,11 @@ public enum CellRunner {
     /// `epoch_eval` at the end of `epoch`: the test split in eval mode as the model stands, and a copy
     /// recalibrated by the cell's `recalibrate_*` settings (PreciseBN), with its own draws per epoch.
     /// The model is not changed.
-    static func evaluateEpoch(_ epoch: Int, model: Sequential, cell: Cell, data: PreparedData) throws -> EpochEvaluation {
+    static func evaluateEpoch(_ epoch: Int, model: Sequential, cell: Cell, data: PreparedData,
+                              threads: ComputeThreads = .serial) throws -> EpochEvaluation {
         let e = cell.evaluation
-        let batchSize = evalModeBatchSize(cell)
-        let running = try Evaluation.accuracy(model: model, data: data.test, batchSize: batchSize, mode: .eval)
+        let batchSize = evalModeBatchSize(cell), eval = Mode.eval.on(threads)
+        let running = try Evaluation.accuracy(model: model, data: data.test, batchSize: batchSize, mode: eval)
         let calibrationData = e.recalibrateOnTest ? data.test : data.train
         let recalibrated = model.clone()
         var rng = RandomGenerator(seed: cell.seed).derived("recalibrate-epoch-\(epoch)")
@@ -111,8 +123,9 @@ public enum CellRunner {
         do {
             try Recalibration.recalibrate(model: recalibrated, data: calibrationData,
                                           samples: min(e.recalibrateSamples ?? calibrationData.count, calibrationData.count),
-                                          batchSize: e.recalibrateBatchSize, estimator: e.estimator, rng: &rng)
-            precise = try Evaluation.accuracy(model: recalibrated, data: data.test, batchSize: batchSize, mode: .eval)
+                                          batchSize: e.recalibrateBatchSize, estimator: e.estimator, rng: &rng,
+                                          threads: threads)
+            precise = try Evaluation.accuracy(model: recalibrated, data: data.test, batchSize: batchSize, mode: eval)
                 .correct.percent
         } catch is LayerError {}  // refused (one value per channel, or MABN/CBN): the column stays empty
         return EpochEvaluation(epoch: epoch, runningStatisticsAccuracy: running.correct.percent, preciseBNAccuracy: precise)
@@ -137,15 +150,16 @@ public enum CellRunner {
     /// Every measurement of `trained` into `r`: ``measure(cell:data:trained:memo:into:)``; for a fine-tuning
     /// cell on the shifted splits, and ``measureFineTuning(cell:data:deployed:trained:memo:into:)``.
     static func measureTrained(cell: Cell, data: PreparedData, trained: TrainedModelCache.Entry, memo: MeasurementMemo?,
-                               into r: inout CellMeasurements) throws {
+                               threads: ComputeThreads = .serial, into r: inout CellMeasurements) throws {
         guard let fineTune = cell.fineTune else {
-            return try measure(cell: cell, data: data, trained: trained, memo: memo, into: &r)
+            return try measure(cell: cell, data: data, trained: trained, memo: memo, threads: threads, into: &r)
         }
         // The deployment distribution: every column measures the shifted splits, beside the three
         // that compare with the model before fine-tuning and with the unshifted test split.
         let deployed = fineTune.shifted(data)
-        try measure(cell: cell, data: deployed, trained: trained, memo: memo, into: &r)
-        try measureFineTuning(cell: cell, data: data, deployed: deployed, trained: trained, memo: memo, into: &r)
+        try measure(cell: cell, data: deployed, trained: trained, memo: memo, threads: threads, into: &r)
+        try measureFineTuning(cell: cell, data: data, deployed: deployed, trained: trained, memo: memo, threads: threads,
+                              into: &r)
     }
 
     /// `memo` (the trained model's, ``TrainedModelCache/Entry/measurements``), or nil for a model whose
@@ -166,9 +180,9 @@ public enum CellRunner {
     /// The measurements after training, into `r`. Each pass goes through `memo`
     /// (``sharedMeasurements(_:of:)``), named by what it depends on (``MeasurementPass``): a pass that
     /// another cell of the same training (or this cell, for another column) already computed is not
-    /// computed again. Without a memo every pass is computed.
+    /// computed again. Without a memo every pass is computed. Every pass runs on `threads`.
     static func measure(cell: Cell, data: PreparedData, trained: TrainedModelCache.Entry, memo: MeasurementMemo?,
-                        into r: inout CellMeasurements) throws {
+                        threads: ComputeThreads = .serial, into r: inout CellMeasurements) throws {
         let root = RandomGenerator(seed: cell.seed)
         let train = data.train, test = data.test
         let model = trained.model, outcome = trained.outcome
@@ -183,7 +197,8 @@ public enum CellRunner {
             try memoized(kind, batchSize: batchSize, of: cell, in: memo, compute)
         }
         let e = cell.evaluation
-        let batchStatsMode = Mode(normalization: .train, dropout: .eval)
+        let batchStatsMode = Mode(normalization: .train, dropout: .eval, threads: threads)
+        let evalMode = Mode.eval.on(threads)
         // Eval mode does not depend on the batch size (running statistics), so passes whose
         // batch size is not part of the measurement use batches of at least this size; with
         // track_running_stats off, eval mode normalizes with batch statistics and does depend
@@ -214,7 +229,7 @@ public enum CellRunner {
         }
         let evalBatchSize = e.metricBug ? e.evalBatchSize : eval
         let evalPass = try measured(.evalMode, batchSize: evalBatchSize) {
-            try Evaluation.accuracy(model: model, data: test, batchSize: evalBatchSize, mode: .eval)
+            try Evaluation.accuracy(model: model, data: test, batchSize: evalBatchSize, mode: evalMode)
         }
         r[.testAccEvalMode] = evalPass.correct.percent
         if e.metricBug { r[.testAccAssigningBug] = evalPass.assigning.percent }
@@ -223,7 +238,7 @@ public enum CellRunner {
         }
         // One eval-mode pass over the training split: train_acc_eval_mode and the statistics' errors.
         let probe = try measured(.statisticsProbe, batchSize: eval) {
-            try RunningStatisticsProbe.measure(model: model, data: train, batchSize: eval)
+            try RunningStatisticsProbe.measure(model: model, data: train, batchSize: eval, threads: threads)
         }
         r[.trainAccEvalMode] = probe.accuracy.percent
         r.statisticsErrors = probe.errors
@@ -241,11 +256,13 @@ public enum CellRunner {
                 let recalibrated = model.clone()
                 var recalibrationRNG = root.derived("recalibrate")
                 try Recalibration.recalibrate(model: recalibrated, data: calibrationData, samples: samples,
-                                              batchSize: e.recalibrateBatchSize, estimator: e.estimator, rng: &recalibrationRNG)
-                let accuracy = try Evaluation.accuracy(model: recalibrated, data: test, batchSize: eval, mode: .eval)
+                                              batchSize: e.recalibrateBatchSize, estimator: e.estimator,
+                                              rng: &recalibrationRNG, threads: threads)
+                let accuracy = try Evaluation.accuracy(model: recalibrated, data: test, batchSize: eval, mode: evalMode)
                     .correct.percent
                 let errors = probe.errors.isEmpty ? nil : Result {
-                    try RunningStatisticsProbe.measure(model: recalibrated, data: train, batchSize: eval).errors
+                    try RunningStatisticsProbe.measure(model: recalibrated, data: train, batchSize: eval, threads: threads)
+                        .errors
                 }
                 return (accuracy, errors)
             }
@@ -256,28 +273,30 @@ public enum CellRunner {
             try batchStatistics("adapted_accuracy") {
                 r[.adaptedAccuracy] = try measured(.adapted(prior: prior), batchSize: e.evalBatchSize) {
                     try Evaluation.accuracy(model: model, data: test, batchSize: e.evalBatchSize,
-                                            mode: adaptationMode(prior: prior, batchSize: e.evalBatchSize)).correct.percent
+                                            mode: adaptationMode(prior: prior, batchSize: e.evalBatchSize).on(threads))
+                        .correct.percent
                 }
             }
         }
         if let averaged = trained.averaged, let plan = cell.training.weightAverage {
             try batchStatistics("test_acc_averaged") {
                 r[.testAccAveraged] = try measured(.averaged, batchSize: eval) {
-                    try averagedAccuracy(averaged, plan: plan, cell: cell, data: data)
+                    try averagedAccuracy(averaged, plan: plan, cell: cell, data: data, threads: threads)
                 }
             }
         }
         if e.mcSamples > 0 {
             r[.testAccMCDropout] = try measured(.monteCarloDropout(passes: e.mcSamples), batchSize: eval) {
                 try Evaluation.monteCarloDropoutAccuracy(model: model.clone(), data: test, batchSize: eval,
-                                                         passes: e.mcSamples, rng: root.derived("mc-dropout"))
+                                                         passes: e.mcSamples, rng: root.derived("mc-dropout"),
+                                                         threads: threads)
             }
         }
         if e.mixedDropoutEval && cell.model.dropout > 0 && !cell.model.dropoutInEval {  // with the bug no eval rule applies
             try batchStatistics("test_acc_eval_mixed_dropout") {
                 r[.testAccEvalMixedDropout] = try measured(.otherDropoutConvention, batchSize: eval) {
                     let mixed = try withOtherDropoutConvention(model, cell: cell, data: data)
-                    return try Evaluation.accuracy(model: mixed, data: test, batchSize: eval, mode: .eval).correct.percent
+                    return try Evaluation.accuracy(model: mixed, data: test, batchSize: eval, mode: evalMode).correct.percent
                 }
             }
         }
@@ -285,10 +304,10 @@ public enum CellRunner {
             try batchStatistics("test_acc_forgot_eval, test_acc_eval_after_forgot_eval, train_mode_disagreement,"
                                 + " eval_mode_disagreement") {
                 let forgotten = try measured(.forgottenEval(forgotEval), batchSize: e.evalBatchSize) {
-                    try forgottenEval(forgotEval, model: model, test: test, batchSize: e.evalBatchSize)
+                    try forgottenEval(forgotEval, model: model, test: test, batchSize: e.evalBatchSize, threads: threads)
                 }
                 let disagreements = try measured(.disagreement, batchSize: e.evalBatchSize) {
-                    try disagreement(model: model, test: test, batchSize: e.evalBatchSize)
+                    try disagreement(model: model, test: test, batchSize: e.evalBatchSize, threads: threads)
                 }
                 // Assigned together: a refused pass leaves all four empty.
                 r[.testAccForgotEval] = forgotten.forgotten
@@ -302,14 +321,14 @@ public enum CellRunner {
                 // built again by every cell (no forward pass): the strict load's note is the cell's own
                 let reloaded = try lossyReload(model, into: buildModel(cell: cell, data: data), notes: &r.notes)
                 r[.testAccAfterLossyReload] = try measured(.lossyReload, batchSize: eval) {
-                    try Evaluation.accuracy(model: reloaded, data: test, batchSize: eval, mode: .eval).correct.percent
+                    try Evaluation.accuracy(model: reloaded, data: test, batchSize: eval, mode: evalMode).correct.percent
                 }
                 r[.testAccReloadRecalibrated] = try measured(.lossyReloadRecalibrated(recalibration), batchSize: eval) {
                     var recalibrationRNG = root.derived("recalibrate")
                     try Recalibration.recalibrate(model: reloaded, data: calibrationData, samples: samples,
                                                   batchSize: e.recalibrateBatchSize, estimator: e.estimator,
-                                                  rng: &recalibrationRNG)
-                    return try Evaluation.accuracy(model: reloaded, data: test, batchSize: eval, mode: .eval).correct.percent
+                                                  rng: &recalibrationRNG, threads: threads)
+                    return try Evaluation.accuracy(model: reloaded, data: test, batchSize: eval, mode: evalMode).correct.percent
                 }
             }
         }
@@ -329,14 +348,14 @@ public enum CellRunner {
     /// unshifted test split (`data.test`).
     static func measureFineTuning(cell: Cell, data: PreparedData, deployed: PreparedData,
                                   trained: TrainedModelCache.Entry, memo: MeasurementMemo?,
-                                  into r: inout CellMeasurements) throws {
+                                  threads: ComputeThreads = .serial, into r: inout CellMeasurements) throws {
         guard let before = trained.pretrained else { preconditionFailure("a fine-tuned entry keeps its first phase") }
         let eval = evalModeBatchSize(cell), memo = sharedMeasurements(memo, of: trained.model)
         func accuracy(pretrained: Bool, shifted: Bool) throws -> Double {
             try memoized(.evalModeAroundFineTuning(pretrained: pretrained, shifted: shifted), batchSize: eval, of: cell,
                          in: memo) {
                 try Evaluation.accuracy(model: pretrained ? before : trained.model, data: shifted ? deployed.test : data.test,
-                                        batchSize: eval, mode: .eval).correct.percent
+                                        batchSize: eval, mode: .eval.on(threads)).correct.percent
             }
         }
         r[.testAccBeforeFinetune] = try accuracy(pretrained: true, shifted: true)
@@ -350,14 +369,15 @@ public enum CellRunner {
     /// mean-of-batch-variances estimator of ``Recalibration``) over the whole training split in a fresh shuffled
     /// order, batches of the training batch size, in train mode (dropout on, as `model.train()`).
     static func averagedAccuracy(_ averaged: Sequential, plan: WeightAveragePlan, cell: Cell,
-                                 data: PreparedData) throws -> Double {
+                                 data: PreparedData, threads: ComputeThreads = .serial) throws -> Double {
         if plan.buffers == .recalibrated {
             var rng = RandomGenerator(seed: cell.seed).derived("weight-average-update-bn")
             try Recalibration.recalibrate(model: averaged, data: data.train, samples: data.train.count,
-                                          batchSize: cell.training.batchSize, estimator: .meanOfBatchVariances, rng: &rng)
+                                          batchSize: cell.training.batchSize, estimator: .meanOfBatchVariances,
+                                          rng: &rng, threads: threads)
         }
         return try Evaluation.accuracy(model: averaged, data: data.test, batchSize: evalModeBatchSize(cell),
-                                       mode: .eval).correct.percent
+                                       mode: .eval.on(threads)).correct.percent
     }
 
     /// Test-time adaptation with a prior of strength `N` at test batch size `n`, as the authors' code
@@ -372,24 +392,25 @@ public enum CellRunner {
     /// test batches of `batchSize` with `forgotEval.shift` added to the inputs, which updates the running
     /// statistics (`forgotten`, on a copy); then that copy evaluated properly on the whole unshifted test
     /// split (`afterwards`).
-    static func forgottenEval(_ forgotEval: ForgottenEval, model: Sequential, test: ImageDataset, batchSize: Int)
-        throws -> (forgotten: Double, afterwards: Double) {
+    static func forgottenEval(_ forgotEval: ForgottenEval, model: Sequential, test: ImageDataset, batchSize: Int,
+                              threads: ComputeThreads = .serial) throws -> (forgotten: Double, afterwards: Double) {
         let forgot = model.clone()
         let forgotten = try Evaluation.accuracy(model: forgot, data: forgotEval.inputs(of: test, batchSize: batchSize),
-                                                batchSize: batchSize, mode: .train)
-        let afterwards = try Evaluation.accuracy(model: forgot, data: test, batchSize: batchSize, mode: .eval)
+                                                batchSize: batchSize, mode: .train.on(threads))
+        let afterwards = try Evaluation.accuracy(model: forgot, data: test, batchSize: batchSize, mode: .eval.on(threads))
         return (forgotten.correct.percent, afterwards.correct.percent)
     }
 
     /// How much two passes over the whole test split disagree (%), in train mode (one copy, twice)
     /// and in eval mode (the model itself, twice).
-    static func disagreement(model: Sequential, test: ImageDataset, batchSize: Int)
+    static func disagreement(model: Sequential, test: ImageDataset, batchSize: Int, threads: ComputeThreads = .serial)
         throws -> (trainMode: Double, evalMode: Double) {
         let probe = model.clone()
-        let first = try Evaluation.predictions(model: probe, data: test, batchSize: batchSize, mode: .train)
-        let second = try Evaluation.predictions(model: probe, data: test, batchSize: batchSize, mode: .train)
-        let evalFirst = try Evaluation.predictions(model: model, data: test, batchSize: batchSize, mode: .eval)
-        let evalSecond = try Evaluation.predictions(model: model, data: test, batchSize: batchSize, mode: .eval)
+        let (train, eval) = (Mode.train.on(threads), Mode.eval.on(threads))
+        let first = try Evaluation.predictions(model: probe, data: test, batchSize: batchSize, mode: train)
+        let second = try Evaluation.predictions(model: probe, data: test, batchSize: batchSize, mode: train)
+        let evalFirst = try Evaluation.predictions(model: model, data: test, batchSize: batchSize, mode: eval)
+        let evalSecond = try Evaluation.predictions(model: model, data: test, batchSize: batchSize, mode: eval)
         return (disagreement(first, second), disagreement(evalFirst, evalSecond))
     }
 

@@ -82,13 +82,14 @@ public enum Evaluation {
     /// probabilities averaged over `passes` forward passes with dropout active and
     /// normalization in eval mode (running statistics); DropPath, which follows the dropout phase,
     /// is active too. Each pass reseeds every such layer (``StochasticLayer``) of `model` from `rng`,
-    /// so the passes draw independent masks.
+    /// so the passes draw independent masks. The passes run on `threads`.
     public static func monteCarloDropoutAccuracy(model: Sequential, data: ImageDataset, batchSize: Int,
-                                                 passes: Int, rng: RandomGenerator) throws -> Double {
+                                                 passes: Int, rng: RandomGenerator,
+                                                 threads: ComputeThreads = .serial) throws -> Double {
         precondition(passes >= 1, "MC-dropout needs at least one pass")
         let k = data.classCount
         var probabilities = [Double](repeating: 0, count: data.count * k)
-        let mode = Mode(normalization: .eval, dropout: .train)
+        let mode = Mode(normalization: .eval, dropout: .train, threads: threads)
         for pass in 0..<passes {
             for (i, d) in model.stochasticLayers.enumerated() { d.reseed(rng.derived("mc-\(pass)-\(i)")) }
             try forEachBatch(model: model, data: data, batchSize: batchSize, mode: mode) { logits, _, range in

@@ -27,9 +27,11 @@ import TensorCore
 /// A model with a ``CrossIterationNormalization`` (MABN, CBN) is refused with a `LayerError`
 /// (the cell then leaves test_acc_recalibrated empty and says why): their running statistics are
 /// not BatchNorm's mean and variance, and their authors' code defines no re-estimate.
+/// The passes run on `threads` (no number depends on them).
 public enum Recalibration {
     public static func recalibrate(model: Sequential, data: ImageDataset, samples: Int, batchSize: Int,
-                                   estimator: VarianceEstimator, rng: inout RandomGenerator) throws {
+                                   estimator: VarianceEstimator, rng: inout RandomGenerator,
+                                   threads: ComputeThreads = .serial) throws {
         if let layer = model.allLayers.first(where: { $0 is CrossIterationNormalization }) {
             throw LayerError(layer: layer.name, "recalibration re-estimates BatchNorm running means and variances;"
                              + " this layer's running statistics are kept as trained (its authors' code defines no"
@@ -65,7 +67,7 @@ public enum Recalibration {
         case .population:
             estimators = layers.map { PopulationEstimator(features: $0.numFeatures) }
         }
-        let mode = Mode(normalization: .train, dropout: .train, ghostBatches: false)
+        let mode = Mode(normalization: .train, dropout: .train, ghostBatches: false, threads: threads)
         for batch in batches {
             assembler.assemble(data, indices: batch)
             _ = try model.forward(assembler.input, mode: mode)

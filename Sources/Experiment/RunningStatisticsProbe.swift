@@ -20,9 +20,11 @@ public struct StatisticsError: Hashable, Sendable {
 /// input: `mu_c`, `sigma_c^2` = mean and (biased) variance over all `N*H*W` values of
 /// channel `c` when the network runs in EVAL mode over `data` (the inputs the layer
 /// sees at inference, under the final weights). The same pass also counts the
-/// eval-mode accuracy on `data`, so measuring costs no extra forward pass.
+/// eval-mode accuracy on `data`, so measuring costs no extra forward pass. The pass runs on `threads`
+/// (the observer on the calling thread).
 public enum RunningStatisticsProbe {
-    public static func measure(model: Sequential, data: ImageDataset, batchSize: Int) throws
+    public static func measure(model: Sequential, data: ImageDataset, batchSize: Int,
+                               threads: ComputeThreads = .serial) throws
         -> (errors: [StatisticsError], accuracy: AccuracyCounter) {
         // every running-statistics layer, also inside residual blocks, seen through the forward's observer
         let probes = model.runningStatisticsLayers
@@ -33,7 +35,7 @@ public enum RunningStatisticsProbe {
         var squares = sums
         var counts = [Double](repeating: 0, count: probes.count)
         try BatchAssembler().forEachBatch(data, batchSize: batchSize) { input, labels, _ in
-            let output = try model.forward(input, mode: .eval) { layer, h in
+            let output = try model.forward(input, mode: .eval.on(threads)) { layer, h in
                 guard let probe = position[ObjectIdentifier(layer)] else { return }
                 addPlaneMoments(h, sums: &sums[probe], squares: &squares[probe])
                 counts[probe] += Double(h.shape.batch * h.shape.spatial)

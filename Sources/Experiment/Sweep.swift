@@ -19,8 +19,14 @@ private func handleStopSignal(_ signal: Int32) {
 
 /// Runs the tasks of a sweep on `jobs` threads, appending each finished cell to the
 /// journal before starting the next, and skipping the cells the journal already holds.
-/// Each cell's numbers depend only on its own seed and settings, so the results do not
-/// depend on `jobs` or on the order in which cells finish.
+///
+/// Each job owns the ``ComputeThreads`` its cells run on: `threadsPerCell` of them (the job's own
+/// thread included) while every job has a cell, and a share of the `cores` once fewer cells than
+/// jobs are left (at the end of every sweep): `cores / running` each (the first `cores % running`
+/// one more), never fewer than `threadsPerCell`. So every core stays busy until the last cell ends.
+/// Each cell's numbers depend only on its own seed and settings (not on its threads: see
+/// ``ComputeThreads``), so the results do not depend on `jobs`, the threads or the order in which
+/// cells finish.
 public final class Sweep {
     public enum Event {
         case started(cell: Cell)
@@ -30,15 +36,29 @@ public final class Sweep {
     }
 
     public let jobs: Int
+    /// The threads each cell runs on while every job has a cell (its job's thread and workers).
+    public let threadsPerCell: Int
+    /// The cores the jobs share out among the running cells (at least `threadsPerCell`).
+    public let cores: Int
     /// The cells' data, prepared once per data key (and the files it loaded).
     public let data: DataPreparation
     private let cache = TrainedModelCache()
 
     /// - Parameter data: the run's data cache; pass the one `check` loaded the files into.
-    public init(jobs: Int, data: DataPreparation = DataPreparation()) {
+    /// - Parameter cores: default `jobs * threadsPerCell` (no spare cores).
+    public init(jobs: Int, threadsPerCell: Int = 1, cores: Int? = nil, data: DataPreparation = DataPreparation()) {
         precondition(jobs >= 1, "jobs must be >= 1")
+        precondition(threadsPerCell >= 1, "threads per cell must be >= 1, got \(threadsPerCell)")
         self.jobs = jobs
+        self.threadsPerCell = threadsPerCell
+        self.cores = max(cores ?? jobs * threadsPerCell, threadsPerCell)
         self.data = data
+    }
+
+    /// The threads of each of `running` cells: `cores / running` (the first `cores % running` one more),
+    /// at least `threadsPerCell`.
+    public static func coreShares(cores: Int, threadsPerCell: Int, running: Int) -> [Int] {
+        (0..<running).map { rank in max(threadsPerCell, cores / running + (rank < cores % running ? 1 : 0)) }
     }
 
     /// Installs SIGINT and SIGTERM handlers. The first signal requests a clean stop: the
@@ -58,13 +78,38 @@ public final class Sweep {
         let finishedKeys = Set(done.map(\.key))
         let pending = cells.filter { !finishedKeys.contains($0.key) }
         for cell in pending { cache.expect(TrainedModelCache.Key(cell)) }
-        /// What the workers share: the next pending cell, the records so far, the first failure.
-        struct Progress { var next = 0; var records: [CellRecord]; var failure: (any Error)? }
-        let progress = Mutex(Progress(records: done))
+        let workers = min(jobs, max(pending.count, 1))
+        let (data, cache, threadsPerCell, cores) = (self.data, self.cache, self.threadsPerCell, self.cores)
+        let pools = (0..<workers).map { _ in ComputeThreads(count: cores, active: threadsPerCell) }
+        /// What the workers share: the next pending cell, the records so far, the first failure, and the
+        /// workers still running (whose pools share the cores).
+        struct Progress {
+            var next = 0
+            var records: [CellRecord]
+            var failure: (any Error)?
+            var running: Set<Int>
+        }
+        let progress = Mutex(Progress(records: done, running: Set(0..<workers)))
         let total = cells.count
-        let (data, cache) = (self.data, self.cache)
-        /// One worker: takes the next pending cell until none is left, a cell failed or a stop was requested.
-        @Sendable func work() {
+        /// The running workers' shares of the cores (see the type's summary).
+        @Sendable func shareCores(among running: Set<Int>) {
+            let workers = running.sorted()
+            for (worker, share) in zip(workers, Sweep.coreShares(cores: cores, threadsPerCell: threadsPerCell,
+                                                                running: workers.count)) {
+                pools[worker].setActive(share)
+            }
+        }
+        shareCores(among: Set(0..<workers))
+        /// One worker: takes the next pending cell until none is left, a cell failed or a stop was requested,
+        /// then leaves its cores to the others.
+        @Sendable func work(_ worker: Int) {
+            let threads = pools[worker]
+            defer {
+                progress.withLock { p in
+                    p.running.remove(worker)
+                    shareCores(among: p.running)
+                }
+            }
             while true {
                 let taken: Cell? = progress.withLock { p in
                     guard p.failure == nil, sweepInterruptRequested == 0, p.next < pending.count else { return nil }
@@ -75,9 +120,9 @@ public final class Sweep {
                 onEvent(.started(cell: cell))
                 do {
                     let prepared = try data.prepare(cell.data)
-                    let measured = CellRunner.run(cell, data: prepared, cache: cache) { epoch, epochCount in
+                    let measured = CellRunner.run(cell, data: prepared, cache: cache, onEpoch: { epoch, epochCount in
                         onEvent(.epoch(cell: cell, epoch: epoch, of: epochCount))
-                    }
+                    }, threads: threads)
                     let record = CellRecord(index: cell.index, key: cell.key, settings: cell.settings,
                                             seed: cell.seed, measurements: measured)
                     // Journal, record and report one cell at a time, in the order they finish.
@@ -94,8 +139,8 @@ public final class Sweep {
         }
         // Each worker is a compute thread: denormals flushed (FloatingPointMode). concurrentPerform
         // runs one worker on the calling thread, whose mode is restored afterwards.
-        DispatchQueue.concurrentPerform(iterations: min(jobs, max(pending.count, 1))) { _ in
-            FloatingPointMode.withDenormalsFlushed(work)
+        DispatchQueue.concurrentPerform(iterations: workers) { worker in
+            FloatingPointMode.withDenormalsFlushed { work(worker) }
         }
         let finished = progress.withLock { $0 }
         if let failure = finished.failure { throw failure }

@@ -13,7 +13,8 @@ public enum Trainer {
     /// the model itself: in train mode it updates the running statistics and draws dropout masks.
     /// `averaging` (``WeightAveraging``) is updated after every step and at the end of every epoch's steps
     /// (before its validation pass); `epochFinished` sees the model after each epoch and its validation pass,
-    /// with the epoch and the epoch count, and must not change it.
+    /// with the epoch and the epoch count, and must not change it. Every pass runs on `threads` (no number
+    /// depends on them).
     /// With ``TrainingPlan/frozenFeatures`` only the classifier learns: `optimizer` must hold exactly its
     /// parameters, and backward runs through it alone (as autograd stops where no earlier tensor requires a
     /// gradient), while the forward runs the whole model in the plan's mode.
@@ -21,7 +22,8 @@ public enum Trainer {
                              rng: inout RandomGenerator, validationData: ImageDataset? = nil,
                              onEpoch: ((_ epoch: Int, _ of: Int) -> Void)? = nil,
                              observer: TrainingObserver? = nil, averaging: WeightAveraging? = nil,
-                             epochFinished: ((Int, Int, Sequential) throws -> Void)? = nil) throws -> TrainingOutcome {
+                             epochFinished: ((Int, Int, Sequential) throws -> Void)? = nil,
+                             threads: ComputeThreads = .serial) throws -> TrainingOutcome {
         precondition(plan.validation == .off || validationData != nil, "validation \(plan.validation) needs validation data")
         let assembler = BatchAssembler()
         let loss = SoftmaxCrossEntropy()
@@ -36,7 +38,7 @@ public enum Trainer {
         observer?.trainingWillStart(model: model)
         for epoch in 1...epochCount {
             onEpoch?(epoch, epochCount)
-            let mode = plan.mode(epoch: epoch, of: epochCount)
+            let mode = plan.mode(epoch: epoch, of: epochCount).on(threads)
             var batches = plan.order.batches(labels: data.labels, batchSize: plan.batchSize, dropLast: plan.dropLast, rng: &rng)
             if outcome.steps + batches.count > totalSteps {  // the step budget cuts the last epoch
                 batches.removeLast(outcome.steps + batches.count - totalSteps)
@@ -74,7 +76,8 @@ public enum Trainer {
             averaging?.epochFinished(live: model, epoch: epoch, of: epochCount)
             if let validationMode = plan.validationPassMode, let validationData {
                 outcome.lastValidationAccuracy = try Evaluation.accuracy(
-                    model: model, data: validationData, batchSize: plan.validationBatchSize, mode: validationMode
+                    model: model, data: validationData, batchSize: plan.validationBatchSize,
+                    mode: validationMode.on(threads)
                 ).correct.percent
             }
             try epochFinished?(epoch, epochCount, model)

@@ -24,7 +24,8 @@ import TensorCore
 /// the running statistics are read, never written.
 ///
 /// Forward keeps a reference to `x` and, per chunk and channel, `mean` and `invStd`
-/// (`(chunks, C)` buffers); backward recomputes `x - mean` from them.
+/// (`(chunks, C)` buffers); backward recomputes `x - mean` from them. The loops run on the threads
+/// the forward was given (blocks of channels, ``BatchNormKernels``), which backward keeps using.
 ///
 /// Public only as an opaque handle (``RunningStatisticsLayer/core``): nothing of it is visible
 /// outside NN, and nothing outside NN can make one.
@@ -54,6 +55,8 @@ public final class BatchNormCore {
 
     private var input: Tensor?
     private var pass = Pass.running
+    /// The threads of the last forward, which its chunks' passes and backward use too.
+    private var threads = ComputeThreads.serial
     /// The adapted pass's mixed mean per channel.
     private let adaptedMean = Tensor()
     private var chunkSize = 1
@@ -124,16 +127,17 @@ public final class BatchNormCore {
                           layer: @autoclosure () -> String) throws -> Tensor {
         try checkInput(x, layer: layer())
         switch mode.normalization {
-        case .eval where trackRunningStats: return forwardWithRunningStatistics(x)
+        case .eval where trackRunningStats: return forwardWithRunningStatistics(x, threads: mode.threads)
         case .adapted(let w) where trackRunningStats:
-            return try forwardWithAdaptedStatistics(x, priorWeight: w, layer: layer())
+            return try forwardWithAdaptedStatistics(x, priorWeight: w, threads: mode.threads, layer: layer())
         case .train, .trainWithoutUpdate, .eval, .adapted: break  // batch statistics (without running statistics: in every mode)
         }
         let updateRunning = mode.normalization == .train && trackRunningStats
         let n = x.shape.batch
         let ghost = mode.ghostBatches ? ghostBatchSize : nil
         // >= 1: backward divides by it, also for N = 0
-        for k in try beginBatchStatistics(x, chunkSize: max(1, min(ghost ?? n, n)), layer: layer()) {
+        for k in try beginBatchStatistics(x, chunkSize: max(1, min(ghost ?? n, n)), threads: mode.threads,
+                                          layer: layer()) {
             if updateRunning { batchesTracked += 1 }
             measure(chunk: k)
             normalize(chunk: k)
@@ -144,10 +148,11 @@ public final class BatchNormCore {
 
     /// `y = x * scale + shift` with `scale = weight / sqrt(running_var + eps)`,
     /// `shift = bias - running_mean * scale`; keeps `x` for backward.
-    func forwardWithRunningStatistics(_ x: Tensor) -> Tensor {
+    func forwardWithRunningStatistics(_ x: Tensor, threads: ComputeThreads) -> Tensor {
         let n = x.shape.batch, channels = features, hw = x.shape.spatial
         input = x
         pass = .running
+        self.threads = threads
         output.resize(to: x.shape)
         let gamma = weight.value.data, beta = bias.value.data
         let scale = coefficients.data, shift = coefficients.data + channels
@@ -157,7 +162,7 @@ public final class BatchNormCore {
             shift[c] = beta[c] - runningMean.data[c] * scale[c]
         }
         BatchNormKernels.affine(x.data, output.data, samples: 0..<n, channels: channels, spatial: hw,
-                                scale: scale, shift: shift)
+                                scale: scale, shift: shift, threads: threads)
         return output
     }
 
@@ -166,19 +171,21 @@ public final class BatchNormCore {
     /// any state changes, for one value per channel (the authors' batch statistics come from a
     /// train-mode BatchNorm2d, which refuses it). Keeps `x`, the batch mean (``savedMean``), the mixed
     /// mean and `invStd` for backward; changes no running statistic and no ``lastBatchStatistics``.
-    func forwardWithAdaptedStatistics(_ x: Tensor, priorWeight w: Float, layer: @autoclosure () -> String) throws -> Tensor {
+    func forwardWithAdaptedStatistics(_ x: Tensor, priorWeight w: Float, threads: ComputeThreads,
+                                      layer: @autoclosure () -> String) throws -> Tensor {
         precondition(w >= 0 && w <= 1, "\(layer()): prior weight must be in [0, 1], got \(w)")
         let n = x.shape.batch, channels = features, hw = x.shape.spatial
         if n * hw <= 1 { throw singleValueError(layer: layer(), shape: x.shape) }
         input = x
         pass = .adapted(priorWeight: w)
+        self.threads = threads
         chunkSize = max(1, n)
         output.resize(to: x.shape)
         savedMean.resize(to: Shape(1, channels))
         savedInvStd.resize(to: Shape(1, channels))
         adaptedMean.resize(to: Shape(channels))
         BatchNormKernels.moments(x.data, samples: 0..<n, channels: channels, spatial: hw,
-                                 mean: sums, variance: sums + channels)
+                                 mean: sums, variance: sums + channels, threads: threads)
         let m = Double(n * hw), prior = Double(w)
         let gamma = weight.value.data, beta = bias.value.data
         let scale = coefficients.data, shift = coefficients.data + channels
@@ -194,14 +201,15 @@ public final class BatchNormCore {
             shift[c] = beta[c] - Float(mean) * scale[c]
         }
         BatchNormKernels.affine(x.data, output.data, samples: 0..<n, channels: channels, spatial: hw,
-                                scale: scale, shift: shift)
+                                scale: scale, shift: shift, threads: threads)
         return output
     }
 
     /// Starts a batch-statistics forward of `x` in chunks of `chunkSize` samples (>= 1) and returns
     /// the chunks' indices. Throws PyTorch's error, before any state changes, when a chunk has a
     /// single value per channel.
-    func beginBatchStatistics(_ x: Tensor, chunkSize size: Int, layer: @autoclosure () -> String) throws -> Range<Int> {
+    func beginBatchStatistics(_ x: Tensor, chunkSize size: Int, threads: ComputeThreads,
+                              layer: @autoclosure () -> String) throws -> Range<Int> {
         let n = x.shape.batch, hw = x.shape.spatial
         precondition(size >= 1, "\(layer()): chunk size must be >= 1, got \(size)")  // backward divides by it
         let chunks = n == 0 ? 0 : (n + size - 1) / size
@@ -210,6 +218,7 @@ public final class BatchNormCore {
         }
         input = x
         pass = .batch
+        self.threads = threads
         chunkSize = size
         output.resize(to: x.shape)
         savedMean.resize(to: Shape(chunks, features))
@@ -228,7 +237,7 @@ public final class BatchNormCore {
         guard let x = input else { preconditionFailure("measure before beginBatchStatistics") }
         let samples = samples(ofChunk: k), hw = x.shape.spatial, channels = features
         BatchNormKernels.moments(x.data, samples: samples, channels: channels, spatial: hw,
-                                 mean: sums, variance: sums + channels)
+                                 mean: sums, variance: sums + channels, threads: threads)
         recordLastBatch(valuesPerChannel: samples.count * hw)
     }
 
@@ -247,7 +256,7 @@ public final class BatchNormCore {
         for start in stride(from: samples.lowerBound, to: samples.upperBound, by: shardSize) {
             let part = start..<min(start + shardSize, samples.upperBound)
             BatchNormKernels.moments(x.data, samples: part, channels: channels, spatial: hw,
-                                     mean: shard, variance: shard + channels)
+                                     mean: shard, variance: shard + channels, threads: threads)
             let count = Double(part.count * hw), total = seen + count
             for c in 0..<channels {
                 let delta = shard[c] - mean[c]
@@ -303,7 +312,7 @@ public final class BatchNormCore {
             }
         }
         BatchNormKernels.affine(x.data, output.data, samples: samples(ofChunk: k), channels: channels,
-                                spatial: x.shape.spatial, scale: scale, shift: shift)
+                                spatial: x.shape.spatial, scale: scale, shift: shift, threads: threads)
     }
 
     /// Folds chunk `k`'s statistics into the running ones (see the type's summary), or into the
@@ -345,7 +354,7 @@ public final class BatchNormCore {
         let projection = scale + 2 * channels, zeroShift = scale + 3 * channels
         if case .adapted(let w) = pass {
             BatchNormKernels.gradientSums(x.data, dy.data, samples: 0..<n, channels: channels, spatial: hw,
-                                          mean: adaptedMean.data, sum: sum, dot: dot)
+                                          mean: adaptedMean.data, sum: sum, dot: dot, threads: threads)
             let m = Float(n * hw), invStd = savedInvStd.data
             for c in 0..<channels {
                 dGamma[c] += Float(dot[c]) * invStd[c]
@@ -356,12 +365,12 @@ public final class BatchNormCore {
             }
             BatchNormKernels.inputGradient(x.data, dy.data, inputGradient.data, samples: 0..<n, channels: channels,
                                            spatial: hw, mean: savedMean.data, gradMean: gradMean, projection: projection,
-                                           scale: scale)
+                                           scale: scale, threads: threads)
             return inputGradient
         }
         if case .running = pass {
             BatchNormKernels.gradientSums(x.data, dy.data, samples: 0..<n, channels: channels, spatial: hw,
-                                          mean: runningMean.data, sum: sum, dot: dot)
+                                          mean: runningMean.data, sum: sum, dot: dot, threads: threads)
             for c in 0..<channels {
                 let invStd = Float(1 / (Double(runningVar.data[c]) + Double(eps)).squareRoot())
                 dGamma[c] += Float(dot[c]) * invStd
@@ -370,7 +379,7 @@ public final class BatchNormCore {
                 zeroShift[c] = 0
             }
             BatchNormKernels.affine(dy.data, inputGradient.data, samples: 0..<n, channels: channels, spatial: hw,
-                                    scale: scale, shift: zeroShift)
+                                    scale: scale, shift: zeroShift, threads: threads)
             return inputGradient
         }
         let chunks = (n + chunkSize - 1) / chunkSize
@@ -379,7 +388,7 @@ public final class BatchNormCore {
             let m = Float(samples.count * hw)
             let mean = savedMean.data + k * channels, invStd = savedInvStd.data + k * channels
             BatchNormKernels.gradientSums(x.data, dy.data, samples: samples, channels: channels, spatial: hw,
-                                          mean: mean, sum: sum, dot: dot)
+                                          mean: mean, sum: sum, dot: dot, threads: threads)
             for c in 0..<channels {
                 if let correction {
                     let r = correction.r[c], d = correction.d[c]
@@ -395,7 +404,7 @@ public final class BatchNormCore {
             }
             BatchNormKernels.inputGradient(x.data, dy.data, inputGradient.data, samples: samples, channels: channels,
                                            spatial: hw, mean: mean, gradMean: gradMean, projection: projection,
-                                           scale: scale)
+                                           scale: scale, threads: threads)
         }
         return inputGradient
     }

@@ -1,3 +1,5 @@
+import TensorCore
+
 /// The loops of ``BatchNorm``, over ALL channels at once so that memory is read in order.
 ///
 /// Legend: NCHW (or `(N, C)` with `HW = 1`); a plane is the `HW` contiguous values of one
@@ -8,50 +10,100 @@
 /// - `HW = 1`: rows of `C` values, accumulated in Double across the batch, vectorized over `c`.
 /// `ChannelMoments` holds the plain one-channel-at-a-time reference versions, and
 /// `BatchNormKernelTests` holds these to them.
+///
+/// Threads: every loop runs on blocks of channels spread over `threads`
+/// (``ComputeThreads/forEachBlock(_:work:_:)``). Each channel's sums keep their order over the
+/// samples, so any thread count gives the bits of one thread.
 enum BatchNormKernels {
     /// `mean[c]` and BIASED `variance[c]` over `samples` (`m = samples.count * HW` values each).
     static func moments(_ x: UnsafePointer<Float>, samples: Range<Int>, channels: Int, spatial hw: Int,
-                        mean: UnsafeMutablePointer<Double>, variance: UnsafeMutablePointer<Double>) {
-        mean.update(repeating: 0, count: channels)
-        variance.update(repeating: 0, count: channels)
+                        mean: UnsafeMutablePointer<Double>, variance: UnsafeMutablePointer<Double>,
+                        threads: ComputeThreads) {
+        threads.forEachBlock(channels, work: samples.count * channels * hw) { block in
+            withSums(block, of: channels, mean, variance) { mean, variance in
+                moments(x, samples: samples, channels: channels, block: block, spatial: hw, mean: mean, variance: variance)
+            }
+        }
+    }
+
+    /// `body(first, second)` with per-channel sums of the channels in `block`, indexed from
+    /// `block.lowerBound`: `first` and `second` themselves for all channels (one thread), else a block of
+    /// the thread's own, copied to them afterwards (threads that accumulate into neighbouring values of
+    /// one cache line would take turns owning it at every sample).
+    @inline(__always)
+    private static func withSums(_ block: Range<Int>, of channels: Int, _ first: UnsafeMutablePointer<Double>,
+                                 _ second: UnsafeMutablePointer<Double>,
+                                 _ body: (UnsafeMutablePointer<Double>, UnsafeMutablePointer<Double>) -> Void) {
+        guard block.count < channels else { return body(first, second) }
+        withUnsafeTemporaryAllocation(of: Double.self, capacity: 2 * block.count) { local in
+            let a = local.baseAddress!, b = a + block.count
+            body(a, b)
+            (first + block.lowerBound).update(from: a, count: block.count)
+            (second + block.lowerBound).update(from: b, count: block.count)
+        }
+    }
+
+    /// ``moments(_:samples:channels:spatial:mean:variance:threads:)`` of the channels in `block`, into
+    /// `mean[c - block.lowerBound]` and `variance[c - block.lowerBound]`.
+    private static func moments(_ x: UnsafePointer<Float>, samples: Range<Int>, channels: Int, block: Range<Int>,
+                                spatial hw: Int, mean: UnsafeMutablePointer<Double>,
+                                variance: UnsafeMutablePointer<Double>) {
+        let first = block.lowerBound
+        mean.update(repeating: 0, count: block.count)
+        variance.update(repeating: 0, count: block.count)
         let m = Double(samples.count * hw)
         if hw == 1 {
             for n in samples {
-                let row = x + n * channels
-                for c in 0..<channels { mean[c] += Double(row[c]) }
+                let row = x + n * channels + first
+                for c in 0..<block.count { mean[c] += Double(row[c]) }
             }
-            for c in 0..<channels { mean[c] /= m }
+            for c in 0..<block.count { mean[c] /= m }
             for n in samples {
-                let row = x + n * channels
-                for c in 0..<channels { let d = Double(row[c]) - mean[c]; variance[c] += d * d }
+                let row = x + n * channels + first
+                for c in 0..<block.count { let d = Double(row[c]) - mean[c]; variance[c] += d * d }
             }
-            for c in 0..<channels { variance[c] /= m }
+            for c in 0..<block.count { variance[c] /= m }
             return
         }
         // variance[] holds the sum of squared deviations M2 until the end
         let planeCount = Double(hw)
         for (seen, n) in samples.enumerated() {
             let before = Double(seen * hw), after = before + planeCount
-            for c in 0..<channels {
-                let (planeMean, planeM2) = planeMoments(x + (n * channels + c) * hw, count: hw)
+            for c in 0..<block.count {
+                let (planeMean, planeM2) = planeMoments(x + (n * channels + first + c) * hw, count: hw)
                 let delta = Double(planeMean) - mean[c]
                 mean[c] += delta * (planeCount / after)
                 variance[c] += Double(planeM2) + delta * delta * (before * planeCount / after)
             }
         }
-        for c in 0..<channels { variance[c] /= m }
+        for c in 0..<block.count { variance[c] /= m }
     }
 
     /// `sum[c] = sum dy`, `dot[c] = sum (x - mean[c]) * dy` over `samples`.
     static func gradientSums(_ x: UnsafePointer<Float>, _ dy: UnsafePointer<Float>, samples: Range<Int>,
                              channels: Int, spatial hw: Int, mean: UnsafePointer<Float>,
-                             sum: UnsafeMutablePointer<Double>, dot: UnsafeMutablePointer<Double>) {
-        sum.update(repeating: 0, count: channels)
-        dot.update(repeating: 0, count: channels)
+                             sum: UnsafeMutablePointer<Double>, dot: UnsafeMutablePointer<Double>,
+                             threads: ComputeThreads) {
+        threads.forEachBlock(channels, work: samples.count * channels * hw) { block in
+            withSums(block, of: channels, sum, dot) { sum, dot in
+                gradientSums(x, dy, samples: samples, channels: channels, block: block, spatial: hw, mean: mean,
+                             sum: sum, dot: dot)
+            }
+        }
+    }
+
+    /// ``gradientSums(_:_:samples:channels:spatial:mean:sum:dot:threads:)`` of the channels in `block`, into
+    /// `sum[c - block.lowerBound]` and `dot[c - block.lowerBound]`.
+    private static func gradientSums(_ x: UnsafePointer<Float>, _ dy: UnsafePointer<Float>, samples: Range<Int>,
+                                     channels: Int, block: Range<Int>, spatial hw: Int, mean: UnsafePointer<Float>,
+                                     sum: UnsafeMutablePointer<Double>, dot: UnsafeMutablePointer<Double>) {
+        let first = block.lowerBound, mean = mean + first
+        sum.update(repeating: 0, count: block.count)
+        dot.update(repeating: 0, count: block.count)
         if hw == 1 {
             for n in samples {
-                let xs = x + n * channels, g = dy + n * channels
-                for c in 0..<channels {
+                let xs = x + n * channels + first, g = dy + n * channels + first
+                for c in 0..<block.count {
                     sum[c] += Double(g[c])
                     dot[c] += Double(xs[c] - mean[c]) * Double(g[c])
                 }
@@ -59,8 +111,8 @@ enum BatchNormKernels {
             return
         }
         for n in samples {
-            for c in 0..<channels {
-                let offset = (n * channels + c) * hw
+            for c in 0..<block.count {
+                let offset = (n * channels + first + c) * hw
                 let (s, d) = planeGradientSums(x + offset, dy + offset, count: hw, mean: mean[c])
                 sum[c] += Double(s)
                 dot[c] += Double(d)
@@ -70,16 +122,26 @@ enum BatchNormKernels {
 
     /// `y = x * scale[c] + shift[c]` over `samples`.
     static func affine(_ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, samples: Range<Int>,
-                       channels: Int, spatial hw: Int, scale: UnsafePointer<Float>, shift: UnsafePointer<Float>) {
+                       channels: Int, spatial hw: Int, scale: UnsafePointer<Float>, shift: UnsafePointer<Float>,
+                       threads: ComputeThreads) {
+        threads.forEachBlock(channels, work: samples.count * channels * hw) { block in
+            affine(x, y, samples: samples, channels: channels, block: block, spatial: hw, scale: scale, shift: shift)
+        }
+    }
+
+    /// ``affine(_:_:samples:channels:spatial:scale:shift:threads:)`` on the channels in `block`.
+    private static func affine(_ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, samples: Range<Int>,
+                               channels: Int, block: Range<Int>, spatial hw: Int, scale: UnsafePointer<Float>,
+                               shift: UnsafePointer<Float>) {
         if hw == 1 {
             for n in samples {
                 let src = x + n * channels, dst = y + n * channels
-                for c in 0..<channels { dst[c] = src[c] * scale[c] + shift[c] }
+                for c in block { dst[c] = src[c] * scale[c] + shift[c] }
             }
             return
         }
         for n in samples {
-            for c in 0..<channels {
+            for c in block {
                 let offset = (n * channels + c) * hw
                 let src = x + offset, dst = y + offset, a = scale[c], b = shift[c]
                 for i in 0..<hw { dst[i] = src[i] * a + b }
@@ -92,16 +154,29 @@ enum BatchNormKernels {
     static func inputGradient(_ x: UnsafePointer<Float>, _ dy: UnsafePointer<Float>, _ dx: UnsafeMutablePointer<Float>,
                               samples: Range<Int>, channels: Int, spatial hw: Int, mean: UnsafePointer<Float>,
                               gradMean: UnsafePointer<Float>, projection: UnsafePointer<Float>,
-                              scale: UnsafePointer<Float>) {
+                              scale: UnsafePointer<Float>, threads: ComputeThreads) {
+        threads.forEachBlock(channels, work: samples.count * channels * hw) { block in
+            inputGradient(x, dy, dx, samples: samples, channels: channels, block: block, spatial: hw, mean: mean,
+                          gradMean: gradMean, projection: projection, scale: scale)
+        }
+    }
+
+    /// ``inputGradient(_:_:_:samples:channels:spatial:mean:gradMean:projection:scale:threads:)`` of the
+    /// channels in `block`.
+    private static func inputGradient(_ x: UnsafePointer<Float>, _ dy: UnsafePointer<Float>,
+                                      _ dx: UnsafeMutablePointer<Float>, samples: Range<Int>, channels: Int,
+                                      block: Range<Int>, spatial hw: Int, mean: UnsafePointer<Float>,
+                                      gradMean: UnsafePointer<Float>, projection: UnsafePointer<Float>,
+                                      scale: UnsafePointer<Float>) {
         if hw == 1 {
             for n in samples {
                 let xs = x + n * channels, g = dy + n * channels, d = dx + n * channels
-                for c in 0..<channels { d[c] = (g[c] - gradMean[c] - (xs[c] - mean[c]) * projection[c]) * scale[c] }
+                for c in block { d[c] = (g[c] - gradMean[c] - (xs[c] - mean[c]) * projection[c]) * scale[c] }
             }
             return
         }
         for n in samples {
-            for c in 0..<channels {
+            for c in block {
                 let offset = (n * channels + c) * hw
                 let xs = x + offset, g = dy + offset, d = dx + offset
                 let mu = mean[c], gm = gradMean[c], p = projection[c], s = scale[c]

@@ -90,12 +90,12 @@ public final class BatchRenorm: RunningStatisticsLayer {
         try core.checkInput(x, layer: name)
         switch mode.normalization {
         case .train, .trainWithoutUpdate: break
-        case .eval: return core.forwardWithRunningStatistics(x)
-        case .adapted(let w): return try core.forwardWithAdaptedStatistics(x, priorWeight: w, layer: name)
+        case .eval: return core.forwardWithRunningStatistics(x, threads: mode.threads)
+        case .adapted(let w): return try core.forwardWithAdaptedStatistics(x, priorWeight: w, threads: mode.threads, layer: name)
         }
         let n = x.shape.batch, channels = numFeatures
         if n * x.shape.spatial <= 1 { throw singleValueError(layer: name, shape: x.shape) }
-        _ = try core.beginBatchStatistics(x, chunkSize: n, layer: name)
+        _ = try core.beginBatchStatistics(x, chunkSize: n, threads: mode.threads, layer: name)
         let (rMax, dMax) = limits.limits(atStep: trainSteps)
         let update = mode.normalization == .train  // train-without-update: no counter or statistic moves
         if update {

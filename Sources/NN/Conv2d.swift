@@ -13,6 +13,14 @@ import TensorCore
 /// Forward keeps a reference to `x` and the columns of its last chunk; backward
 /// rebuilds the other chunks' columns (cheaper in memory than keeping them all).
 ///
+/// Threads (`mode.threads`, ``ComputeThreads``): the chunks are the same whatever the thread count
+/// (they depend on the sizes alone), and each chunk's GEMMs are the single-thread ones, on the
+/// thread's own workspace. Forward runs the chunks in parallel. Backward runs, per chunk, the columns
+/// and the gathered `dY` (in a workspace slot), `dcols` and `col2im` (each chunk writes its own
+/// samples of `dx`) in parallel, and the sums over chunks, `dW` and `db`, as a chain in the
+/// single-thread order (``ComputeThreads/pipeline(_:slots:prepare:ordered:independent:)``), beside
+/// them. So every thread count gives the bits of one thread.
+///
 /// Weight centralization (`centredWeights`, MABN's `CenConv2d`, Yan et al. 2020, megvii-model/MABN
 /// MABN.py): the convolution uses `Wc = W - mean(W)`, the mean over each output filter's
 /// `C*KH*KW` values (`weight.mean(1).mean(2).mean(3)`), while `W` is the stored parameter; backward
@@ -22,8 +30,9 @@ public final class Conv2d: Layer {
     /// The default ``columnBudget``: 2^16 values (256 KiB of columns per chunk, within L2).
     /// Measured against 2^18 (idle 2-core machine, `bnlab bench`): the same speed on one thread
     /// within the machine's noise; a flagship cell at batch 128 peaks at 63 MB resident instead
-    /// of 72; and the chunks' GEMMs stay below BLAS's one-thread threshold, where at 2^18 two
-    /// OpenBLAS threads made the 28x28 CNN at batch 128 train at 3,600 samples/s instead of 6,200.
+    /// of 72; and (when OpenBLAS still ran its own threads for GEMMs of 2^21 multiply-adds and more)
+    /// at 2^18 two OpenBLAS threads made the 28x28 CNN at batch 128 train at 3,600 samples/s instead
+    /// of 6,200. More chunks also give the threads of ``ComputeThreads`` more to share.
     public static let defaultColumnBudget = 1 << 16
 
     public let inChannels: Int
@@ -57,6 +66,12 @@ public final class Conv2d: Layer {
     /// With ``centredWeights``: `Wc (O, CKK)` of the last forward and the gradient `dWc` before the projection.
     private let centred = Tensor()
     private let centredGradient = Tensor()
+    /// The threads of the last forward, which its backward uses too.
+    private var threads = ComputeThreads.serial
+    /// On more than one thread: the chunks' workspaces, `cols` and `(O, S*P)` (the chunk's output in
+    /// forward, one per worker; its gathered `dy` in backward, one per slot), and each worker's `dcols`.
+    private var slots: [(cols: Tensor, chunk: Tensor)] = []
+    private var workerColumnGradients: [Tensor] = []
 
     public init(_ inChannels: Int, _ outChannels: Int, kernelSize: Int, stride: Int = 1, padding: Int = 0,
                 bias: Bool = true, centredWeights: Bool = false, computesInputGradient: Bool = true,
@@ -102,13 +117,40 @@ public final class Conv2d: Layer {
 
     /// Fills `cols` with the im2col columns of `samples` of `x`.
     private func fillColumns(_ x: Tensor, _ samples: Range<Int>, pixels p: Int) {
+        fillColumns(x, samples, pixels: p, into: cols)
+        colsChunk = samples
+    }
+
+    /// Resizes `columns` to `(CKK, S*P)` and fills it with the im2col columns of `samples` of `x`.
+    private func fillColumns(_ x: Tensor, _ samples: Range<Int>, pixels p: Int, into columns: Tensor) {
         let h = x.shape[2], w = x.shape[3], width = samples.count * p
+        columns.resize(to: Shape(inChannels * kernelSize * kernelSize, width))
         for s in samples {
             Im2col.forward(x.data + s * inChannels * h * w, channels: inChannels, height: h, width: w,
                            kernel: kernelSize, stride: stride, padding: padding,
-                           cols: cols.data + (s - samples.lowerBound) * p, rowStride: width)
+                           cols: columns.data + (s - samples.lowerBound) * p, rowStride: width)
         }
-        colsChunk = samples
+    }
+
+    /// `y` of the chunk `samples`: `Y (O, S*P) = W cols` (into `y`'s own block for one sample, else
+    /// into `chunk` and scattered), plus the bias; `columns` holds the chunk's columns.
+    private func forwardChunk(_ samples: Range<Int>, weights: UnsafePointer<Float>, columns: Tensor, chunk: Tensor,
+                              pixels p: Int) {
+        let o = outChannels, width = samples.count * p, ckk = inChannels * kernelSize * kernelSize
+        // one sample: Y (O, P) is y_n itself; more: Y (O, S*P) is scattered below
+        let direct = samples.count == 1
+        if !direct { chunk.resize(to: Shape(o, width)) }
+        let y = direct ? output.data + samples.lowerBound * o * p : chunk.data
+        BLAS.gemm(m: o, n: width, k: ckk, a: weights, aCount: weight.value.count,
+                  b: columns.data, bCount: columns.count, c: y, cCount: o * width)
+        ConvolutionLayout.scatter(y, into: output.data, samples: samples, channels: o, pixels: p,
+                                  bias: bias?.value.data, inPlace: direct)
+    }
+
+    /// At least `slots` chunk workspaces and `workers` `dcols` workspaces.
+    private func reserveWorkspaces(slots count: Int, workers: Int) {
+        while slots.count < count { slots.append((Tensor(), Tensor())) }
+        while workerColumnGradients.count < workers { workerColumnGradients.append(Tensor()) }
     }
 
     public func forward(_ x: Tensor, mode: Mode) throws -> Tensor {
@@ -123,20 +165,23 @@ public final class Conv2d: Layer {
         let ckk = inChannels * kernelSize * kernelSize, o = outChannels
         input = x
         colsChunk = nil
+        threads = mode.threads
         output.resize(to: Shape(n, o, oh, ow))
         let weights = effectiveWeight()
-        for samples in chunks(n, perSample: ckk * p) {
-            let width = samples.count * p
-            cols.resize(to: Shape(ckk, width))
+        let chunks = chunks(n, perSample: ckk * p)
+        if threads.active > 1 && chunks.count > 1 {
+            reserveWorkspaces(slots: threads.count, workers: 0)
+            let slots = self.slots
+            threads.forEach(chunks.count) { k, worker in
+                self.fillColumns(x, chunks[k], pixels: p, into: slots[worker].cols)
+                self.forwardChunk(chunks[k], weights: weights, columns: slots[worker].cols, chunk: slots[worker].chunk,
+                                  pixels: p)
+            }
+            return output
+        }
+        for samples in chunks {
             fillColumns(x, samples, pixels: p)
-            // one sample: Y (O, P) is y_n itself; more: Y (O, S*P) is scattered below
-            let direct = samples.count == 1
-            if !direct { chunkOutput.resize(to: Shape(o, width)) }
-            let y = direct ? output.data + samples.lowerBound * o * p : chunkOutput.data
-            BLAS.gemm(m: o, n: width, k: ckk, a: weights, aCount: weight.value.count,
-                      b: cols.data, bCount: cols.count, c: y, cCount: o * width)
-            ConvolutionLayout.scatter(y, into: output.data, samples: samples, channels: o, pixels: p,
-                                      bias: bias?.value.data, inPlace: direct)
+            forwardChunk(samples, weights: weights, columns: cols, chunk: chunkOutput, pixels: p)
         }
         return output
     }
@@ -164,7 +209,7 @@ public final class Conv2d: Layer {
     public func backward(_ dy: Tensor) -> Tensor {
         guard let x = input else { preconditionFailure("\(name): backward before forward") }
         precondition(dy.shape == output.shape, "\(name): gradient \(dy.shape) does not match output \(output.shape)")
-        let n = x.shape.batch, h = x.shape[2], w = x.shape[3]
+        let n = x.shape.batch
         let p = output.shape[2] * output.shape[3], o = outChannels
         let ckk = inChannels * kernelSize * kernelSize
         inputGradient.resize(to: computesInputGradient ? x.shape : Shape(0))
@@ -179,32 +224,70 @@ public final class Conv2d: Layer {
             (dW, beta) = (taken.gradient, taken.beta)  // beta: 0 for the first chunk after a zero_grad, then 1
         }
         defer { if centredWeights { accumulateCentredGradient() } }
-        // last chunk first: its columns are still there from forward
-        for samples in chunks(n, perSample: ckk * p).reversed() {
-            let width = samples.count * p
-            if colsChunk != samples {
-                cols.resize(to: Shape(ckk, width))
-                fillColumns(x, samples, pixels: p)
-            }
+        // last chunk first (in one thread: its columns are still there from forward)
+        let order = Array(chunks(n, perSample: ckk * p).reversed())
+        if threads.active > 1 && order.count > 1 {
+            backwardInParallel(x, dy, chunks: order, weights: wData, into: dW, beta: beta, pixels: p)
+            return inputGradient
+        }
+        for samples in order {
+            if colsChunk != samples { fillColumns(x, samples, pixels: p) }
             // dW (O, CKK) += dY (O, S*P) x cols^T (S*P, CKK)
             let dY = addColumnProducts(of: dy, samples: samples, pixels: p, beta: beta, into: dW)
             beta = 1
-            if let b = bias {
-                let db = b.gradient.data
-                for c in 0..<o { db[c] += PartialSums.sum(dY + c * width, count: width) }
-            }
+            addBiasGradient(dY, width: samples.count * p)
             guard computesInputGradient else { continue }
-            // dcols (CKK, S*P) = W^T (CKK, O) x dY (O, S*P)
-            colsGradient.resize(to: Shape(ckk, width))
-            BLAS.gemm(transposeA: true, m: ckk, n: width, k: o, a: wData, aCount: weight.value.count,
-                      b: dY, bCount: o * width, c: colsGradient.data, cCount: colsGradient.count)
-            for s in samples {
-                Im2col.backward(colsGradient.data + (s - samples.lowerBound) * p, channels: inChannels,
-                                height: h, width: w, kernel: kernelSize, stride: stride, padding: padding,
-                                rowStride: width, inputGradient: inputGradient.data + s * inChannels * h * w)
-            }
+            addInputGradient(dY, samples: samples, weights: wData, columnGradient: colsGradient, pixels: p)
         }
         return inputGradient
+    }
+
+    /// Backward's chunks (in `chunks`' order) on ``threads``: per chunk its columns and gathered `dY`
+    /// in a slot, then the chain `dW`, `db` in that order beside `dcols` and `col2im`.
+    private func backwardInParallel(_ x: Tensor, _ dy: Tensor, chunks: [Range<Int>], weights: UnsafePointer<Float>,
+                                    into dW: Tensor, beta: Float, pixels p: Int) {
+        let slotCount = 2 * threads.active  // the pipeline's; workers may join later, each with its dcols
+        reserveWorkspaces(slots: slotCount, workers: threads.count)
+        let slots = self.slots, columnGradients = workerColumnGradients
+        // the slot's dY: its gathered buffer, or dy's own values for one sample
+        let gathered = UnsafeMutablePointer<UnsafePointer<Float>>.allocate(capacity: slotCount)
+        gathered.initialize(repeating: UnsafePointer(dy.data), count: slotCount)
+        defer { gathered.deallocate() }
+        threads.pipeline(chunks.count, slots: slotCount, prepare: { k, slot, _ in
+            self.fillColumns(x, chunks[k], pixels: p, into: slots[slot].cols)
+            gathered[slot] = self.gathered(dy, samples: chunks[k], pixels: p, into: slots[slot].chunk)
+        }, ordered: { k, slot in
+            self.addColumnProducts(gathered[slot], samples: chunks[k], pixels: p, columns: slots[slot].cols,
+                                   beta: k == 0 ? beta : 1, into: dW)
+            self.addBiasGradient(gathered[slot], width: chunks[k].count * p)
+        }, independent: { k, slot, worker in
+            guard self.computesInputGradient else { return }
+            self.addInputGradient(gathered[slot], samples: chunks[k], weights: weights,
+                                  columnGradient: columnGradients[worker], pixels: p)
+        })
+    }
+
+    /// `db[o] += sum over the chunk's pixels of dY[o]`, `dY (O, width)`.
+    private func addBiasGradient(_ dY: UnsafePointer<Float>, width: Int) {
+        guard let b = bias else { return }
+        let db = b.gradient.data
+        for c in 0..<outChannels { db[c] += PartialSums.sum(dY + c * width, count: width) }
+    }
+
+    /// `dx` of the chunk `samples` (overwritten): `dcols (CKK, S*P) = W^T (CKK, O) x dY (O, S*P)` into
+    /// `columnGradient`, then `col2im` per sample.
+    private func addInputGradient(_ dY: UnsafePointer<Float>, samples: Range<Int>, weights: UnsafePointer<Float>,
+                                  columnGradient: Tensor, pixels p: Int) {
+        let shape = input!.shape, h = shape[2], w = shape[3], width = samples.count * p
+        let ckk = inChannels * kernelSize * kernelSize
+        columnGradient.resize(to: Shape(ckk, width))
+        BLAS.gemm(transposeA: true, m: ckk, n: width, k: outChannels, a: weights, aCount: weight.value.count,
+                  b: dY, bCount: outChannels * width, c: columnGradient.data, cCount: columnGradient.count)
+        for s in samples {
+            Im2col.backward(columnGradient.data + (s - samples.lowerBound) * p, channels: inChannels,
+                            height: h, width: w, kernel: kernelSize, stride: stride, padding: padding,
+                            rowStride: width, inputGradient: inputGradient.data + s * inChannels * h * w)
+        }
     }
 
     /// Sums over every output position `(n, p)` of the last forward's im2col columns, for the
@@ -223,10 +306,7 @@ public final class Conv2d: Layer {
         var beta: Float = 0
         for samples in chunks(n, perSample: ckk * p) {
             let width = samples.count * p
-            if colsChunk != samples {
-                cols.resize(to: Shape(ckk, width))
-                fillColumns(x, samples, pixels: p)
-            }
+            if colsChunk != samples { fillColumns(x, samples, pixels: p) }
             for k in 0..<ckk {
                 let row = cols.data + k * width
                 for j in 0..<width { sums[k] += Double(row[j]) }
@@ -239,18 +319,30 @@ public final class Conv2d: Layer {
 
     /// `c (O, CKK) = beta * c + G cols^T` for the chunk `samples` of `g (N, O, OH, OW)`, whose columns
     /// `cols` holds; returns `G (O, S*P)`, the chunk gathered like `Y` (`g`'s own values for one sample).
+    @discardableResult
     private func addColumnProducts(of g: Tensor, samples: Range<Int>, pixels p: Int, beta: Float,
                                    into c: Tensor) -> UnsafePointer<Float> {
-        let o = outChannels, width = samples.count * p, ckk = inChannels * kernelSize * kernelSize
-        let direct = samples.count == 1
-        if !direct {
-            chunkOutput.resize(to: Shape(o, width))
-            ConvolutionLayout.gather(g.data, into: chunkOutput.data, samples: samples, channels: o, pixels: p)
-        }
-        let chunk = UnsafePointer(direct ? g.data + samples.lowerBound * o * p : chunkOutput.data)
-        BLAS.gemm(transposeB: true, m: o, n: ckk, k: width, a: chunk, aCount: o * width,
-                  b: cols.data, bCount: cols.count, beta: beta, c: c.data, cCount: c.count)
+        let chunk = gathered(g, samples: samples, pixels: p, into: chunkOutput)
+        addColumnProducts(chunk, samples: samples, pixels: p, columns: cols, beta: beta, into: c)
         return chunk
+    }
+
+    /// `G (O, S*P)`: the chunk `samples` of `g (N, O, OH, OW)` gathered like `Y` into `buffer`, or `g`'s
+    /// own values for one sample.
+    private func gathered(_ g: Tensor, samples: Range<Int>, pixels p: Int, into buffer: Tensor) -> UnsafePointer<Float> {
+        let o = outChannels
+        guard samples.count > 1 else { return UnsafePointer(g.data + samples.lowerBound * o * p) }
+        buffer.resize(to: Shape(o, samples.count * p))
+        ConvolutionLayout.gather(g.data, into: buffer.data, samples: samples, channels: o, pixels: p)
+        return UnsafePointer(buffer.data)
+    }
+
+    /// `c (O, CKK) = beta * c + G columns^T`, `G (O, S*P)` the chunk `samples` gathered.
+    private func addColumnProducts(_ chunk: UnsafePointer<Float>, samples: Range<Int>, pixels p: Int, columns: Tensor,
+                                   beta: Float, into c: Tensor) {
+        let o = outChannels, width = samples.count * p, ckk = inChannels * kernelSize * kernelSize
+        BLAS.gemm(transposeB: true, m: o, n: ckk, k: width, a: chunk, aCount: o * width,
+                  b: columns.data, bCount: columns.count, beta: beta, c: c.data, cCount: c.count)
     }
 
     /// `dW += dWc - mean(dWc)` per output filter: the gradient through `Wc = W - mean(W)`.

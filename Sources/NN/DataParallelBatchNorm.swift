@@ -119,19 +119,20 @@ public final class DataParallelBatchNorm: RunningStatisticsLayer {
         }
         try core.checkInput(x, layer: name)
         let batchStatistics = mode.normalization == .train || mode.normalization == .trainWithoutUpdate
-        guard batchStatistics || !trackRunningStats else { return core.forwardWithRunningStatistics(x) }
+        guard batchStatistics || !trackRunningStats else { return core.forwardWithRunningStatistics(x, threads: mode.threads) }
         let updateRunning = mode.normalization == .train && trackRunningStats
         let n = x.shape.batch
         if updateRunning { core.batchesTracked += 1 }  // one forward per rank
         if policy == .sync {
-            _ = try core.beginBatchStatistics(x, chunkSize: max(1, n), layer: name)
+            _ = try core.beginBatchStatistics(x, chunkSize: max(1, n), threads: mode.threads, layer: name)
             if n == 0 { return core.output }
             core.measureAcrossShards(chunk: 0, shards: devices)
             core.normalize(chunk: 0)
             if updateRunning { core.updateRunningStatistics(chunk: 0) }
             return core.output
         }
-        for r in try core.beginBatchStatistics(x, chunkSize: max(1, (n + devices - 1) / devices), layer: name) {
+        for r in try core.beginBatchStatistics(x, chunkSize: max(1, (n + devices - 1) / devices),
+                                                   threads: mode.threads, layer: name) {
             core.measure(chunk: r)
             core.normalize(chunk: r)
             guard updateRunning else { continue }

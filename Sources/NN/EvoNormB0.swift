@@ -105,7 +105,7 @@ public final class EvoNormB0: NormalizationActivation, BufferedLayer {
             let mean = UnsafeMutablePointer<Double>.allocate(capacity: 2 * channels)
             defer { mean.deallocate() }
             BatchNormKernels.moments(x.data, samples: 0..<n, channels: channels, spatial: hw,
-                                     mean: mean, variance: mean + channels)
+                                     mean: mean, variance: mean + channels, threads: .serial)
             let m = Double(n * hw)
             for c in 0..<channels {
                 let variance = Float(mean[channels + c])

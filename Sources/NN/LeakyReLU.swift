@@ -17,6 +17,8 @@ public final class LeakyReLU: Layer {
     private var input: Tensor?
     private let output = Tensor()
     private let inputGradient = Tensor()
+    /// The forward's threads (`mode.threads`), for blocks of values; backward uses them too.
+    private var threads = ComputeThreads.serial
 
     /// - Parameter negativeSlope: `s`, any finite number (PyTorch accepts every float).
     public init(negativeSlope: Float = 0.01) {
@@ -29,8 +31,9 @@ public final class LeakyReLU: Layer {
 
     public func forward(_ x: Tensor, mode: Mode) throws -> Tensor {
         input = x
+        threads = mode.threads
         output.resize(to: x.shape)
-        LeakyReLU.scaleWhereNotPositive(mask: x.data, values: x.data, output.data, count: x.count, slope: negativeSlope)
+        apply(mask: x, values: x, into: output)
         return output
     }
 
@@ -38,9 +41,17 @@ public final class LeakyReLU: Layer {
         guard let x = input else { preconditionFailure("\(name): backward before forward") }
         precondition(dy.shape == x.shape, "\(name): gradient \(dy.shape) does not match input \(x.shape)")
         inputGradient.resize(to: dy.shape)
-        LeakyReLU.scaleWhereNotPositive(mask: x.data, values: dy.data, inputGradient.data, count: dy.count,
-                                        slope: negativeSlope)
+        apply(mask: x, values: dy, into: inputGradient)
         return inputGradient
+    }
+
+    /// ``scaleWhereNotPositive(mask:values:_:count:slope:)`` over blocks of values on ``threads``.
+    private func apply(mask: Tensor, values: Tensor, into out: Tensor) {
+        let (m, v, o, slope) = (UnsafePointer(mask.data), UnsafePointer(values.data), out.data, negativeSlope)
+        threads.forEachBlock(out.count, work: out.count) { block in
+            let i = block.lowerBound
+            LeakyReLU.scaleWhereNotPositive(mask: m + i, values: v + i, o + i, count: block.count, slope: slope)
+        }
     }
 
     /// `out[i] = mask[i] > 0 ? values[i] : slope * values[i]`, eight at a time. Forward is

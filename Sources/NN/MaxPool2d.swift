@@ -5,7 +5,8 @@ import TensorCore
 /// Shapes: `x (N, C, H, W) -> y (N, C, OH, OW)`, `OH = (H - K) / S + 1` (``PoolingWindow``).
 /// Ties keep the first maximum in row-major window order and NaN propagates,
 /// as PyTorch's CPU kernel does (`val > max || isnan(val)`).
-/// Forward keeps the argmax of each output (an index into its input plane).
+/// Forward keeps the argmax of each output (an index into its input plane). Planes are independent,
+/// so blocks of them run on the forward's threads (`mode.threads`) with the bits of one thread.
 public final class MaxPool2d: Layer {
     public let kernelSize: Int
     public let stride: Int
@@ -15,6 +16,7 @@ public final class MaxPool2d: Layer {
     private var argmax: UnsafeMutablePointer<Int32>
     private var argmaxCapacity = 0
     private let inputGradient = Tensor()
+    private var threads = ComputeThreads.serial
 
     public init(kernelSize: Int, stride: Int? = nil) {
         self.kernelSize = kernelSize
@@ -37,11 +39,17 @@ public final class MaxPool2d: Layer {
             argmaxCapacity = output.count
             argmax = .allocate(capacity: argmaxCapacity)
         }
-        if kernelSize == 2 && stride == 2 {
-            MaxPool2d.forward2x2(x.data, output.data, argmax, planes: planes, height: h, width: w)
-        } else {
-            MaxPool2d.forwardReference(x.data, output.data, argmax, planes: planes, height: h, width: w,
-                                       kernel: kernelSize, stride: stride)
+        threads = mode.threads
+        let (src, dst, arg, ohw) = (UnsafePointer(x.data), output.data, argmax, output.shape.spatial)
+        let (kernel, stride) = (kernelSize, self.stride)
+        threads.forEachBlock(planes, work: x.count) { block in
+            let (input, out, index) = (src + block.lowerBound * h * w, dst + block.lowerBound * ohw, arg + block.lowerBound * ohw)
+            if kernel == 2 && stride == 2 {
+                MaxPool2d.forward2x2(input, out, index, planes: block.count, height: h, width: w)
+            } else {
+                MaxPool2d.forwardReference(input, out, index, planes: block.count, height: h, width: w,
+                                           kernel: kernel, stride: stride)
+            }
         }
         return output
     }
@@ -179,13 +187,16 @@ public final class MaxPool2d: Layer {
     public func backward(_ dy: Tensor) -> Tensor {
         precondition(dy.shape == output.shape, "\(name): gradient \(dy.shape) does not match output \(output.shape)")
         inputGradient.resize(to: inputShape)
-        inputGradient.fill(0)
         let hw = inputShape.spatial, ohw = output.shape.spatial
-        for plane in 0..<(inputShape.batch * inputShape.channels) {
-            let dx = inputGradient.data + plane * hw
-            let g = dy.data + plane * ohw
-            let arg = argmax + plane * ohw
-            for o in 0..<ohw { dx[Int(arg[o])] += g[o] }
+        let (gradient, outputGradient, argmax) = (inputGradient.data, UnsafePointer(dy.data), UnsafePointer(argmax))
+        threads.forEachBlock(inputShape.batch * inputShape.channels, work: inputShape.count) { block in
+            (gradient + block.lowerBound * hw).update(repeating: 0, count: block.count * hw)
+            for plane in block {
+                let dx = gradient + plane * hw
+                let g = outputGradient + plane * ohw
+                let arg = argmax + plane * ohw
+                for o in 0..<ohw { dx[Int(arg[o])] += g[o] }
+            }
         }
         return inputGradient
     }

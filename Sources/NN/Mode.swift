@@ -1,3 +1,5 @@
+import TensorCore
+
 /// Whether a mode-sensitive layer behaves as in `model.train()` or `model.eval()`.
 public enum Phase: String, Sendable, Equatable {
     case train
@@ -70,11 +72,30 @@ public struct Mode: Sendable, Equatable, CustomStringConvertible {
     /// the whole batch, as recalibration does to measure statistics at its own batch size.
     /// Other layers ignore it.
     public var ghostBatches: Bool
+    /// The threads the layers may split their work over (``ComputeThreads``; ``ComputeThreads/serial``
+    /// unless given). Not part of the learning phase: it changes no number (every parallel kernel
+    /// computes the bits of its one-thread version), so ``==`` and ``description`` leave it out. A
+    /// layer's backward uses the threads of its last forward.
+    public var threads: ComputeThreads
 
-    public init(normalization: NormalizationPhase, dropout: Phase, ghostBatches: Bool = true) {
+    public init(normalization: NormalizationPhase, dropout: Phase, ghostBatches: Bool = true,
+                threads: ComputeThreads = .serial) {
         self.normalization = normalization
         self.dropout = dropout
         self.ghostBatches = ghostBatches
+        self.threads = threads
+    }
+
+    /// The same phase on `threads`.
+    public func on(_ threads: ComputeThreads) -> Mode {
+        var mode = self
+        mode.threads = threads
+        return mode
+    }
+
+    /// The same phase, whatever the threads.
+    public static func == (a: Mode, b: Mode) -> Bool {
+        a.normalization == b.normalization && a.dropout == b.dropout && a.ghostBatches == b.ghostBatches
     }
 
     /// `model.train()`.

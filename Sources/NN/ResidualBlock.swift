@@ -43,6 +43,8 @@ public final class ResidualBlock: Layer {
 
     private let sum = Tensor()
     private let inputGradient = Tensor()
+    /// The threads of the last forward (`mode.threads`), for the addition and its backward.
+    private var threads = ComputeThreads.serial
 
     /// The block from its parts; `downsample`'s output must have the main branch's shape (it is
     /// checked in forward). `activation1` must be nil exactly when `unit1`'s norm applies its own.
@@ -101,11 +103,22 @@ public final class ResidualBlock: Layer {
     }
 
     public func forward(_ x: Tensor, mode: Mode) throws -> Tensor {
-        try forward(x, running: { layer, input in try layer.forward(input, mode: mode) })
+        threads = mode.threads
+        return try forward(x, running: { layer, input in try layer.forward(input, mode: mode) })
     }
 
     public func forward(_ x: Tensor, mode: Mode, observingLeaves observe: (Layer, Tensor) throws -> Void) throws -> Tensor {
-        try forward(x, running: { layer, input in try layer.forward(input, mode: mode, observingLeaves: observe) })
+        threads = mode.threads
+        return try forward(x, running: { layer, input in try layer.forward(input, mode: mode, observingLeaves: observe) })
+    }
+
+    /// `out = a + b` element-wise over blocks of values on ``threads`` (the addition and its backward).
+    private func add(_ a: Tensor, _ b: Tensor, into out: Tensor) {
+        out.resize(to: a.shape)
+        let (a, b, o) = (UnsafePointer(a.data), UnsafePointer(b.data), out.data)
+        threads.forEachBlock(out.count, work: out.count) { block in
+            for i in block { o[i] = a[i] + b[i] }
+        }
     }
 
     /// The forward, each child run by `run` (plain, or passing an observer on).
@@ -118,8 +131,7 @@ public final class ResidualBlock: Layer {
         guard identity.shape == h.shape else {
             throw LayerError(layer: name, "shortcut gives \(identity.shape), the residual branch \(h.shape)")
         }
-        sum.resize(to: h.shape)
-        for i in 0..<sum.count { sum.data[i] = h.data[i] + identity.data[i] }
+        add(h, identity, into: sum)
         return try run(activation2, sum)
     }
 
@@ -134,8 +146,7 @@ public final class ResidualBlock: Layer {
         let dxMain = unit1.backward(g)
         let dxShortcut = downsample.map { $0.backward(dsum) } ?? dsum
         precondition(dxMain.shape == dxShortcut.shape, "\(name): branch gradients \(dxMain.shape) and \(dxShortcut.shape)")
-        inputGradient.resize(to: dxMain.shape)
-        for i in 0..<inputGradient.count { inputGradient.data[i] = dxMain.data[i] + dxShortcut.data[i] }
+        add(dxMain, dxShortcut, into: inputGradient)
         return inputGradient
     }
 }

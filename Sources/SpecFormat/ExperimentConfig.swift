@@ -115,7 +115,7 @@ public struct ExperimentConfig: Hashable, Sendable {
     public var lrScaling: LRScaling = .none
     /// `base_batch_size`: the batch size at which lr_used = lr.
     public var baseBatchSize: Int = 1
-    /// `threads`: BLAS threads of this cell.
+    /// `threads`: the threads this cell computes on (``ComputeThreads``); no number depends on them.
     public var threads: Int = 1
     /// One entry of `seeds`: the seed of every random draw of this cell.
     public var seed: UInt64 = 0

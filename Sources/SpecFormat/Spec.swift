@@ -77,8 +77,8 @@ public struct Spec: Sendable {
     /// before the seed); the same under `--quick`.
     public var sweptKeys: [String] { sweeps.map(\.key) }
 
-    /// `threads`: the OpenBLAS thread count of a whole run of this spec. One value for every cell
-    /// of both grids: OpenBLAS's count is process-wide, so the parser refuses it per cell.
+    /// `threads`: the threads each cell of a run of this spec computes on. One value for every cell
+    /// of both grids: the run's jobs are its cores divided by it, so the parser refuses it per cell.
     public var threads: Int { grid.first?.threads ?? ExperimentConfig().threads }
 
     /// Every cell in grid order: the sweeps like nested loops in file order

@@ -312,10 +312,11 @@ package enum SpecKeyTable {
                 meaning: "the repetitions: one cell per seed, innermost axis of the grid", role: .seeds,
                 fixedDefault: "0"),
         .integer("threads", .training, atLeast: 1,
-                 meaning: "OpenBLAS threads of the whole run; one value per spec: sweep, quick and variant refuse it",
+                 meaning: "threads each cell computes on (no number depends on them); --jobs defaults to the cores"
+                     + " divided by it; one value per spec: sweep, quick and variant refuse it",
                  \.threads)
-            .perSpec(because: "OpenBLAS's thread count is process-wide and the cells of a run train concurrently in"
-                     + " one process, so a value per cell could not act"),
+            .perSpec(because: "the run divides its cores by it once (--jobs defaults to the cores divided by"
+                     + " threads), so a value per cell could not act"),
 
         // MARK: Evaluation
         .integer("eval_batch_size", .evaluation, sweepable: true, atLeast: 1,

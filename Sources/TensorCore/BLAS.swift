@@ -5,6 +5,16 @@ import COpenBLAS
 ///
 /// All matrices are row-major and contiguous (leading dimension = columns). Shapes too
 /// small for OpenBLAS's packing to pay off go to ``SmallGemm`` instead.
+///
+/// OpenBLAS computes on the calling thread alone (``openBLASThreads`` is 1 from the first GEMM on).
+/// Parallel work is ``ComputeThreads``': the kernels that split a layer over threads call the GEMMs
+/// of one thread, with their shapes, so no number depends on the thread count. OpenBLAS's own threads
+/// would not keep that promise for every kernel set (some choose their code path by the thread
+/// count), are one process-wide setting that concurrent cells would share, and were measured too
+/// slow to wake for this project's GEMMs: with 2 OpenBLAS threads for GEMMs of at least 2^18
+/// multiply-adds (OpenBLAS's own limit), which last a few microseconds, the flagship CNN's training
+/// step ran 3-4x SLOWER than on one thread at every batch size (a shared 2-core machine, where a
+/// woken thread may wait a whole time slice for a core).
 public enum BLAS {
     /// `C = alpha * op(A) * op(B) + beta * C`, with `op(A)` of shape `(m, k)`,
     /// `op(B)` of shape `(k, n)` and `C` of shape `(m, n)`.
@@ -36,32 +46,16 @@ public enum BLAS {
                            a: a, b: b, beta: beta, c: c)
             return
         }
-        useThreads(m * n * k >= parallelMinimumWork ? requestedThreads : 1)
+        _ = oneOpenBLASThread
         openBLASGemm(transposeA: transposeA, transposeB: transposeB, m: m, n: n, k: k, alpha: alpha,
                      a: a, b: b, beta: beta, c: c)
     }
 
-    /// The fewest multiply-adds (`m*n*k`) for which a GEMM uses the threads of ``setThreads(_:)``;
-    /// smaller ones run on the calling thread alone. OpenBLAS's own limit (262,144) wakes its
-    /// other threads for GEMMs that last a few microseconds, and on a shared 2-core machine a
-    /// woken thread may wait a whole time slice for a core: measured, the flagship CNN's
-    /// training step ran 3-4x SLOWER with 2 threads than with 1 at every batch size.
-    /// 2^21 multiply-adds take about 70 us on one core here, far more than a wake-up.
-    public static let parallelMinimumWork = 1 << 21
+    /// `openblas_set_num_threads(1)`, once, before the first GEMM (see the type's summary).
+    private static let oneOpenBLASThread: Void = openblas_set_num_threads(1)
 
-    /// The thread count asked for with ``setThreads(_:)`` (OpenBLAS's default until then).
-    // nonisolated(unsafe): mirrors OpenBLAS's own process-wide setting; written by setThreads before a
-    // sweep starts its workers, only read while they run.
-    nonisolated(unsafe) private static var requestedThreads = Int(openblas_get_num_threads())
-
-    /// The thread count OpenBLAS will use for its next call (tests check the policy with it).
+    /// The thread count OpenBLAS uses for its calls (tests check that it is 1).
     static var openBLASThreads: Int { Int(openblas_get_num_threads()) }
-
-    /// Sets OpenBLAS's thread count for the next call, if it is not that already.
-    @inline(__always)
-    private static func useThreads(_ count: Int) {
-        if Int(openblas_get_num_threads()) != count { openblas_set_num_threads(Int32(count)) }
-    }
 
     /// `cblas_sgemm` itself, shapes already checked (tests compare ``SmallGemm`` with it).
     static func openBLASGemm(transposeA: Bool, transposeB: Bool, m: Int, n: Int, k: Int, alpha: Float,
@@ -76,17 +70,6 @@ public enum BLAS {
                     alpha, a, Int32(lda), b, Int32(ldb),
                     beta, c, Int32(n))
     }
-
-    /// Sets the number of threads OpenBLAS may use in this process (>= 1), for GEMMs of at
-    /// least ``parallelMinimumWork`` multiply-adds. Process-wide: set it once, before work starts.
-    public static func setThreads(_ count: Int) {
-        precondition(count >= 1, "BLAS threads must be >= 1, got \(count)")
-        requestedThreads = count
-        openblas_set_num_threads(Int32(count))
-    }
-
-    /// The number of threads large GEMMs use (the last ``setThreads(_:)``).
-    public static var threads: Int { requestedThreads }
 
     /// OpenBLAS's build description, `openblas_get_config()`: version, build options and kernel set, e.g.
     /// "OpenBLAS 0.3.21 DYNAMIC_ARCH NO_AFFINITY Haswell MAX_THREADS=64". For benchmark reports and for

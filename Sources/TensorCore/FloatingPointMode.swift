@@ -13,9 +13,9 @@ import CFloatingPoint
 ///
 /// The modes are per thread: ``flushDenormals()`` must run on each compute thread (the command line's
 /// main thread, and each sweep worker as it starts). A thread created later inherits the creating
-/// thread's modes (Linux copies the floating-point state on `clone`). OpenBLAS's own worker threads,
-/// used only for GEMMs of at least ``BLAS/parallelMinimumWork`` multiply-adds when a spec asks for
-/// `threads` > 1, are created when the library loads and keep the default modes.
+/// thread's modes (Linux copies the floating-point state on `clone`). The workers of ``ComputeThreads``
+/// run each region under the control word of the thread that started it (``control``), so they flush
+/// exactly when their caller does. OpenBLAS runs on the calling thread (``BLAS``: one OpenBLAS thread).
 public enum FloatingPointMode {
     /// Sets flush-to-zero and denormals-are-zero on the calling thread.
     public static func flushDenormals() { bnlab_flush_denormals() }
@@ -29,5 +29,21 @@ public enum FloatingPointMode {
         defer { bnlab_set_fp_control(saved) }
         bnlab_flush_denormals()
         return try body()
+    }
+
+    /// Runs `body` with neither mode set on the calling thread (the processor's default, PyTorch's),
+    /// then restores the previous modes.
+    public static func withDenormalsKept<T>(_ body: () throws -> T) rethrows -> T {
+        let saved = bnlab_fp_control()
+        defer { bnlab_set_fp_control(saved) }
+        bnlab_keep_denormals()
+        return try body()
+    }
+
+    /// The calling thread's whole control word (MXCSR, or FPCR on AArch64): what another thread sets
+    /// to compute under the same modes.
+    static var control: UInt64 {
+        get { bnlab_fp_control() }
+        set { bnlab_set_fp_control(newValue) }
     }
 }

@@ -27,4 +27,14 @@ final class RunSweepFloatingPointTests: XCTestCase {
         XCTAssertFalse(flags.values.isEmpty)
         XCTAssertEqual(flags.values, flags.values.map { _ in true })
     }
+
+    /// The running cells share the cores: a cell each while every job has one, the spare cores to the
+    /// last ones, never fewer than the spec's threads.
+    func testTheLastCellsShareTheCoresOfTheFinishedJobs() {
+        XCTAssertEqual(Sweep.coreShares(cores: 2, threadsPerCell: 1, running: 2), [1, 1])
+        XCTAssertEqual(Sweep.coreShares(cores: 2, threadsPerCell: 1, running: 1), [2])
+        XCTAssertEqual(Sweep.coreShares(cores: 16, threadsPerCell: 2, running: 3), [6, 5, 5])
+        XCTAssertEqual(Sweep.coreShares(cores: 4, threadsPerCell: 3, running: 2), [3, 3], "never below threads")
+        XCTAssertEqual(Sweep.coreShares(cores: 4, threadsPerCell: 1, running: 0), [])
+    }
 }

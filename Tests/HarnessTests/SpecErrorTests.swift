@@ -209,11 +209,11 @@ final class SpecErrorTests: XCTestCase {
         assertSpecError("quick epochs=2\nfrozen_bn_epochs 3", "t.spec:2:18: error: frozen_bn_epochs 3 exceeds epochs 2")
     }
 
-    /// `threads` is one value for the whole spec: OpenBLAS's thread count is process-wide and the cells
-    /// of a run train concurrently, so neither `quick`, a `variant` nor a `sweep` may give it per cell.
+    /// `threads` is one value for the whole spec: the run divides its cores by it once, so neither
+    /// `quick`, a `variant` nor a `sweep` may give it per cell.
     func testThreadsIsOneValuePerSpec() {
-        let why = "it is one value for the whole spec, because OpenBLAS's thread count is process-wide and the"
-            + " cells of a run train concurrently in one process, so a value per cell could not act"
+        let why = "it is one value for the whole spec, because the run divides its cores by it once (--jobs"
+            + " defaults to the cores divided by threads), so a value per cell could not act"
         assertSpecError("threads 2\nquick epochs=1 threads=1",
                         "t.spec:2:16: error: 'threads' cannot be set by quick: \(why); write 'threads 1' on its own line")
         assertSpecError("variant two threads=2\nsweep variant two",

@@ -20,7 +20,8 @@ final class BatchNormKernelTests: XCTestCase {
                 let x = data(n * c * hw, offset: offset, seed: UInt64(n * c * hw))
                 var mean = [Double](repeating: .nan, count: c), variance = mean
                 for samples in [0..<n, (n / 2)..<n] where !samples.isEmpty {
-                    BatchNormKernels.moments(x, samples: samples, channels: c, spatial: hw, mean: &mean, variance: &variance)
+                    BatchNormKernels.moments(x, samples: samples, channels: c, spatial: hw, mean: &mean,
+                                             variance: &variance, threads: .serial)
                     for ch in 0..<c {
                         let (m, v) = ChannelMoments.meanAndVariance(x, samples: samples, channel: ch, channels: c, spatial: hw)
                         // Float plane sums: relative error ~1e-7 of the values' magnitude (|offset| + 1)
@@ -39,7 +40,8 @@ final class BatchNormKernelTests: XCTestCase {
             let x = data(n * c * hw, offset: 3, seed: 1), dy = data(n * c * hw, offset: 0, seed: 2)
             let mean = (0..<c).map { Float($0) * 0.25 + 2.5 }
             var sum = [Double](repeating: .nan, count: c), dot = sum
-            BatchNormKernels.gradientSums(x, dy, samples: 0..<n, channels: c, spatial: hw, mean: mean, sum: &sum, dot: &dot)
+            BatchNormKernels.gradientSums(x, dy, samples: 0..<n, channels: c, spatial: hw, mean: mean, sum: &sum, dot: &dot,
+                                          threads: .serial)
             for ch in 0..<c {
                 let (s, d) = ChannelMoments.gradientSums(x, dy, samples: 0..<n, channel: ch, channels: c, spatial: hw,
                                                          mean: mean[ch])
@@ -57,7 +59,8 @@ final class BatchNormKernelTests: XCTestCase {
             let x = data(n * c * hw, offset: 1, seed: 3)
             let scale = (0..<c).map { 0.5 + Float($0) }, shift = (0..<c).map { -Float($0) / 3 }
             var y = [Float](repeating: .nan, count: x.count), expected = y
-            BatchNormKernels.affine(x, &y, samples: 0..<n, channels: c, spatial: hw, scale: scale, shift: shift)
+            BatchNormKernels.affine(x, &y, samples: 0..<n, channels: c, spatial: hw, scale: scale, shift: shift,
+                                    threads: .serial)
             for ch in 0..<c {
                 ChannelMoments.affine(x, &expected, samples: 0..<n, channel: ch, channels: c, spatial: hw,
                                       scale: scale[ch], shift: shift[ch])
@@ -74,7 +77,7 @@ final class BatchNormKernelTests: XCTestCase {
             let projection = (0..<c).map { 0.1 * Float($0) }, scale = (0..<c).map { 1 + Float($0) }
             var dx = [Float](repeating: .nan, count: x.count)
             BatchNormKernels.inputGradient(x, dy, &dx, samples: 0..<n, channels: c, spatial: hw, mean: mean,
-                                           gradMean: gradMean, projection: projection, scale: scale)
+                                           gradMean: gradMean, projection: projection, scale: scale, threads: .serial)
             for s in 0..<n {
                 for ch in 0..<c {
                     for i in 0..<hw {

@@ -5,8 +5,8 @@ import Reports
 import NN
 import TensorCore
 
-/// `bnlab bench`: times training steps of the ``BenchModel``s at each batch size and BLAS
-/// thread count, prints a table to standard output and, with `--csv PATH`, writes the CSV.
+/// `bnlab bench`: times training steps of the ``BenchModel``s at each batch size and thread count
+/// (``ComputeThreads``: the layers split their work over them; OpenBLAS runs one thread), prints a table to standard output and, with `--csv PATH`, writes the CSV.
 ///
 /// Per configuration: samples/s as the median of `--repetitions` timed runs (each at least
 /// 0.2 s after a 0.1 s warm-up; `--quick`: 0.02 s, at most 3 runs, batch sizes <= 32 and the
@@ -30,11 +30,12 @@ enum Bench {
         write("OpenBLAS: \(BLAS.configuration)")
         for model in models { write("  " + model.summary) }
         write("samples/s: median of \(repetitions) runs of >= \(minimumSeconds) s; spread = (max - min) / median")
-        write("CPU ms: process CPU time per step (all threads); GFLOP/s: conv and linear forward + backward")
+        write("CPU ms: process CPU time per step (all threads); main ms: the stepping thread's less its waits for the"
+              + " others (the critical path when each thread has a core); GFLOP/s: conv and linear forward + backward")
         var peaks: [Int: Double] = [:]
+        let pools = Dictionary(uniqueKeysWithValues: threadCounts.map { ($0, ComputeThreads(count: $0)) })
         for t in threadCounts {
-            BLAS.setThreads(t)
-            peaks[t] = SgemmPeak.measure(size: quick ? 256 : 1024, repetitions: quick ? 3 : 7)
+            peaks[t] = SgemmPeak.measure(size: quick ? 256 : 1024, repetitions: quick ? 3 : 7, threads: pools[t]!)
             write("sgemm peak, \(t) thread\(t == 1 ? "" : "s"): \(CSV.number(peaks[t]!, decimals: 1)) GFLOP/s")
         }
         write("")
@@ -51,14 +52,13 @@ enum Bench {
                 return 1
             }
             for t in threadCounts {
-                BLAS.setThreads(t)
                 for n in batchSizes {
                     PeakMemory.reset()
                     var result = BenchResult(model: model, threads: t, batchSize: n, rates: [], flopsPerSample: flops,
                                              peakGFlops: peaks[t]!, peakMemoryMiB: 0, invalidReason: nil)
                     do {
-                        let bench = try TrainingStepBench(model: model, batchSize: n, seed: seed)
-                        (result.rates, result.cpuSecondsPerStep) = try bench.measure(
+                        let bench = try TrainingStepBench(model: model, batchSize: n, seed: seed, threads: pools[t]!)
+                        (result.rates, result.cpuSecondsPerStep, result.mainCPUSecondsPerStep) = try bench.measure(
                             repetitions: repetitions, minimumSeconds: minimumSeconds, warmupSeconds: warmupSeconds)
                     } catch let error as LayerError {
                         result.invalidReason = error.message

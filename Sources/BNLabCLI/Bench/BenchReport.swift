@@ -8,7 +8,8 @@ import SpecFormat
 enum BenchReport {
     /// Column titles and widths of the text table.
     private static let columns: [(title: String, width: Int)] = [
-        ("model", 8), ("threads", 7), ("batch", 5), ("samples/s", 11), ("step ms", 9), ("CPU ms", 9), ("spread", 6),
+        ("model", 8), ("threads", 7), ("batch", 5), ("samples/s", 11), ("step ms", 9), ("CPU ms", 9), ("main ms", 9),
+        ("spread", 6),
         ("GFLOP/s", 8), ("peak", 6), ("of peak", 7), ("max RSS MiB", 11),
     ]
 
@@ -25,7 +26,7 @@ enum BenchReport {
             return zip(cells, columns).map { pad($0, $1.width) }.joined(separator: "  ")
         }
         cells += [CSV.number(r.samplesPerSecond, decimals: 0), CSV.number(r.stepMilliseconds, decimals: 3),
-                  CSV.number(r.cpuMillisecondsPerStep, decimals: 3),
+                  CSV.number(r.cpuMillisecondsPerStep, decimals: 3), CSV.number(r.mainCPUMillisecondsPerStep, decimals: 3),
                   CSV.number(100 * r.spread, decimals: 0) + "%", CSV.number(r.achievedGFlops, decimals: 2),
                   CSV.number(r.peakGFlops, decimals: 1), CSV.number(100 * r.peakFraction, decimals: 1) + "%",
                   CSV.number(r.peakMemoryMiB, decimals: 1)]

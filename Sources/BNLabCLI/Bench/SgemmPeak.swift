@@ -4,8 +4,9 @@ import TensorCore
 /// that `bnlab bench` divides achieved GFLOP/s by.
 enum SgemmPeak {
     /// GFLOP/s of `C = A B` with square `size x size` matrices, median of `repetitions`
-    /// timed calls after one warm-up, with the current BLAS thread count.
-    static func measure(size: Int, repetitions: Int) -> Double {
+    /// timed calls after one warm-up; on `threads`, blocks of rows of `C` (one OpenBLAS call each)
+    /// spread over them.
+    static func measure(size: Int, repetitions: Int, threads: ComputeThreads) -> Double {
         let count = size * size
         let a = UnsafeMutablePointer<Float>.allocate(capacity: count)
         let b = UnsafeMutablePointer<Float>.allocate(capacity: count)
@@ -15,7 +16,10 @@ enum SgemmPeak {
         for i in 0..<count { a[i] = rng.uniform(-1, 1); b[i] = rng.uniform(-1, 1) }
         c.initialize(repeating: 0, count: count)
         func multiply() {
-            BLAS.gemm(m: size, n: size, k: size, a: a, aCount: count, b: b, bCount: count, c: c, cCount: count)
+            threads.forEachBlock(size, work: count) { rows in
+                BLAS.gemm(m: rows.count, n: size, k: size, a: a + rows.lowerBound * size, aCount: rows.count * size,
+                          b: b, bCount: count, c: c + rows.lowerBound * size, cCount: rows.count * size)
+            }
         }
         multiply()
         var rates: [Double] = []

@@ -4,9 +4,12 @@ import TensorCore
 
 /// One timed configuration: a model, a batch size, a fixed synthetic batch, and
 /// `SGD(lr 0.01, momentum 0.9)`. A step is PyTorch's
-/// `zero_grad(); loss = cross_entropy(model(x), y); loss.backward(); step()` in `Mode.train`.
+/// `zero_grad(); loss = cross_entropy(model(x), y); loss.backward(); step()` in `Mode.train`, on the
+/// given threads.
 final class TrainingStepBench {
     let batchSize: Int
+    private let threads: ComputeThreads
+    private let mode: Mode
     private let model: Sequential
     private let optimizer: SGD
     private let loss = SoftmaxCrossEntropy()
@@ -14,8 +17,10 @@ final class TrainingStepBench {
     private let labels: [Int32]
 
     /// Inputs are standard normal draws, labels uniform over the classes, both from `seed`.
-    init(model kind: BenchModel, batchSize: Int, seed: UInt64) throws {
+    init(model kind: BenchModel, batchSize: Int, seed: UInt64, threads: ComputeThreads) throws {
         self.batchSize = batchSize
+        self.threads = threads
+        mode = Mode.train.on(threads)
         model = try kind.build(seed: seed)
         optimizer = try SGD(parameters: model.parameters, learningRate: 0.01, momentum: 0.9)
         let s = kind.sampleShape
@@ -29,19 +34,21 @@ final class TrainingStepBench {
     @discardableResult
     func step() throws -> Float {
         optimizer.zeroGradients()
-        let logits = try model.forward(input, mode: .train)
+        let logits = try model.forward(input, mode: mode)
         let value = labels.withUnsafeBufferPointer { loss.forward(logits: logits, labels: $0).loss }
         _ = model.backward(loss.gradient)
         optimizer.step()
         return value
     }
 
-    /// Each of `repetitions` timed runs: samples per second (wall clock) and the process's CPU
-    /// seconds per step (all threads; less disturbed than the wall clock on a shared machine).
+    /// Each of `repetitions` timed runs: samples per second (wall clock), the process's CPU seconds per
+    /// step (all threads; less disturbed than the wall clock on a shared machine) and the stepping
+    /// thread's, less what it spent waiting for the others (``ComputeThreads/callerWaitSeconds``): the
+    /// critical path when every thread has a core.
     /// Warm-up: steps for at least `warmupSeconds` (and 2 steps), which also sizes the runs: each
     /// times enough steps to last at least `minimumSeconds`.
     func measure(repetitions: Int, minimumSeconds: Double, warmupSeconds: Double) throws
-        -> (rates: [Double], cpuSecondsPerStep: [Double]) {
+        -> (rates: [Double], cpuSecondsPerStep: [Double], mainCPUSecondsPerStep: [Double]) {
         var warmupSteps = 0
         let warmupStart = Stopwatch.now()
         while warmupSteps < 2 || Stopwatch.seconds(since: warmupStart) < warmupSeconds {
@@ -50,14 +57,16 @@ final class TrainingStepBench {
         }
         let perStep = Stopwatch.seconds(since: warmupStart) / Double(warmupSteps)
         let steps = max(1, Int((minimumSeconds / perStep).rounded(.up)))
-        var rates: [Double] = [], cpu: [Double] = []
+        var rates: [Double] = [], cpu: [Double] = [], main: [Double] = []
         for _ in 0..<repetitions {
             let start = Stopwatch.now(), cpuStart = Stopwatch.processCPUSeconds()
+            let mainStart = Stopwatch.threadCPUSeconds() - threads.callerWaitSeconds
             for _ in 0..<steps { try step() }
             rates.append(Double(steps * batchSize) / Stopwatch.seconds(since: start))
             cpu.append((Stopwatch.processCPUSeconds() - cpuStart) / Double(steps))
+            main.append((Stopwatch.threadCPUSeconds() - threads.callerWaitSeconds - mainStart) / Double(steps))
         }
-        return (rates, cpu)
+        return (rates, cpu, main)
     }
 }
 
@@ -66,9 +75,13 @@ enum Stopwatch {
     static func now() -> UInt64 { DispatchTime.now().uptimeNanoseconds }
     static func seconds(since start: UInt64) -> Double { Double(now() - start) / 1e9 }
     /// CPU time of the whole process (every thread), `CLOCK_PROCESS_CPUTIME_ID`.
-    static func processCPUSeconds() -> Double {
+    static func processCPUSeconds() -> Double { cpuSeconds(CLOCK_PROCESS_CPUTIME_ID) }
+    /// CPU time of the calling thread, `CLOCK_THREAD_CPUTIME_ID`.
+    static func threadCPUSeconds() -> Double { cpuSeconds(CLOCK_THREAD_CPUTIME_ID) }
+
+    private static func cpuSeconds(_ clock: clockid_t) -> Double {
         var t = timespec()
-        clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &t)
+        clock_gettime(clock, &t)
         return Double(t.tv_sec) + Double(t.tv_nsec) / 1e9
     }
 }

@@ -32,8 +32,10 @@ enum RunExecution {
     }
 
     private static func run(_ spec: Spec, _ command: RunCommand, data: DataPreparation) throws {
-        let threads = spec.threads  // process-wide, so one value per spec
-        BLAS.setThreads(threads)
+        // Each cell starts on `threads` threads; without --jobs the run fills the machine: cores / threads
+        // jobs, and the last cells share the cores the finished jobs leave (Sweep). --jobs N keeps to
+        // N * threads (several runs side by side, one per shard).
+        let threads = spec.threads
         let cores = ProcessInfo.processInfo.activeProcessorCount
         let jobs = command.jobs ?? max(1, cores / threads)
         let cells = SpecFiles.cells(spec, quick: command.quick, shard: command.shard)
@@ -72,7 +74,8 @@ enum RunExecution {
                                         style: ProgressReporter.standardErrorStyle(quiet: command.quiet))
         let result: (records: [CellRecord], interrupted: Bool)
         do {
-            result = try Sweep(jobs: jobs, data: data).run(cells: cells, done: done, journal: resume.journal) { event in
+            result = try Sweep(jobs: jobs, threadsPerCell: threads, cores: command.jobs == nil ? cores : nil,
+                               data: data).run(cells: cells, done: done, journal: resume.journal) { event in
                 report(event, spec: spec.name, to: reporter)
             }
         } catch let error as DatasetError {

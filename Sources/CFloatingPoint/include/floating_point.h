@@ -6,6 +6,8 @@
 
 /// Sets flush-to-zero and denormals-are-zero on the calling thread.
 void bnlab_flush_denormals(void);
+/// Clears both on the calling thread (the processor's default).
+void bnlab_keep_denormals(void);
 /// 1 when both are set on the calling thread, 0 otherwise.
 int bnlab_denormals_flushed(void);
 /// The calling thread's control word (MXCSR or FPCR), to save and restore it.
