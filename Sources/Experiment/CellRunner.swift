@@ -74,8 +74,7 @@ public enum CellRunner {
                                                                                     pretrained: before) }
         let optimizer = try cell.optimizer.make(parameters: Trainer.classifier(of: model).parameters,
                                                 learningRate: cell.learningRate)
-        let firstEpochs = cell.training.epochCount(batchesPerEpoch: cell.training.order.batchCount(
-            labels: data.train.labels, batchSize: cell.training.batchSize, dropLast: cell.training.dropLast))
+        let firstEpochs = cell.training.epochCount(batchesPerEpoch: cell.training.batchesPerEpoch(labels: data.train.labels))
         var rng = RandomGenerator(seed: cell.seed).derived("finetune-batches")
         var outcome = try Trainer.train(model: model, optimizer: optimizer, data: plan.shifted(data.train),
                                         plan: plan.trainingPlan(after: cell.training), rng: &rng,

@@ -28,7 +28,7 @@ public enum Trainer {
         let assembler = BatchAssembler()
         let loss = SoftmaxCrossEntropy()
         var outcome = TrainingOutcome(runningAccuracy: .nan, finalLoss: .nan, steps: 0, divergence: nil)
-        let perEpoch = plan.order.batchCount(labels: data.labels, batchSize: plan.batchSize, dropLast: plan.dropLast)
+        let perEpoch = plan.batchesPerEpoch(labels: data.labels)
         let epochCount = plan.epochCount(batchesPerEpoch: perEpoch)
         let totalSteps = plan.totalSteps(batchesPerEpoch: perEpoch)
         let learner: Layer = plan.frozenFeatures == nil ? model : try classifier(of: model)

@@ -51,6 +51,11 @@ public struct TrainingPlan: Hashable, Sendable {
         }
     }
 
+    /// B, the batches of one epoch over a split with these `labels` (``BatchOrder/batchCount(labels:batchSize:dropLast:)``).
+    public func batchesPerEpoch(labels: [Int32]) -> Int {
+        order.batchCount(labels: labels, batchSize: batchSize, dropLast: dropLast)
+    }
+
     /// The epochs that run when an epoch has `batchesPerEpoch` batches (B): as many as `steps` need (at
     /// least one), else `max(epochs, ceil(minSteps / B))`.
     public func epochCount(batchesPerEpoch: Int) -> Int {

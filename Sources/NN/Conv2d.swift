@@ -225,9 +225,9 @@ public final class Conv2d: Layer {
         }
         defer { if centredWeights { accumulateCentredGradient() } }
         // last chunk first (in one thread: its columns are still there from forward)
-        let order = Array(chunks(n, perSample: ckk * p).reversed())
+        let order = chunks(n, perSample: ckk * p).reversed()
         if threads.active > 1 && order.count > 1 {
-            backwardInParallel(x, dy, chunks: order, weights: wData, into: dW, beta: beta, pixels: p)
+            backwardInParallel(x, dy, chunks: Array(order), weights: wData, into: dW, beta: beta, pixels: p)
             return inputGradient
         }
         for samples in order {
