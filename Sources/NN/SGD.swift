@@ -36,6 +36,12 @@ public final class SGD: Optimizer {
         buffers = Array(repeating: nil, count: parameters.count)
     }
 
+    /// The momentum buffer of `parameters[index]` (`optimizer.state[p]["momentum_buffer"]`); nil before
+    /// the first step or without momentum. Read-only: the caller gets a copy.
+    public func momentumBuffer(_ index: Int) -> [Float]? {
+        buffers[index]?.array
+    }
+
     public func step(learningRate lr: Float) {
         for (index, p) in parameters.enumerated() {
             let w = p.value.data, g = p.gradient.data, count = p.value.count

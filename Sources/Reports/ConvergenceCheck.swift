@@ -2,7 +2,9 @@ import Experiment
 
 /// The convergence check of a spec (`convergence_check`): each checked cell of the grid, trained
 /// again with twice its budget, against the grid's cell. A measure has converged when doubling
-/// the budget moves its mean by less than the half-width of the grid cell's 95% confidence interval.
+/// the budget moves its mean by no more than the half-width of the grid cell's 95% confidence interval,
+/// |mean(2x) - mean(1x)| <= ci95(1x): a measure that does not move at all (a gap of exactly 0 in every seed,
+/// a half-width of 0) has converged.
 public struct ConvergenceCheck: Sendable {
     /// The measures judged, and the paired gaps (a gap can have converged while the accuracies still creep up).
     public static let measures: [Metric] = [.testAccTrainMode, .testAccEvalMode, .testAccRecalibrated]
@@ -67,7 +69,7 @@ public struct ConvergenceCheck: Sendable {
                     continue
                 }
                 judged += 1
-                let within = abs(move) < ci
+                let within = abs(move) <= ci
                 if within { converged += 1 }
                 parts.append("\(name) \(signed) (\(within ? "within" : "outside") ±\(CSV.number(ci, decimals: 1)))")
             }

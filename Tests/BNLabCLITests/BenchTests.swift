@@ -2,7 +2,9 @@
 import Foundation
 import Charts
 import Experiment
+import NN
 import SpecFormat
+import TensorCore
 import XCTest
 
 /// The numbers `bnlab bench` derives: FLOP counts, medians, the CSV it writes.
@@ -48,6 +50,44 @@ final class BenchTests: XCTestCase {
         XCTAssertGreaterThan(Double(row[3]) ?? 0, 0)
         XCTAssertEqual(row[BenchResult.csvHeader.firstIndex(of: "flops_per_sample")!], "18236544")
         XCTAssertTrue(printed.contains { $0.hasPrefix("  resnet: ") }, "\(printed)")
+    }
+
+    /// The denormal probe measures what it says: with the modes kept, the momentum buffers hold denormals
+    /// (0.9 b + 1e-40 settles at 1e-39) while it times; flushed, the gradient reads as 0 and the buffer becomes 0.
+    func testDenormalProbeRunsOnDenormalBuffers() throws {
+        let model = try BenchModel.flagship.build(seed: 1)
+        let probe = try DenormalCost.measure(model: model, repetitions: 1, minimumSeconds: 0.001)
+        XCTAssertTrue(probe.buffersWereDenormal)
+        XCTAssertEqual(probe.parameters, model.parameters.reduce(0) { $0 + $1.value.count })
+        XCTAssertGreaterThan(probe.keptNanoseconds, 0)
+        XCTAssertGreaterThan(probe.flushedNanoseconds, 0)
+        let optimizer = try SGD(parameters: model.parameters, learningRate: 0.01, momentum: 0.9)
+        for p in model.parameters { p.gradient.data.update(repeating: DenormalCost.gradient, count: p.gradient.count) }
+        // The first step copies the gradient into the buffer (a copy, not arithmetic: the denormal stays);
+        // the second computes 0.9 b + g on inputs read as 0.
+        FloatingPointMode.withDenormalsFlushed { optimizer.step(); optimizer.step() }
+        XCTAssertEqual(optimizer.momentumBuffer(0)?.allSatisfy { $0 == 0 }, true)
+        FloatingPointMode.withDenormalsKept { for _ in 0..<50 { optimizer.step() } }
+        XCTAssertEqual(optimizer.momentumBuffer(0)?.allSatisfy { $0 != 0 && !$0.isNormal }, true)
+    }
+
+    /// `--denormals keep` times the steps with the processor's default modes and says so; the thread's
+    /// own modes (flushed, as bnlab always computes) are back afterwards. The flagship has 6,435 parameters:
+    /// conv 16x1x3x3 + 16, BatchNorm 2x16, conv 32x16x3x3 + 32, BatchNorm 2x32, linear 3x512 + 3.
+    func testKeepDenormalsIsSaidAndRestored() throws {
+        guard case .bench(let command)? = parsedCommand(["bench", "--quick", "--models", "flagship", "--threads", "1",
+                                                         "--batch-sizes", "2", "--repetitions", "1",
+                                                         "--denormals", "keep"])
+        else { return XCTFail() }
+        XCTAssertTrue(command.keepDenormals)
+        var printed: [String] = []
+        FloatingPointMode.withDenormalsFlushed {
+            XCTAssertEqual(Bench.run(command) { printed.append($0) }, 0)
+            XCTAssertTrue(FloatingPointMode.denormalsFlushed)
+        }
+        XCTAssertTrue(printed.contains { $0.hasPrefix("denormals: kept in the timed steps") }, "\(printed)")
+        XCTAssertTrue(printed.contains { $0.hasPrefix("denormals: SGD.step over flagship's 6435 parameters") },
+                      "\(printed)")
     }
 
     func testMedian() {

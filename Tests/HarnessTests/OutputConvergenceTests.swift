@@ -35,4 +35,21 @@ final class OutputConvergenceTests: XCTestCase {
 
             """)
     }
+
+    /// A measure that does not move (GroupNorm's train/eval gap: exactly 0 in every seed, so a half-width of 0)
+    /// has converged; a move of 0.1 against that interval has not.
+    func testAMeasureThatDoesNotMoveHasConverged() {
+        func gapRow(_ factor: String, gap: Double) -> Summary.Row {
+            Summary.Row(settings: ["1", factor], seeds: 5, ok: 5, statistics: [:],
+                        differences: [.trainMinusEval: SeedStatistics(mean: gap, std: 0, ci95: 0)])
+        }
+        let still = ConvergenceCheck(summary: Summary(settingNames: ["batch_size", "budget_factor"],
+                                                      rows: [gapRow("1", gap: 0), gapRow("2", gap: 0)]), gridBudgetFactor: 1)
+        let text = still.markdown(sweptSettings: ["batch_size"], summary: still.grid)
+        XCTAssertTrue(text.contains("train mode minus eval mode 0.0 (within ±0.0)"), text)
+        XCTAssertTrue(text.contains("Every move is within the grid cell's 95% CI"), text)
+        let moved = ConvergenceCheck(summary: Summary(settingNames: ["batch_size", "budget_factor"],
+                                                      rows: [gapRow("1", gap: 0), gapRow("2", gap: 0.1)]), gridBudgetFactor: 1)
+        XCTAssertTrue(moved.markdown(sweptSettings: ["batch_size"], summary: moved.grid).contains("1 of 1 moves exceed"))
+    }
 }

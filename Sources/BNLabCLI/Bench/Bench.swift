@@ -38,6 +38,17 @@ enum Bench {
             peaks[t] = SgemmPeak.measure(size: quick ? 256 : 1024, repetitions: quick ? 3 : 7, threads: pools[t]!)
             write("sgemm peak, \(t) thread\(t == 1 ? "" : "s"): \(CSV.number(peaks[t]!, decimals: 1)) GFLOP/s")
         }
+        do {
+            let probe = try DenormalCost.measure(model: models[0].build(seed: seed), repetitions: quick ? 3 : 5,
+                                                 minimumSeconds: quick ? 0.005 : 0.05)
+            write(DenormalCost.line(probe, model: models[0].rawValue))
+        } catch {
+            Terminal.writeToStandardError("bnlab: error: denormal probe: \(error)\n")
+            return 1
+        }
+        if command.keepDenormals {
+            write("denormals: kept in the timed steps (--denormals keep: the processor's default modes, PyTorch's default)")
+        }
         write("")
         write(BenchReport.header())
         var results: [BenchResult] = []
@@ -58,8 +69,12 @@ enum Bench {
                                              peakGFlops: peaks[t]!, peakMemoryMiB: 0, invalidReason: nil)
                     do {
                         let bench = try TrainingStepBench(model: model, batchSize: n, seed: seed, threads: pools[t]!)
-                        (result.rates, result.cpuSecondsPerStep, result.mainCPUSecondsPerStep) = try bench.measure(
-                            repetitions: repetitions, minimumSeconds: minimumSeconds, warmupSeconds: warmupSeconds)
+                        let timed = {
+                            try bench.measure(repetitions: repetitions, minimumSeconds: minimumSeconds,
+                                              warmupSeconds: warmupSeconds)
+                        }
+                        (result.rates, result.cpuSecondsPerStep, result.mainCPUSecondsPerStep) = try command.keepDenormals
+                            ? FloatingPointMode.withDenormalsKept(timed) : FloatingPointMode.withDenormalsFlushed(timed)
                     } catch let error as LayerError {
                         result.invalidReason = error.message
                     } catch {

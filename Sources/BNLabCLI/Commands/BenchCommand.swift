@@ -1,4 +1,4 @@
-/// `bnlab bench [--quick] [--threads LIST] [--batch-sizes LIST] [--models WHICH] [--repetitions N] [--csv PATH]`.
+/// `bnlab bench [--quick] [--threads LIST] [--batch-sizes LIST] [--models WHICH] [--repetitions N] [--denormals flush|keep] [--csv PATH]`.
 public struct BenchCommand: ParsableCommand {
     /// Which models `bnlab bench` measures.
     public enum Models: String, CaseIterable, Equatable, Sendable {
@@ -30,6 +30,9 @@ public struct BenchCommand: ParsableCommand {
                    help: "Which models to measure."),
             .value("repetitions", .integer(minimum: 1), default: .value("5"),
                    help: "Timed repetitions of each measurement."),
+            .value("denormals", .choice(["flush", "keep"]), default: .value("flush"),
+                   help: "flush: the steps run with flush-to-zero and denormals-are-zero, as bnlab always computes;"
+                       + " keep: with the processor's default modes (PyTorch's default), to measure what flushing is worth."),
             .value("csv", .path, valueName: "PATH", default: .absent(meaning: "none"),
                    help: "Also write the measurements to this CSV file."),
         ])
@@ -46,6 +49,8 @@ public struct BenchCommand: ParsableCommand {
     public var repetitions: Int
     /// Where to write the CSV of the measurements; nil: no CSV.
     public var csvPath: String?
+    /// Whether the timed steps keep denormals (the processor's default) instead of flushing them.
+    public var keepDenormals: Bool
 
     /// Reads `bnlab bench`'s values.
     public init(_ parsed: ParsedArguments) {
@@ -55,5 +60,6 @@ public struct BenchCommand: ParsableCommand {
         models = Models(rawValue: parsed.text("models")!)!  // a declared choice
         repetitions = parsed.integer("repetitions")!  // defaulted by the declaration
         csvPath = parsed.text("csv")
+        keepDenormals = parsed.text("denormals") == "keep"  // a declared choice, defaulted
     }
 }
