@@ -39,8 +39,8 @@ enum Bench {
             write("sgemm peak, \(t) thread\(t == 1 ? "" : "s"): \(CSV.number(peaks[t]!, decimals: 1)) GFLOP/s")
         }
         do {
-            let probe = try DenormalCost.measure(model: models[0].build(seed: seed), repetitions: quick ? 3 : 5,
-                                                 minimumSeconds: quick ? 0.005 : 0.05)
+            let probe = try DenormalCost.measure(model: models[0].build(seed: seed), repetitions: 3,
+                                                 minimumSeconds: quick ? 0.002 : 0.01)
             write(DenormalCost.line(probe, model: models[0].rawValue))
         } catch {
             Terminal.writeToStandardError("bnlab: error: denormal probe: \(error)\n")
