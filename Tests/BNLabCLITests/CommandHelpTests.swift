@@ -66,16 +66,22 @@ final class CommandHelpTests: XCTestCase {
     func testBenchLongLabelStandsAlone() {
         let options = helpText(["bench", "-h"]).map { $0.components(separatedBy: "OPTIONS:\n")[1] }
         XCTAssertEqual(options, """
-              --quick             Shorter measurements: a smoke test of the benchmark.
-              --threads LIST      Comma-separated thread counts to measure. (default: 1,2)
-              --batch-sizes LIST  Comma-separated batch sizes to measure.
-                                  (default: 1,2,8,32,128,512)
+              --quick                 Shorter measurements: a smoke test of the benchmark.
+              --threads LIST          Comma-separated thread counts to measure.
+                                      (default: 1,2)
+              --batch-sizes LIST      Comma-separated batch sizes to measure.
+                                      (default: 1,2,8,32,128,512)
               --models all|flagship|cnn28|mlp|resnet
-                                  Which models to measure. (default: all)
-              --repetitions N     Timed repetitions of each measurement. (default: 5)
-              --csv PATH          Also write the measurements to this CSV file.
-                                  (default: none)
-              -h, --help          Show help for this command.
+                                      Which models to measure. (default: all)
+              --repetitions N         Timed repetitions of each measurement. (default: 5)
+              --denormals flush|keep  flush: the steps run with flush-to-zero and
+                                      denormals-are-zero, as bnlab always computes; keep:
+                                      with the processor's default modes (PyTorch's
+                                      default), to measure what flushing is worth.
+                                      (default: flush)
+              --csv PATH              Also write the measurements to this CSV file.
+                                      (default: none)
+              -h, --help              Show help for this command.
 
             """)
     }
