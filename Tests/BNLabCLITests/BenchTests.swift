@@ -58,7 +58,7 @@ final class BenchTests: XCTestCase {
         let model = try BenchModel.flagship.build(seed: 1)
         let probe = try DenormalCost.measure(model: model, repetitions: 1, minimumSeconds: 0.001)
         XCTAssertTrue(probe.buffersWereDenormal)
-        XCTAssertEqual(probe.parameters, model.parameters.reduce(0) { $0 + $1.value.count })
+        XCTAssertEqual(probe.parameters, 6_435)  // counted by hand below (testKeepDenormalsIsSaidAndRestored)
         XCTAssertGreaterThan(probe.keptNanoseconds, 0)
         XCTAssertGreaterThan(probe.flushedNanoseconds, 0)
         let optimizer = try SGD(parameters: model.parameters, learningRate: 0.01, momentum: 0.9)
